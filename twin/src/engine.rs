@@ -1,0 +1,497 @@
+//! The discrete-event engine. Time advances a minute at a time; within a minute every metro draws its play
+//! arrivals, and each play is steered and played out at once. What a play does later (its end) is an event in
+//! a calendar queue: a ring of minute buckets, aggregated per account, so a billion sessions a day cost no
+//! heap operations.
+//!
+//! Byte accounting is exact integer arithmetic. An account (a site, an origin region, or a member region's edge
+//! or origin traffic) carries the summed bitrate of the sessions it serves; bytes in a minute are that rate × 60 s
+//! plus corrections for sessions starting or ending inside the minute. So edge + origin bytes equal the bytes
+//! of every session played, to the byte.
+//!
+//! Metros are shared out to worker threads. Each metro draws from its own random stream keyed by (metro,
+//! minute), and every accumulator is an integer sum, so results are bit-identical for any number of threads.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use chrono::{Offset, TimeZone};
+
+use crate::catalog::TitleId;
+use crate::demand::DayPopularity;
+use crate::kpi::{self, KpiSample, COARSE_BINS, COARSE_FACTOR, HIST_BINS};
+use crate::model::Model;
+use crate::placement::Placement;
+use crate::playback::{Path, MAX_WATCH_S};
+use crate::rng::{Rng, Stream};
+use crate::steering::Target;
+use crate::time::{LocalClock, SimTime, MINUTES_PER_DAY, SECONDS_PER_MINUTE};
+use crate::world::REGIONS;
+
+/// Calendar-queue length in minutes: longer than any session.
+const RING: usize = (MAX_WATCH_S as usize / 60) + 2;
+/// Minutes of per-site history kept for inspectors.
+pub const SITE_HISTORY_MINUTES: usize = 6 * 60;
+const BYTES_PER_KBPS_SECOND: i64 = 125;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Delta {
+    rate_kbps: i64,
+    bytes: i64,
+    sessions: i64,
+}
+
+impl Delta {
+    #[inline]
+    fn add(&mut self, o: &Delta) {
+        self.rate_kbps += o.rate_kbps;
+        self.bytes += o.bytes;
+        self.sessions += o.sessions;
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct RegionCounters {
+    plays: u64,
+    ebvs: u64,
+    rebuffer_ms: u64,
+    watch_ms: u64,
+    planned_bytes: u64,
+}
+
+/// One worker thread's accumulators. Persistent across minutes because its ring holds future session ends.
+#[derive(Clone, Debug)]
+struct Worker {
+    ring: Vec<Delta>,
+    now: Vec<Delta>,
+    regions: [RegionCounters; REGIONS.len()],
+    region_hist: Vec<u32>,
+    site_plays: Vec<u32>,
+    site_hist: Vec<u32>,
+}
+
+impl Worker {
+    fn new(accounts: usize, sites: usize) -> Worker {
+        Worker {
+            ring: vec![Delta::default(); RING * accounts],
+            now: vec![Delta::default(); accounts],
+            regions: Default::default(),
+            region_hist: vec![0; REGIONS.len() * HIST_BINS],
+            site_plays: vec![0; sites],
+            site_hist: vec![0; sites * COARSE_BINS],
+        }
+    }
+}
+
+/// A site's minute, as the map and the inspector show it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct SiteMinute {
+    pub egress_gbps: f32,
+    /// Egress ÷ capacity.
+    pub utilization: f32,
+    pub active_sessions: u32,
+    pub plays: u32,
+    /// Startup percentiles of the plays it served this minute (0 when none).
+    pub startup_p50_ms: f32,
+    pub startup_p95_ms: f32,
+}
+
+/// Per-minute inputs shared read-only by the workers.
+struct MinuteCtx<'a> {
+    model: &'a Model,
+    placement: &'a Placement,
+    day: &'a DayPopularity,
+    minute: u64,
+    local: &'a [LocalClock],
+    usable: &'a [bool],
+    site_share: &'a [f64],
+    demand_scale: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Engine {
+    minute: u64,
+    accounts: usize,
+    /// Rate and sessions currently on each account.
+    active: Vec<Delta>,
+    pub(crate) site_up: Vec<bool>,
+    pub(crate) demand_scale: f64,
+    day: Arc<DayPopularity>,
+    utc_offsets_s: Vec<i32>,
+    offsets_hour: Option<u64>,
+    workers: Vec<Worker>,
+    threads: usize,
+    /// Metros, busiest first: the order work is handed out in, so big metros do not straggle.
+    metro_order: Vec<u32>,
+
+    pub(crate) kpis: Vec<KpiSample>,
+    pub(crate) region_kpis: Vec<Vec<KpiSample>>,
+    pub(crate) site_now: Vec<SiteMinute>,
+    site_history: Vec<SiteMinute>,
+    pub(crate) origin_gbps: Vec<f64>,
+    /// Startup histogram per region over the whole run, for summaries.
+    pub(crate) run_hist: Vec<u64>,
+    pub(crate) totals: Totals,
+}
+
+/// Whole-run totals. Bytes are u128: a Netflix-scale day moves about 10^18 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub plays: u64,
+    pub ebvs: u64,
+    /// Bytes of every session that started playing, counted in full when it starts.
+    pub planned_bytes: u128,
+    /// Bytes delivered so far.
+    pub edge_bytes: u128,
+    pub origin_bytes: u128,
+    pub rebuffer_ms: u128,
+    pub watch_ms: u128,
+}
+
+impl Engine {
+    pub fn new(model: &Model) -> Engine {
+        let sites = model.world.sites.len();
+        let accounts = sites + model.world.origins.len() + 2 * REGIONS.len();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut metro_order: Vec<u32> = (0..model.world.metros.len() as u32).collect();
+        metro_order.sort_by(|&a, &b| {
+            model.world.metros[b as usize].members.total_cmp(&model.world.metros[a as usize].members).then(a.cmp(&b))
+        });
+        Engine {
+            minute: 0,
+            accounts,
+            active: vec![Delta::default(); accounts],
+            site_up: vec![true; sites],
+            demand_scale: 1.0,
+            day: Arc::new(model.demand.day_popularity(&model.catalog, 0)),
+            utc_offsets_s: vec![0; model.world.metros.len()],
+            offsets_hour: None,
+            workers: (0..threads).map(|_| Worker::new(accounts, sites)).collect(),
+            threads,
+            metro_order,
+            kpis: Vec::new(),
+            region_kpis: vec![Vec::new(); REGIONS.len()],
+            site_now: vec![SiteMinute::default(); sites],
+            site_history: vec![SiteMinute::default(); sites * SITE_HISTORY_MINUTES],
+            origin_gbps: vec![0.0; model.world.origins.len()],
+            run_hist: vec![0; REGIONS.len() * HIST_BINS],
+            totals: Totals::default(),
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        SimTime::from_minutes(self.minute)
+    }
+
+    /// Worker threads used per minute. Results do not depend on it. Future session ends held by dropped
+    /// workers are folded into the remaining ones.
+    pub fn set_threads(&mut self, threads: usize) {
+        let threads = threads.max(1);
+        while self.workers.len() > threads {
+            if let Some(w) = self.workers.pop() {
+                for (a, b) in self.workers[0].ring.iter_mut().zip(&w.ring) {
+                    a.add(b);
+                }
+            }
+        }
+        let (accounts, sites) = (self.accounts, self.site_now.len());
+        self.workers.resize_with(threads, || Worker::new(accounts, sites));
+        self.threads = threads;
+    }
+
+    /// The last `SITE_HISTORY_MINUTES` (or fewer) minutes of one site, oldest first.
+    pub fn site_history(&self, site: usize) -> Vec<SiteMinute> {
+        let sites = self.site_now.len();
+        let n = (self.minute as usize).min(SITE_HISTORY_MINUTES);
+        (self.minute as usize - n..self.minute as usize)
+            .map(|m| self.site_history[(m % SITE_HISTORY_MINUTES) * sites + site])
+            .collect()
+    }
+
+    /// Simulates one minute.
+    pub fn step_minute(&mut self, model: &Model, placement: &Placement) {
+        let minute = self.minute;
+        let sites = model.world.sites.len();
+        let origins = model.world.origins.len();
+        let accounts = self.accounts;
+
+        let day = (minute / MINUTES_PER_DAY) as i64;
+        if self.day.day != day {
+            self.day = Arc::new(model.demand.day_popularity(&model.catalog, day));
+        }
+        let start_utc = model.scenario.start_utc();
+        let now_utc = SimTime::from_minutes(minute).to_utc(start_utc);
+        let hour = minute / 60;
+        if self.offsets_hour != Some(hour) {
+            // Offsets change with daylight saving; an hourly refresh catches every transition.
+            let naive = now_utc.naive_utc();
+            for (o, m) in self.utc_offsets_s.iter_mut().zip(&model.world.metros) {
+                *o = m.tz.offset_from_utc_datetime(&naive).fix().local_minus_utc();
+            }
+            self.offsets_hour = Some(hour);
+        }
+        let local: Vec<LocalClock> = self.utc_offsets_s.iter().map(|&o| LocalClock::at(now_utc, o)).collect();
+
+        // Session ends due this minute.
+        let slot = (minute as usize % RING) * accounts;
+        let mut ends = vec![Delta::default(); accounts];
+        for w in &mut self.workers {
+            for (acc, d) in ends.iter_mut().zip(&mut w.ring[slot..slot + accounts]) {
+                acc.add(d);
+                *d = Delta::default();
+            }
+        }
+        for (a, d) in self.active.iter_mut().zip(&ends) {
+            a.rate_kbps += d.rate_kbps;
+            a.sessions += d.sessions;
+        }
+
+        // Health seen by steering, from load at the start of the minute.
+        let overload = model.scenario.policy.overload_utilization;
+        let mut usable = vec![false; sites];
+        let mut site_share = vec![1.0; sites];
+        for s in 0..sites {
+            let demand_gbps = self.active[s].rate_kbps as f64 / 1e6;
+            let capacity = model.world.sites[s].egress_gbps;
+            usable[s] = self.site_up[s] && demand_gbps < overload * capacity;
+            if demand_gbps > capacity {
+                site_share[s] = capacity / demand_gbps;
+            }
+        }
+
+        let ctx = MinuteCtx {
+            model,
+            placement,
+            day: &self.day,
+            minute,
+            local: &local,
+            usable: &usable,
+            site_share: &site_share,
+            demand_scale: self.demand_scale,
+        };
+        let next = AtomicUsize::new(0);
+        let order = &self.metro_order;
+        let work = |w: &mut Worker| {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&metro) = order.get(i) else { break };
+                simulate_metro(&ctx, metro as usize, w);
+            }
+        };
+        if self.threads <= 1 || self.workers.len() <= 1 {
+            work(&mut self.workers[0]);
+        } else {
+            std::thread::scope(|scope| {
+                for w in self.workers.iter_mut() {
+                    scope.spawn(|| work(w));
+                }
+            });
+        }
+
+        // Fold the workers' minute into the books.
+        let mut regions = [RegionCounters::default(); REGIONS.len()];
+        let mut region_hist = vec![0u32; REGIONS.len() * HIST_BINS];
+        let mut site_plays = vec![0u32; sites];
+        let mut starts = vec![Delta::default(); accounts];
+        for w in &mut self.workers {
+            for (acc, d) in starts.iter_mut().zip(&mut w.now) {
+                acc.add(d);
+                *d = Delta::default();
+            }
+            for (acc, r) in regions.iter_mut().zip(&mut w.regions) {
+                acc.plays += r.plays;
+                acc.ebvs += r.ebvs;
+                acc.rebuffer_ms += r.rebuffer_ms;
+                acc.watch_ms += r.watch_ms;
+                acc.planned_bytes += r.planned_bytes;
+                *r = RegionCounters::default();
+            }
+            for (acc, h) in region_hist.iter_mut().zip(&mut w.region_hist) {
+                *acc += std::mem::take(h);
+            }
+            for (acc, p) in site_plays.iter_mut().zip(&w.site_plays) {
+                *acc += p;
+            }
+        }
+        let mut bytes = vec![0u64; accounts];
+        for a in 0..accounts {
+            // Starts (and ends within the same minute) join the rate; partial minutes are in the byte terms.
+            self.active[a].rate_kbps += starts[a].rate_kbps;
+            self.active[a].sessions += starts[a].sessions;
+            let b = self.active[a].rate_kbps * BYTES_PER_KBPS_SECOND * SECONDS_PER_MINUTE as i64 + ends[a].bytes + starts[a].bytes;
+            debug_assert!(b >= 0 && self.active[a].rate_kbps >= 0);
+            bytes[a] = b.max(0) as u64;
+        }
+
+        self.minute += 1;
+        let t = SimTime::from_minutes(self.minute);
+        self.record_sites(model, &bytes, &site_plays);
+        for (o, gbps) in self.origin_gbps.iter_mut().enumerate() {
+            *gbps = kpi::bytes_per_minute_to_gbps(bytes[sites + o]);
+        }
+
+        let region_base = sites + origins;
+        let mut global = KpiSample { t, ..Default::default() };
+        let mut global_hist = vec![0u32; HIST_BINS];
+        for r in 0..REGIONS.len() {
+            let (edge, origin) = (region_base + r, region_base + REGIONS.len() + r);
+            let hist = &region_hist[r * HIST_BINS..(r + 1) * HIST_BINS];
+            let c = &regions[r];
+            let sample = KpiSample {
+                t,
+                active_sessions: (self.active[edge].sessions + self.active[origin].sessions).max(0) as u64,
+                plays: c.plays,
+                ebvs: c.ebvs,
+                edge_bytes: bytes[edge],
+                origin_bytes: bytes[origin],
+                startup_p50_ms: kpi::hist_quantile(hist, 1, 0.5).unwrap_or(0.0),
+                startup_p95_ms: kpi::hist_quantile(hist, 1, 0.95).unwrap_or(0.0),
+                rebuffer_ms: c.rebuffer_ms,
+                watch_ms: c.watch_ms,
+            };
+            for (g, (&h, run)) in global_hist.iter_mut().zip(hist.iter().zip(&mut self.run_hist[r * HIST_BINS..])) {
+                *g += h;
+                *run += h as u64;
+            }
+            global.active_sessions += sample.active_sessions;
+            global.plays += sample.plays;
+            global.ebvs += sample.ebvs;
+            global.edge_bytes += sample.edge_bytes;
+            global.origin_bytes += sample.origin_bytes;
+            global.rebuffer_ms += sample.rebuffer_ms;
+            global.watch_ms += sample.watch_ms;
+            self.totals.planned_bytes += c.planned_bytes as u128;
+            self.region_kpis[r].push(sample);
+        }
+        global.startup_p50_ms = kpi::hist_quantile(&global_hist, 1, 0.5).unwrap_or(0.0);
+        global.startup_p95_ms = kpi::hist_quantile(&global_hist, 1, 0.95).unwrap_or(0.0);
+        self.totals.plays += global.plays;
+        self.totals.ebvs += global.ebvs;
+        self.totals.edge_bytes += global.edge_bytes as u128;
+        self.totals.origin_bytes += global.origin_bytes as u128;
+        self.totals.rebuffer_ms += global.rebuffer_ms as u128;
+        self.totals.watch_ms += global.watch_ms as u128;
+        self.kpis.push(global);
+    }
+
+    fn record_sites(&mut self, model: &Model, bytes: &[u64], site_plays: &[u32]) {
+        let sites = self.site_now.len();
+        let row = ((self.minute as usize - 1) % SITE_HISTORY_MINUTES) * sites;
+        let mut hist = [0u32; COARSE_BINS];
+        for s in 0..sites {
+            let (p50, p95) = if site_plays[s] > 0 {
+                hist.fill(0);
+                for w in &self.workers {
+                    for (h, &c) in hist.iter_mut().zip(&w.site_hist[s * COARSE_BINS..(s + 1) * COARSE_BINS]) {
+                        *h += c;
+                    }
+                }
+                (
+                    kpi::hist_quantile(&hist, COARSE_FACTOR, 0.5).unwrap_or(0.0),
+                    kpi::hist_quantile(&hist, COARSE_FACTOR, 0.95).unwrap_or(0.0),
+                )
+            } else {
+                (0.0, 0.0)
+            };
+            let egress = kpi::bytes_per_minute_to_gbps(bytes[s]);
+            let m = SiteMinute {
+                egress_gbps: egress as f32,
+                utilization: (egress / model.world.sites[s].egress_gbps) as f32,
+                active_sessions: self.active[s].sessions.max(0) as u32,
+                plays: site_plays[s],
+                startup_p50_ms: p50 as f32,
+                startup_p95_ms: p95 as f32,
+            };
+            self.site_now[s] = m;
+            self.site_history[row + s] = m;
+        }
+        for w in &mut self.workers {
+            w.site_plays.fill(0);
+            w.site_hist.fill(0);
+        }
+    }
+}
+
+/// All plays one metro starts in one minute.
+fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
+    let model = ctx.model;
+    let world = &model.world;
+    let m = &world.metros[metro];
+    let mut rng = Rng::new(model.scenario.seed, Stream::Sessions, &[metro as u64, ctx.minute]);
+    let local = ctx.local[metro];
+    let plays = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
+    if plays == 0 {
+        return;
+    }
+    let region = m.region.0 as usize;
+    let (groups, group_table) = &world.metro_groups[metro];
+    if group_table.is_empty() {
+        return;
+    }
+    let (movies, episodes) = &ctx.day.regions[region];
+    let movie_share = match (movies.is_empty(), episodes.is_empty()) {
+        (true, true) => return,
+        (true, false) => 0.0,
+        (false, true) => 1.0,
+        (false, false) => model.demand.movie_play_share(local.weekend),
+    };
+    let sites = world.sites.len();
+    let region_edge = sites + world.origins.len() + region;
+    let region_origin = region_edge + REGIONS.len();
+    let ladder = model.playback.ladder_kbps();
+    let minute_start_s = ctx.minute * SECONDS_PER_MINUTE;
+    let counters = &mut w.regions[region];
+
+    for _ in 0..plays {
+        let group = groups[group_table.sample(&mut rng)] as usize;
+        let device = &model.demand.devices[model.demand.device_table.sample(&mut rng)];
+        let access_kbps = rng.lognormal(device.median_mbps * 1000.0, device.sigma);
+        let movie = rng.f64() < movie_share;
+        let title = if movie { ctx.day.movies[movies.sample(&mut rng)] } else { ctx.day.episodes[episodes.sample(&mut rng)] };
+        let rung = model.playback.pick_rung(access_kbps, device.max_kbps);
+        let file = model.catalog.file(TitleId(title), rung);
+        let list = model.steering.steer(group, file, ctx.usable, ctx.placement);
+        let best = list.best();
+        let (account, site_share) = match best.target {
+            Target::Site(s) => (s.0 as usize, ctx.site_share[s.0 as usize]),
+            Target::Origin(o) => (sites + o as usize, 1.0),
+        };
+        let path = Path { access_kbps, rtt_ms: best.rtt_ms as f64 + device.access_rtt_ms, site_share };
+        let duration_s = model.catalog.titles[title as usize].duration_s;
+        let out = model.playback.play(&mut rng, rung, &path, duration_s, movie);
+
+        counters.plays += 1;
+        if account < sites {
+            w.site_plays[account] += 1;
+        }
+        if out.abandoned {
+            counters.ebvs += 1;
+            continue;
+        }
+        let bin = kpi::hist_bin(out.startup_ms);
+        w.region_hist[region * HIST_BINS + bin] += 1;
+        if account < sites {
+            w.site_hist[account * COARSE_BINS + bin / COARSE_FACTOR] += 1;
+        }
+        counters.watch_ms += out.watch_s as u64 * 1000;
+        counters.rebuffer_ms += out.rebuffer_ms;
+
+        // Playing occupies [start, start + watch) at the rung's bitrate.
+        let kbps = ladder[rung] as i64;
+        counters.planned_bytes += (kbps * BYTES_PER_KBPS_SECOND) as u64 * out.watch_s as u64;
+        let start_offset = rng.below(SECONDS_PER_MINUTE) as i64;
+        let end_s = minute_start_s + start_offset as u64 + out.watch_s as u64;
+        let (end_minute, end_offset) = (end_s / SECONDS_PER_MINUTE, (end_s % SECONDS_PER_MINUTE) as i64);
+        let start = Delta { rate_kbps: kbps, bytes: -kbps * BYTES_PER_KBPS_SECOND * start_offset, sessions: 1 };
+        let end = Delta { rate_kbps: -kbps, bytes: kbps * BYTES_PER_KBPS_SECOND * end_offset, sessions: -1 };
+        let traffic_account = if account < sites { region_edge } else { region_origin };
+        for acc in [account, traffic_account] {
+            w.now[acc].add(&start);
+            if end_minute == ctx.minute {
+                w.now[acc].add(&end);
+            } else {
+                let slot = (end_minute as usize % RING) * w.now.len();
+                w.ring[slot + acc].add(&end);
+            }
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! KPIs: the per-minute sample the twin records (globally, per region and per site), the startup-time
+//! histogram behind its percentiles, and the one time-series type shared with the connectors, so a mirrored
+//! AWS metric and a simulated one draw the same way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::SimTime;
+
+/// Log-spaced histogram of startup times: bin i covers [MIN_MS × RATIO^i, MIN_MS × RATIO^(i+1)).
+/// 2% wide bins from 10 ms to about 125 s: percentiles are good to ±1%.
+pub const HIST_MIN_MS: f64 = 10.0;
+pub const HIST_RATIO: f64 = 1.02;
+pub const HIST_BINS: usize = 480;
+/// Per-site histograms merge 16 fine bins into one (±17%): plenty to colour a map, 16× less memory.
+pub const COARSE_FACTOR: usize = 16;
+pub const COARSE_BINS: usize = HIST_BINS / COARSE_FACTOR;
+
+#[inline]
+pub fn hist_bin(ms: f64) -> usize {
+    if ms <= HIST_MIN_MS {
+        return 0;
+    }
+    (((ms / HIST_MIN_MS).ln() / HIST_RATIO.ln()) as usize).min(HIST_BINS - 1)
+}
+
+/// The value at quantile `q` of a histogram whose bins are `width` fine bins wide (geometric bin middle).
+pub fn hist_quantile<T: Copy + Into<u64>>(bins: &[T], width: usize, q: f64) -> Option<f64> {
+    let total: u64 = bins.iter().map(|&c| c.into()).sum();
+    if total == 0 {
+        return None;
+    }
+    let target = (q * total as f64).ceil().max(1.0) as u64;
+    let mut seen = 0u64;
+    for (i, &c) in bins.iter().enumerate() {
+        seen += c.into();
+        if seen >= target {
+            return Some(HIST_MIN_MS * HIST_RATIO.powf((i as f64 + 0.5) * width as f64));
+        }
+    }
+    None
+}
+
+/// One simulated minute, for the whole world, a region or a site.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KpiSample {
+    /// End of the minute.
+    pub t: SimTime,
+    /// Sessions playing at the end of the minute.
+    pub active_sessions: u64,
+    /// Play attempts in the minute.
+    pub plays: u64,
+    /// Exits before video start (EBVS), among `plays`.
+    pub ebvs: u64,
+    /// Bytes delivered in the minute by edge sites, and over the backbone from the origin.
+    pub edge_bytes: u64,
+    pub origin_bytes: u64,
+    /// Startup time of the plays that started in the minute.
+    pub startup_p50_ms: f64,
+    pub startup_p95_ms: f64,
+    /// Rebuffer time and watch time of the plays that started in the minute.
+    pub rebuffer_ms: u64,
+    pub watch_ms: u64,
+}
+
+impl KpiSample {
+    /// Share of bytes served from the edge, if any bytes moved.
+    pub fn offload(&self) -> Option<f64> {
+        let total = self.edge_bytes + self.origin_bytes;
+        (total > 0).then(|| self.edge_bytes as f64 / total as f64)
+    }
+    pub fn edge_gbps(&self) -> f64 {
+        bytes_per_minute_to_gbps(self.edge_bytes)
+    }
+    pub fn backbone_gbps(&self) -> f64 {
+        bytes_per_minute_to_gbps(self.origin_bytes)
+    }
+    pub fn rebuffer_pct(&self) -> Option<f64> {
+        (self.watch_ms > 0).then(|| 100.0 * self.rebuffer_ms as f64 / self.watch_ms as f64)
+    }
+    pub fn ebvs_pct(&self) -> Option<f64> {
+        (self.plays > 0).then(|| 100.0 * self.ebvs as f64 / self.plays as f64)
+    }
+    pub fn value(&self, kpi: KpiId) -> Option<f64> {
+        match kpi {
+            KpiId::ActiveSessions => Some(self.active_sessions as f64),
+            KpiId::Plays => Some(self.plays as f64),
+            KpiId::OffloadPct => self.offload().map(|o| 100.0 * o),
+            KpiId::BackboneGbps => Some(self.backbone_gbps()),
+            KpiId::EdgeGbps => Some(self.edge_gbps()),
+            KpiId::StartupP50Ms => (self.plays > self.ebvs).then_some(self.startup_p50_ms),
+            KpiId::StartupP95Ms => (self.plays > self.ebvs).then_some(self.startup_p95_ms),
+            KpiId::RebufferPct => self.rebuffer_pct(),
+            KpiId::EbvsPct => self.ebvs_pct(),
+        }
+    }
+}
+
+pub fn bytes_per_minute_to_gbps(bytes: u64) -> f64 {
+    bytes as f64 * 8.0 / 60.0 / 1e9
+}
+
+/// The KPIs every view and connector speaks of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum KpiId {
+    ActiveSessions,
+    Plays,
+    OffloadPct,
+    BackboneGbps,
+    EdgeGbps,
+    StartupP50Ms,
+    StartupP95Ms,
+    RebufferPct,
+    EbvsPct,
+}
+
+impl KpiId {
+    pub const ALL: [KpiId; 9] = [
+        KpiId::ActiveSessions,
+        KpiId::Plays,
+        KpiId::OffloadPct,
+        KpiId::BackboneGbps,
+        KpiId::EdgeGbps,
+        KpiId::StartupP50Ms,
+        KpiId::StartupP95Ms,
+        KpiId::RebufferPct,
+        KpiId::EbvsPct,
+    ];
+    /// Machine name, as in CSV headers.
+    pub fn key(self) -> &'static str {
+        match self {
+            KpiId::ActiveSessions => "active_sessions",
+            KpiId::Plays => "plays",
+            KpiId::OffloadPct => "offload_pct",
+            KpiId::BackboneGbps => "backbone_gbps",
+            KpiId::EdgeGbps => "edge_gbps",
+            KpiId::StartupP50Ms => "startup_p50_ms",
+            KpiId::StartupP95Ms => "startup_p95_ms",
+            KpiId::RebufferPct => "rebuffer_pct",
+            KpiId::EbvsPct => "ebvs_pct",
+        }
+    }
+    pub fn unit(self) -> &'static str {
+        match self {
+            KpiId::ActiveSessions | KpiId::Plays => "count",
+            KpiId::OffloadPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
+            KpiId::BackboneGbps | KpiId::EdgeGbps => "Gbps",
+            KpiId::StartupP50Ms | KpiId::StartupP95Ms => "ms",
+        }
+    }
+}
+
+/// A named time series. The twin produces them from its samples; connectors produce them from metrics.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Series {
+    pub name: String,
+    pub unit: String,
+    pub points: Vec<(SimTime, f64)>,
+}
+
+impl Series {
+    pub fn from_samples(kpi: KpiId, samples: &[KpiSample]) -> Series {
+        Series {
+            name: kpi.key().to_string(),
+            unit: kpi.unit().to_string(),
+            points: samples.iter().filter_map(|s| s.value(kpi).map(|v| (s.t, v))).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_quantiles_are_within_a_bin() {
+        let mut bins = vec![0u32; HIST_BINS];
+        for ms in 1..=1000 {
+            bins[hist_bin(ms as f64 * 10.0)] += 1; // uniform 10 ms .. 10 s
+        }
+        let p50 = hist_quantile(&bins, 1, 0.5).unwrap();
+        let p95 = hist_quantile(&bins, 1, 0.95).unwrap();
+        assert!((p50 / 5000.0 - 1.0).abs() < 0.02, "{p50}");
+        assert!((p95 / 9500.0 - 1.0).abs() < 0.02, "{p95}");
+        assert_eq!(hist_quantile(&[0u32; 4], 1, 0.5), None);
+        let coarse: Vec<u32> = bins.chunks(COARSE_FACTOR).map(|c| c.iter().sum()).collect();
+        let p50c = hist_quantile(&coarse, COARSE_FACTOR, 0.5).unwrap();
+        assert!((p50c / 5000.0 - 1.0).abs() < 0.2, "{p50c}");
+    }
+
+    #[test]
+    fn derived_values() {
+        let s = KpiSample { edge_bytes: 750_000_000_000, origin_bytes: 250_000_000_000, plays: 10, ebvs: 1, ..Default::default() };
+        assert_eq!(s.offload(), Some(0.75));
+        assert!((s.edge_gbps() - 100.0).abs() < 1e-9);
+        assert_eq!(s.ebvs_pct(), Some(10.0));
+        assert_eq!(KpiSample::default().offload(), None);
+    }
+}

@@ -1,0 +1,181 @@
+//! edgetwin's simulation: a deterministic discrete-event twin of a Netflix-style delivery system.
+//!
+//! No GUI, no network, no async runtime, no wall clock: the same scenario and seed give bit-identical results.
+//! `Twin` is the facade: load a scenario, advance the virtual clock, apply `Command`s, take `Snapshot`s,
+//! and `fork` for what-ifs.
+
+pub mod catalog;
+pub mod command;
+pub mod demand;
+pub mod engine;
+pub mod error;
+pub mod kpi;
+pub mod model;
+pub mod network;
+pub mod placement;
+pub mod playback;
+pub mod rng;
+pub mod scenario;
+pub mod snapshot;
+pub mod steering;
+pub mod time;
+pub mod world;
+
+#[cfg(test)]
+pub(crate) mod test_support;
+
+use std::sync::Arc;
+
+pub use command::Command;
+pub use engine::{SiteMinute, Totals};
+pub use error::{InputError, TwinError};
+pub use kpi::{KpiId, KpiSample, Series};
+pub use model::Model;
+pub use placement::{Placement, PlacementPolicy};
+pub use scenario::Scenario;
+pub use snapshot::Snapshot;
+pub use time::SimTime;
+pub use world::SiteId;
+
+use engine::Engine;
+use placement::{PlacementInput, StaticPopularity};
+use scenario::PlacementKind;
+
+/// The embedded default scenario, so the console opens with no file at hand.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/default.toml");
+
+/// A running twin. Cloning it is a fork: the copy goes on independently from the same state.
+#[derive(Clone, Debug)]
+pub struct Twin {
+    model: Arc<Model>,
+    placement: Arc<Placement>,
+    engine: Engine,
+}
+
+impl Twin {
+    pub fn new(scenario: Scenario) -> Result<Twin, TwinError> {
+        let model = Model::build(scenario)?;
+        let policy: &dyn PlacementPolicy = match model.scenario.policy.placement {
+            PlacementKind::StaticPopularity => &StaticPopularity,
+        };
+        let placement = policy.place(&PlacementInput {
+            scenario: &model.scenario,
+            world: &model.world,
+            catalog: &model.catalog,
+            demand: &model.demand,
+            day: 0.5,
+        });
+        let engine = Engine::new(&model);
+        Ok(Twin { model: Arc::new(model), placement: Arc::new(placement), engine })
+    }
+
+    /// Loads a scenario file.
+    pub fn load(path: &std::path::Path) -> Result<Twin, TwinError> {
+        Twin::new(Scenario::load(path)?)
+    }
+
+    /// The embedded default scenario.
+    pub fn default_scenario() -> Result<Twin, TwinError> {
+        Twin::new(Scenario::parse("assets/scenarios/default.toml", DEFAULT_SCENARIO)?)
+    }
+
+    pub fn fork(&self) -> Twin {
+        self.clone()
+    }
+
+    pub fn model(&self) -> &Arc<Model> {
+        &self.model
+    }
+
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.engine.now()
+    }
+
+    /// Worker threads per simulated minute (default: all cores). Results do not depend on it.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.engine.set_threads(threads);
+    }
+
+    /// Advances the clock by whole minutes.
+    pub fn advance_minutes(&mut self, minutes: u64) {
+        for _ in 0..minutes {
+            self.engine.step_minute(&self.model, &self.placement);
+        }
+    }
+
+    /// Advances the clock to `until` (rounded up to a whole minute).
+    pub fn advance_to(&mut self, until: SimTime) {
+        let target = until.seconds().div_ceil(time::SECONDS_PER_MINUTE);
+        while self.engine.now().minutes() < target {
+            self.engine.step_minute(&self.model, &self.placement);
+        }
+    }
+
+    pub fn apply(&mut self, command: Command) -> Result<(), TwinError> {
+        match command {
+            Command::SetSiteUp { site, up } => {
+                let slot = self.engine.site_up.get_mut(site.0 as usize).ok_or_else(|| {
+                    TwinError::Model(format!("no site {} (the world has {})", site.0, self.model.world.sites.len()))
+                })?;
+                *slot = up;
+            }
+            Command::SetDemandScale { factor } => {
+                if !(factor.is_finite() && factor >= 0.0) {
+                    return Err(TwinError::Model(format!("demand scale must be a number ≥ 0, not {factor}")));
+                }
+                self.engine.demand_scale = factor;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        let e = &self.engine;
+        Snapshot {
+            time: e.now(),
+            start_utc: self.model.scenario.start_utc(),
+            model: self.model.clone(),
+            latest: e.kpis.last().copied(),
+            regions_latest: e.region_kpis.iter().filter_map(|r| r.last().copied()).collect(),
+            sites: Arc::new(e.site_now.clone()),
+            site_up: Arc::new(e.site_up.clone()),
+            origin_gbps: e.origin_gbps.clone(),
+            totals: e.totals,
+        }
+    }
+
+    /// Every simulated minute so far, worldwide.
+    pub fn kpis(&self) -> &[KpiSample] {
+        &self.engine.kpis
+    }
+
+    /// Every simulated minute so far, for one region (index into `world::REGIONS`).
+    pub fn region_kpis(&self, region: usize) -> &[KpiSample] {
+        &self.engine.region_kpis[region]
+    }
+
+    /// A site's recent minutes, oldest first.
+    pub fn site_history(&self, site: SiteId) -> Vec<SiteMinute> {
+        self.engine.site_history(site.0 as usize)
+    }
+
+    pub fn totals(&self) -> Totals {
+        self.engine.totals
+    }
+
+    /// Startup-time percentile over the whole run so far, worldwide or for one region.
+    pub fn run_startup_ms(&self, region: Option<usize>, q: f64) -> Option<f64> {
+        let bins = kpi::HIST_BINS;
+        let mut hist = vec![0u64; bins];
+        for r in (0..world::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
+            for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
+                *h += c;
+            }
+        }
+        kpi::hist_quantile(&hist, 1, q)
+    }
+}

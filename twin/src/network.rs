@@ -1,0 +1,167 @@
+//! The network: great-circle distances (geo), latency from distance, a backbone graph (petgraph) between metros
+//! and origin regions, and a spatial index (rstar) for "nearest" queries.
+
+use geo::{Distance, Haversine, Point};
+use petgraph::graph::{NodeIndex, UnGraph};
+use rstar::primitives::GeomWithData;
+use rstar::RTree;
+
+/// Light in fibre covers about 200 km per millisecond.
+const FIBRE_KM_PER_MS: f64 = 200.0;
+/// Fibre routes run longer than the great circle.
+const ROUTE_FACTOR: f64 = 1.3;
+/// Switching and queueing per backbone hop.
+const PER_HOP_MS: f64 = 0.25;
+/// Backbone links are provisioned in multiples of 100G waves.
+const BACKBONE_LINK_GBPS: f64 = 800.0;
+
+pub fn great_circle_km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    // geo points are (x = lon, y = lat).
+    Haversine.distance(Point::new(a.1, a.0), Point::new(b.1, b.0)) / 1000.0
+}
+
+/// One-way propagation delay over a fibre route between two points `km` apart on the great circle.
+pub fn one_way_ms(km: f64) -> f64 {
+    km * ROUTE_FACTOR / FIBRE_KM_PER_MS + PER_HOP_MS
+}
+
+/// A point on the unit sphere: Euclidean (chord) distance between such points orders pairs exactly as
+/// great-circle distance does, with no trouble at the antimeridian or the poles.
+pub fn unit_vector(lat: f64, lon: f64) -> [f64; 3] {
+    let (la, lo) = (lat.to_radians(), lon.to_radians());
+    [la.cos() * lo.cos(), la.cos() * lo.sin(), la.sin()]
+}
+
+/// Spatial index over points on the globe, each carrying an index into some table.
+pub type GlobeIndex = RTree<GeomWithData<[f64; 3], u32>>;
+
+pub fn globe_index(points: impl Iterator<Item = (f64, f64)>) -> GlobeIndex {
+    RTree::bulk_load(points.enumerate().map(|(i, (lat, lon))| GeomWithData::new(unit_vector(lat, lon), i as u32)).collect())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetNode {
+    Metro(u32),
+    Origin(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Link {
+    pub km: f64,
+    pub latency_ms: f64,
+    pub capacity_gbps: f64,
+}
+
+/// The backbone: metros and origin regions joined by fibre links.
+#[derive(Clone, Debug)]
+pub struct Backbone {
+    pub graph: UnGraph<NetNode, Link>,
+    pub metro_nodes: Vec<NodeIndex>,
+    pub origin_nodes: Vec<NodeIndex>,
+    /// One-way latency over the backbone from each metro to each origin, `[metro][origin]`.
+    pub metro_origin_ms: Vec<Vec<f64>>,
+}
+
+impl Backbone {
+    /// Joins metros with a minimum spanning tree (so the graph is connected) plus links to each metro's three
+    /// nearest neighbours (so routes are not forced along the tree), and each origin to its three nearest metros.
+    pub fn build(metros: &[(f64, f64)], origins: &[(f64, f64)]) -> Backbone {
+        let mut graph = UnGraph::new_undirected();
+        let metro_nodes: Vec<_> = (0..metros.len()).map(|i| graph.add_node(NetNode::Metro(i as u32))).collect();
+        let origin_nodes: Vec<_> = (0..origins.len()).map(|i| graph.add_node(NetNode::Origin(i as u32))).collect();
+        let link = |a: (f64, f64), b: (f64, f64)| {
+            let km = great_circle_km(a, b);
+            Link { km, latency_ms: one_way_ms(km), capacity_gbps: BACKBONE_LINK_GBPS }
+        };
+
+        for (a, b) in minimum_spanning_tree(metros) {
+            graph.update_edge(metro_nodes[a], metro_nodes[b], link(metros[a], metros[b]));
+        }
+        let index = globe_index(metros.iter().copied());
+        for (i, &(lat, lon)) in metros.iter().enumerate() {
+            for n in index.nearest_neighbor_iter(&unit_vector(lat, lon)).filter(|n| n.data as usize != i).take(3) {
+                let j = n.data as usize;
+                graph.update_edge(metro_nodes[i], metro_nodes[j], link(metros[i], metros[j]));
+            }
+        }
+        for (o, &(lat, lon)) in origins.iter().enumerate() {
+            for n in index.nearest_neighbor_iter(&unit_vector(lat, lon)).take(3) {
+                let j = n.data as usize;
+                graph.update_edge(origin_nodes[o], metro_nodes[j], link(origins[o], metros[j]));
+            }
+        }
+
+        let mut metro_origin_ms = vec![vec![f64::INFINITY; origins.len()]; metros.len()];
+        for (o, &node) in origin_nodes.iter().enumerate() {
+            let dist = petgraph::algo::dijkstra(&graph, node, None, |e| e.weight().latency_ms);
+            for (m, &mn) in metro_nodes.iter().enumerate() {
+                metro_origin_ms[m][o] = dist.get(&mn).copied().unwrap_or(f64::INFINITY);
+            }
+        }
+        Backbone { graph, metro_nodes, origin_nodes, metro_origin_ms }
+    }
+}
+
+/// Prim's algorithm on the complete great-circle graph: O(n²) time, O(n) memory; fine for thousands of metros.
+fn minimum_spanning_tree(points: &[(f64, f64)]) -> Vec<(usize, usize)> {
+    let n = points.len();
+    let mut edges = Vec::with_capacity(n.saturating_sub(1));
+    if n < 2 {
+        return edges;
+    }
+    let vecs: Vec<[f64; 3]> = points.iter().map(|&(la, lo)| unit_vector(la, lo)).collect();
+    let chord2 = |a: &[f64; 3], b: &[f64; 3]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
+    let mut in_tree = vec![false; n];
+    let mut best = vec![(f64::INFINITY, 0usize); n];
+    in_tree[0] = true;
+    for j in 1..n {
+        best[j] = (chord2(&vecs[0], &vecs[j]), 0);
+    }
+    for _ in 1..n {
+        let Some(next) = (0..n).filter(|&j| !in_tree[j]).min_by(|&a, &b| best[a].0.total_cmp(&best[b].0)) else { break };
+        in_tree[next] = true;
+        edges.push((best[next].1, next));
+        for j in 0..n {
+            if !in_tree[j] {
+                let d = chord2(&vecs[next], &vecs[j]);
+                if d < best[j].0 {
+                    best[j] = (d, next);
+                }
+            }
+        }
+    }
+    edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_and_latency() {
+        let london = (51.5074, -0.1278);
+        let new_york = (40.7128, -74.0060);
+        let km = great_circle_km(london, new_york);
+        assert!((km - 5570.0).abs() < 30.0, "{km}");
+        let ms = one_way_ms(km);
+        assert!((30.0..45.0).contains(&ms), "{ms}");
+    }
+
+    #[test]
+    fn backbone_is_connected_and_routes_reach_every_origin() {
+        let metros = [(51.5, -0.1), (48.9, 2.35), (40.7, -74.0), (34.0, -118.2), (-33.9, 151.2), (35.7, 139.7)];
+        let origins = [(38.9, -77.4), (53.3, -6.3)];
+        let b = Backbone::build(&metros, &origins);
+        assert_eq!(petgraph::algo::connected_components(&b.graph), 1);
+        for row in &b.metro_origin_ms {
+            for &ms in row {
+                assert!(ms.is_finite() && ms > 0.0);
+            }
+        }
+        // London is closer to Dublin than to Virginia.
+        assert!(b.metro_origin_ms[0][1] < b.metro_origin_ms[0][0]);
+        // Routes never beat the great circle.
+        let direct = one_way_ms(great_circle_km(metros[4], origins[0])) - PER_HOP_MS;
+        assert!(b.metro_origin_ms[4][0] >= direct);
+    }
+}
