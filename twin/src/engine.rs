@@ -11,21 +11,21 @@
 //! Metros are shared out to worker threads. Each metro draws from its own random stream keyed by (metro,
 //! minute), and every accumulator is an integer sum, so results are bit-identical for any number of threads.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Offset, TimeZone};
 
 use crate::catalog::TitleId;
 use crate::demand::DayPopularity;
-use crate::kpi::{self, KpiSample, COARSE_BINS, COARSE_FACTOR, HIST_BINS};
+use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, KpiSample};
 use crate::model::Model;
 use crate::placement::Placement;
-use crate::playback::{Path, MAX_WATCH_S};
+use crate::playback::{MAX_WATCH_S, Path};
 use crate::rng::{Rng, Stream};
 use crate::steering::Target;
-use crate::time::{LocalClock, SimTime, MINUTES_PER_DAY, SECONDS_PER_MINUTE};
-use crate::world::REGIONS;
+use crate::time::{LocalClock, MINUTES_PER_DAY, SECONDS_PER_MINUTE, SimTime};
+use crate::world::{REGIONS, SiteKind};
 
 /// Calendar-queue length in minutes: longer than any session.
 const RING: usize = (MAX_WATCH_S as usize / 60) + 2;
@@ -143,6 +143,7 @@ pub struct Totals {
     /// Bytes delivered so far.
     pub edge_bytes: u128,
     pub origin_bytes: u128,
+    pub in_isp_bytes: u128,
     pub rebuffer_ms: u128,
     pub watch_ms: u128,
 }
@@ -154,7 +155,10 @@ impl Engine {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut metro_order: Vec<u32> = (0..model.world.metros.len() as u32).collect();
         metro_order.sort_by(|&a, &b| {
-            model.world.metros[b as usize].members.total_cmp(&model.world.metros[a as usize].members).then(a.cmp(&b))
+            model.world.metros[b as usize]
+                .members
+                .total_cmp(&model.world.metros[a as usize].members)
+                .then(a.cmp(&b))
         });
         Engine {
             minute: 0,
@@ -194,7 +198,8 @@ impl Engine {
             }
         }
         let (accounts, sites) = (self.accounts, self.site_now.len());
-        self.workers.resize_with(threads, || Worker::new(accounts, sites));
+        self.workers
+            .resize_with(threads, || Worker::new(accounts, sites));
         self.threads = threads;
     }
 
@@ -225,11 +230,18 @@ impl Engine {
             // Offsets change with daylight saving; an hourly refresh catches every transition.
             let naive = now_utc.naive_utc();
             for (o, m) in self.utc_offsets_s.iter_mut().zip(&model.world.metros) {
-                *o = m.tz.offset_from_utc_datetime(&naive).fix().local_minus_utc();
+                *o =
+                    m.tz.offset_from_utc_datetime(&naive)
+                        .fix()
+                        .local_minus_utc();
             }
             self.offsets_hour = Some(hour);
         }
-        let local: Vec<LocalClock> = self.utc_offsets_s.iter().map(|&o| LocalClock::at(now_utc, o)).collect();
+        let local: Vec<LocalClock> = self
+            .utc_offsets_s
+            .iter()
+            .map(|&o| LocalClock::at(now_utc, o))
+            .collect();
 
         // Session ends due this minute.
         let slot = (minute as usize % RING) * accounts;
@@ -317,7 +329,9 @@ impl Engine {
             // Starts (and ends within the same minute) join the rate; partial minutes are in the byte terms.
             self.active[a].rate_kbps += starts[a].rate_kbps;
             self.active[a].sessions += starts[a].sessions;
-            let b = self.active[a].rate_kbps * BYTES_PER_KBPS_SECOND * SECONDS_PER_MINUTE as i64 + ends[a].bytes + starts[a].bytes;
+            let b = self.active[a].rate_kbps * BYTES_PER_KBPS_SECOND * SECONDS_PER_MINUTE as i64
+                + ends[a].bytes
+                + starts[a].bytes;
             debug_assert!(b >= 0 && self.active[a].rate_kbps >= 0);
             bytes[a] = b.max(0) as u64;
         }
@@ -329,8 +343,18 @@ impl Engine {
             *gbps = kpi::bytes_per_minute_to_gbps(bytes[sites + o]);
         }
 
+        let mut in_isp = [0u64; REGIONS.len()];
+        for (site, b) in model.world.sites.iter().zip(&bytes) {
+            if matches!(site.kind, SiteKind::Embedded(_)) {
+                in_isp[site.region.0 as usize] += b;
+            }
+        }
+
         let region_base = sites + origins;
-        let mut global = KpiSample { t, ..Default::default() };
+        let mut global = KpiSample {
+            t,
+            ..Default::default()
+        };
         let mut global_hist = vec![0u32; HIST_BINS];
         for r in 0..REGIONS.len() {
             let (edge, origin) = (region_base + r, region_base + REGIONS.len() + r);
@@ -338,17 +362,22 @@ impl Engine {
             let c = &regions[r];
             let sample = KpiSample {
                 t,
-                active_sessions: (self.active[edge].sessions + self.active[origin].sessions).max(0) as u64,
+                active_sessions: (self.active[edge].sessions + self.active[origin].sessions).max(0)
+                    as u64,
                 plays: c.plays,
                 ebvs: c.ebvs,
                 edge_bytes: bytes[edge],
                 origin_bytes: bytes[origin],
+                in_isp_bytes: in_isp[r],
                 startup_p50_ms: kpi::hist_quantile(hist, 1, 0.5).unwrap_or(0.0),
                 startup_p95_ms: kpi::hist_quantile(hist, 1, 0.95).unwrap_or(0.0),
                 rebuffer_ms: c.rebuffer_ms,
                 watch_ms: c.watch_ms,
             };
-            for (g, (&h, run)) in global_hist.iter_mut().zip(hist.iter().zip(&mut self.run_hist[r * HIST_BINS..])) {
+            for (g, (&h, run)) in global_hist
+                .iter_mut()
+                .zip(hist.iter().zip(&mut self.run_hist[r * HIST_BINS..]))
+            {
                 *g += h;
                 *run += h as u64;
             }
@@ -357,6 +386,7 @@ impl Engine {
             global.ebvs += sample.ebvs;
             global.edge_bytes += sample.edge_bytes;
             global.origin_bytes += sample.origin_bytes;
+            global.in_isp_bytes += sample.in_isp_bytes;
             global.rebuffer_ms += sample.rebuffer_ms;
             global.watch_ms += sample.watch_ms;
             self.totals.planned_bytes += c.planned_bytes as u128;
@@ -368,6 +398,7 @@ impl Engine {
         self.totals.ebvs += global.ebvs;
         self.totals.edge_bytes += global.edge_bytes as u128;
         self.totals.origin_bytes += global.origin_bytes as u128;
+        self.totals.in_isp_bytes += global.in_isp_bytes as u128;
         self.totals.rebuffer_ms += global.rebuffer_ms as u128;
         self.totals.watch_ms += global.watch_ms as u128;
         self.kpis.push(global);
@@ -381,7 +412,10 @@ impl Engine {
             let (p50, p95) = if site_plays[s] > 0 {
                 hist.fill(0);
                 for w in &self.workers {
-                    for (h, &c) in hist.iter_mut().zip(&w.site_hist[s * COARSE_BINS..(s + 1) * COARSE_BINS]) {
+                    for (h, &c) in hist
+                        .iter_mut()
+                        .zip(&w.site_hist[s * COARSE_BINS..(s + 1) * COARSE_BINS])
+                    {
                         *h += c;
                     }
                 }
@@ -416,7 +450,11 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
     let model = ctx.model;
     let world = &model.world;
     let m = &world.metros[metro];
-    let mut rng = Rng::new(model.scenario.seed, Stream::Sessions, &[metro as u64, ctx.minute]);
+    let mut rng = Rng::new(
+        model.scenario.seed,
+        Stream::Sessions,
+        &[metro as u64, ctx.minute],
+    );
     let local = ctx.local[metro];
     let plays = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
     if plays == 0 {
@@ -446,7 +484,11 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         let device = &model.demand.devices[model.demand.device_table.sample(&mut rng)];
         let access_kbps = rng.lognormal(device.median_mbps * 1000.0, device.sigma);
         let movie = rng.f64() < movie_share;
-        let title = if movie { ctx.day.movies[movies.sample(&mut rng)] } else { ctx.day.episodes[episodes.sample(&mut rng)] };
+        let title = if movie {
+            ctx.day.movies[movies.sample(&mut rng)]
+        } else {
+            ctx.day.episodes[episodes.sample(&mut rng)]
+        };
         let rung = model.playback.pick_rung(access_kbps, device.max_kbps);
         let file = model.catalog.file(TitleId(title), rung);
         let list = model.steering.steer(group, file, ctx.usable, ctx.placement);
@@ -455,9 +497,15 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
             Target::Site(s) => (s.0 as usize, ctx.site_share[s.0 as usize]),
             Target::Origin(o) => (sites + o as usize, 1.0),
         };
-        let path = Path { access_kbps, rtt_ms: best.rtt_ms as f64 + device.access_rtt_ms, site_share };
+        let path = Path {
+            access_kbps,
+            rtt_ms: best.rtt_ms as f64 + device.access_rtt_ms,
+            site_share,
+        };
         let duration_s = model.catalog.titles[title as usize].duration_s;
-        let out = model.playback.play(&mut rng, rung, &path, duration_s, movie);
+        let out = model
+            .playback
+            .play(&mut rng, rung, &path, duration_s, movie);
 
         counters.plays += 1;
         if account < sites {
@@ -480,10 +528,25 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         counters.planned_bytes += (kbps * BYTES_PER_KBPS_SECOND) as u64 * out.watch_s as u64;
         let start_offset = rng.below(SECONDS_PER_MINUTE) as i64;
         let end_s = minute_start_s + start_offset as u64 + out.watch_s as u64;
-        let (end_minute, end_offset) = (end_s / SECONDS_PER_MINUTE, (end_s % SECONDS_PER_MINUTE) as i64);
-        let start = Delta { rate_kbps: kbps, bytes: -kbps * BYTES_PER_KBPS_SECOND * start_offset, sessions: 1 };
-        let end = Delta { rate_kbps: -kbps, bytes: kbps * BYTES_PER_KBPS_SECOND * end_offset, sessions: -1 };
-        let traffic_account = if account < sites { region_edge } else { region_origin };
+        let (end_minute, end_offset) = (
+            end_s / SECONDS_PER_MINUTE,
+            (end_s % SECONDS_PER_MINUTE) as i64,
+        );
+        let start = Delta {
+            rate_kbps: kbps,
+            bytes: -kbps * BYTES_PER_KBPS_SECOND * start_offset,
+            sessions: 1,
+        };
+        let end = Delta {
+            rate_kbps: -kbps,
+            bytes: kbps * BYTES_PER_KBPS_SECOND * end_offset,
+            sessions: -1,
+        };
+        let traffic_account = if account < sites {
+            region_edge
+        } else {
+            region_origin
+        };
         for acc in [account, traffic_account] {
             w.now[acc].add(&start);
             if end_minute == ctx.minute {

@@ -54,6 +54,8 @@ pub struct KpiSample {
     /// Bytes delivered in the minute by edge sites, and over the backbone from the origin.
     pub edge_bytes: u64,
     pub origin_bytes: u64,
+    /// The part of `edge_bytes` served by appliances embedded in the members' own ISP.
+    pub in_isp_bytes: u64,
     /// Startup time of the plays that started in the minute.
     pub startup_p50_ms: f64,
     pub startup_p95_ms: f64,
@@ -67,6 +69,11 @@ impl KpiSample {
     pub fn offload(&self) -> Option<f64> {
         let total = self.edge_bytes + self.origin_bytes;
         (total > 0).then(|| self.edge_bytes as f64 / total as f64)
+    }
+    /// Share of bytes served straight from inside the members' ISP (Open Connect: close to 95%, 2018).
+    pub fn in_isp(&self) -> Option<f64> {
+        let total = self.edge_bytes + self.origin_bytes;
+        (total > 0).then(|| self.in_isp_bytes as f64 / total as f64)
     }
     pub fn edge_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.edge_bytes)
@@ -85,6 +92,7 @@ impl KpiSample {
             KpiId::ActiveSessions => Some(self.active_sessions as f64),
             KpiId::Plays => Some(self.plays as f64),
             KpiId::OffloadPct => self.offload().map(|o| 100.0 * o),
+            KpiId::InIspPct => self.in_isp().map(|o| 100.0 * o),
             KpiId::BackboneGbps => Some(self.backbone_gbps()),
             KpiId::EdgeGbps => Some(self.edge_gbps()),
             KpiId::StartupP50Ms => (self.plays > self.ebvs).then_some(self.startup_p50_ms),
@@ -105,6 +113,7 @@ pub enum KpiId {
     ActiveSessions,
     Plays,
     OffloadPct,
+    InIspPct,
     BackboneGbps,
     EdgeGbps,
     StartupP50Ms,
@@ -114,10 +123,11 @@ pub enum KpiId {
 }
 
 impl KpiId {
-    pub const ALL: [KpiId; 9] = [
+    pub const ALL: [KpiId; 10] = [
         KpiId::ActiveSessions,
         KpiId::Plays,
         KpiId::OffloadPct,
+        KpiId::InIspPct,
         KpiId::BackboneGbps,
         KpiId::EdgeGbps,
         KpiId::StartupP50Ms,
@@ -131,6 +141,7 @@ impl KpiId {
             KpiId::ActiveSessions => "active_sessions",
             KpiId::Plays => "plays",
             KpiId::OffloadPct => "offload_pct",
+            KpiId::InIspPct => "in_isp_pct",
             KpiId::BackboneGbps => "backbone_gbps",
             KpiId::EdgeGbps => "edge_gbps",
             KpiId::StartupP50Ms => "startup_p50_ms",
@@ -142,7 +153,7 @@ impl KpiId {
     pub fn unit(self) -> &'static str {
         match self {
             KpiId::ActiveSessions | KpiId::Plays => "count",
-            KpiId::OffloadPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
+            KpiId::OffloadPct | KpiId::InIspPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
             KpiId::BackboneGbps | KpiId::EdgeGbps => "Gbps",
             KpiId::StartupP50Ms | KpiId::StartupP95Ms => "ms",
         }
@@ -162,7 +173,10 @@ impl Series {
         Series {
             name: kpi.key().to_string(),
             unit: kpi.unit().to_string(),
-            points: samples.iter().filter_map(|s| s.value(kpi).map(|v| (s.t, v))).collect(),
+            points: samples
+                .iter()
+                .filter_map(|s| s.value(kpi).map(|v| (s.t, v)))
+                .collect(),
         }
     }
 }
@@ -189,7 +203,13 @@ mod tests {
 
     #[test]
     fn derived_values() {
-        let s = KpiSample { edge_bytes: 750_000_000_000, origin_bytes: 250_000_000_000, plays: 10, ebvs: 1, ..Default::default() };
+        let s = KpiSample {
+            edge_bytes: 750_000_000_000,
+            origin_bytes: 250_000_000_000,
+            plays: 10,
+            ebvs: 1,
+            ..Default::default()
+        };
         assert_eq!(s.offload(), Some(0.75));
         assert!((s.edge_gbps() - 100.0).abs() < 1e-9);
         assert_eq!(s.ebvs_pct(), Some(10.0));

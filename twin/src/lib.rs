@@ -66,7 +66,11 @@ impl Twin {
             day: 0.5,
         });
         let engine = Engine::new(&model);
-        Ok(Twin { model: Arc::new(model), placement: Arc::new(placement), engine })
+        Ok(Twin {
+            model: Arc::new(model),
+            placement: Arc::new(placement),
+            engine,
+        })
     }
 
     /// Loads a scenario file.
@@ -76,7 +80,10 @@ impl Twin {
 
     /// The embedded default scenario.
     pub fn default_scenario() -> Result<Twin, TwinError> {
-        Twin::new(Scenario::parse("assets/scenarios/default.toml", DEFAULT_SCENARIO)?)
+        Twin::new(Scenario::parse(
+            "assets/scenarios/default.toml",
+            DEFAULT_SCENARIO,
+        )?)
     }
 
     pub fn fork(&self) -> Twin {
@@ -118,14 +125,24 @@ impl Twin {
     pub fn apply(&mut self, command: Command) -> Result<(), TwinError> {
         match command {
             Command::SetSiteUp { site, up } => {
-                let slot = self.engine.site_up.get_mut(site.0 as usize).ok_or_else(|| {
-                    TwinError::Model(format!("no site {} (the world has {})", site.0, self.model.world.sites.len()))
-                })?;
+                let slot = self
+                    .engine
+                    .site_up
+                    .get_mut(site.0 as usize)
+                    .ok_or_else(|| {
+                        TwinError::Model(format!(
+                            "no site {} (the world has {})",
+                            site.0,
+                            self.model.world.sites.len()
+                        ))
+                    })?;
                 *slot = up;
             }
             Command::SetDemandScale { factor } => {
                 if !(factor.is_finite() && factor >= 0.0) {
-                    return Err(TwinError::Model(format!("demand scale must be a number ≥ 0, not {factor}")));
+                    return Err(TwinError::Model(format!(
+                        "demand scale must be a number ≥ 0, not {factor}"
+                    )));
                 }
                 self.engine.demand_scale = factor;
             }
@@ -140,7 +157,11 @@ impl Twin {
             start_utc: self.model.scenario.start_utc(),
             model: self.model.clone(),
             latest: e.kpis.last().copied(),
-            regions_latest: e.region_kpis.iter().filter_map(|r| r.last().copied()).collect(),
+            regions_latest: e
+                .region_kpis
+                .iter()
+                .filter_map(|r| r.last().copied())
+                .collect(),
             sites: Arc::new(e.site_now.clone()),
             site_up: Arc::new(e.site_up.clone()),
             origin_gbps: e.origin_gbps.clone(),
@@ -172,7 +193,10 @@ impl Twin {
         let bins = kpi::HIST_BINS;
         let mut hist = vec![0u64; bins];
         for r in (0..world::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
-            for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
+            for (h, &c) in hist
+                .iter_mut()
+                .zip(&self.engine.run_hist[r * bins..(r + 1) * bins])
+            {
                 *h += c;
             }
         }

@@ -1,0 +1,93 @@
+//! `edgetwin bench`: how fast the twin simulates, and how much memory it needs. Prints figures; asserts none.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+
+use super::{build_twin, load_scenario};
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Scenario file, or `default` for the embedded default.
+    #[arg(default_value = "assets/scenarios/netflix-scale.toml")]
+    pub scenario: PathBuf,
+    /// Simulated hours to time.
+    #[arg(long, default_value_t = 1.0)]
+    pub hours: f64,
+    /// Simulated hours to run first, untimed, so the timed part sees steady-state load.
+    #[arg(long, default_value_t = 0.0)]
+    pub warmup_hours: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.hours > 0.0 && a.warmup_hours >= 0.0,
+        "--hours must be > 0 and --warmup-hours ≥ 0"
+    );
+    let scenario = load_scenario(&a.scenario, None)?;
+    let t0 = Instant::now();
+    let mut twin = build_twin(scenario, a.threads)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let m = twin.model().clone();
+    println!(
+        "scenario {}: {} sites, {} metros, {} titles ({} files), {} members; threads {}",
+        m.scenario.name,
+        m.world.sites.len(),
+        m.world.metros.len(),
+        m.catalog.titles.len(),
+        m.catalog.file_count(),
+        m.scenario.demand.members,
+        a.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    );
+    println!("build (world, catalog, steering, placement): {build_s:.2} s");
+
+    twin.advance_minutes((a.warmup_hours * 60.0).round() as u64);
+    let plays_before = twin.totals().plays;
+    let t1 = Instant::now();
+    let minutes = (a.hours * 60.0).round().max(1.0) as u64;
+    twin.advance_minutes(minutes);
+    let wall = t1.elapsed().as_secs_f64();
+    let plays = twin.totals().plays - plays_before;
+    let rate = plays as f64 / wall;
+    println!(
+        "simulated {:.2} h ({} plays) in {:.2} s wall",
+        minutes as f64 / 60.0,
+        plays,
+        wall
+    );
+    println!("sessions simulated per second: {:.2} M", rate / 1e6);
+    println!(
+        "simulated time / wall time: {:.0}×",
+        minutes as f64 * 60.0 / wall
+    );
+    if let Some(day) = plays_per_day(&twin) {
+        println!(
+            "a day at this scenario's rate ({:.0} M plays) would take {:.0} s",
+            day / 1e6,
+            day / rate
+        );
+    }
+    match peak_rss_mib() {
+        Some(mib) => println!("peak memory (VmHWM): {mib:.0} MiB"),
+        None => println!("peak memory: not available on this platform"),
+    }
+    Ok(())
+}
+
+/// Plays a whole day would bring, from the calibrated rate.
+fn plays_per_day(twin: &twin::Twin) -> Option<f64> {
+    let m = twin.model();
+    Some(m.scenario.demand.members as f64 * m.demand.plays_per_member_day)
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}

@@ -1,0 +1,225 @@
+//! The table `edgetwin run` ends with: worldwide and per-region totals, QoE and the local time of each peak.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Offset, TimeZone, Utc};
+use twin::world::REGIONS;
+use twin::{KpiSample, Twin};
+
+/// One column of the summary: a region, or the world.
+struct Column {
+    name: String,
+    plays: u64,
+    ebvs: u64,
+    edge_bytes: u128,
+    origin_bytes: u128,
+    in_isp_bytes: u128,
+    rebuffer_ms: u128,
+    watch_ms: u128,
+    startup_p50_ms: Option<f64>,
+    startup_p95_ms: Option<f64>,
+    peak: Option<KpiSample>,
+    /// The peak's wall-clock time where most of the column's members live.
+    peak_local: Option<String>,
+}
+
+impl Column {
+    fn from_samples(name: &str, samples: &[KpiSample]) -> Column {
+        let sum = |f: fn(&KpiSample) -> u64| samples.iter().map(|s| f(s) as u128).sum::<u128>();
+        Column {
+            name: name.to_string(),
+            plays: sum(|s| s.plays) as u64,
+            ebvs: sum(|s| s.ebvs) as u64,
+            edge_bytes: sum(|s| s.edge_bytes),
+            origin_bytes: sum(|s| s.origin_bytes),
+            in_isp_bytes: sum(|s| s.in_isp_bytes),
+            rebuffer_ms: sum(|s| s.rebuffer_ms),
+            watch_ms: sum(|s| s.watch_ms),
+            startup_p50_ms: None,
+            startup_p95_ms: None,
+            peak: samples
+                .iter()
+                .max_by_key(|s| (s.active_sessions, std::cmp::Reverse(s.t)))
+                .copied(),
+            peak_local: None,
+        }
+    }
+}
+
+fn pct(n: u128, d: u128) -> String {
+    if d == 0 {
+        "–".into()
+    } else {
+        format!("{:.2}", 100.0 * n as f64 / d as f64)
+    }
+}
+
+fn seconds(ms: Option<f64>) -> String {
+    ms.map_or("–".into(), |v| format!("{:.2}", v / 1000.0))
+}
+
+fn tb(bytes: u128) -> String {
+    format!("{:.1}", bytes as f64 / 1e12)
+}
+
+fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Local time of `utc` for a region's members: the UTC offset averaged over its metros, weighted by members.
+/// A region spans many zones (Asia runs from UTC+3 to UTC+9), so one city's clock would mislead.
+fn local_time(twin: &Twin, region: usize, utc: DateTime<Utc>) -> Option<String> {
+    let (mut weighted, mut members) = (0.0, 0.0);
+    for m in twin
+        .model()
+        .world
+        .metros
+        .iter()
+        .filter(|m| m.region.0 as usize == region)
+    {
+        let offset =
+            m.tz.offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc();
+        weighted += offset as f64 * m.members;
+        members += m.members;
+    }
+    if members <= 0.0 {
+        return None;
+    }
+    let offset_min = (weighted / members / 60.0).round() as i64;
+    let local = utc + chrono::Duration::minutes(offset_min);
+    let sign = if offset_min < 0 { '-' } else { '+' };
+    Some(format!(
+        "{} (UTC{sign}{}:{:02})",
+        local.format("%a %H:%M"),
+        offset_min.abs() / 60,
+        offset_min.abs() % 60
+    ))
+}
+
+pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
+    let model = twin.model();
+    let s = &model.scenario;
+    let start = s.start_utc();
+    let mut columns = vec![Column::from_samples("World", twin.kpis())];
+    columns[0].startup_p50_ms = twin.run_startup_ms(None, 0.5);
+    columns[0].startup_p95_ms = twin.run_startup_ms(None, 0.95);
+    columns[0].peak_local = columns[0]
+        .peak
+        .map(|p| p.t.to_utc(start).format("%a %H:%M UTC").to_string());
+    for (r, (code, _)) in REGIONS.iter().enumerate() {
+        let mut c = Column::from_samples(code, twin.region_kpis(r));
+        if c.plays == 0 {
+            continue;
+        }
+        c.startup_p50_ms = twin.run_startup_ms(Some(r), 0.5);
+        c.startup_p95_ms = twin.run_startup_ms(Some(r), 0.95);
+        c.peak_local = c.peak.and_then(|p| local_time(twin, r, p.t.to_utc(start)));
+        columns.push(c);
+    }
+
+    let totals = twin.totals();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nedgetwin run · {} (seed {}) · {:.1} simulated hours from {}",
+        s.name,
+        s.seed,
+        hours,
+        start.format("%a %Y-%m-%d %H:%M UTC")
+    );
+    let _ = writeln!(
+        out,
+        "world: {} metros, {} sites ({} ISPs), {} titles × {} rungs, {} members",
+        model.world.metros.len(),
+        model.world.sites.len(),
+        model.world.isps.len(),
+        model.catalog.titles.len(),
+        model.catalog.rungs(),
+        group_thousands(s.demand.members)
+    );
+    let _ = writeln!(
+        out,
+        "wall time: {:.2} s to build, {:.2} s to simulate ({} plays/s)\n",
+        build_s,
+        run_s,
+        group_thousands((totals.plays as f64 / run_s.max(1e-9)) as u64)
+    );
+
+    type Row = (&'static str, fn(&Column) -> String);
+    let rows: [Row; 13] = [
+        ("plays", |c| group_thousands(c.plays)),
+        ("EBVS %", |c| pct(c.ebvs as u128, c.plays as u128)),
+        ("startup p50 (s)", |c| seconds(c.startup_p50_ms)),
+        ("startup p95 (s)", |c| seconds(c.startup_p95_ms)),
+        ("rebuffer %", |c| pct(c.rebuffer_ms, c.watch_ms)),
+        ("offload %", |c| {
+            pct(c.edge_bytes, c.edge_bytes + c.origin_bytes)
+        }),
+        ("in-ISP %", |c| {
+            pct(c.in_isp_bytes, c.edge_bytes + c.origin_bytes)
+        }),
+        ("edge TB", |c| tb(c.edge_bytes)),
+        ("backbone TB", |c| tb(c.origin_bytes)),
+        ("peak sessions", |c| {
+            c.peak
+                .map_or("–".into(), |p| group_thousands(p.active_sessions))
+        }),
+        ("peak edge Gbps", |c| {
+            c.peak
+                .map_or("–".into(), |p| format!("{:.0}", p.edge_gbps()))
+        }),
+        ("peak backbone Gbps", |c| {
+            c.peak
+                .map_or("–".into(), |p| format!("{:.1}", p.backbone_gbps()))
+        }),
+        ("peak at (local)", |c| {
+            c.peak_local.clone().unwrap_or_else(|| "–".into())
+        }),
+    ];
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(_, f)| columns.iter().map(f).collect())
+        .collect();
+    let label_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns.len())
+        .map(|i| {
+            cells
+                .iter()
+                .map(|row| row[i].chars().count())
+                .chain([columns[i].name.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let _ = write!(out, "{:label_w$}", "");
+    for (c, w) in columns.iter().zip(&widths) {
+        let _ = write!(out, "  {:>w$}", c.name);
+    }
+    out.push('\n');
+    for ((label, _), row) in rows.iter().zip(&cells) {
+        let _ = write!(out, "{label:label_w$}");
+        for (cell, w) in row.iter().zip(&widths) {
+            let _ = write!(out, "  {cell:>w$}");
+        }
+        out.push('\n');
+    }
+    let in_flight = totals
+        .planned_bytes
+        .saturating_sub(totals.edge_bytes + totals.origin_bytes);
+    let _ = writeln!(
+        out,
+        "\n(bytes of sessions still playing at the end, not yet counted above: {} TB)",
+        tb(in_flight)
+    );
+    out
+}
