@@ -5,7 +5,7 @@ mod kpi_file;
 mod run;
 mod summary;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -50,7 +50,7 @@ pub fn console_placeholder() {
 }
 
 /// Loads a scenario file (or the embedded default for "default"), applying a seed override.
-pub fn load_scenario(path: &PathBuf, seed: Option<u64>) -> anyhow::Result<Scenario> {
+pub fn load_scenario(path: &Path, seed: Option<u64>) -> anyhow::Result<Scenario> {
     let mut scenario = if path.as_os_str() == "default" {
         Scenario::parse("assets/scenarios/default.toml", twin::DEFAULT_SCENARIO)?
     } else {
