@@ -66,6 +66,8 @@ struct Worker {
     regions: [RegionCounters; REGIONS.len()],
     region_hist: Vec<u32>,
     site_plays: Vec<u32>,
+    /// Bitrate of the plays each site started this minute.
+    site_started_kbps: Vec<i64>,
     site_hist: Vec<u32>,
 }
 
@@ -77,6 +79,7 @@ impl Worker {
             regions: Default::default(),
             region_hist: vec![0; REGIONS.len() * HIST_BINS],
             site_plays: vec![0; sites],
+            site_started_kbps: vec![0; sites],
             site_hist: vec![0; sites * COARSE_BINS],
         }
     }
@@ -102,7 +105,7 @@ struct MinuteCtx<'a> {
     day: &'a DayPopularity,
     minute: u64,
     local: &'a [LocalClock],
-    usable: &'a [bool],
+    admit: &'a [f32],
     site_share: &'a [f64],
     demand_scale: f64,
 }
@@ -114,12 +117,13 @@ pub struct Engine {
     /// Rate and sessions currently on each account.
     active: Vec<Delta>,
     pub(crate) site_up: Vec<bool>,
+    /// Per site, bitrate of the plays steering offers it per minute (moving average), for admission.
+    offered_kbps: Vec<f64>,
     pub(crate) demand_scale: f64,
     day: Arc<DayPopularity>,
     utc_offsets_s: Vec<i32>,
     offsets_hour: Option<u64>,
     workers: Vec<Worker>,
-    threads: usize,
     /// Metros, busiest first: the order work is handed out in, so big metros do not straggle.
     metro_order: Vec<u32>,
 
@@ -165,12 +169,18 @@ impl Engine {
             accounts,
             active: vec![Delta::default(); accounts],
             site_up: vec![true; sites],
+            // Until a site has been seen, assume it is offered a full capacity's worth each minute.
+            offered_kbps: model
+                .world
+                .sites
+                .iter()
+                .map(|s| s.egress_gbps * 1e6)
+                .collect(),
             demand_scale: 1.0,
             day: Arc::new(model.demand.day_popularity(&model.catalog, 0)),
             utc_offsets_s: vec![0; model.world.metros.len()],
             offsets_hour: None,
             workers: (0..threads).map(|_| Worker::new(accounts, sites)).collect(),
-            threads,
             metro_order,
             kpis: Vec::new(),
             region_kpis: vec![Vec::new(); REGIONS.len()],
@@ -200,7 +210,6 @@ impl Engine {
         let (accounts, sites) = (self.accounts, self.site_now.len());
         self.workers
             .resize_with(threads, || Worker::new(accounts, sites));
-        self.threads = threads;
     }
 
     /// The last `SITE_HISTORY_MINUTES` (or fewer) minutes of one site, oldest first.
@@ -257,16 +266,25 @@ impl Engine {
             a.sessions += d.sessions;
         }
 
-        // Health seen by steering, from load at the start of the minute.
+        // What steering may send each site this minute. A site admits the share of its expected offered load
+        // that fits under the overload threshold, so a minute's arrivals cannot push it far past it.
         let overload = model.scenario.policy.overload_utilization;
-        let mut usable = vec![false; sites];
+        let mut admit = vec![0f32; sites];
         let mut site_share = vec![1.0; sites];
         for s in 0..sites {
-            let demand_gbps = self.active[s].rate_kbps as f64 / 1e6;
-            let capacity = model.world.sites[s].egress_gbps;
-            usable[s] = self.site_up[s] && demand_gbps < overload * capacity;
-            if demand_gbps > capacity {
-                site_share[s] = capacity / demand_gbps;
+            let demand_kbps = self.active[s].rate_kbps as f64;
+            let capacity_kbps = model.world.sites[s].egress_gbps * 1e6;
+            let headroom_kbps = overload * capacity_kbps - demand_kbps;
+            if self.site_up[s] && headroom_kbps > 0.0 {
+                let expected = self.offered_kbps[s];
+                admit[s] = if expected <= headroom_kbps {
+                    1.0
+                } else {
+                    (headroom_kbps / expected) as f32
+                };
+            }
+            if demand_kbps > capacity_kbps {
+                site_share[s] = capacity_kbps / demand_kbps;
             }
         }
 
@@ -276,7 +294,7 @@ impl Engine {
             day: &self.day,
             minute,
             local: &local,
-            usable: &usable,
+            admit: &admit,
             site_share: &site_share,
             demand_scale: self.demand_scale,
         };
@@ -289,7 +307,7 @@ impl Engine {
                 simulate_metro(&ctx, metro as usize, w);
             }
         };
-        if self.threads <= 1 || self.workers.len() <= 1 {
+        if self.workers.len() == 1 {
             work(&mut self.workers[0]);
         } else {
             std::thread::scope(|scope| {
@@ -339,6 +357,7 @@ impl Engine {
         self.minute += 1;
         let t = SimTime::from_minutes(self.minute);
         self.record_sites(model, &bytes, &site_plays);
+        self.learn_offered_load(&admit);
         for (o, gbps) in self.origin_gbps.iter_mut().enumerate() {
             *gbps = kpi::bytes_per_minute_to_gbps(bytes[sites + o]);
         }
@@ -443,6 +462,23 @@ impl Engine {
             w.site_hist.fill(0);
         }
     }
+
+    /// Learns each site's offered load (what steering would send it if it admitted everything) from what it
+    /// admitted, so the next minute's admission share fits.
+    fn learn_offered_load(&mut self, admit: &[f32]) {
+        for (s, offered) in self.offered_kbps.iter_mut().enumerate() {
+            let admitted: i64 = self.workers.iter().map(|w| w.site_started_kbps[s]).sum();
+            // A site that admitted (almost) nothing says little about what it is offered: keep the estimate.
+            // Rises are taken at once, falls smoothed: underestimating is what overloads a site.
+            if admit[s] >= 0.05 {
+                let seen = admitted as f64 / admit[s] as f64;
+                *offered = seen.max(0.5 * *offered + 0.5 * seen);
+            }
+        }
+        for w in &mut self.workers {
+            w.site_started_kbps.fill(0);
+        }
+    }
 }
 
 /// All plays one metro starts in one minute.
@@ -491,7 +527,10 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         };
         let rung = model.playback.pick_rung(access_kbps, device.max_kbps);
         let file = model.catalog.file(TitleId(title), rung);
-        let list = model.steering.steer(group, file, ctx.usable, ctx.placement);
+        let draw = rng.f64() as f32;
+        let list = model
+            .steering
+            .steer(group, file, ctx.admit, draw, ctx.placement);
         let best = list.best();
         let (account, site_share) = match best.target {
             Target::Site(s) => (s.0 as usize, ctx.site_share[s.0 as usize]),
@@ -519,6 +558,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         w.region_hist[region * HIST_BINS + bin] += 1;
         if account < sites {
             w.site_hist[account * COARSE_BINS + bin / COARSE_FACTOR] += 1;
+            w.site_started_kbps[account] += ladder[rung] as i64;
         }
         counters.watch_ms += out.watch_s as u64 * 1000;
         counters.rebuffer_ms += out.rebuffer_ms;

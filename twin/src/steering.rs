@@ -1,6 +1,6 @@
 //! Steering: for a play (client group, file), the ranked list of places to fetch it from, the shape a client
 //! receives: in-ISP appliances first, then public IXP sites, then the origin; within a tier, lowest round trip
-//! first. A site appears only if it is up, not overloaded, and holds the file. An appliance embedded in an ISP
+//! first. A site appears only if it is up, has egress to spare, and holds the file. An appliance embedded in an ISP
 //! serves only that ISP's members.
 
 use serde::Serialize;
@@ -130,14 +130,16 @@ impl SteeringTable {
         &self.candidates[group]
     }
 
-    /// The list a client in `group` receives for `file`. `usable[s]` is false for a site that is down or
-    /// overloaded.
+    /// The list a client in `group` receives for `file`. `admit[s]` is the share of plays site `s` accepts
+    /// now: 0 when it is down or full, 1 when it has room for all it is offered, in between when it has room
+    /// for part; `draw`, uniform in [0, 1), decides this play (a site is listed when `draw < admit[s]`).
     #[inline]
     pub fn steer(
         &self,
         group: usize,
         file: FileId,
-        usable: &[bool],
+        admit: &[f32],
+        draw: f32,
         placement: &Placement,
     ) -> SteeringList {
         let cands = &self.candidates[group];
@@ -148,7 +150,7 @@ impl SteeringTable {
         };
         for c in cands {
             let ok = match c.target {
-                Target::Site(s) => usable[s.0 as usize] && placement.holds(s, file),
+                Target::Site(s) => draw < admit[s.0 as usize] && placement.holds(s, file),
                 Target::Origin(_) => true,
             };
             if ok {

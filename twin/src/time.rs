@@ -13,22 +13,14 @@ pub const MINUTES_PER_DAY: u64 = 24 * 60;
 pub struct SimTime(pub u64);
 
 impl SimTime {
-    pub const ZERO: SimTime = SimTime(0);
-
     pub fn from_minutes(minutes: u64) -> SimTime {
         SimTime(minutes * SECONDS_PER_MINUTE)
-    }
-    pub fn from_hours_f64(hours: f64) -> SimTime {
-        SimTime((hours.max(0.0) * 3600.0).round() as u64)
     }
     pub fn seconds(self) -> u64 {
         self.0
     }
     pub fn minutes(self) -> u64 {
         self.0 / SECONDS_PER_MINUTE
-    }
-    pub fn hours_f64(self) -> f64 {
-        self.0 as f64 / 3600.0
     }
     /// The wall-clock instant this simulated time stands for.
     pub fn to_utc(self, start: DateTime<Utc>) -> DateTime<Utc> {

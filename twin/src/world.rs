@@ -4,7 +4,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{InputError, TwinError};
-use crate::network::{self, Backbone};
+use crate::network::Backbone;
 use crate::rng::{AliasTable, Rng, Stream};
 use crate::scenario::{Scenario, SiteProfile};
 
@@ -465,13 +465,6 @@ fn split_csv_line(line: &str) -> Vec<(usize, String)> {
     fields.push((start, cur));
     fields
 }
-
-/// Chord length on the unit sphere → great-circle km, for rstar distances.
-pub fn chord2_to_km(d2: f64) -> f64 {
-    2.0 * (d2.sqrt() / 2.0).min(1.0).asin() * 6371.0
-}
-
-pub use network::unit_vector;
 
 #[cfg(test)]
 mod tests {

@@ -252,27 +252,28 @@ proptest! {
         }
     }
 
-    /// Every entry steering returns is usable and holds the file; in-ISP entries belong to the member's ISP;
+    /// Every entry steering returns admits the play and holds the file (a site that is down admits none); in-ISP entries belong to the member's ISP;
     /// tiers come in order; the list is never empty and ends at the origin when sites run out.
     #[test]
     fn steering_lists_only_usable_sites_holding_the_file(
         seed in 0u64..50,
-        down in proptest::collection::vec(any::<bool>(), 60),
-        picks in proptest::collection::vec((any::<u32>(), any::<u32>()), 50),
+        admits in proptest::collection::vec(prop_oneof![Just(0.0f32), Just(1.0f32), 0.0f32..1.0], 60),
+        picks in proptest::collection::vec((any::<u32>(), any::<u32>(), 0.0f32..1.0), 50),
     ) {
         let twin = Twin::new(scenario(seed, 60, 300, 100_000)).unwrap();
         let m = twin.model();
-        let usable: Vec<bool> = (0..m.world.sites.len()).map(|i| !down[i % down.len()]).collect();
-        for (g, f) in picks {
+        let admit: Vec<f32> = (0..m.world.sites.len()).map(|i| admits[i % admits.len()]).collect();
+        for (g, f, draw) in picks {
             let group = g as usize % m.world.client_groups.len();
             let file = FileId(f % m.catalog.file_count() as u32);
-            let list = m.steering.steer(group, file, &usable, twin.placement());
+            let list = m.steering.steer(group, file, &admit, draw, twin.placement());
             let entries = list.entries();
             prop_assert!(!entries.is_empty() && entries.len() <= 3);
             prop_assert!(entries.windows(2).all(|w| w[0].tier <= w[1].tier));
             for e in entries {
                 if let Target::Site(s) = e.target {
-                    prop_assert!(usable[s.0 as usize], "site {} is down", s.0);
+                    prop_assert!(admit[s.0 as usize] > 0.0, "site {} is down or full", s.0);
+                    prop_assert!(draw < admit[s.0 as usize], "site {} did not admit this play", s.0);
                     prop_assert!(twin.placement().holds(s, file), "site {} lacks the file", s.0);
                     let site = &m.world.sites[s.0 as usize];
                     if e.tier == Tier::InIsp {
@@ -285,4 +286,61 @@ proptest! {
             }
         }
     }
+}
+
+/// Sites too small for their load: steering sheds plays past the overload threshold (to other sites and the
+/// origin); when the threshold is set above capacity, saturated sites share out throughput and sessions rebuffer.
+#[test]
+fn saturated_sites_shed_load_or_throttle_it() {
+    let run = |overload: f64, egress_gbps: f64| {
+        let mut s = scenario(4, 40, 300, 2_000_000);
+        s.appliances.storage.egress_gbps = egress_gbps;
+        s.appliances.flash.egress_gbps = egress_gbps;
+        s.policy.overload_utilization = overload;
+        let mut twin = Twin::new(s).unwrap();
+        twin.advance_minutes(240);
+        twin
+    };
+    let ample = run(0.95, 1000.0);
+    let shedding = run(0.95, 2.0);
+    let throttled = run(1.5, 2.0);
+    let origin_share = |t: &Twin| {
+        t.totals().origin_bytes as f64 / (t.totals().edge_bytes + t.totals().origin_bytes) as f64
+    };
+    let rebuffer = |t: &Twin| t.totals().rebuffer_ms as f64 / t.totals().watch_ms as f64;
+    assert!(origin_share(&ample) < 0.01, "{}", origin_share(&ample));
+    assert!(
+        origin_share(&shedding) > 0.2,
+        "overloaded sites send plays on: {}",
+        origin_share(&shedding)
+    );
+    assert!(
+        rebuffer(&throttled) > 3.0 * rebuffer(&ample),
+        "{} vs {}",
+        rebuffer(&throttled),
+        rebuffer(&ample)
+    );
+    // Site-minute utilisations, sorted. Admission works on last minute's load, as steering does on periodic
+    // load reports, so a surge can overshoot for a minute; most minutes sit at the threshold.
+    let utilisation = |t: &Twin| {
+        let mut u: Vec<f32> = (0..t.model().world.sites.len())
+            .flat_map(|s| t.site_history(SiteId(s as u32)))
+            .map(|m| m.utilization)
+            .collect();
+        u.sort_by(|a, b| a.total_cmp(b));
+        u
+    };
+    let (shed, throttle) = (utilisation(&shedding), utilisation(&throttled));
+    let q = |u: &[f32], q: f64| u[((u.len() - 1) as f64 * q) as usize];
+    assert!(
+        q(&shed, 0.5) > 0.9 && q(&shed, 0.9) < 1.0,
+        "shedding keeps sites at the 0.95 threshold: {}",
+        q(&shed, 0.9)
+    );
+    assert!(
+        q(&throttle, 0.5) > 1.2,
+        "sites saturate when allowed to: {}",
+        q(&throttle, 0.5)
+    );
+    assert!(q(&shed, 0.99) < q(&throttle, 0.5));
 }
