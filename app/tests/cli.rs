@@ -20,36 +20,14 @@ fn run_prints_a_summary_and_writes_kpis() {
     let dir = temp_dir("run");
     let csv = dir.join("kpis.csv");
     let out = edgetwin()
-        .args([
-            "run",
-            "assets/scenarios/default.toml",
-            "--hours",
-            "3",
-            "--seed",
-            "5",
-            "--out",
-        ])
+        .args(["run", "assets/scenarios/default.toml", "--hours", "3", "--seed", "5", "--out"])
         .arg(&csv)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    for needle in [
-        "default (seed 5)",
-        "offload %",
-        "startup p50 (s)",
-        "peak at (local)",
-        "World",
-        "EU",
-    ] {
-        assert!(
-            stdout.contains(needle),
-            "summary lacks {needle:?}:\n{stdout}"
-        );
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for needle in ["default (seed 5)", "offload %", "startup p50 (s)", "peak at (local)", "World", "EU"] {
+        assert!(stdout.contains(needle), "summary lacks {needle:?}:\n{stdout}");
     }
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
@@ -66,23 +44,10 @@ fn run_prints_a_summary_and_writes_kpis() {
     }
 
     let json = dir.join("kpis.json");
-    let out = edgetwin()
-        .args(["run", "default", "--hours", "1", "--out"])
-        .arg(&json)
-        .output()
-        .unwrap();
+    let out = edgetwin().args(["run", "default", "--hours", "1", "--out"]).arg(&json).output().unwrap();
     assert!(out.status.success());
-    let parsed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(
-        parsed
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|r| r["scope"] == "world")
-            .count(),
-        60
-    );
+    let parsed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(parsed.as_array().unwrap().iter().filter(|r| r["scope"] == "world").count(), 60);
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -90,46 +55,35 @@ fn run_prints_a_summary_and_writes_kpis() {
 fn a_bad_scenario_is_reported_with_file_line_and_column() {
     let dir = temp_dir("bad");
     let path = dir.join("bad.toml");
-    let good = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../assets/scenarios/default.toml"
-    ))
-    .unwrap();
-    std::fs::write(
-        &path,
-        good.replace("zipf_exponent = 0.9", "zipf_exponent = \"steep\""),
-    )
-    .unwrap();
-    let line = good
-        .lines()
-        .position(|l| l.starts_with("zipf_exponent"))
-        .unwrap()
-        + 1;
+    let good =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../assets/scenarios/default.toml")).unwrap();
+    std::fs::write(&path, good.replace("zipf_exponent = 0.9", "zipf_exponent = \"steep\"")).unwrap();
+    let line = good.lines().position(|l| l.starts_with("zipf_exponent")).unwrap() + 1;
     let out = edgetwin().arg("run").arg(&path).output().unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains(&format!("{}:{line}:17:", path.display())),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&format!("{}:{line}:17:", path.display())), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 
-    let out = edgetwin()
-        .args(["run", "default", "--out", "kpis.txt"])
-        .output()
-        .unwrap();
+    let out = edgetwin().args(["run", "default", "--out", "kpis.txt"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains(".csv or .json"));
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]
-fn bare_run_says_what_it_will_do() {
-    let out = edgetwin().output().unwrap();
+fn help_names_the_console_and_the_subcommands() {
+    let out = edgetwin().arg("--help").output().unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("edgetwin run SCENARIO") && stdout.contains("default scenario"),
-        "{stdout}"
-    );
+    for needle in ["open the console", "run", "bench", "--screenshot", "--view", "--after-sim-hours"] {
+        assert!(stdout.contains(needle), "help lacks {needle:?}:\n{stdout}");
+    }
+}
+
+#[test]
+fn screenshot_rejects_an_unknown_view() {
+    let out = edgetwin().args(["--screenshot", "x.png", "--view", "nowhere"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of map, qoe"));
 }

@@ -16,11 +16,7 @@ pub struct FileId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TitleKind {
     Movie,
-    Episode {
-        series: u32,
-        season: u16,
-        episode: u16,
-    },
+    Episode { series: u32, season: u16, episode: u16 },
 }
 
 #[derive(Clone, Debug)]
@@ -68,9 +64,8 @@ impl Catalog {
             rank.swap(i, rng.below(i as u64 + 1) as usize);
         }
         // Regional taste for each genre: some genres travel better than others (anime in Asia, …).
-        let genre_taste: Vec<[f64; REGIONS.len()]> = (0..c.genres.len())
-            .map(|_| std::array::from_fn(|_| rng.lognormal(1.0, 0.35)))
-            .collect();
+        let genre_taste: Vec<[f64; REGIONS.len()]> =
+            (0..c.genres.len()).map(|_| std::array::from_fn(|_| rng.lognormal(1.0, 0.35))).collect();
 
         let mut titles = Vec::with_capacity(c.titles);
         let release = |rng: &mut Rng| {
@@ -90,11 +85,7 @@ impl Catalog {
                         home: u8| {
             let spread = d.regional_taste_sigma;
             let regional_taste = std::array::from_fn(|r| {
-                let home_boost = if r as u8 == home {
-                    d.home_region_boost
-                } else {
-                    1.0
-                };
+                let home_boost = if r as u8 == home { d.home_region_boost } else { 1.0 };
                 (genre_taste[genre as usize][r] * rng.lognormal(1.0, spread) * home_boost) as f32
             });
             let episode_decay = match kind {
@@ -119,16 +110,7 @@ impl Catalog {
             let home = rng.below(REGIONS.len() as u64) as u8;
             let day = release(&mut rng);
             let name = title_name(&mut rng, w);
-            make(
-                &mut rng,
-                w,
-                TitleKind::Movie,
-                name,
-                c.movie_minutes,
-                day,
-                genre,
-                home,
-            );
+            make(&mut rng, w, TitleKind::Movie, name, c.movie_minutes, day, genre, home);
         }
         for series in 0..n_series {
             let genre = rng.below(c.genres.len() as u64) as u16;
@@ -137,11 +119,7 @@ impl Catalog {
             let show = title_name(&mut rng, n_movies + series);
             let episodes = per_season.min(n_episodes - series * per_season);
             for e in 1..=episodes {
-                let kind = TitleKind::Episode {
-                    series: series as u32,
-                    season: 1,
-                    episode: e as u16,
-                };
+                let kind = TitleKind::Episode { series: series as u32, season: 1, episode: e as u16 };
                 make(
                     &mut rng,
                     n_movies + series,
@@ -154,11 +132,7 @@ impl Catalog {
                 );
             }
         }
-        Catalog {
-            titles,
-            ladder: c.ladder.clone(),
-            genres: c.genres.clone(),
-        }
+        Catalog { titles, ladder: c.ladder.clone(), genres: c.genres.clone() }
     }
 
     pub fn rungs(&self) -> usize {
@@ -188,21 +162,19 @@ impl Catalog {
     }
 
     pub fn total_bytes(&self) -> u64 {
-        (0..self.file_count() as u32)
-            .map(|f| self.file_size_bytes(FileId(f)))
-            .sum()
+        (0..self.file_count() as u32).map(|f| self.file_size_bytes(FileId(f))).sum()
     }
 }
 
 const ADJECTIVES: [&str; 24] = [
-    "Silent", "Crimson", "Last", "Hidden", "Broken", "Golden", "Midnight", "Wild", "Frozen",
-    "Electric", "Distant", "Burning", "Lost", "Hollow", "Iron", "Velvet", "Northern", "Savage",
-    "Quiet", "Bright", "Restless", "Paper", "Glass", "Salt",
+    "Silent", "Crimson", "Last", "Hidden", "Broken", "Golden", "Midnight", "Wild", "Frozen", "Electric", "Distant",
+    "Burning", "Lost", "Hollow", "Iron", "Velvet", "Northern", "Savage", "Quiet", "Bright", "Restless", "Paper",
+    "Glass", "Salt",
 ];
 const NOUNS: [&str; 24] = [
-    "Harbor", "Kingdom", "Signal", "Orchard", "Frontier", "Witness", "Garden", "Empire", "River",
-    "Protocol", "Summer", "Archive", "Circuit", "Crown", "Tide", "Mirror", "Station", "Canyon",
-    "Ledger", "Lantern", "Island", "Verdict", "Engine", "Pilgrim",
+    "Harbor", "Kingdom", "Signal", "Orchard", "Frontier", "Witness", "Garden", "Empire", "River", "Protocol", "Summer",
+    "Archive", "Circuit", "Crown", "Tide", "Mirror", "Station", "Canyon", "Ledger", "Lantern", "Island", "Verdict",
+    "Engine", "Pilgrim",
 ];
 
 fn title_name(rng: &mut Rng, work: usize) -> String {
@@ -226,19 +198,8 @@ mod tests {
         // 4300 kbps for one hour ≈ 4300 × 0.45 MB.
         let mb_per_hour: f64 = 4300.0 * 125.0 * 3600.0 / 1e6;
         assert!((mb_per_hour - 4300.0 * 0.45).abs() / mb_per_hour < 0.01);
-        let movies = c
-            .titles
-            .iter()
-            .filter(|t| t.kind == TitleKind::Movie)
-            .count();
-        assert_eq!(
-            movies,
-            (s.catalog.titles as f64 * s.catalog.movie_share).round() as usize
-        );
-        assert!(
-            c.titles
-                .iter()
-                .all(|t| t.appeal > 0.0 && t.duration_s >= 60)
-        );
+        let movies = c.titles.iter().filter(|t| t.kind == TitleKind::Movie).count();
+        assert_eq!(movies, (s.catalog.titles as f64 * s.catalog.movie_share).round() as usize);
+        assert!(c.titles.iter().all(|t| t.appeal > 0.0 && t.duration_s >= 60));
     }
 }

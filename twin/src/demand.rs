@@ -100,41 +100,24 @@ impl Demand {
             .map(|r| {
                 let table = |ids: &[u32]| {
                     AliasTable::new(
-                        &ids.iter()
-                            .map(|&t| self.title_weight(catalog, t as usize, r, mid))
-                            .collect::<Vec<_>>(),
+                        &ids.iter().map(|&t| self.title_weight(catalog, t as usize, r, mid)).collect::<Vec<_>>(),
                     )
                 };
                 (table(&movies), table(&episodes))
             })
             .collect();
-        DayPopularity {
-            day,
-            movies,
-            episodes,
-            regions,
-        }
+        DayPopularity { day, movies, episodes, regions }
     }
 
     /// Expected plays per minute from `members` at a local clock reading, before any demand scaling.
     #[inline]
     pub fn plays_per_minute(&self, members: f64, local: LocalClock) -> f64 {
-        let week = if local.weekend {
-            self.weekend_factor
-        } else {
-            self.weekday_factor
-        };
-        members * self.plays_per_member_day / MINUTES_PER_DAY as f64
-            * self.curve[local.minute_of_day as usize]
-            * week
+        let week = if local.weekend { self.weekend_factor } else { self.weekday_factor };
+        members * self.plays_per_member_day / MINUTES_PER_DAY as f64 * self.curve[local.minute_of_day as usize] * week
     }
 
     pub fn movie_play_share(&self, weekend: bool) -> f64 {
-        if weekend {
-            self.movie_play_share_weekend
-        } else {
-            self.movie_play_share_weekday
-        }
+        if weekend { self.movie_play_share_weekend } else { self.movie_play_share_weekday }
     }
 
     /// Mean hours watched per play on day 0, popularity-weighted over all regions and both title kinds.
@@ -146,20 +129,13 @@ impl Demand {
         };
         let (mut movie, mut episode) = ((0.0, 0.0), (0.0, 0.0));
         for (i, t) in catalog.titles.iter().enumerate() {
-            let w: f64 = (0..REGIONS.len())
-                .map(|r| self.title_weight(catalog, i, r, 0.5))
-                .sum();
-            let acc = if t.kind == TitleKind::Movie {
-                &mut movie
-            } else {
-                &mut episode
-            };
+            let w: f64 = (0..REGIONS.len()).map(|r| self.title_weight(catalog, i, r, 0.5)).sum();
+            let acc = if t.kind == TitleKind::Movie { &mut movie } else { &mut episode };
             acc.0 += w * t.duration_s as f64;
             acc.1 += w;
         }
         let mean_s = |acc: (f64, f64)| if acc.1 > 0.0 { acc.0 / acc.1 } else { 0.0 };
-        let movie_share =
-            (5.0 * self.movie_play_share_weekday + 2.0 * self.movie_play_share_weekend) / 7.0;
+        let movie_share = (5.0 * self.movie_play_share_weekday + 2.0 * self.movie_play_share_weekend) / 7.0;
         let (movie_share, episode_share) = match (movie.1 > 0.0, episode.1 > 0.0) {
             (true, true) => (movie_share, 1.0 - movie_share),
             (true, false) => (1.0, 0.0),
@@ -178,27 +154,15 @@ impl Demand {
         let total_share: f64 = self.devices.iter().map(|d| d.share).sum();
         let mut shares = vec![0.0; ladder.len()];
         for d in &self.devices {
-            let top = ladder
-                .iter()
-                .rposition(|r| r.kbps <= d.max_kbps)
-                .unwrap_or(0);
+            let top = ladder.iter().rposition(|r| r.kbps <= d.max_kbps).unwrap_or(0);
             // P(safety × T ≥ kbps) with T log-normal(median, sigma).
             let at_least = |kbps: f64| {
-                let z = ((kbps / (s.playback.abr_safety * d.median_mbps * 1000.0)).ln())
-                    / d.sigma.max(1e-9);
+                let z = ((kbps / (s.playback.abr_safety * d.median_mbps * 1000.0)).ln()) / d.sigma.max(1e-9);
                 1.0 - normal_cdf(z)
             };
             for r in 0..=top {
-                let p_hi = if r == top {
-                    0.0
-                } else {
-                    at_least(ladder[r + 1].kbps as f64)
-                };
-                let p_lo = if r == 0 {
-                    1.0
-                } else {
-                    at_least(ladder[r].kbps as f64)
-                };
+                let p_hi = if r == top { 0.0 } else { at_least(ladder[r + 1].kbps as f64) };
+                let p_lo = if r == 0 { 1.0 } else { at_least(ladder[r].kbps as f64) };
                 shares[r] += d.share / total_share * (p_lo - p_hi).max(0.0);
             }
         }
@@ -210,16 +174,10 @@ impl Demand {
 pub fn normal_cdf(z: f64) -> f64 {
     let x = z.abs() / std::f64::consts::SQRT_2;
     let t = 1.0 / (1.0 + 0.327_591_1 * x);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erf = 1.0 - poly * (-x * x).exp();
-    if z >= 0.0 {
-        0.5 * (1.0 + erf)
-    } else {
-        0.5 * (1.0 - erf)
-    }
+    if z >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
 }
 
 #[cfg(test)]
@@ -232,17 +190,10 @@ mod tests {
         let s = small_scenario();
         let c = Catalog::build(&s);
         let d = Demand::build(&s, &c);
-        let peak = (0..1440)
-            .max_by(|&a, &b| d.curve[a].total_cmp(&d.curve[b]))
-            .unwrap();
-        let trough = (0..1440)
-            .min_by(|&a, &b| d.curve[a].total_cmp(&d.curve[b]))
-            .unwrap();
+        let peak = (0..1440).max_by(|&a, &b| d.curve[a].total_cmp(&d.curve[b])).unwrap();
+        let trough = (0..1440).min_by(|&a, &b| d.curve[a].total_cmp(&d.curve[b])).unwrap();
         assert!((20 * 60..23 * 60).contains(&peak), "peak at minute {peak}");
-        assert!(
-            (4 * 60..7 * 60).contains(&trough),
-            "trough at minute {trough}"
-        );
+        assert!((4 * 60..7 * 60).contains(&trough), "trough at minute {trough}");
         assert!(d.curve[peak] / d.curve[trough] >= 2.0);
         let mean: f64 = d.curve.iter().sum::<f64>() / 1440.0;
         assert!((mean - 1.0).abs() < 1e-9);
@@ -254,16 +205,9 @@ mod tests {
         let c = Catalog::build(&s);
         let d = Demand::build(&s, &c);
         // 2.4 h a day at roughly an hour a play is a couple of plays a day.
-        assert!(
-            (1.0..6.0).contains(&d.plays_per_member_day),
-            "{}",
-            d.plays_per_member_day
-        );
+        assert!((1.0..6.0).contains(&d.plays_per_member_day), "{}", d.plays_per_member_day);
         let shares = d.rung_shares(&s, &c);
-        assert!(
-            (shares.iter().sum::<f64>() - 1.0).abs() < 1e-6,
-            "{shares:?}"
-        );
+        assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-6, "{shares:?}");
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! a calendar queue: a ring of minute buckets, aggregated per account, so a billion sessions a day cost no
 //! heap operations.
 //!
-//! Byte accounting is exact integer arithmetic. An account (a site, an origin region, or a member region's edge
-//! or origin traffic) carries the summed bitrate of the sessions it serves; bytes in a minute are that rate × 60 s
+//! Byte accounting is exact integer arithmetic. An account (a site, an origin region, a member region's edge
+//! or origin traffic, or a metro's origin traffic) carries the summed bitrate of the sessions it serves; bytes in a minute are that rate × 60 s
 //! plus corrections for sessions starting or ending inside the minute. So edge + origin bytes equal the bytes
 //! of every session played, to the byte.
 //!
@@ -18,7 +18,7 @@ use chrono::{Offset, TimeZone};
 
 use crate::catalog::TitleId;
 use crate::demand::DayPopularity;
-use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, KpiSample};
+use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
 use crate::model::Model;
 use crate::placement::Placement;
 use crate::playback::{MAX_WATCH_S, Path};
@@ -127,11 +127,13 @@ pub struct Engine {
     /// Metros, busiest first: the order work is handed out in, so big metros do not straggle.
     metro_order: Vec<u32>,
 
-    pub(crate) kpis: Vec<KpiSample>,
-    pub(crate) region_kpis: Vec<Vec<KpiSample>>,
+    pub(crate) kpis: History,
+    pub(crate) region_kpis: Vec<History>,
     pub(crate) site_now: Vec<SiteMinute>,
     site_history: Vec<SiteMinute>,
     pub(crate) origin_gbps: Vec<f64>,
+    /// Backbone Gbps from the origin into each metro (plays no edge site could take).
+    pub(crate) metro_origin_gbps: Vec<f32>,
     /// Startup histogram per region over the whole run, for summaries.
     pub(crate) run_hist: Vec<u64>,
     pub(crate) totals: Totals,
@@ -155,14 +157,11 @@ pub struct Totals {
 impl Engine {
     pub fn new(model: &Model) -> Engine {
         let sites = model.world.sites.len();
-        let accounts = sites + model.world.origins.len() + 2 * REGIONS.len();
+        let accounts = sites + model.world.origins.len() + 2 * REGIONS.len() + model.world.metros.len();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut metro_order: Vec<u32> = (0..model.world.metros.len() as u32).collect();
         metro_order.sort_by(|&a, &b| {
-            model.world.metros[b as usize]
-                .members
-                .total_cmp(&model.world.metros[a as usize].members)
-                .then(a.cmp(&b))
+            model.world.metros[b as usize].members.total_cmp(&model.world.metros[a as usize].members).then(a.cmp(&b))
         });
         Engine {
             minute: 0,
@@ -170,23 +169,19 @@ impl Engine {
             active: vec![Delta::default(); accounts],
             site_up: vec![true; sites],
             // Until a site has been seen, assume it is offered a full capacity's worth each minute.
-            offered_kbps: model
-                .world
-                .sites
-                .iter()
-                .map(|s| s.egress_gbps * 1e6)
-                .collect(),
+            offered_kbps: model.world.sites.iter().map(|s| s.egress_gbps * 1e6).collect(),
             demand_scale: 1.0,
             day: Arc::new(model.demand.day_popularity(&model.catalog, 0)),
             utc_offsets_s: vec![0; model.world.metros.len()],
             offsets_hour: None,
             workers: (0..threads).map(|_| Worker::new(accounts, sites)).collect(),
             metro_order,
-            kpis: Vec::new(),
-            region_kpis: vec![Vec::new(); REGIONS.len()],
+            kpis: History::default(),
+            region_kpis: vec![History::default(); REGIONS.len()],
             site_now: vec![SiteMinute::default(); sites],
             site_history: vec![SiteMinute::default(); sites * SITE_HISTORY_MINUTES],
             origin_gbps: vec![0.0; model.world.origins.len()],
+            metro_origin_gbps: vec![0.0; model.world.metros.len()],
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
             totals: Totals::default(),
         }
@@ -208,8 +203,7 @@ impl Engine {
             }
         }
         let (accounts, sites) = (self.accounts, self.site_now.len());
-        self.workers
-            .resize_with(threads, || Worker::new(accounts, sites));
+        self.workers.resize_with(threads, || Worker::new(accounts, sites));
     }
 
     /// The last `SITE_HISTORY_MINUTES` (or fewer) minutes of one site, oldest first.
@@ -239,18 +233,11 @@ impl Engine {
             // Offsets change with daylight saving; an hourly refresh catches every transition.
             let naive = now_utc.naive_utc();
             for (o, m) in self.utc_offsets_s.iter_mut().zip(&model.world.metros) {
-                *o =
-                    m.tz.offset_from_utc_datetime(&naive)
-                        .fix()
-                        .local_minus_utc();
+                *o = m.tz.offset_from_utc_datetime(&naive).fix().local_minus_utc();
             }
             self.offsets_hour = Some(hour);
         }
-        let local: Vec<LocalClock> = self
-            .utc_offsets_s
-            .iter()
-            .map(|&o| LocalClock::at(now_utc, o))
-            .collect();
+        let local: Vec<LocalClock> = self.utc_offsets_s.iter().map(|&o| LocalClock::at(now_utc, o)).collect();
 
         // Session ends due this minute.
         let slot = (minute as usize % RING) * accounts;
@@ -277,11 +264,7 @@ impl Engine {
             let headroom_kbps = overload * capacity_kbps - demand_kbps;
             if self.site_up[s] && headroom_kbps > 0.0 {
                 let expected = self.offered_kbps[s];
-                admit[s] = if expected <= headroom_kbps {
-                    1.0
-                } else {
-                    (headroom_kbps / expected) as f32
-                };
+                admit[s] = if expected <= headroom_kbps { 1.0 } else { (headroom_kbps / expected) as f32 };
             }
             if demand_kbps > capacity_kbps {
                 site_share[s] = capacity_kbps / demand_kbps;
@@ -361,6 +344,10 @@ impl Engine {
         for (o, gbps) in self.origin_gbps.iter_mut().enumerate() {
             *gbps = kpi::bytes_per_minute_to_gbps(bytes[sites + o]);
         }
+        let metro_base = sites + origins + 2 * REGIONS.len();
+        for (m, gbps) in self.metro_origin_gbps.iter_mut().enumerate() {
+            *gbps = kpi::bytes_per_minute_to_gbps(bytes[metro_base + m]) as f32;
+        }
 
         let mut in_isp = [0u64; REGIONS.len()];
         for (site, b) in model.world.sites.iter().zip(&bytes) {
@@ -370,10 +357,7 @@ impl Engine {
         }
 
         let region_base = sites + origins;
-        let mut global = KpiSample {
-            t,
-            ..Default::default()
-        };
+        let mut global = KpiSample { t, ..Default::default() };
         let mut global_hist = vec![0u32; HIST_BINS];
         for r in 0..REGIONS.len() {
             let (edge, origin) = (region_base + r, region_base + REGIONS.len() + r);
@@ -381,8 +365,7 @@ impl Engine {
             let c = &regions[r];
             let sample = KpiSample {
                 t,
-                active_sessions: (self.active[edge].sessions + self.active[origin].sessions).max(0)
-                    as u64,
+                active_sessions: (self.active[edge].sessions + self.active[origin].sessions).max(0) as u64,
                 plays: c.plays,
                 ebvs: c.ebvs,
                 edge_bytes: bytes[edge],
@@ -393,10 +376,7 @@ impl Engine {
                 rebuffer_ms: c.rebuffer_ms,
                 watch_ms: c.watch_ms,
             };
-            for (g, (&h, run)) in global_hist
-                .iter_mut()
-                .zip(hist.iter().zip(&mut self.run_hist[r * HIST_BINS..]))
-            {
+            for (g, (&h, run)) in global_hist.iter_mut().zip(hist.iter().zip(&mut self.run_hist[r * HIST_BINS..])) {
                 *g += h;
                 *run += h as u64;
             }
@@ -431,10 +411,7 @@ impl Engine {
             let (p50, p95) = if site_plays[s] > 0 {
                 hist.fill(0);
                 for w in &self.workers {
-                    for (h, &c) in hist
-                        .iter_mut()
-                        .zip(&w.site_hist[s * COARSE_BINS..(s + 1) * COARSE_BINS])
-                    {
+                    for (h, &c) in hist.iter_mut().zip(&w.site_hist[s * COARSE_BINS..(s + 1) * COARSE_BINS]) {
                         *h += c;
                     }
                 }
@@ -486,11 +463,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
     let model = ctx.model;
     let world = &model.world;
     let m = &world.metros[metro];
-    let mut rng = Rng::new(
-        model.scenario.seed,
-        Stream::Sessions,
-        &[metro as u64, ctx.minute],
-    );
+    let mut rng = Rng::new(model.scenario.seed, Stream::Sessions, &[metro as u64, ctx.minute]);
     let local = ctx.local[metro];
     let plays = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
     if plays == 0 {
@@ -511,6 +484,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
     let sites = world.sites.len();
     let region_edge = sites + world.origins.len() + region;
     let region_origin = region_edge + REGIONS.len();
+    let metro_origin = sites + world.origins.len() + 2 * REGIONS.len() + metro;
     let ladder = model.playback.ladder_kbps();
     let minute_start_s = ctx.minute * SECONDS_PER_MINUTE;
     let counters = &mut w.regions[region];
@@ -520,31 +494,20 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         let device = &model.demand.devices[model.demand.device_table.sample(&mut rng)];
         let access_kbps = rng.lognormal(device.median_mbps * 1000.0, device.sigma);
         let movie = rng.f64() < movie_share;
-        let title = if movie {
-            ctx.day.movies[movies.sample(&mut rng)]
-        } else {
-            ctx.day.episodes[episodes.sample(&mut rng)]
-        };
+        let title =
+            if movie { ctx.day.movies[movies.sample(&mut rng)] } else { ctx.day.episodes[episodes.sample(&mut rng)] };
         let rung = model.playback.pick_rung(access_kbps, device.max_kbps);
         let file = model.catalog.file(TitleId(title), rung);
         let draw = rng.f64() as f32;
-        let list = model
-            .steering
-            .steer(group, file, ctx.admit, draw, ctx.placement);
+        let list = model.steering.steer(group, file, ctx.admit, draw, ctx.placement);
         let best = list.best();
         let (account, site_share) = match best.target {
             Target::Site(s) => (s.0 as usize, ctx.site_share[s.0 as usize]),
             Target::Origin(o) => (sites + o as usize, 1.0),
         };
-        let path = Path {
-            access_kbps,
-            rtt_ms: best.rtt_ms as f64 + device.access_rtt_ms,
-            site_share,
-        };
+        let path = Path { access_kbps, rtt_ms: best.rtt_ms as f64 + device.access_rtt_ms, site_share };
         let duration_s = model.catalog.titles[title as usize].duration_s;
-        let out = model
-            .playback
-            .play(&mut rng, rung, &path, duration_s, movie);
+        let out = model.playback.play(&mut rng, rung, &path, duration_s, movie);
 
         counters.plays += 1;
         if account < sites {
@@ -568,26 +531,15 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         counters.planned_bytes += (kbps * BYTES_PER_KBPS_SECOND) as u64 * out.watch_s as u64;
         let start_offset = rng.below(SECONDS_PER_MINUTE) as i64;
         let end_s = minute_start_s + start_offset as u64 + out.watch_s as u64;
-        let (end_minute, end_offset) = (
-            end_s / SECONDS_PER_MINUTE,
-            (end_s % SECONDS_PER_MINUTE) as i64,
-        );
-        let start = Delta {
-            rate_kbps: kbps,
-            bytes: -kbps * BYTES_PER_KBPS_SECOND * start_offset,
-            sessions: 1,
-        };
-        let end = Delta {
-            rate_kbps: -kbps,
-            bytes: kbps * BYTES_PER_KBPS_SECOND * end_offset,
-            sessions: -1,
-        };
-        let traffic_account = if account < sites {
-            region_edge
-        } else {
-            region_origin
-        };
-        for acc in [account, traffic_account] {
+        let (end_minute, end_offset) = (end_s / SECONDS_PER_MINUTE, (end_s % SECONDS_PER_MINUTE) as i64);
+        let start = Delta { rate_kbps: kbps, bytes: -kbps * BYTES_PER_KBPS_SECOND * start_offset, sessions: 1 };
+        let end = Delta { rate_kbps: -kbps, bytes: kbps * BYTES_PER_KBPS_SECOND * end_offset, sessions: -1 };
+        // Every play books on its server and on its region's edge or origin traffic; origin plays also on the
+        // metro they flow into, for the map's backbone flows.
+        let booked =
+            if account < sites { [account, region_edge, region_edge] } else { [account, region_origin, metro_origin] };
+        let distinct = if account < sites { 2 } else { 3 };
+        for &acc in &booked[..distinct] {
             w.now[acc].add(&start);
             if end_minute == ctx.minute {
                 w.now[acc].add(&end);

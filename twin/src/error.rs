@@ -17,33 +17,19 @@ pub struct InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.line, self.column, self.message
-        )
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
     }
 }
 
 impl InputError {
     /// Locates a byte offset of `text` as line and column.
-    pub fn at_offset(
-        file: &str,
-        text: &str,
-        offset: usize,
-        message: impl Into<String>,
-    ) -> InputError {
+    pub fn at_offset(file: &str, text: &str, offset: usize, message: impl Into<String>) -> InputError {
         let offset = offset.min(text.len());
         let before = &text[..floor_char_boundary(text, offset)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before[line_start..].chars().count() + 1;
-        InputError {
-            file: file.to_string(),
-            line,
-            column,
-            message: message.into(),
-        }
+        InputError { file: file.to_string(), line, column, message: message.into() }
     }
 }
 
@@ -59,10 +45,7 @@ pub enum TwinError {
     #[error(transparent)]
     Input(#[from] InputError),
     #[error("cannot read {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("scenario is not usable: {0}")]
     Model(String),
 }

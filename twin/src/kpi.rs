@@ -2,6 +2,8 @@
 //! histogram behind its percentiles, and the one time-series type shared with the connectors, so a mirrored
 //! AWS metric and a simulated one draw the same way.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::time::SimTime;
@@ -107,6 +109,65 @@ pub fn bytes_per_minute_to_gbps(bytes: u64) -> f64 {
     bytes as f64 * 8.0 / 60.0 / 1e9
 }
 
+/// Samples per frozen chunk of a `History`: an hour of minutes.
+const HISTORY_CHUNK: usize = 60;
+
+/// An append-only run of samples. Clones share every full hour, so a snapshot carrying a week of history
+/// costs a few dozen pointer copies, not a megabyte.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    chunks: Vec<Arc<[KpiSample]>>,
+    tail: Vec<KpiSample>,
+}
+
+impl History {
+    pub fn push(&mut self, sample: KpiSample) {
+        self.tail.push(sample);
+        if self.tail.len() == HISTORY_CHUNK {
+            self.chunks.push(Arc::from(std::mem::take(&mut self.tail)));
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.chunks.len() * HISTORY_CHUNK + self.tail.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, i: usize) -> Option<&KpiSample> {
+        match self.chunks.get(i / HISTORY_CHUNK) {
+            Some(chunk) => chunk.get(i % HISTORY_CHUNK),
+            None => self.tail.get(i - self.chunks.len() * HISTORY_CHUNK),
+        }
+    }
+    pub fn last(&self) -> Option<&KpiSample> {
+        self.tail.last().or_else(|| self.chunks.last().and_then(|c| c.last()))
+    }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &KpiSample> + '_ {
+        self.chunks.iter().flat_map(|c| c.iter()).chain(self.tail.iter())
+    }
+}
+
+impl std::ops::Index<usize> for History {
+    type Output = KpiSample;
+    fn index(&self, i: usize) -> &KpiSample {
+        self.get(i).unwrap_or_else(|| panic!("history index {i} out of range (len {})", self.len()))
+    }
+}
+
+impl<'a> IntoIterator for &'a History {
+    type Item = &'a KpiSample;
+    type IntoIter = Box<dyn DoubleEndedIterator<Item = &'a KpiSample> + 'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
+}
+
+impl PartialEq for History {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
 /// The KPIs every view and connector speaks of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KpiId {
@@ -169,14 +230,11 @@ pub struct Series {
 }
 
 impl Series {
-    pub fn from_samples(kpi: KpiId, samples: &[KpiSample]) -> Series {
+    pub fn from_samples<'a>(kpi: KpiId, samples: impl IntoIterator<Item = &'a KpiSample>) -> Series {
         Series {
             name: kpi.key().to_string(),
             unit: kpi.unit().to_string(),
-            points: samples
-                .iter()
-                .filter_map(|s| s.value(kpi).map(|v| (s.t, v)))
-                .collect(),
+            points: samples.into_iter().filter_map(|s| s.value(kpi).map(|v| (s.t, v))).collect(),
         }
     }
 }
@@ -199,6 +257,24 @@ mod tests {
         let coarse: Vec<u32> = bins.chunks(COARSE_FACTOR).map(|c| c.iter().sum()).collect();
         let p50c = hist_quantile(&coarse, COARSE_FACTOR, 0.5).unwrap();
         assert!((p50c / 5000.0 - 1.0).abs() < 0.2, "{p50c}");
+    }
+
+    #[test]
+    fn history_chunks_share_and_index() {
+        let mut h = History::default();
+        for i in 0..150u64 {
+            h.push(KpiSample { plays: i, ..Default::default() });
+        }
+        let copy = h.clone();
+        assert!(Arc::ptr_eq(&h.chunks[1], &copy.chunks[1]), "full hours are shared");
+        assert_eq!(h.len(), 150);
+        assert_eq!((h[0].plays, h[59].plays, h[60].plays, h[149].plays), (0, 59, 60, 149));
+        assert_eq!(h.last().unwrap().plays, 149);
+        assert_eq!(h.iter().map(|s| s.plays).sum::<u64>(), (0..150).sum());
+        assert_eq!(h.get(150), None);
+        assert_eq!(h, copy);
+        let series = Series::from_samples(KpiId::Plays, h.iter());
+        assert_eq!(series.points.len(), 150);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use std::sync::Arc;
 pub use command::Command;
 pub use engine::{SiteMinute, Totals};
 pub use error::{InputError, TwinError};
-pub use kpi::{KpiId, KpiSample, Series};
+pub use kpi::{History, KpiId, KpiSample, Series};
 pub use model::Model;
 pub use placement::{Placement, PlacementPolicy};
 pub use scenario::Scenario;
@@ -66,11 +66,7 @@ impl Twin {
             day: 0.5,
         });
         let engine = Engine::new(&model);
-        Ok(Twin {
-            model: Arc::new(model),
-            placement: Arc::new(placement),
-            engine,
-        })
+        Ok(Twin { model: Arc::new(model), placement: Arc::new(placement), engine })
     }
 
     /// Loads a scenario file.
@@ -80,10 +76,7 @@ impl Twin {
 
     /// The embedded default scenario.
     pub fn default_scenario() -> Result<Twin, TwinError> {
-        Twin::new(Scenario::parse(
-            "assets/scenarios/default.toml",
-            DEFAULT_SCENARIO,
-        )?)
+        Twin::new(Scenario::parse("assets/scenarios/default.toml", DEFAULT_SCENARIO)?)
     }
 
     pub fn fork(&self) -> Twin {
@@ -125,24 +118,14 @@ impl Twin {
     pub fn apply(&mut self, command: Command) -> Result<(), TwinError> {
         match command {
             Command::SetSiteUp { site, up } => {
-                let slot = self
-                    .engine
-                    .site_up
-                    .get_mut(site.0 as usize)
-                    .ok_or_else(|| {
-                        TwinError::Model(format!(
-                            "no site {} (the world has {})",
-                            site.0,
-                            self.model.world.sites.len()
-                        ))
-                    })?;
+                let slot = self.engine.site_up.get_mut(site.0 as usize).ok_or_else(|| {
+                    TwinError::Model(format!("no site {} (the world has {})", site.0, self.model.world.sites.len()))
+                })?;
                 *slot = up;
             }
             Command::SetDemandScale { factor } => {
                 if !(factor.is_finite() && factor >= 0.0) {
-                    return Err(TwinError::Model(format!(
-                        "demand scale must be a number ≥ 0, not {factor}"
-                    )));
+                    return Err(TwinError::Model(format!("demand scale must be a number ≥ 0, not {factor}")));
                 }
                 self.engine.demand_scale = factor;
             }
@@ -156,26 +139,24 @@ impl Twin {
             time: e.now(),
             start_utc: self.model.scenario.start_utc(),
             model: self.model.clone(),
-            latest: e.kpis.last().copied(),
-            regions_latest: e
-                .region_kpis
-                .iter()
-                .filter_map(|r| r.last().copied())
-                .collect(),
+            placement: self.placement.clone(),
+            kpis: e.kpis.clone(),
+            region_kpis: e.region_kpis.clone(),
             sites: Arc::new(e.site_now.clone()),
             site_up: Arc::new(e.site_up.clone()),
             origin_gbps: e.origin_gbps.clone(),
+            metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
             totals: e.totals,
         }
     }
 
     /// Every simulated minute so far, worldwide.
-    pub fn kpis(&self) -> &[KpiSample] {
+    pub fn kpis(&self) -> &History {
         &self.engine.kpis
     }
 
     /// Every simulated minute so far, for one region (index into `world::REGIONS`).
-    pub fn region_kpis(&self, region: usize) -> &[KpiSample] {
+    pub fn region_kpis(&self, region: usize) -> &History {
         &self.engine.region_kpis[region]
     }
 
@@ -193,10 +174,7 @@ impl Twin {
         let bins = kpi::HIST_BINS;
         let mut hist = vec![0u64; bins];
         for r in (0..world::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
-            for (h, &c) in hist
-                .iter_mut()
-                .zip(&self.engine.run_hist[r * bins..(r + 1) * bins])
-            {
+            for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
                 *h += c;
             }
         }

@@ -25,17 +25,7 @@ impl Model {
         let catalog = Catalog::build(&scenario);
         let demand = Demand::build(&scenario, &catalog);
         let steering = SteeringTable::build(&scenario, &world);
-        let playback = Playback::new(
-            scenario.playback.clone(),
-            catalog.ladder.iter().map(|r| r.kbps).collect(),
-        );
-        Ok(Model {
-            scenario,
-            world,
-            catalog,
-            demand,
-            steering,
-            playback,
-        })
+        let playback = Playback::new(scenario.playback.clone(), catalog.ladder.iter().map(|r| r.kbps).collect());
+        Ok(Model { scenario, world, catalog, demand, steering, playback })
     }
 }

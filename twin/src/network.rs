@@ -37,10 +37,7 @@ pub type GlobeIndex = RTree<GeomWithData<[f64; 3], u32>>;
 
 pub fn globe_index(points: impl Iterator<Item = (f64, f64)>) -> GlobeIndex {
     RTree::bulk_load(
-        points
-            .enumerate()
-            .map(|(i, (lat, lon))| GeomWithData::new(unit_vector(lat, lon), i as u32))
-            .collect(),
+        points.enumerate().map(|(i, (lat, lon))| GeomWithData::new(unit_vector(lat, lon), i as u32)).collect(),
     )
 }
 
@@ -72,19 +69,11 @@ impl Backbone {
     /// nearest neighbours (so routes are not forced along the tree), and each origin to its three nearest metros.
     pub fn build(metros: &[(f64, f64)], origins: &[(f64, f64)]) -> Backbone {
         let mut graph = UnGraph::new_undirected();
-        let metro_nodes: Vec<_> = (0..metros.len())
-            .map(|i| graph.add_node(NetNode::Metro(i as u32)))
-            .collect();
-        let origin_nodes: Vec<_> = (0..origins.len())
-            .map(|i| graph.add_node(NetNode::Origin(i as u32)))
-            .collect();
+        let metro_nodes: Vec<_> = (0..metros.len()).map(|i| graph.add_node(NetNode::Metro(i as u32))).collect();
+        let origin_nodes: Vec<_> = (0..origins.len()).map(|i| graph.add_node(NetNode::Origin(i as u32))).collect();
         let link = |a: (f64, f64), b: (f64, f64)| {
             let km = great_circle_km(a, b);
-            Link {
-                km,
-                latency_ms: one_way_ms(km),
-                capacity_gbps: BACKBONE_LINK_GBPS,
-            }
+            Link { km, latency_ms: one_way_ms(km), capacity_gbps: BACKBONE_LINK_GBPS }
         };
 
         for (a, b) in minimum_spanning_tree(metros) {
@@ -92,11 +81,7 @@ impl Backbone {
         }
         let index = globe_index(metros.iter().copied());
         for (i, &(lat, lon)) in metros.iter().enumerate() {
-            for n in index
-                .nearest_neighbor_iter(&unit_vector(lat, lon))
-                .filter(|n| n.data as usize != i)
-                .take(3)
-            {
+            for n in index.nearest_neighbor_iter(&unit_vector(lat, lon)).filter(|n| n.data as usize != i).take(3) {
                 let j = n.data as usize;
                 graph.update_edge(metro_nodes[i], metro_nodes[j], link(metros[i], metros[j]));
             }
@@ -115,12 +100,7 @@ impl Backbone {
                 metro_origin_ms[m][o] = dist.get(&mn).copied().unwrap_or(f64::INFINITY);
             }
         }
-        Backbone {
-            graph,
-            metro_nodes,
-            origin_nodes,
-            metro_origin_ms,
-        }
+        Backbone { graph, metro_nodes, origin_nodes, metro_origin_ms }
     }
 }
 
@@ -132,9 +112,7 @@ fn minimum_spanning_tree(points: &[(f64, f64)]) -> Vec<(usize, usize)> {
         return edges;
     }
     let vecs: Vec<[f64; 3]> = points.iter().map(|&(la, lo)| unit_vector(la, lo)).collect();
-    let chord2 = |a: &[f64; 3], b: &[f64; 3]| {
-        (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)
-    };
+    let chord2 = |a: &[f64; 3], b: &[f64; 3]| (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2);
     let mut in_tree = vec![false; n];
     let mut best = vec![(f64::INFINITY, 0usize); n];
     in_tree[0] = true;
@@ -142,10 +120,7 @@ fn minimum_spanning_tree(points: &[(f64, f64)]) -> Vec<(usize, usize)> {
         best[j] = (chord2(&vecs[0], &vecs[j]), 0);
     }
     for _ in 1..n {
-        let Some(next) = (0..n)
-            .filter(|&j| !in_tree[j])
-            .min_by(|&a, &b| best[a].0.total_cmp(&best[b].0))
-        else {
+        let Some(next) = (0..n).filter(|&j| !in_tree[j]).min_by(|&a, &b| best[a].0.total_cmp(&best[b].0)) else {
             break;
         };
         in_tree[next] = true;
@@ -178,14 +153,7 @@ mod tests {
 
     #[test]
     fn backbone_is_connected_and_routes_reach_every_origin() {
-        let metros = [
-            (51.5, -0.1),
-            (48.9, 2.35),
-            (40.7, -74.0),
-            (34.0, -118.2),
-            (-33.9, 151.2),
-            (35.7, 139.7),
-        ];
+        let metros = [(51.5, -0.1), (48.9, 2.35), (40.7, -74.0), (34.0, -118.2), (-33.9, 151.2), (35.7, 139.7)];
         let origins = [(38.9, -77.4), (53.3, -6.3)];
         let b = Backbone::build(&metros, &origins);
         assert_eq!(petgraph::algo::connected_components(&b.graph), 1);

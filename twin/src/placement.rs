@@ -14,16 +14,12 @@ pub struct FileSet {
 
 impl FileSet {
     pub fn with_capacity(files: usize) -> FileSet {
-        FileSet {
-            words: vec![0; files.div_ceil(64)],
-        }
+        FileSet { words: vec![0; files.div_ceil(64)] }
     }
     #[inline]
     pub fn contains(&self, f: FileId) -> bool {
         let i = f.0 as usize;
-        self.words
-            .get(i / 64)
-            .is_some_and(|w| w >> (i % 64) & 1 == 1)
+        self.words.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
     pub fn insert(&mut self, f: FileId) {
         let i = f.0 as usize;
@@ -55,10 +51,7 @@ pub struct Placement {
 
 impl Placement {
     pub fn new(manifest_of: Vec<u32>, manifests: Vec<Manifest>) -> Placement {
-        Placement {
-            manifest_of,
-            manifests,
-        }
+        Placement { manifest_of, manifests }
     }
     #[inline]
     pub fn holds(&self, site: SiteId, file: FileId) -> bool {
@@ -90,9 +83,7 @@ impl PlacementInput<'_> {
     /// both scale with its bitrate and its title's duration.
     pub fn file_popularity(&self, region: usize) -> Vec<f64> {
         let rung_share = self.demand.rung_shares(self.scenario, self.catalog);
-        let movie_share = (5.0 * self.demand.movie_play_share(false)
-            + 2.0 * self.demand.movie_play_share(true))
-            / 7.0;
+        let movie_share = (5.0 * self.demand.movie_play_share(false) + 2.0 * self.demand.movie_play_share(true)) / 7.0;
         let mut kind_total = [0.0f64; 2];
         let weights: Vec<f64> = (0..self.catalog.titles.len())
             .map(|t| {
@@ -104,16 +95,9 @@ impl PlacementInput<'_> {
         let mut pop = Vec::with_capacity(self.catalog.file_count());
         for (t, w) in weights.iter().enumerate() {
             let movie = self.catalog.titles[t].is_movie();
-            let kind_share = if movie {
-                movie_share
-            } else {
-                1.0 - movie_share
-            };
-            let plays = if kind_total[movie as usize] > 0.0 {
-                kind_share * w / kind_total[movie as usize]
-            } else {
-                0.0
-            };
+            let kind_share = if movie { movie_share } else { 1.0 - movie_share };
+            let plays =
+                if kind_total[movie as usize] > 0.0 { kind_share * w / kind_total[movie as usize] } else { 0.0 };
             for share in &rung_share {
                 pop.push(plays * share);
             }
@@ -133,9 +117,7 @@ impl PlacementPolicy for StaticPopularity {
 
     fn place(&self, input: &PlacementInput) -> Placement {
         let catalog = input.catalog;
-        let sizes: Vec<u64> = (0..catalog.file_count() as u32)
-            .map(|f| catalog.file_size_bytes(FileId(f)))
-            .collect();
+        let sizes: Vec<u64> = (0..catalog.file_count() as u32).map(|f| catalog.file_size_bytes(FileId(f))).collect();
         let mut ranked: Vec<Option<Vec<u32>>> = vec![None; REGIONS.len()];
         let mut keys: Vec<(u8, u64)> = Vec::new();
         let mut manifests = Vec::new();
@@ -148,16 +130,11 @@ impl PlacementPolicy for StaticPopularity {
             }
             let order = ranked[site.region.0 as usize].get_or_insert_with(|| {
                 let pop = input.file_popularity(site.region.0 as usize);
-                let mut order: Vec<u32> = (0..pop.len() as u32)
-                    .filter(|&f| pop[f as usize] > 0.0)
-                    .collect();
+                let mut order: Vec<u32> = (0..pop.len() as u32).filter(|&f| pop[f as usize] > 0.0).collect();
                 order.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
                 order
             });
-            let mut m = Manifest {
-                files: FileSet::with_capacity(sizes.len()),
-                used_bytes: 0,
-            };
+            let mut m = Manifest { files: FileSet::with_capacity(sizes.len()), used_bytes: 0 };
             for &f in order.iter() {
                 let size = sizes[f as usize];
                 if m.used_bytes + size <= site.disk_bytes {

@@ -54,10 +54,7 @@ impl Playback {
     #[inline]
     pub fn pick_rung(&self, throughput_kbps: f64, device_max_kbps: u32) -> usize {
         let budget = (throughput_kbps * self.spec.abr_safety).min(device_max_kbps as f64);
-        self.ladder_kbps
-            .iter()
-            .rposition(|&k| k as f64 <= budget)
-            .unwrap_or(0)
+        self.ladder_kbps.iter().rposition(|&k| k as f64 <= budget).unwrap_or(0)
     }
 
     /// Throughput the session actually gets on `path`.
@@ -69,14 +66,7 @@ impl Playback {
 
     /// Plays one session of a title of `duration_s` at `rung` over `path`.
     #[inline]
-    pub fn play(
-        &self,
-        rng: &mut Rng,
-        rung: usize,
-        path: &Path,
-        duration_s: u32,
-        movie: bool,
-    ) -> Outcome {
+    pub fn play(&self, rng: &mut Rng, rung: usize, path: &Path, duration_s: u32, movie: bool) -> Outcome {
         let p = &self.spec;
         let kbps = self.ladder_kbps[rung] as f64;
         let throughput = self.effective_kbps(path).max(1.0);
@@ -86,22 +76,12 @@ impl Playback {
             + p.startup_buffer_s * startup_kbps / throughput * 1000.0
             + p.player_init_ms;
 
-        let abandon =
-            p.base_ebvs + p.abandon_per_s * (startup_ms / 1000.0 - p.abandon_after_s).max(0.0);
+        let abandon = p.base_ebvs + p.abandon_per_s * (startup_ms / 1000.0 - p.abandon_after_s).max(0.0);
         if rng.f64() < abandon {
-            return Outcome {
-                startup_ms,
-                abandoned: true,
-                watch_s: 0,
-                rebuffer_ms: 0,
-            };
+            return Outcome { startup_ms, abandoned: true, watch_s: 0, rebuffer_ms: 0 };
         }
 
-        let completion = if movie {
-            p.movie_completion
-        } else {
-            p.episode_completion
-        };
+        let completion = if movie { p.movie_completion } else { p.episode_completion };
         let share = if rng.f64() < completion {
             rng.range_f64(COMPLETED_WATCH[0], COMPLETED_WATCH[1])
         } else {
@@ -114,12 +94,7 @@ impl Playback {
         let headroom = throughput / kbps;
         let ratio = ((1.0 - headroom).max(0.0) + p.base_rebuffer / (headroom * headroom)).min(1.0);
         let rebuffer_ms = (watch_s as f64 * 1000.0 * ratio) as u64;
-        Outcome {
-            startup_ms,
-            abandoned: false,
-            watch_s,
-            rebuffer_ms,
-        }
+        Outcome { startup_ms, abandoned: false, watch_s, rebuffer_ms }
     }
 }
 
@@ -129,12 +104,7 @@ mod tests {
     use crate::rng::Stream;
 
     fn playback() -> Playback {
-        Playback::new(
-            PlaybackSpec::default(),
-            vec![
-                235, 375, 560, 750, 1050, 1750, 2350, 3000, 4300, 5800, 16000,
-            ],
-        )
+        Playback::new(PlaybackSpec::default(), vec![235, 375, 560, 750, 1050, 1750, 2350, 3000, 4300, 5800, 16000])
     }
 
     #[test]
@@ -149,31 +119,17 @@ mod tests {
     fn startup_grows_with_distance_and_slow_links_abandon_more() {
         let p = playback();
         let mut rng = Rng::new(1, Stream::Calibration, &[]);
-        let near = Path {
-            access_kbps: 30_000.0,
-            rtt_ms: 15.0,
-            site_share: 1.0,
-        };
-        let far = Path {
-            rtt_ms: 250.0,
-            ..near
-        };
+        let near = Path { access_kbps: 30_000.0, rtt_ms: 15.0, site_share: 1.0 };
+        let far = Path { rtt_ms: 250.0, ..near };
         let a = p.play(&mut rng, 8, &near, 3600, true);
         let b = p.play(&mut rng, 8, &far, 3600, true);
         assert!(a.startup_ms < b.startup_ms);
         assert!((300.0..2000.0).contains(&a.startup_ms), "{}", a.startup_ms);
 
-        let slow = Path {
-            access_kbps: 300.0,
-            rtt_ms: 40.0,
-            site_share: 1.0,
-        };
+        let slow = Path { access_kbps: 300.0, rtt_ms: 40.0, site_share: 1.0 };
         let n = 20_000;
-        let abandoned = |path: &Path, rng: &mut Rng| {
-            (0..n)
-                .filter(|_| p.play(rng, 0, path, 3600, true).abandoned)
-                .count()
-        };
+        let abandoned =
+            |path: &Path, rng: &mut Rng| (0..n).filter(|_| p.play(rng, 0, path, 3600, true).abandoned).count();
         let fast_rate = abandoned(&near, &mut rng) as f64 / n as f64;
         let slow_rate = abandoned(&slow, &mut rng) as f64 / n as f64;
         assert!((fast_rate - 0.01).abs() < 0.005, "{fast_rate}");
@@ -184,15 +140,8 @@ mod tests {
     fn saturated_site_causes_rebuffering() {
         let p = playback();
         let mut rng = Rng::new(2, Stream::Calibration, &[]);
-        let ok = Path {
-            access_kbps: 20_000.0,
-            rtt_ms: 20.0,
-            site_share: 1.0,
-        };
-        let saturated = Path {
-            site_share: 0.2,
-            ..ok
-        };
+        let ok = Path { access_kbps: 20_000.0, rtt_ms: 20.0, site_share: 1.0 };
+        let saturated = Path { site_share: 0.2, ..ok };
         let sum = |path: &Path, rng: &mut Rng| {
             let (mut reb, mut watch) = (0u64, 0u64);
             for _ in 0..2000 {

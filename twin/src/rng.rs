@@ -156,11 +156,7 @@ impl AliasTable {
         let i = ((r as u128 * self.prob.len() as u128) >> 64) as usize;
         // The low 53 bits are independent enough of the high bits used for `i` at our table sizes.
         let u = (r & ((1 << 53) - 1)) as f64 * (1.0 / (1u64 << 53) as f64);
-        if u < self.prob[i] {
-            i
-        } else {
-            self.alias[i] as usize
-        }
+        if u < self.prob[i] { i } else { self.alias[i] as usize }
     }
 }
 
@@ -170,24 +166,15 @@ mod tests {
 
     #[test]
     fn streams_are_reproducible_and_independent() {
-        let a: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(Rng::new(7, Stream::Demand, &[3]), |r, _| Some(r.next_u64()))
-            .collect();
-        let b: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(Rng::new(7, Stream::Demand, &[3]), |r, _| Some(r.next_u64()))
-            .collect();
-        let c: Vec<u64> = (0..4)
-            .map(|_| 0)
-            .scan(Rng::new(7, Stream::Demand, &[4]), |r, _| Some(r.next_u64()))
-            .collect();
+        let a: Vec<u64> =
+            (0..4).map(|_| 0).scan(Rng::new(7, Stream::Demand, &[3]), |r, _| Some(r.next_u64())).collect();
+        let b: Vec<u64> =
+            (0..4).map(|_| 0).scan(Rng::new(7, Stream::Demand, &[3]), |r, _| Some(r.next_u64())).collect();
+        let c: Vec<u64> =
+            (0..4).map(|_| 0).scan(Rng::new(7, Stream::Demand, &[4]), |r, _| Some(r.next_u64())).collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
-        assert_ne!(
-            Rng::new(7, Stream::World, &[]).next_u64(),
-            Rng::new(7, Stream::Catalog, &[]).next_u64()
-        );
+        assert_ne!(Rng::new(7, Stream::World, &[]).next_u64(), Rng::new(7, Stream::Catalog, &[]).next_u64());
     }
 
     #[test]
@@ -203,11 +190,7 @@ mod tests {
         assert_eq!(counts[1], 0, "zero weight must never be drawn");
         for (i, &wi) in w.iter().enumerate() {
             let p = counts[i] as f64 / n as f64;
-            assert!(
-                (p - wi / 10.0).abs() < 0.005,
-                "index {i}: {p} vs {}",
-                wi / 10.0
-            );
+            assert!((p - wi / 10.0).abs() < 0.005, "index {i}: {p} vs {}", wi / 10.0);
         }
         assert!(AliasTable::new(&[0.0, 0.0]).is_empty());
     }
@@ -220,14 +203,8 @@ mod tests {
             let xs: Vec<f64> = (0..n).map(|_| rng.poisson(lambda) as f64).collect();
             let mean = xs.iter().sum::<f64>() / n as f64;
             let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n as f64;
-            assert!(
-                (mean - lambda).abs() < 0.03 * lambda + 0.02,
-                "mean {mean} for {lambda}"
-            );
-            assert!(
-                (var - lambda).abs() < 0.08 * lambda + 0.05,
-                "var {var} for {lambda}"
-            );
+            assert!((mean - lambda).abs() < 0.03 * lambda + 0.02, "mean {mean} for {lambda}");
+            assert!((var - lambda).abs() < 0.08 * lambda + 0.05, "var {var} for {lambda}");
         }
     }
 }

@@ -190,14 +190,7 @@ impl Default for RegionWeights {
     /// memberships did at the end of 2023 (UCAN 31%, EMEA 34%, LATAM 18%, APAC 17%): the metros list gives
     /// city-proper populations, which undercount Europe's many smaller towns.
     fn default() -> Self {
-        RegionWeights {
-            na: 0.21,
-            sa: 0.09,
-            eu: 0.25,
-            af: 0.02,
-            r#as: 0.03,
-            oc: 0.2,
-        }
+        RegionWeights { na: 0.21, sa: 0.09, eu: 0.25, af: 0.02, r#as: 0.03, oc: 0.2 }
     }
 }
 
@@ -270,65 +263,27 @@ fn default_max_in_isp_km() -> f64 {
 }
 fn default_embedded_mix() -> Vec<SiteProfile> {
     vec![
-        SiteProfile {
-            storage: 0,
-            flash: 1,
-            weight: 0.45,
-        },
-        SiteProfile {
-            storage: 1,
-            flash: 0,
-            weight: 0.30,
-        },
-        SiteProfile {
-            storage: 1,
-            flash: 1,
-            weight: 0.20,
-        },
-        SiteProfile {
-            storage: 2,
-            flash: 2,
-            weight: 0.05,
-        },
+        SiteProfile { storage: 0, flash: 1, weight: 0.45 },
+        SiteProfile { storage: 1, flash: 0, weight: 0.30 },
+        SiteProfile { storage: 1, flash: 1, weight: 0.20 },
+        SiteProfile { storage: 2, flash: 2, weight: 0.05 },
     ]
 }
 fn default_ixp_mix() -> Vec<SiteProfile> {
-    vec![
-        SiteProfile {
-            storage: 2,
-            flash: 2,
-            weight: 0.6,
-        },
-        SiteProfile {
-            storage: 4,
-            flash: 4,
-            weight: 0.4,
-        },
-    ]
+    vec![SiteProfile { storage: 2, flash: 2, weight: 0.6 }, SiteProfile { storage: 4, flash: 4, weight: 0.4 }]
 }
 fn default_origins() -> Vec<String> {
-    ["us-east-1", "us-west-2", "eu-west-1"]
-        .map(String::from)
-        .to_vec()
+    ["us-east-1", "us-west-2", "eu-west-1"].map(String::from).to_vec()
 }
 fn storage_appliance() -> ApplianceSpec {
-    ApplianceSpec {
-        disk_tb: 360.0,
-        egress_gbps: 96.0,
-    }
+    ApplianceSpec { disk_tb: 360.0, egress_gbps: 96.0 }
 }
 fn flash_appliance() -> ApplianceSpec {
-    ApplianceSpec {
-        disk_tb: 24.0,
-        egress_gbps: 190.0,
-    }
+    ApplianceSpec { disk_tb: 24.0, egress_gbps: 190.0 }
 }
 impl Default for ApplianceSpecs {
     fn default() -> Self {
-        ApplianceSpecs {
-            storage: storage_appliance(),
-            flash: flash_appliance(),
-        }
+        ApplianceSpecs { storage: storage_appliance(), flash: flash_appliance() }
     }
 }
 fn default_movie_title_share() -> f64 {
@@ -353,20 +308,9 @@ fn default_recent_window_days() -> f64 {
     14.0
 }
 fn default_genres() -> Vec<String> {
-    [
-        "drama",
-        "comedy",
-        "action",
-        "thriller",
-        "documentary",
-        "kids",
-        "anime",
-        "romance",
-        "horror",
-        "reality",
-    ]
-    .map(String::from)
-    .to_vec()
+    ["drama", "comedy", "action", "thriller", "documentary", "kids", "anime", "romance", "horror", "reality"]
+        .map(String::from)
+        .to_vec()
 }
 fn default_ladder() -> Vec<Rung> {
     // Netflix's old fixed ladder (Per-Title Encode Optimization, 2015), plus 4K at about 16 Mbps.
@@ -383,10 +327,7 @@ fn default_ladder() -> Vec<Rung> {
         (5800, "1920x1080"),
         (16000, "3840x2160"),
     ]
-    .map(|(kbps, r)| Rung {
-        kbps,
-        resolution: r.to_string(),
-    })
+    .map(|(kbps, r)| Rung { kbps, resolution: r.to_string() })
     .to_vec()
 }
 fn default_viewing_hours() -> f64 {
@@ -461,10 +402,7 @@ impl Default for PlaybackSpec {
 }
 impl Default for PolicySpec {
     fn default() -> Self {
-        PolicySpec {
-            placement: PlacementKind::StaticPopularity,
-            overload_utilization: 0.95,
-        }
+        PolicySpec { placement: PlacementKind::StaticPopularity, overload_utilization: 0.95 }
     }
 }
 
@@ -483,38 +421,19 @@ struct Invalid {
 }
 
 fn check(ok: bool, path: &[PathStep], expected: impl Into<String>) -> Result<(), Invalid> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Invalid {
-            path: path.to_vec(),
-            expected: expected.into(),
-        })
-    }
+    if ok { Ok(()) } else { Err(Invalid { path: path.to_vec(), expected: expected.into() }) }
 }
 
 fn positive(v: f64, path: &[PathStep]) -> Result<(), Invalid> {
-    check(
-        v.is_finite() && v > 0.0,
-        path,
-        format!("a positive number, found {v}"),
-    )
+    check(v.is_finite() && v > 0.0, path, format!("a positive number, found {v}"))
 }
 
 fn fraction(v: f64, path: &[PathStep]) -> Result<(), Invalid> {
-    check(
-        (0.0..=1.0).contains(&v),
-        path,
-        format!("a fraction in [0, 1], found {v}"),
-    )
+    check((0.0..=1.0).contains(&v), path, format!("a fraction in [0, 1], found {v}"))
 }
 
 fn min_max(v: [f64; 2], path: &[PathStep]) -> Result<(), Invalid> {
-    check(
-        v[0] > 0.0 && v[0] <= v[1],
-        path,
-        format!("[min, max] with 0 < min ≤ max, found {v:?}"),
-    )
+    check(v[0] > 0.0 && v[0] <= v[1], path, format!("[min, max] with 0 < min ≤ max, found {v:?}"))
 }
 
 impl Scenario {
@@ -538,11 +457,7 @@ impl Scenario {
                 file,
                 text,
                 offset,
-                format!(
-                    "`{}`: expected {}",
-                    key.trim_start_matches('.'),
-                    invalid.expected
-                ),
+                format!("`{}`: expected {}", key.trim_start_matches('.'), invalid.expected),
             )
         })?;
         Ok(scenario)
@@ -550,10 +465,8 @@ impl Scenario {
 
     /// Reads and parses a scenario file.
     pub fn load(path: &std::path::Path) -> Result<Scenario, crate::TwinError> {
-        let text = std::fs::read_to_string(path).map_err(|source| crate::TwinError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| crate::TwinError::Io { path: path.display().to_string(), source })?;
         Ok(Scenario::parse(&path.display().to_string(), &text)?)
     }
 
@@ -571,34 +484,14 @@ impl Scenario {
         positive(self.horizon_hours, &[Key("horizon_hours")])?;
 
         let w = &self.world;
-        check(
-            w.metros >= 1,
-            &[Key("world"), Key("metros")],
-            "at least 1 metro",
-        )?;
-        check(
-            w.sites >= 1,
-            &[Key("world"), Key("sites")],
-            "at least 1 site",
-        )?;
-        check(
-            w.sites <= 100_000,
-            &[Key("world"), Key("sites")],
-            "at most 100,000 sites",
-        )?;
+        check(w.metros >= 1, &[Key("world"), Key("metros")], "at least 1 metro")?;
+        check(w.sites >= 1, &[Key("world"), Key("sites")], "at least 1 site")?;
+        check(w.sites <= 100_000, &[Key("world"), Key("sites")], "at most 100,000 sites")?;
         fraction(w.ixp_share, &[Key("world"), Key("ixp_share")])?;
-        check(
-            w.isps_per_country >= 1,
-            &[Key("world"), Key("isps_per_country")],
-            "at least 1 ISP per country",
-        )?;
+        check(w.isps_per_country >= 1, &[Key("world"), Key("isps_per_country")], "at least 1 ISP per country")?;
         positive(w.max_in_isp_km, &[Key("world"), Key("max_in_isp_km")])?;
         for (key, mix) in [("embedded_mix", &w.embedded_mix), ("ixp_mix", &w.ixp_mix)] {
-            check(
-                !mix.is_empty(),
-                &[Key("world"), Key(key)],
-                "at least one site profile",
-            )?;
+            check(!mix.is_empty(), &[Key("world"), Key(key)], "at least one site profile")?;
             for (i, p) in mix.iter().enumerate() {
                 positive(p.weight, &[Key("world"), Key(key), Index(i), Key("weight")])?;
                 check(
@@ -608,82 +501,36 @@ impl Scenario {
                 )?;
             }
         }
-        check(
-            !w.origins.is_empty(),
-            &[Key("world"), Key("origins")],
-            "at least one origin region",
-        )?;
+        check(!w.origins.is_empty(), &[Key("world"), Key("origins")], "at least one origin region")?;
         for (i, o) in w.origins.iter().enumerate() {
             check(
                 crate::world::origin_location(o).is_some(),
                 &[Key("world"), Key("origins"), Index(i)],
-                format!(
-                    "a known AWS region ({}), found {o:?}",
-                    crate::world::ORIGIN_REGIONS.map(|r| r.0).join(", ")
-                ),
+                format!("a known AWS region ({}), found {o:?}", crate::world::ORIGIN_REGIONS.map(|r| r.0).join(", ")),
             )?;
         }
-        for (key, a) in [
-            ("storage", &self.appliances.storage),
-            ("flash", &self.appliances.flash),
-        ] {
+        for (key, a) in [("storage", &self.appliances.storage), ("flash", &self.appliances.flash)] {
             positive(a.disk_tb, &[Key("appliances"), Key(key), Key("disk_tb")])?;
-            positive(
-                a.egress_gbps,
-                &[Key("appliances"), Key(key), Key("egress_gbps")],
-            )?;
+            positive(a.egress_gbps, &[Key("appliances"), Key(key), Key("egress_gbps")])?;
         }
 
         let c = &self.catalog;
-        check(
-            c.titles >= 1,
-            &[Key("catalog"), Key("titles")],
-            "at least 1 title",
-        )?;
-        check(
-            c.titles <= 1_000_000,
-            &[Key("catalog"), Key("titles")],
-            "at most 1,000,000 titles",
-        )?;
+        check(c.titles >= 1, &[Key("catalog"), Key("titles")], "at least 1 title")?;
+        check(c.titles <= 1_000_000, &[Key("catalog"), Key("titles")], "at most 1,000,000 titles")?;
         fraction(c.movie_share, &[Key("catalog"), Key("movie_share")])?;
-        check(
-            c.episodes_per_season >= 1,
-            &[Key("catalog"), Key("episodes_per_season")],
-            "at least 1 episode",
-        )?;
+        check(c.episodes_per_season >= 1, &[Key("catalog"), Key("episodes_per_season")], "at least 1 episode")?;
         min_max(c.movie_minutes, &[Key("catalog"), Key("movie_minutes")])?;
         min_max(c.episode_minutes, &[Key("catalog"), Key("episode_minutes")])?;
         check(
             c.movie_minutes[1] <= 240.0 && c.episode_minutes[1] <= 240.0,
-            &[
-                Key("catalog"),
-                Key(if c.movie_minutes[1] > 240.0 {
-                    "movie_minutes"
-                } else {
-                    "episode_minutes"
-                }),
-            ],
+            &[Key("catalog"), Key(if c.movie_minutes[1] > 240.0 { "movie_minutes" } else { "episode_minutes" })],
             "durations of at most 240 minutes",
         )?;
-        positive(
-            c.back_catalog_days,
-            &[Key("catalog"), Key("back_catalog_days")],
-        )?;
+        positive(c.back_catalog_days, &[Key("catalog"), Key("back_catalog_days")])?;
         fraction(c.recent_share, &[Key("catalog"), Key("recent_share")])?;
-        positive(
-            c.recent_window_days,
-            &[Key("catalog"), Key("recent_window_days")],
-        )?;
-        check(
-            !c.genres.is_empty(),
-            &[Key("catalog"), Key("genres")],
-            "at least one genre",
-        )?;
-        check(
-            !c.ladder.is_empty() && c.ladder.len() <= 64,
-            &[Key("catalog"), Key("ladder")],
-            "1 to 64 rungs",
-        )?;
+        positive(c.recent_window_days, &[Key("catalog"), Key("recent_window_days")])?;
+        check(!c.genres.is_empty(), &[Key("catalog"), Key("genres")], "at least one genre")?;
+        check(!c.ladder.is_empty() && c.ladder.len() <= 64, &[Key("catalog"), Key("ladder")], "1 to 64 rungs")?;
         for (i, r) in c.ladder.iter().enumerate() {
             let rising = i == 0 || r.kbps > c.ladder[i - 1].kbps;
             check(
@@ -694,91 +541,44 @@ impl Scenario {
         }
 
         let d = &self.demand;
-        check(
-            d.members >= 1,
-            &[Key("demand"), Key("members")],
-            "at least 1 member",
-        )?;
+        check(d.members >= 1, &[Key("demand"), Key("members")], "at least 1 member")?;
         for (i, v) in d.members_per_capita.values().into_iter().enumerate() {
-            let key = [
-                Key("demand"),
-                Key("members_per_capita"),
-                Key(["NA", "SA", "EU", "AF", "AS", "OC"][i]),
-            ];
-            check(
-                v.is_finite() && v >= 0.0,
-                &key,
-                format!("a share ≥ 0, found {v}"),
-            )?;
+            let key = [Key("demand"), Key("members_per_capita"), Key(["NA", "SA", "EU", "AF", "AS", "OC"][i])];
+            check(v.is_finite() && v >= 0.0, &key, format!("a share ≥ 0, found {v}"))?;
         }
         check(
             d.members_per_capita.values().iter().sum::<f64>() > 0.0,
             &[Key("demand"), Key("members_per_capita")],
             "some region above 0",
         )?;
-        positive(
-            d.viewing_hours_per_member_day,
-            &[Key("demand"), Key("viewing_hours_per_member_day")],
-        )?;
+        positive(d.viewing_hours_per_member_day, &[Key("demand"), Key("viewing_hours_per_member_day")])?;
         check(
             d.viewing_hours_per_member_day <= 24.0,
             &[Key("demand"), Key("viewing_hours_per_member_day")],
             "at most 24 hours a day",
         )?;
-        check(
-            (0.0..=3.0).contains(&d.zipf_exponent),
-            &[Key("demand"), Key("zipf_exponent")],
-            "an exponent in [0, 3]",
-        )?;
+        check((0.0..=3.0).contains(&d.zipf_exponent), &[Key("demand"), Key("zipf_exponent")], "an exponent in [0, 3]")?;
         check(
             (0.0..=3.0).contains(&d.regional_taste_sigma),
             &[Key("demand"), Key("regional_taste_sigma")],
             "a spread in [0, 3]",
         )?;
-        positive(
-            d.home_region_boost,
-            &[Key("demand"), Key("home_region_boost")],
-        )?;
-        check(
-            d.new_release_boost >= 0.0,
-            &[Key("demand"), Key("new_release_boost")],
-            "a boost ≥ 0",
-        )?;
-        positive(
-            d.new_release_decay_days,
-            &[Key("demand"), Key("new_release_decay_days")],
-        )?;
+        positive(d.home_region_boost, &[Key("demand"), Key("home_region_boost")])?;
+        check(d.new_release_boost >= 0.0, &[Key("demand"), Key("new_release_boost")], "a boost ≥ 0")?;
+        positive(d.new_release_decay_days, &[Key("demand"), Key("new_release_decay_days")])?;
         positive(d.weekend_factor, &[Key("demand"), Key("weekend_factor")])?;
-        fraction(
-            d.movie_play_share_weekday,
-            &[Key("demand"), Key("movie_play_share_weekday")],
-        )?;
-        fraction(
-            d.movie_play_share_weekend,
-            &[Key("demand"), Key("movie_play_share_weekend")],
-        )?;
+        fraction(d.movie_play_share_weekday, &[Key("demand"), Key("movie_play_share_weekday")])?;
+        fraction(d.movie_play_share_weekend, &[Key("demand"), Key("movie_play_share_weekend")])?;
         check(
             d.daily_curve.len() == 24,
             &[Key("demand"), Key("daily_curve")],
             format!("24 hourly weights, found {}", d.daily_curve.len()),
         )?;
         for (i, &v) in d.daily_curve.iter().enumerate() {
-            check(
-                v.is_finite() && v >= 0.0,
-                &[Key("demand"), Key("daily_curve"), Index(i)],
-                "a weight ≥ 0",
-            )?;
+            check(v.is_finite() && v >= 0.0, &[Key("demand"), Key("daily_curve"), Index(i)], "a weight ≥ 0")?;
         }
-        check(
-            d.daily_curve.iter().sum::<f64>() > 0.0,
-            &[Key("demand"), Key("daily_curve")],
-            "some weight above 0",
-        )?;
-        check(
-            !d.devices.is_empty(),
-            &[Key("demand"), Key("devices")],
-            "at least one device class",
-        )?;
+        check(d.daily_curve.iter().sum::<f64>() > 0.0, &[Key("demand"), Key("daily_curve")], "some weight above 0")?;
+        check(!d.devices.is_empty(), &[Key("demand"), Key("devices")], "at least one device class")?;
         for (i, dev) in d.devices.iter().enumerate() {
             let p = |k| [Key("demand"), Key("devices"), Index(i), Key(k)];
             positive(dev.share, &p("share"))?;
@@ -788,16 +588,8 @@ impl Scenario {
                 format!("at least the lowest rung ({} kbps)", c.ladder[0].kbps),
             )?;
             positive(dev.median_mbps, &p("median_mbps"))?;
-            check(
-                (0.0..=3.0).contains(&dev.sigma),
-                &p("sigma"),
-                "a spread in [0, 3]",
-            )?;
-            check(
-                dev.access_rtt_ms >= 0.0,
-                &p("access_rtt_ms"),
-                "a round trip ≥ 0 ms",
-            )?;
+            check((0.0..=3.0).contains(&dev.sigma), &p("sigma"), "a spread in [0, 3]")?;
+            check(dev.access_rtt_ms >= 0.0, &p("access_rtt_ms"), "a round trip ≥ 0 ms")?;
         }
 
         let p = &self.playback;
@@ -809,30 +601,12 @@ impl Scenario {
             ("base_rebuffer", p.base_rebuffer),
             ("base_ebvs", p.base_ebvs),
         ] {
-            check(
-                v.is_finite() && v >= 0.0,
-                &[Key("playback"), Key(key)],
-                format!("a number ≥ 0, found {v}"),
-            )?;
+            check(v.is_finite() && v >= 0.0, &[Key("playback"), Key(key)], format!("a number ≥ 0, found {v}"))?;
         }
-        positive(
-            p.startup_buffer_s,
-            &[Key("playback"), Key("startup_buffer_s")],
-        )?;
-        check(
-            p.startup_max_kbps > 0,
-            &[Key("playback"), Key("startup_max_kbps")],
-            "a bitrate above 0",
-        )?;
-        check(
-            p.abr_safety > 0.0 && p.abr_safety <= 1.0,
-            &[Key("playback"), Key("abr_safety")],
-            "a share in (0, 1]",
-        )?;
-        positive(
-            p.rtt_reference_ms,
-            &[Key("playback"), Key("rtt_reference_ms")],
-        )?;
+        positive(p.startup_buffer_s, &[Key("playback"), Key("startup_buffer_s")])?;
+        check(p.startup_max_kbps > 0, &[Key("playback"), Key("startup_max_kbps")], "a bitrate above 0")?;
+        check(p.abr_safety > 0.0 && p.abr_safety <= 1.0, &[Key("playback"), Key("abr_safety")], "a share in (0, 1]")?;
+        positive(p.rtt_reference_ms, &[Key("playback"), Key("rtt_reference_ms")])?;
         for (key, v) in [
             ("base_ebvs", p.base_ebvs),
             ("base_rebuffer", p.base_rebuffer),
@@ -851,9 +625,7 @@ impl Scenario {
 }
 
 fn parse_start(s: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|d| d.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(s).ok().map(|d| d.with_timezone(&Utc))
 }
 
 /// Byte offset of the value at `path` in the document; where the path is absent (a default was used), the
@@ -867,10 +639,7 @@ fn locate(text: &str, path: &[PathStep]) -> usize {
     let mut array: Option<&[Spanned<DeValue>]> = None;
     for step in path {
         let value = match (step, table, array) {
-            (Key(k), Some(t), _) => t
-                .iter()
-                .find(|(key, _)| key.get_ref().as_ref() == *k)
-                .map(|(_, v)| v),
+            (Key(k), Some(t), _) => t.iter().find(|(key, _)| key.get_ref().as_ref() == *k).map(|(_, v)| v),
             (Index(i), _, Some(a)) => a.get(*i),
             _ => None,
         };
@@ -938,23 +707,14 @@ members = 100000
         let bad = MINIMAL.replace("members = 100000", "members = 100000\nzipf_exponent = -1.0");
         let e = Scenario::parse("bad.toml", &bad).unwrap_err();
         assert_eq!((e.line, e.column), (16, 17), "{e}");
-        assert!(
-            e.message.contains("demand.zipf_exponent") && e.message.contains("expected"),
-            "{e}"
-        );
+        assert!(e.message.contains("demand.zipf_exponent") && e.message.contains("expected"), "{e}");
 
-        let bad = MINIMAL.replace(
-            "members = 100000",
-            "members = 100000\ndaily_curve = [1.0, 2.0]",
-        );
+        let bad = MINIMAL.replace("members = 100000", "members = 100000\ndaily_curve = [1.0, 2.0]");
         let e = Scenario::parse("bad.toml", &bad).unwrap_err();
         assert_eq!(e.line, 16, "{e}");
         assert!(e.message.contains("24 hourly weights"), "{e}");
 
-        let bad = MINIMAL.replace(
-            "sites = 12",
-            "sites = 12\norigins = [\"us-east-1\", \"mars-1\"]",
-        );
+        let bad = MINIMAL.replace("sites = 12", "sites = 12\norigins = [\"us-east-1\", \"mars-1\"]");
         let e = Scenario::parse("bad.toml", &bad).unwrap_err();
         assert_eq!((e.line, e.column), (10, 25), "{e}");
     }

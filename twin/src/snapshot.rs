@@ -5,8 +5,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::engine::{SiteMinute, Totals};
-use crate::kpi::KpiSample;
+use crate::kpi::{History, KpiSample};
 use crate::model::Model;
+use crate::placement::Placement;
 use crate::time::SimTime;
 
 #[derive(Clone, Debug)]
@@ -15,19 +16,28 @@ pub struct Snapshot {
     pub start_utc: DateTime<Utc>,
     /// The loaded model: world, catalog, … (immutable).
     pub model: Arc<Model>,
-    /// The last simulated minute, worldwide and per region (in `world::REGIONS` order).
-    pub latest: Option<KpiSample>,
-    pub regions_latest: Vec<KpiSample>,
+    /// What each site holds.
+    pub placement: Arc<Placement>,
+    /// Every simulated minute, worldwide and per region (in `world::REGIONS` order). Shared, not copied.
+    pub kpis: History,
+    pub region_kpis: Vec<History>,
     /// Each site's last minute, and whether it is in service.
     pub sites: Arc<Vec<SiteMinute>>,
     pub site_up: Arc<Vec<bool>>,
     /// Backbone Gbps out of each origin region in the last minute.
     pub origin_gbps: Vec<f64>,
+    /// Backbone Gbps from the origin into each metro (index as `world.metros`) in the last minute.
+    pub metro_origin_gbps: Arc<Vec<f32>>,
     pub totals: Totals,
 }
 
 impl Snapshot {
     pub fn now_utc(&self) -> DateTime<Utc> {
         self.time.to_utc(self.start_utc)
+    }
+
+    /// The last simulated minute, worldwide.
+    pub fn latest(&self) -> Option<&KpiSample> {
+        self.kpis.last()
     }
 }

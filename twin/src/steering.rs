@@ -61,9 +61,8 @@ pub struct SteeringTable {
 
 impl SteeringTable {
     pub fn build(s: &Scenario, world: &World) -> SteeringTable {
-        let ixp_sites: Vec<u32> = (0..world.sites.len() as u32)
-            .filter(|&i| world.sites[i as usize].kind == SiteKind::Ixp)
-            .collect();
+        let ixp_sites: Vec<u32> =
+            (0..world.sites.len() as u32).filter(|&i| world.sites[i as usize].kind == SiteKind::Ixp).collect();
         let ixp_index = globe_index(ixp_sites.iter().map(|&i| world.site_location(SiteId(i))));
         let mut isp_sites: Vec<Vec<u32>> = vec![Vec::new(); world.isps.len()];
         for (i, site) in world.sites.iter().enumerate() {
@@ -79,8 +78,7 @@ impl SteeringTable {
                 let m = &world.metros[g.metro.0 as usize];
                 let here = (m.lat, m.lon);
                 let rtt = |km: f64| (2.0 * one_way_ms(km)) as f32;
-                let site_km =
-                    |i: u32| crate::network::great_circle_km(here, world.site_location(SiteId(i)));
+                let site_km = |i: u32| crate::network::great_circle_km(here, world.site_location(SiteId(i)));
 
                 let mut in_isp: Vec<(f64, u32)> = isp_sites[g.isp.0 as usize]
                     .iter()
@@ -91,33 +89,17 @@ impl SteeringTable {
                 let mut list: Vec<Candidate> = in_isp
                     .iter()
                     .take(PER_TIER)
-                    .map(|&(km, i)| Candidate {
-                        target: Target::Site(SiteId(i)),
-                        tier: Tier::InIsp,
-                        rtt_ms: rtt(km),
-                    })
+                    .map(|&(km, i)| Candidate { target: Target::Site(SiteId(i)), tier: Tier::InIsp, rtt_ms: rtt(km) })
                     .collect();
-                list.extend(
-                    ixp_index
-                        .nearest_neighbor_iter(&unit_vector(here.0, here.1))
-                        .take(PER_TIER)
-                        .map(|n| {
-                            let i = ixp_sites[n.data as usize];
-                            Candidate {
-                                target: Target::Site(SiteId(i)),
-                                tier: Tier::Ixp,
-                                rtt_ms: rtt(site_km(i)),
-                            }
-                        }),
-                );
-                let origin_ms = &world.backbone.metro_origin_ms[g.metro.0 as usize];
-                let best_origin = (0..origin_ms.len())
-                    .min_by(|&a, &b| origin_ms[a].total_cmp(&origin_ms[b]))
-                    .unwrap_or(0);
+                list.extend(ixp_index.nearest_neighbor_iter(&unit_vector(here.0, here.1)).take(PER_TIER).map(|n| {
+                    let i = ixp_sites[n.data as usize];
+                    Candidate { target: Target::Site(SiteId(i)), tier: Tier::Ixp, rtt_ms: rtt(site_km(i)) }
+                }));
+                let origin = world.nearest_origin(g.metro);
                 list.push(Candidate {
-                    target: Target::Origin(best_origin as u32),
+                    target: Target::Origin(origin as u32),
                     tier: Tier::Origin,
-                    rtt_ms: (2.0 * origin_ms.get(best_origin).copied().unwrap_or(100.0)) as f32,
+                    rtt_ms: (2.0 * world.backbone.metro_origin_ms[g.metro.0 as usize][origin]) as f32,
                 });
                 list
             })
@@ -134,20 +116,10 @@ impl SteeringTable {
     /// now: 0 when it is down or full, 1 when it has room for all it is offered, in between when it has room
     /// for part; `draw`, uniform in [0, 1), decides this play (a site is listed when `draw < admit[s]`).
     #[inline]
-    pub fn steer(
-        &self,
-        group: usize,
-        file: FileId,
-        admit: &[f32],
-        draw: f32,
-        placement: &Placement,
-    ) -> SteeringList {
+    pub fn steer(&self, group: usize, file: FileId, admit: &[f32], draw: f32, placement: &Placement) -> SteeringList {
         let cands = &self.candidates[group];
         let origin = cands[cands.len() - 1];
-        let mut out = SteeringList {
-            entries: [origin; LIST_LEN],
-            len: 0,
-        };
+        let mut out = SteeringList { entries: [origin; LIST_LEN], len: 0 };
         for c in cands {
             let ok = match c.target {
                 Target::Site(s) => draw < admit[s.0 as usize] && placement.holds(s, file),

@@ -7,9 +7,7 @@ pub const SECONDS_PER_MINUTE: u64 = 60;
 pub const MINUTES_PER_DAY: u64 = 24 * 60;
 
 /// Simulated time: whole seconds since the scenario's start instant.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SimTime(pub u64);
 
 impl SimTime {

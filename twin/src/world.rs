@@ -35,10 +35,7 @@ pub const ORIGIN_REGIONS: [(&str, f64, f64); 8] = [
 ];
 
 pub fn origin_location(name: &str) -> Option<(f64, f64)> {
-    ORIGIN_REGIONS
-        .iter()
-        .find(|r| r.0 == name)
-        .map(|r| (r.1, r.2))
+    ORIGIN_REGIONS.iter().find(|r| r.0 == name).map(|r| (r.1, r.2))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -157,11 +154,7 @@ impl World {
         for (mi, m) in metros.iter().enumerate() {
             let mut idx = Vec::new();
             let mut weights = Vec::new();
-            for (ii, isp) in isps
-                .iter()
-                .enumerate()
-                .filter(|(_, i)| i.country == m.country)
-            {
+            for (ii, isp) in isps.iter().enumerate().filter(|(_, i)| i.country == m.country) {
                 idx.push(client_groups.len() as u32);
                 weights.push(m.members * isp.share);
                 client_groups.push(ClientGroup {
@@ -179,26 +172,20 @@ impl World {
             .iter()
             .map(|name| {
                 let (lat, lon) = origin_location(name).unwrap_or_default();
-                Origin {
-                    name: name.clone(),
-                    lat,
-                    lon,
-                }
+                Origin { name: name.clone(), lat, lon }
             })
             .collect();
         let backbone = Backbone::build(
             &metros.iter().map(|m| (m.lat, m.lon)).collect::<Vec<_>>(),
             &origins.iter().map(|o| (o.lat, o.lon)).collect::<Vec<_>>(),
         );
-        Ok(World {
-            metros,
-            isps,
-            sites,
-            origins,
-            client_groups,
-            metro_groups,
-            backbone,
-        })
+        Ok(World { metros, isps, sites, origins, client_groups, metro_groups, backbone })
+    }
+
+    /// The origin region with the shortest backbone route to a metro: where its misses are fetched from.
+    pub fn nearest_origin(&self, metro: MetroId) -> usize {
+        let ms = &self.backbone.metro_origin_ms[metro.0 as usize];
+        (0..ms.len()).min_by(|&a, &b| ms[a].total_cmp(&ms[b])).unwrap_or(0)
     }
 
     pub fn site_location(&self, site: SiteId) -> (f64, f64) {
@@ -220,16 +207,11 @@ fn build_isps(metros: &[Metro], max_per_country: usize) -> Vec<Isp> {
     let largest = countries.iter().map(|c| c.1).fold(0.0, f64::max);
     let mut isps = Vec::new();
     for (country, members) in countries {
-        let n = ((max_per_country as f64 * (members / largest).cbrt()).round() as usize)
-            .clamp(1, max_per_country);
+        let n = ((max_per_country as f64 * (members / largest).cbrt()).round() as usize).clamp(1, max_per_country);
         let weights: Vec<f64> = (1..=n).map(|k| 1.0 / (k as f64).powf(0.8)).collect();
         let total: f64 = weights.iter().sum();
         for (k, w) in weights.iter().enumerate() {
-            isps.push(Isp {
-                name: format!("{country}-ISP{}", k + 1),
-                country: country.clone(),
-                share: w / total,
-            });
+            isps.push(Isp { name: format!("{country}-ISP{}", k + 1), country: country.clone(), share: w / total });
         }
     }
     isps
@@ -238,44 +220,27 @@ fn build_isps(metros: &[Metro], max_per_country: usize) -> Vec<Isp> {
 /// IXP sites go to the metros with most members; embedded sites go to (metro, ISP) groups in proportion to
 /// their members (highest-averages apportionment). Appliance profiles are drawn by weight, then the larger
 /// profiles go to the sites with more members behind them.
-fn place_sites(
-    s: &Scenario,
-    metros: &[Metro],
-    isps: &[Isp],
-    groups: &[ClientGroup],
-    rng: &mut Rng,
-) -> Vec<Site> {
+fn place_sites(s: &Scenario, metros: &[Metro], isps: &[Isp], groups: &[ClientGroup], rng: &mut Rng) -> Vec<Site> {
     let w = &s.world;
     let n_ixp = ((w.sites as f64 * w.ixp_share).round() as usize).min(w.sites);
     let n_embedded = w.sites - n_ixp;
 
     let mut by_members: Vec<usize> = (0..metros.len()).collect();
-    by_members.sort_by(|&a, &b| {
-        metros[b]
-            .members
-            .total_cmp(&metros[a].members)
-            .then(a.cmp(&b))
-    });
+    by_members.sort_by(|&a, &b| metros[b].members.total_cmp(&metros[a].members).then(a.cmp(&b)));
     let mut ixp_count = vec![0u32; metros.len()];
     for k in 0..n_ixp {
         ixp_count[by_members[k % by_members.len()]] += 1;
     }
 
     let mut alloc = vec![0u32; groups.len()];
-    let mut heap: std::collections::BinaryHeap<(OrdF64, std::cmp::Reverse<usize>)> = groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (OrdF64(g.members), std::cmp::Reverse(i)))
-        .collect();
+    let mut heap: std::collections::BinaryHeap<(OrdF64, std::cmp::Reverse<usize>)> =
+        groups.iter().enumerate().map(|(i, g)| (OrdF64(g.members), std::cmp::Reverse(i))).collect();
     for _ in 0..n_embedded {
         let Some((_, std::cmp::Reverse(i))) = heap.pop() else {
             break;
         };
         alloc[i] += 1;
-        heap.push((
-            OrdF64(groups[i].members / (alloc[i] as f64 + 1.0)),
-            std::cmp::Reverse(i),
-        ));
+        heap.push((OrdF64(groups[i].members / (alloc[i] as f64 + 1.0)), std::cmp::Reverse(i)));
     }
 
     // (metro, kind, members served per site) for every site, in a stable order.
@@ -287,30 +252,17 @@ fn place_sites(
     }
     for (gi, g) in groups.iter().enumerate() {
         for _ in 0..alloc[gi] {
-            slots.push((
-                g.metro.0 as usize,
-                SiteKind::Embedded(g.isp),
-                g.members / alloc[gi] as f64,
-            ));
+            slots.push((g.metro.0 as usize, SiteKind::Embedded(g.isp), g.members / alloc[gi] as f64));
         }
     }
 
     let profiles_for = |kind_is_ixp: bool, rng: &mut Rng| -> Vec<SiteProfile> {
-        let mix = if kind_is_ixp {
-            &w.ixp_mix
-        } else {
-            &w.embedded_mix
-        };
+        let mix = if kind_is_ixp { &w.ixp_mix } else { &w.embedded_mix };
         let table = AliasTable::new(&mix.iter().map(|p| p.weight).collect::<Vec<_>>());
-        let count = slots
-            .iter()
-            .filter(|s| matches!(s.1, SiteKind::Ixp) == kind_is_ixp)
-            .count();
-        let mut drawn: Vec<SiteProfile> =
-            (0..count).map(|_| mix[table.sample(rng)].clone()).collect();
+        let count = slots.iter().filter(|s| matches!(s.1, SiteKind::Ixp) == kind_is_ixp).count();
+        let mut drawn: Vec<SiteProfile> = (0..count).map(|_| mix[table.sample(rng)].clone()).collect();
         let capacity = |p: &SiteProfile| {
-            p.storage as f64 * s.appliances.storage.egress_gbps
-                + p.flash as f64 * s.appliances.flash.egress_gbps
+            p.storage as f64 * s.appliances.storage.egress_gbps + p.flash as f64 * s.appliances.flash.egress_gbps
         };
         drawn.sort_by(|a, b| capacity(b).total_cmp(&capacity(a)));
         drawn
@@ -323,11 +275,7 @@ fn place_sites(
     order.sort_by(|&a, &b| slots[b].2.total_cmp(&slots[a].2).then(a.cmp(&b)));
     let mut profile_of = vec![None; slots.len()];
     for &i in &order {
-        let next = if matches!(slots[i].1, SiteKind::Ixp) {
-            ixp_profiles.next()
-        } else {
-            embedded_profiles.next()
-        };
+        let next = if matches!(slots[i].1, SiteKind::Ixp) { ixp_profiles.next() } else { embedded_profiles.next() };
         profile_of[i] = next;
     }
 
@@ -337,11 +285,7 @@ fn place_sites(
         .zip(profile_of)
         .enumerate()
         .map(|(i, (&(m, kind, _), profile))| {
-            let p = profile.unwrap_or(SiteProfile {
-                storage: 1,
-                flash: 0,
-                weight: 1.0,
-            });
+            let p = profile.unwrap_or(SiteProfile { storage: 1, flash: 0, weight: 1.0 });
             let metro = &metros[m];
             let label = match kind {
                 SiteKind::Ixp => "IXP".to_string(),
@@ -355,8 +299,7 @@ fn place_sites(
                 storage_appliances: p.storage,
                 flash_appliances: p.flash,
                 disk_bytes: (p.storage as f64 * s.appliances.storage.disk_tb * tb
-                    + p.flash as f64 * s.appliances.flash.disk_tb * tb)
-                    as u64,
+                    + p.flash as f64 * s.appliances.flash.disk_tb * tb) as u64,
                 egress_gbps: p.storage as f64 * s.appliances.storage.egress_gbps
                     + p.flash as f64 * s.appliances.flash.egress_gbps,
             }
@@ -401,10 +344,7 @@ pub fn load_metros(text: &str, file: &str) -> Result<Vec<Metro>, InputError> {
             InputError::at_offset(file, text, line_start + col, what.to_string())
         };
         if fields.len() != 7 {
-            return Err(err(
-                fields.len().min(6),
-                &format!("7 comma-separated fields, found {}", fields.len()),
-            ));
+            return Err(err(fields.len().min(6), &format!("7 comma-separated fields, found {}", fields.len())));
         }
         let f = |i: usize| fields[i].1.as_str();
         let region = REGIONS
@@ -421,12 +361,8 @@ pub fn load_metros(text: &str, file: &str) -> Result<Vec<Metro>, InputError> {
             .ok()
             .filter(|v: &f64| (-180.0..=180.0).contains(v))
             .ok_or_else(|| err(4, "a longitude in [-180, 180]"))?;
-        let population: u64 = f(5)
-            .parse()
-            .map_err(|_| err(5, "a population (whole number)"))?;
-        let tz: Tz = f(6)
-            .parse()
-            .map_err(|_| err(6, "an IANA time zone such as Europe/Paris"))?;
+        let population: u64 = f(5).parse().map_err(|_| err(5, "a population (whole number)"))?;
+        let tz: Tz = f(6).parse().map_err(|_| err(6, "an IANA time zone such as Europe/Paris"))?;
         out.push(Metro {
             name: f(0).to_string(),
             country: f(1).to_string(),
@@ -475,15 +411,8 @@ mod tests {
         let metros = load_metros(METROS_CSV, METROS_FILE).expect("asset parses");
         assert!(metros.len() > 6000);
         assert_eq!(metros[0].name, "Shanghai");
-        assert!(
-            metros
-                .windows(2)
-                .all(|w| w[0].population >= w[1].population)
-        );
-        assert!(
-            metros.iter().any(|m| m.name.contains(',')),
-            "quoted names survive"
-        );
+        assert!(metros.windows(2).all(|w| w[0].population >= w[1].population));
+        assert!(metros.iter().any(|m| m.name.contains(',')), "quoted names survive");
     }
 
     #[test]

@@ -24,10 +24,7 @@ pub struct BenchArgs {
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        a.hours > 0.0 && a.warmup_hours >= 0.0,
-        "--hours must be > 0 and --warmup-hours ≥ 0"
-    );
+    anyhow::ensure!(a.hours > 0.0 && a.warmup_hours >= 0.0, "--hours must be > 0 and --warmup-hours ≥ 0");
     let scenario = load_scenario(&a.scenario, None)?;
     let t0 = Instant::now();
     let mut twin = build_twin(scenario, a.threads)?;
@@ -41,8 +38,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         m.catalog.titles.len(),
         m.catalog.file_count(),
         m.scenario.demand.members,
-        a.threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     );
     println!("build (world, catalog, steering, placement): {build_s:.2} s");
 
@@ -54,23 +50,11 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let wall = t1.elapsed().as_secs_f64();
     let plays = twin.totals().plays - plays_before;
     let rate = plays as f64 / wall;
-    println!(
-        "simulated {:.2} h ({} plays) in {:.2} s wall",
-        minutes as f64 / 60.0,
-        plays,
-        wall
-    );
+    println!("simulated {:.2} h ({} plays) in {:.2} s wall", minutes as f64 / 60.0, plays, wall);
     println!("sessions simulated per second: {:.2} M", rate / 1e6);
-    println!(
-        "simulated time / wall time: {:.0}×",
-        minutes as f64 * 60.0 / wall
-    );
+    println!("simulated time / wall time: {:.0}×", minutes as f64 * 60.0 / wall);
     if let Some(day) = plays_per_day(&twin) {
-        println!(
-            "a day at this scenario's rate ({:.0} M plays) would take {:.0} s",
-            day / 1e6,
-            day / rate
-        );
+        println!("a day at this scenario's rate ({:.0} M plays) would take {:.0} s", day / 1e6, day / rate);
     }
     match peak_rss_mib() {
         Some(mib) => println!("peak memory (VmHWM): {mib:.0} MiB"),

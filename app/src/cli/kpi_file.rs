@@ -37,18 +37,10 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> anyhow::Result<Format> {
-    match path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
         Some("csv") => Ok(Format::Csv),
         Some("json") => Ok(Format::Json),
-        _ => anyhow::bail!(
-            "--out {}: expected a file ending in .csv or .json",
-            path.display()
-        ),
+        _ => anyhow::bail!("--out {}: expected a file ending in .csv or .json", path.display()),
     }
 }
 
@@ -84,8 +76,7 @@ fn rows(twin: &Twin) -> Vec<Row<'static>> {
 }
 
 pub fn write(twin: &Twin, path: &Path) -> anyhow::Result<()> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
     let rows = rows(twin);
     match format_of(path)? {
@@ -117,7 +108,6 @@ pub fn write(twin: &Twin, path: &Path) -> anyhow::Result<()> {
             }
         }
     }
-    w.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    w.flush().with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -1,11 +1,13 @@
 //! Command-line interface: argument parsing and one module per subcommand.
 
 mod bench;
+mod bench_ui;
+pub mod console;
 mod kpi_file;
 mod run;
 mod summary;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -15,11 +17,32 @@ use twin::{Scenario, Twin};
 #[command(
     name = "edgetwin",
     version,
-    about = "Operations console and digital twin for a Netflix-style video delivery system"
+    about = "Operations console and digital twin for a Netflix-style video delivery system",
+    long_about = "Operations console and digital twin for a Netflix-style video delivery system.\n\n\
+                  Run bare to open the console on the embedded default scenario, or give a scenario file to \
+                  open the console on that one. Subcommands run headless.",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Scenario to open the console on (default: the embedded default scenario).
+    pub scenario: Option<PathBuf>,
+    /// Render one view to this PNG file (no window needed) and exit.
+    #[arg(long, value_name = "PATH")]
+    pub screenshot: Option<PathBuf>,
+    /// With --screenshot: the view to render (map, qoe).
+    #[arg(long, default_value = "map")]
+    pub view: String,
+    /// With --screenshot: simulated hours to run before rendering.
+    #[arg(long, default_value_t = 0.0)]
+    pub after_sim_hours: f64,
+    /// With --screenshot: the image size in points, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1600x900")]
+    pub size: String,
+    /// Print the time from launch to the first frame drawn, then close (for start-up benchmarks).
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -28,25 +51,16 @@ pub enum Command {
     Run(run::RunArgs),
     /// Measure simulation speed (plays per second) and peak memory on a scenario.
     Bench(bench::BenchArgs),
+    /// Measure the console's CPU time per frame (layout + tessellation), headless.
+    BenchUi(bench_ui::BenchUiArgs),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::bench(a),
+        Command::BenchUi(a) => bench_ui::bench_ui(a),
     }
-}
-
-/// Until the console lands, running bare says what it will do.
-pub fn console_placeholder() {
-    println!(
-        "edgetwin: the console (a live map of the network over the running twin) is not built yet.\n\
-         When it is, `edgetwin` opens it on the embedded default scenario.\n\n\
-         Headless subcommands available now:\n  \
-         edgetwin run SCENARIO [--hours H] [--seed S] [--out kpis.csv|kpis.json]\n  \
-         edgetwin bench [SCENARIO] [--hours H]\n\n\
-         Scenarios ship in assets/scenarios/ (default.toml, netflix-scale.toml). See `edgetwin --help`."
-    );
 }
 
 /// Loads a scenario file (or the embedded default for "default"), applying a seed override.

@@ -32,20 +32,15 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     }
     let scenario = load_scenario(&a.scenario, a.seed)?;
     let hours = a.hours.unwrap_or(scenario.horizon_hours);
-    anyhow::ensure!(
-        hours.is_finite() && hours > 0.0,
-        "--hours must be a positive number of hours, not {hours}"
-    );
+    anyhow::ensure!(hours.is_finite() && hours > 0.0, "--hours must be a positive number of hours, not {hours}");
     let started = Instant::now();
     let mut twin = build_twin(scenario, a.threads)?;
     let build_s = started.elapsed().as_secs_f64();
 
     let minutes = (hours * 60.0).ceil() as u64;
     let bar = ProgressBar::new(minutes).with_style(
-        ProgressStyle::with_template(
-            "{spinner} simulating {msg} [{bar:40}] {pos}/{len} min, eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template("{spinner} simulating {msg} [{bar:40}] {pos}/{len} min, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     if minutes < 60 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());

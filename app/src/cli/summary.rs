@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
 use twin::world::REGIONS;
-use twin::{KpiSample, Twin};
+use twin::{History, KpiSample, Twin};
 
 /// One column of the summary: a region, or the world.
 struct Column {
@@ -24,7 +24,7 @@ struct Column {
 }
 
 impl Column {
-    fn from_samples(name: &str, samples: &[KpiSample]) -> Column {
+    fn from_samples(name: &str, samples: &History) -> Column {
         let sum = |f: fn(&KpiSample) -> u64| samples.iter().map(|s| f(s) as u128).sum::<u128>();
         Column {
             name: name.to_string(),
@@ -37,21 +37,14 @@ impl Column {
             watch_ms: sum(|s| s.watch_ms),
             startup_p50_ms: None,
             startup_p95_ms: None,
-            peak: samples
-                .iter()
-                .max_by_key(|s| (s.active_sessions, std::cmp::Reverse(s.t)))
-                .copied(),
+            peak: samples.iter().max_by_key(|s| (s.active_sessions, std::cmp::Reverse(s.t))).copied(),
             peak_local: None,
         }
     }
 }
 
 fn pct(n: u128, d: u128) -> String {
-    if d == 0 {
-        "–".into()
-    } else {
-        format!("{:.2}", 100.0 * n as f64 / d as f64)
-    }
+    if d == 0 { "–".into() } else { format!("{:.2}", 100.0 * n as f64 / d as f64) }
 }
 
 fn seconds(ms: Option<f64>) -> String {
@@ -78,17 +71,8 @@ fn group_thousands(n: u64) -> String {
 /// A region spans many zones (Asia runs from UTC+3 to UTC+9), so one city's clock would mislead.
 fn local_time(twin: &Twin, region: usize, utc: DateTime<Utc>) -> Option<String> {
     let (mut weighted, mut members) = (0.0, 0.0);
-    for m in twin
-        .model()
-        .world
-        .metros
-        .iter()
-        .filter(|m| m.region.0 as usize == region)
-    {
-        let offset =
-            m.tz.offset_from_utc_datetime(&utc.naive_utc())
-                .fix()
-                .local_minus_utc();
+    for m in twin.model().world.metros.iter().filter(|m| m.region.0 as usize == region) {
+        let offset = m.tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
         weighted += offset as f64 * m.members;
         members += m.members;
     }
@@ -98,12 +82,7 @@ fn local_time(twin: &Twin, region: usize, utc: DateTime<Utc>) -> Option<String> 
     let offset_min = (weighted / members / 60.0).round() as i64;
     let local = utc + chrono::Duration::minutes(offset_min);
     let sign = if offset_min < 0 { '-' } else { '+' };
-    Some(format!(
-        "{} (UTC{sign}{}:{:02})",
-        local.format("%a %H:%M"),
-        offset_min.abs() / 60,
-        offset_min.abs() % 60
-    ))
+    Some(format!("{} (UTC{sign}{}:{:02})", local.format("%a %H:%M"), offset_min.abs() / 60, offset_min.abs() % 60))
 }
 
 pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
@@ -113,9 +92,7 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     let mut columns = vec![Column::from_samples("World", twin.kpis())];
     columns[0].startup_p50_ms = twin.run_startup_ms(None, 0.5);
     columns[0].startup_p95_ms = twin.run_startup_ms(None, 0.95);
-    columns[0].peak_local = columns[0]
-        .peak
-        .map(|p| p.t.to_utc(start).format("%a %H:%M UTC").to_string());
+    columns[0].peak_local = columns[0].peak.map(|p| p.t.to_utc(start).format("%a %H:%M UTC").to_string());
     for (r, (code, _)) in REGIONS.iter().enumerate() {
         let mut c = Column::from_samples(code, twin.region_kpis(r));
         if c.plays == 0 {
@@ -162,44 +139,19 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         ("startup p50 (s)", |c| seconds(c.startup_p50_ms)),
         ("startup p95 (s)", |c| seconds(c.startup_p95_ms)),
         ("rebuffer %", |c| pct(c.rebuffer_ms, c.watch_ms)),
-        ("offload %", |c| {
-            pct(c.edge_bytes, c.edge_bytes + c.origin_bytes)
-        }),
-        ("in-ISP %", |c| {
-            pct(c.in_isp_bytes, c.edge_bytes + c.origin_bytes)
-        }),
+        ("offload %", |c| pct(c.edge_bytes, c.edge_bytes + c.origin_bytes)),
+        ("in-ISP %", |c| pct(c.in_isp_bytes, c.edge_bytes + c.origin_bytes)),
         ("edge TB", |c| tb(c.edge_bytes)),
         ("backbone TB", |c| tb(c.origin_bytes)),
-        ("peak sessions", |c| {
-            c.peak
-                .map_or("–".into(), |p| group_thousands(p.active_sessions))
-        }),
-        ("peak edge Gbps", |c| {
-            c.peak
-                .map_or("–".into(), |p| format!("{:.0}", p.edge_gbps()))
-        }),
-        ("peak backbone Gbps", |c| {
-            c.peak
-                .map_or("–".into(), |p| format!("{:.1}", p.backbone_gbps()))
-        }),
-        ("peak at (local)", |c| {
-            c.peak_local.clone().unwrap_or_else(|| "–".into())
-        }),
+        ("peak sessions", |c| c.peak.map_or("–".into(), |p| group_thousands(p.active_sessions))),
+        ("peak edge Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.0}", p.edge_gbps()))),
+        ("peak backbone Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.1}", p.backbone_gbps()))),
+        ("peak at (local)", |c| c.peak_local.clone().unwrap_or_else(|| "–".into())),
     ];
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(_, f)| columns.iter().map(f).collect())
-        .collect();
+    let cells: Vec<Vec<String>> = rows.iter().map(|(_, f)| columns.iter().map(f).collect()).collect();
     let label_w = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|row| row[i].chars().count())
-                .chain([columns[i].name.len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| cells.iter().map(|row| row[i].chars().count()).chain([columns[i].name.len()]).max().unwrap_or(0))
         .collect();
     let _ = write!(out, "{:label_w$}", "");
     for (c, w) in columns.iter().zip(&widths) {
@@ -213,13 +165,8 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         }
         out.push('\n');
     }
-    let in_flight = totals
-        .planned_bytes
-        .saturating_sub(totals.edge_bytes + totals.origin_bytes);
-    let _ = writeln!(
-        out,
-        "\n(bytes of sessions still playing at the end, not yet counted above: {} TB)",
-        tb(in_flight)
-    );
+    let in_flight = totals.planned_bytes.saturating_sub(totals.edge_bytes + totals.origin_bytes);
+    let _ =
+        writeln!(out, "\n(bytes of sessions still playing at the end, not yet counted above: {} TB)", tb(in_flight));
     out
 }

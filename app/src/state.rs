@@ -1,0 +1,51 @@
+//! AppState: everything the console remembers between frames, and the handle to the twin worker.
+
+use twin::SiteId;
+
+use crate::ui::ViewId;
+use crate::ui::map::MapState;
+use crate::ui::qoe::QoeState;
+use crate::worker::TwinHandle;
+
+/// What the operator has picked: shared by every view (a region picked in the QoE table lights up on the map).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Selection {
+    pub site: Option<SiteId>,
+    pub region: Option<usize>,
+}
+
+pub struct AppState {
+    /// None when the scenario could not be loaded: the console then shows `load_error`.
+    pub twin: Option<TwinHandle>,
+    /// Where the scenario came from, for the title bar.
+    pub source: String,
+    pub load_error: Option<String>,
+    pub view: ViewId,
+    pub selection: Selection,
+    pub map: MapState,
+    pub qoe: QoeState,
+    /// Show the clock in UTC (else in this machine's local time zone).
+    pub clock_utc: bool,
+    /// The seed in the top bar's editor; applied by Reset.
+    pub seed_edit: u64,
+    /// CPU time of the last frame's UI pass.
+    pub frame_ms: f32,
+}
+
+impl AppState {
+    pub fn new(twin: Option<TwinHandle>, source: String, load_error: Option<String>) -> AppState {
+        let seed_edit = twin.as_ref().map_or(0, |t| t.latest().seed);
+        AppState {
+            twin,
+            source,
+            load_error,
+            view: ViewId::Map,
+            selection: Selection::default(),
+            map: MapState::default(),
+            qoe: QoeState::default(),
+            clock_utc: true,
+            seed_edit,
+            frame_ms: 0.0,
+        }
+    }
+}

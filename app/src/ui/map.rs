@@ -1,0 +1,496 @@
+//! Map view: land, edge sites (sized by capacity, coloured by load, health or startup), origin regions, and
+//! backbone flows drawn Vizceral-style as dots streaming from origin to metro. Pan by dragging, zoom with the
+//! wheel; zoomed out, nearby sites merge into one circle so a 6,000-site world stays legible and fast.
+
+use std::collections::HashMap;
+
+use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, Vec2, epaint::Mesh};
+use twin::SiteId;
+use twin::world::{SiteKind, World};
+
+use super::land;
+use crate::state::Selection;
+use crate::worker::Published;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorBy {
+    Load,
+    Health,
+    Startup,
+}
+
+impl ColorBy {
+    fn label(self) -> &'static str {
+        match self {
+            ColorBy::Load => "load",
+            ColorBy::Health => "health",
+            ColorBy::Startup => "startup p50",
+        }
+    }
+}
+
+pub struct MapState {
+    /// Centre of the view, (lon, lat) degrees.
+    pub center: [f32; 2],
+    /// Pixels per degree; 0 until the first frame fits the world.
+    pub zoom: f32,
+    pub color_by: ColorBy,
+    /// Where the map was drawn last frame, so a point can be placed on screen (`screen_pos`).
+    pub rect: Rect,
+}
+
+impl Default for MapState {
+    fn default() -> Self {
+        MapState { center: [10.0, 20.0], zoom: 0.0, color_by: ColorBy::Load, rect: Rect::NOTHING }
+    }
+}
+
+impl MapState {
+    /// Where a site was drawn in the last frame (when zoomed in enough to draw sites one by one).
+    pub fn site_screen_pos(&self, world: &World, site: SiteId) -> Pos2 {
+        let proj = Projection { rect: self.rect, center: self.center, zoom: self.zoom };
+        let spread = co_located(world);
+        site_pos(&proj, world, site.0 as usize, spread[site.0 as usize])
+    }
+}
+
+/// For every site, its rank among the sites of its metro and how many there are: sites sharing a metro are
+/// drawn on a small ring around it so each can be seen and clicked.
+fn co_located(world: &World) -> Vec<(u16, u16)> {
+    let mut count: HashMap<u32, u16> = HashMap::new();
+    let ranks: Vec<u16> = world
+        .sites
+        .iter()
+        .map(|s| {
+            let c = count.entry(s.metro.0).or_insert(0);
+            *c += 1;
+            *c - 1
+        })
+        .collect();
+    world.sites.iter().zip(ranks).map(|(s, r)| (r, count[&s.metro.0])).collect()
+}
+
+fn site_pos(proj: &Projection, world: &World, site: usize, (rank, count): (u16, u16)) -> Pos2 {
+    let metro = &world.metros[world.sites[site].metro.0 as usize];
+    let center = proj.to_screen(metro.lon as f32, metro.lat as f32);
+    if count <= 1 {
+        return center;
+    }
+    let angle = std::f32::consts::TAU * rank as f32 / count as f32;
+    center + Vec2::angled(angle) * (6.0 + 2.0 * count as f32)
+}
+
+/// Below this many pixels per degree, sites closer than `CLUSTER_PX` merge.
+const CLUSTER_BELOW_ZOOM: f32 = 12.0;
+const CLUSTER_PX: f32 = 14.0;
+/// Above this many pixels per degree, the 1:50m coastline replaces the 1:110m one.
+const DETAILED_LAND_ZOOM: f32 = 9.0;
+
+const OCEAN: Color32 = Color32::from_rgb(18, 24, 33);
+const LAND: Color32 = Color32::from_rgb(44, 52, 62);
+const COAST: Color32 = Color32::from_rgb(70, 82, 96);
+
+/// Equirectangular projection of the current view.
+struct Projection {
+    rect: Rect,
+    center: [f32; 2],
+    zoom: f32,
+}
+
+impl Projection {
+    fn to_screen(&self, lon: f32, lat: f32) -> Pos2 {
+        Pos2::new(
+            self.rect.center().x + (lon - self.center[0]) * self.zoom,
+            self.rect.center().y - (lat - self.center[1]) * self.zoom,
+        )
+    }
+    fn to_lonlat(&self, p: Pos2) -> [f32; 2] {
+        [
+            self.center[0] + (p.x - self.rect.center().x) / self.zoom,
+            self.center[1] - (p.y - self.rect.center().y) / self.zoom,
+        ]
+    }
+    fn visible(&self, min: [f32; 2], max: [f32; 2]) -> bool {
+        let a = self.to_screen(min[0], max[1]);
+        let b = self.to_screen(max[0], min[1]);
+        Rect::from_min_max(a, b).intersects(self.rect)
+    }
+}
+
+/// One circle on the map: a site, or several merged.
+struct Marker {
+    pos: Pos2,
+    sites: Vec<usize>,
+    capacity_gbps: f64,
+    egress_gbps: f64,
+    sessions: u64,
+    down: usize,
+}
+
+pub fn ui(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p: &Published) {
+    let world = &p.snapshot.model.world;
+    ui_control(ui, state, p);
+    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+    let rect = response.rect;
+    if state.zoom <= 0.0 {
+        fit_world(state, rect);
+    }
+    navigate(ui, state, &response);
+    state.rect = rect;
+    let proj = Projection { rect, center: state.center, zoom: state.zoom };
+
+    painter.rect_filled(rect, 0.0, OCEAN);
+    draw_land(&painter, &proj);
+    let animating = draw_flows(ui, &painter, &proj, p);
+    draw_origins(&painter, &proj, world);
+    let markers = build_markers(&proj, p);
+    draw_markers(&painter, &markers, state.color_by, selection, p);
+    draw_legend(&painter, rect, state.color_by);
+
+    let hovered = response.hover_pos().and_then(|pos| marker_at(&markers, pos));
+    if let Some(i) = hovered {
+        response.clone().on_hover_ui_at_pointer(|ui| marker_tooltip(ui, &markers[i], p));
+    }
+    if response.clicked() {
+        match hovered.map(|i| &markers[i]) {
+            Some(m) if m.sites.len() == 1 => selection.site = Some(SiteId(m.sites[0] as u32)),
+            Some(m) => {
+                // Clicking a cluster zooms into it.
+                state.center = proj.to_lonlat(m.pos);
+                state.zoom = (state.zoom * 3.0).min(400.0);
+            }
+            None => {}
+        }
+    }
+    if animating {
+        ui.ctx().request_repaint();
+    }
+}
+
+/// The knobs above the map.
+fn ui_control(ui: &mut egui::Ui, state: &mut MapState, p: &Published) {
+    ui.horizontal(|ui| {
+        if ui.button("Fit world").clicked() {
+            state.zoom = 0.0;
+        }
+        ui.separator();
+        ui.label("colour by");
+        for c in [ColorBy::Load, ColorBy::Health, ColorBy::Startup] {
+            ui.selectable_value(&mut state.color_by, c, c.label());
+        }
+        ui.separator();
+        if let Some(k) = p.snapshot.latest() {
+            ui.label(format!(
+                "edge {:.1} Gbps · backbone {:.2} Gbps · offload {}",
+                k.edge_gbps(),
+                k.backbone_gbps(),
+                k.offload().map_or("–".to_string(), |o| format!("{:.2}%", o * 100.0))
+            ));
+        }
+    });
+}
+
+fn fit_world(state: &mut MapState, rect: Rect) {
+    state.zoom = (rect.width() / 360.0).min(rect.height() / 150.0).max(0.1);
+    state.center = [10.0, 12.0];
+}
+
+fn navigate(ui: &egui::Ui, state: &mut MapState, response: &egui::Response) {
+    if response.dragged() {
+        let d = response.drag_delta();
+        state.center[0] -= d.x / state.zoom;
+        state.center[1] += d.y / state.zoom;
+    }
+    if let Some(pointer) = response.hover_pos() {
+        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+        let factor = pinch * (scroll / 400.0).exp();
+        if (factor - 1.0).abs() > 1e-4 {
+            // Zoom about the pointer: the point under it stays put.
+            let proj = Projection { rect: response.rect, center: state.center, zoom: state.zoom };
+            let anchor = proj.to_lonlat(pointer);
+            let new_zoom = (state.zoom * factor).clamp(response.rect.width() / 720.0, 400.0);
+            let offset = pointer - response.rect.center();
+            state.center = [anchor[0] - offset.x / new_zoom, anchor[1] + offset.y / new_zoom];
+            state.zoom = new_zoom;
+        }
+    }
+    state.center[1] = state.center[1].clamp(-85.0, 85.0);
+}
+
+fn draw_land(painter: &egui::Painter, proj: &Projection) {
+    let land = land::land(proj.zoom >= DETAILED_LAND_ZOOM);
+    let mut mesh = Mesh::default();
+    let mut coast = Vec::new();
+    for poly in land.polygons.iter().filter(|p| proj.visible(p.min, p.max)) {
+        let base = mesh.vertices.len() as u32;
+        for pt in &poly.points {
+            mesh.colored_vertex(proj.to_screen(pt[0], pt[1]), LAND);
+        }
+        mesh.indices.extend(poly.triangles.iter().map(|i| base + i));
+        for line in &poly.outlines {
+            let line: Vec<Pos2> = line.iter().map(|pt| proj.to_screen(pt[0], pt[1])).collect();
+            coast.push(Shape::line(line, Stroke::new(0.6, COAST)));
+        }
+    }
+    painter.add(Shape::mesh(mesh));
+    painter.extend(coast);
+}
+
+/// Backbone flows: dots streaming from each origin to the metros it serves, denser for more Gbps.
+fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p: &Published) -> bool {
+    let world = &p.snapshot.model.world;
+    let t = ui.input(|i| i.time) as f32;
+    let mut any = false;
+    for (m, &gbps) in p.snapshot.metro_origin_gbps.iter().enumerate() {
+        if gbps < 0.005 {
+            continue;
+        }
+        let metro = &world.metros[m];
+        let origin = &world.origins[world.nearest_origin(twin::world::MetroId(m as u32))];
+        let from = proj.to_screen(origin.lon as f32, origin.lat as f32);
+        let to = proj.to_screen(metro.lon as f32, metro.lat as f32);
+        if !proj.rect.intersects(Rect::from_two_pos(from, to)) {
+            continue;
+        }
+        any = true;
+        let color = flow_color(gbps);
+        painter.line_segment([from, to], Stroke::new(0.8, color.gamma_multiply(0.25)));
+        let dots = (gbps * 4.0).ceil().clamp(1.0, 40.0) as usize;
+        for k in 0..dots {
+            let f = (t * 0.2 + k as f32 / dots as f32).fract();
+            painter.circle_filled(from.lerp(to, f), 1.8, color);
+        }
+    }
+    any
+}
+
+/// Origin traffic is a miss: amber when light, red when heavy.
+fn flow_color(gbps: f32) -> Color32 {
+    if gbps < 1.0 { Color32::from_rgb(240, 190, 70) } else { Color32::from_rgb(240, 80, 60) }
+}
+
+fn draw_origins(painter: &egui::Painter, proj: &Projection, world: &World) {
+    for o in &world.origins {
+        let c = proj.to_screen(o.lon as f32, o.lat as f32);
+        let s = 6.0;
+        let pts = vec![c + Vec2::new(0.0, -s), c + Vec2::new(s, 0.0), c + Vec2::new(0.0, s), c + Vec2::new(-s, 0.0)];
+        painter.add(Shape::convex_polygon(pts, Color32::from_rgb(255, 153, 0), Stroke::new(1.0, Color32::BLACK)));
+        painter.text(
+            c + Vec2::new(8.0, -8.0),
+            egui::Align2::LEFT_BOTTOM,
+            format!("S3 {}", o.name),
+            egui::FontId::proportional(11.0),
+            Color32::from_rgb(255, 190, 90),
+        );
+    }
+}
+
+/// Sites on screen, merged into clusters when zoomed out. Off-screen sites cost nothing beyond a projection.
+fn build_markers(proj: &Projection, p: &Published) -> Vec<Marker> {
+    let world = &p.snapshot.model.world;
+    let cluster = proj.zoom < CLUSTER_BELOW_ZOOM;
+    let area = proj.rect.expand(10.0);
+    let mut cells: HashMap<(i32, i32), usize> = HashMap::new();
+    let mut markers: Vec<Marker> = Vec::new();
+    let spread = if cluster { Vec::new() } else { co_located(world) };
+    for (i, site) in world.sites.iter().enumerate() {
+        let metro = &world.metros[site.metro.0 as usize];
+        let pos = if cluster {
+            proj.to_screen(metro.lon as f32, metro.lat as f32)
+        } else {
+            site_pos(proj, world, i, spread[i])
+        };
+        if !area.contains(pos) {
+            continue;
+        }
+        let now = &p.snapshot.sites[i];
+        let down = !p.snapshot.site_up[i] as usize;
+        let slot = if cluster {
+            let key = ((pos.x / CLUSTER_PX).floor() as i32, (pos.y / CLUSTER_PX).floor() as i32);
+            *cells.entry(key).or_insert_with(|| {
+                markers.push(Marker {
+                    pos,
+                    sites: Vec::new(),
+                    capacity_gbps: 0.0,
+                    egress_gbps: 0.0,
+                    sessions: 0,
+                    down: 0,
+                });
+                markers.len() - 1
+            })
+        } else {
+            markers.push(Marker { pos, sites: Vec::new(), capacity_gbps: 0.0, egress_gbps: 0.0, sessions: 0, down: 0 });
+            markers.len() - 1
+        };
+        let m = &mut markers[slot];
+        m.sites.push(i);
+        m.capacity_gbps += site.egress_gbps;
+        m.egress_gbps += now.egress_gbps as f64;
+        m.sessions += now.active_sessions as u64;
+        m.down += down;
+    }
+    // Place merged circles at their capacity-weighted centre.
+    if cluster {
+        for m in markers.iter_mut().filter(|m| m.sites.len() > 1) {
+            let mut c = Vec2::ZERO;
+            for &s in &m.sites {
+                let metro = &world.metros[world.sites[s].metro.0 as usize];
+                c += proj.to_screen(metro.lon as f32, metro.lat as f32).to_vec2() * world.sites[s].egress_gbps as f32;
+            }
+            m.pos = (c / m.capacity_gbps as f32).to_pos2();
+        }
+    }
+    markers
+}
+
+fn radius(capacity_gbps: f64) -> f32 {
+    (1.5 + 0.2 * capacity_gbps.sqrt() as f32).min(20.0)
+}
+
+fn marker_color(m: &Marker, by: ColorBy, p: &Published) -> Color32 {
+    let util = (m.egress_gbps / m.capacity_gbps.max(1e-9)) as f32;
+    match by {
+        ColorBy::Load => ramp(util / 0.95),
+        ColorBy::Health => {
+            if m.down == m.sites.len() {
+                Color32::from_gray(110)
+            } else if m.down > 0 || util >= 0.9 {
+                Color32::from_rgb(240, 170, 50)
+            } else {
+                Color32::from_rgb(70, 200, 110)
+            }
+        }
+        ColorBy::Startup => {
+            // Plays-weighted startup p50 of the marker's sites.
+            let (mut w, mut sum) = (0.0f32, 0.0f32);
+            for &s in &m.sites {
+                let now = &p.snapshot.sites[s];
+                w += now.plays as f32;
+                sum += now.plays as f32 * now.startup_p50_ms;
+            }
+            if w == 0.0 { Color32::from_gray(110) } else { ramp((sum / w / 1000.0 - 0.5) / 1.5) }
+        }
+    }
+}
+
+/// Green (0) → yellow (0.5) → red (1).
+fn ramp(x: f32) -> Color32 {
+    let x = x.clamp(0.0, 1.0);
+    if x < 0.5 {
+        Color32::from_rgb((70.0 + 370.0 * x) as u8, 200, (110.0 - 160.0 * x) as u8)
+    } else {
+        Color32::from_rgb(255, (200.0 - 280.0 * (x - 0.5)) as u8, 30)
+    }
+}
+
+fn draw_markers(painter: &egui::Painter, markers: &[Marker], by: ColorBy, selection: &Selection, p: &Published) {
+    let world = &p.snapshot.model.world;
+    for m in markers {
+        let r = radius(m.capacity_gbps);
+        painter.circle(m.pos, r, marker_color(m, by, p), Stroke::new(0.8, Color32::from_black_alpha(160)));
+        let in_region =
+            selection.region.is_some_and(|reg| m.sites.iter().any(|&s| world.sites[s].region.0 as usize == reg));
+        if in_region {
+            painter.circle_stroke(m.pos, r + 2.5, Stroke::new(1.5, Color32::from_rgb(120, 200, 255)));
+        }
+        if selection.site.is_some_and(|s| m.sites.contains(&(s.0 as usize))) {
+            painter.circle_stroke(m.pos, r + 4.0, Stroke::new(2.0, Color32::WHITE));
+        }
+    }
+}
+
+fn marker_at(markers: &[Marker], pos: Pos2) -> Option<usize> {
+    markers
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i, m.pos.distance(pos) - radius(m.capacity_gbps)))
+        .filter(|&(_, d)| d <= 3.0)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
+}
+
+fn marker_tooltip(ui: &mut egui::Ui, m: &Marker, p: &Published) {
+    let world = &p.snapshot.model.world;
+    if let [s] = m.sites[..] {
+        let site = &world.sites[s];
+        let now = &p.snapshot.sites[s];
+        ui.strong(&site.name);
+        ui.label(match site.kind {
+            SiteKind::Ixp => "public IXP site".to_string(),
+            SiteKind::Embedded(isp) => format!("embedded in {}", world.isps[isp.0 as usize].name),
+        });
+        if !p.snapshot.site_up[s] {
+            ui.colored_label(ui.visuals().error_fg_color, "out of service");
+        }
+        ui.label(format!(
+            "egress {:.1} / {:.0} Gbps ({:.0}%)",
+            now.egress_gbps,
+            site.egress_gbps,
+            now.utilization * 100.0
+        ));
+        ui.label(format!("{} sessions, {} plays/min", now.active_sessions, now.plays));
+        if now.plays > 0 {
+            ui.label(format!(
+                "startup p50 {:.2} s, p95 {:.2} s",
+                now.startup_p50_ms / 1000.0,
+                now.startup_p95_ms / 1000.0
+            ));
+        }
+        ui.weak("click to inspect");
+    } else {
+        ui.strong(format!("{} sites", m.sites.len()));
+        ui.label(format!("egress {:.1} / {:.0} Gbps", m.egress_gbps, m.capacity_gbps));
+        ui.label(format!("{} sessions", m.sessions));
+        if m.down > 0 {
+            ui.label(format!("{} out of service", m.down));
+        }
+        ui.weak("click to zoom in");
+    }
+}
+
+fn draw_legend(painter: &egui::Painter, rect: Rect, by: ColorBy) {
+    let entries: Vec<(Color32, &str)> = match by {
+        ColorBy::Load => vec![(ramp(0.0), "idle"), (ramp(0.5), "half"), (ramp(1.0), "at threshold")],
+        ColorBy::Health => vec![
+            (Color32::from_rgb(70, 200, 110), "healthy"),
+            (Color32::from_rgb(240, 170, 50), "busy (90%+) or partly down"),
+            (Color32::from_gray(110), "out of service"),
+        ],
+        ColorBy::Startup => {
+            vec![
+                (ramp(0.0), "0.5 s or less"),
+                (ramp(0.5), "1.25 s"),
+                (ramp(1.0), "2 s or more"),
+                (Color32::from_gray(110), "no plays"),
+            ]
+        }
+    };
+    let origin = rect.left_bottom() + Vec2::new(10.0, -(entries.len() as f32 * 16.0 + 30.0));
+    let bg = Rect::from_min_size(origin - Vec2::splat(6.0), Vec2::new(200.0, entries.len() as f32 * 16.0 + 34.0));
+    painter.rect_filled(bg, 4.0, Color32::from_black_alpha(170));
+    painter.text(
+        origin,
+        egui::Align2::LEFT_TOP,
+        format!("sites by {}", by.label()),
+        egui::FontId::proportional(12.0),
+        Color32::WHITE,
+    );
+    for (k, (c, label)) in entries.iter().enumerate() {
+        let y = origin.y + 18.0 + k as f32 * 16.0;
+        painter.circle_filled(Pos2::new(origin.x + 6.0, y + 6.0), 5.0, *c);
+        painter.text(
+            Pos2::new(origin.x + 16.0, y),
+            egui::Align2::LEFT_TOP,
+            *label,
+            egui::FontId::proportional(11.0),
+            Color32::LIGHT_GRAY,
+        );
+    }
+    painter.text(
+        Pos2::new(origin.x, origin.y + 18.0 + entries.len() as f32 * 16.0),
+        egui::Align2::LEFT_TOP,
+        "size: egress capacity; orange diamond: S3 origin",
+        egui::FontId::proportional(10.0),
+        Color32::GRAY,
+    );
+}

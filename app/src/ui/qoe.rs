@@ -1,0 +1,173 @@
+//! QoE & latency view: time series of startup p50/p95, rebuffer %, EBVS %, offload % and backbone Gbps (world,
+//! or the selected region), and a sortable per-region table. Picking a region highlights its sites on the map.
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use twin::world::REGIONS;
+use twin::{History, KpiId, KpiSample};
+
+use crate::state::Selection;
+use crate::worker::Published;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    Region,
+    Sessions,
+    Plays,
+    StartupP50,
+    StartupP95,
+    Rebuffer,
+    Ebvs,
+    Offload,
+    InIsp,
+    EdgeGbps,
+    BackboneGbps,
+}
+
+impl Column {
+    const ALL: [Column; 11] = [
+        Column::Region,
+        Column::Sessions,
+        Column::Plays,
+        Column::StartupP50,
+        Column::StartupP95,
+        Column::Rebuffer,
+        Column::Ebvs,
+        Column::Offload,
+        Column::InIsp,
+        Column::EdgeGbps,
+        Column::BackboneGbps,
+    ];
+
+    fn title(self) -> &'static str {
+        match self {
+            Column::Region => "region",
+            Column::Sessions => "sessions",
+            Column::Plays => "plays/min",
+            Column::StartupP50 => "startup p50 s",
+            Column::StartupP95 => "p95 s",
+            Column::Rebuffer => "rebuffer %",
+            Column::Ebvs => "EBVS %",
+            Column::Offload => "offload %",
+            Column::InIsp => "in-ISP %",
+            Column::EdgeGbps => "edge Gbps",
+            Column::BackboneGbps => "backbone Gbps",
+        }
+    }
+
+    /// The sort key and display text of a region's last minute.
+    fn value(self, region: usize, k: &KpiSample) -> (f64, String) {
+        let opt = |v: Option<f64>, scale: f64, digits: usize| match v {
+            Some(v) => (v * scale, format!("{:.*}", digits, v * scale)),
+            None => (f64::NEG_INFINITY, "–".to_string()),
+        };
+        match self {
+            Column::Region => (region as f64, REGIONS[region].1.to_string()),
+            Column::Sessions => (k.active_sessions as f64, k.active_sessions.to_string()),
+            Column::Plays => (k.plays as f64, k.plays.to_string()),
+            Column::StartupP50 => opt(k.value(KpiId::StartupP50Ms), 1e-3, 2),
+            Column::StartupP95 => opt(k.value(KpiId::StartupP95Ms), 1e-3, 2),
+            Column::Rebuffer => opt(k.rebuffer_pct(), 1.0, 2),
+            Column::Ebvs => opt(k.ebvs_pct(), 1.0, 2),
+            Column::Offload => opt(k.offload(), 100.0, 2),
+            Column::InIsp => opt(k.in_isp(), 100.0, 1),
+            Column::EdgeGbps => opt(Some(k.edge_gbps()), 1.0, 1),
+            Column::BackboneGbps => opt(Some(k.backbone_gbps()), 1.0, 2),
+        }
+    }
+}
+
+pub struct QoeState {
+    pub sort_by: Column,
+    pub descending: bool,
+}
+
+impl Default for QoeState {
+    fn default() -> Self {
+        QoeState { sort_by: Column::Sessions, descending: true }
+    }
+}
+
+pub fn ui(ui: &mut egui::Ui, state: &mut QoeState, selection: &mut Selection, p: &Published) {
+    let (scope, history): (&str, &History) = match selection.region {
+        Some(r) => (REGIONS[r].1, &p.snapshot.region_kpis[r]),
+        None => ("World", &p.snapshot.kpis),
+    };
+    ui.horizontal(|ui| {
+        ui.heading(format!("QoE & latency · {scope}"));
+        if selection.region.is_some() && ui.button("Show the world").clicked() {
+            selection.region = None;
+        }
+    });
+    region_table(ui, state, selection, p);
+    ui.separator();
+    let plot_h = ((ui.available_height() - 20.0) / 4.0).max(80.0);
+    let link = ui.scope_id().with("qoe_time");
+    let plots: [(&str, &[(KpiId, &str)]); 4] = [
+        ("startup (ms)", &[(KpiId::StartupP50Ms, "startup p50"), (KpiId::StartupP95Ms, "startup p95")]),
+        ("% of watch time / plays", &[(KpiId::RebufferPct, "rebuffer %"), (KpiId::EbvsPct, "EBVS %")]),
+        ("% of bytes", &[(KpiId::OffloadPct, "offload %"), (KpiId::InIspPct, "in-ISP %")]),
+        ("Gbps", &[(KpiId::BackboneGbps, "backbone Gbps"), (KpiId::EdgeGbps, "edge Gbps")]),
+    ];
+    for (name, series) in plots {
+        Plot::new(name)
+            .height(plot_h)
+            .link_axis(link, [true, false])
+            .legend(Legend::default())
+            .x_axis_label("simulated hours")
+            .y_axis_label(name)
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for &(kpi, label) in series {
+                    plot.line(Line::new(label, points(history, kpi)).width(1.5));
+                }
+            });
+    }
+}
+
+fn points(history: &History, kpi: KpiId) -> PlotPoints<'static> {
+    history.iter().filter_map(|s| s.value(kpi).map(|v| [s.t.seconds() as f64 / 3600.0, v])).collect()
+}
+
+fn region_table(ui: &mut egui::Ui, state: &mut QoeState, selection: &mut Selection, p: &Published) {
+    let mut rows: Vec<(usize, KpiSample)> =
+        (0..REGIONS.len()).filter_map(|r| p.snapshot.region_kpis[r].last().map(|k| (r, *k))).collect();
+    rows.sort_by(|a, b| {
+        let (x, y) = (state.sort_by.value(a.0, &a.1).0, state.sort_by.value(b.0, &b.1).0);
+        let o = x.total_cmp(&y);
+        if state.descending { o.reverse() } else { o }
+    });
+    egui::Grid::new("region_table").striped(true).num_columns(Column::ALL.len()).show(ui, |ui| {
+        for c in Column::ALL {
+            let arrow = match (state.sort_by == c, state.descending) {
+                (true, true) => " (down)",
+                (true, false) => " (up)",
+                _ => "",
+            };
+            if ui.button(egui::RichText::new(format!("{}{arrow}", c.title())).strong()).clicked() {
+                if state.sort_by == c {
+                    state.descending = !state.descending;
+                } else {
+                    (state.sort_by, state.descending) = (c, c != Column::Region);
+                }
+            }
+        }
+        ui.end_row();
+        for (r, k) in &rows {
+            for c in Column::ALL {
+                let text = c.value(*r, k).1;
+                if c == Column::Region {
+                    let selected = selection.region == Some(*r);
+                    if ui.selectable_label(selected, text).on_hover_text("Highlight on the map").clicked() {
+                        selection.region = if selected { None } else { Some(*r) };
+                    }
+                } else {
+                    ui.label(text);
+                }
+            }
+            ui.end_row();
+        }
+    });
+    if rows.is_empty() {
+        ui.weak("No minutes simulated yet: press Play or Step.");
+    }
+}

@@ -1,0 +1,120 @@
+//! Site inspector: one site's appliances, disk, files, egress against capacity, sessions, startup, and a plot
+//! of its last hours. Opened by clicking a site on the map.
+
+use egui_plot::{Legend, Line, Plot};
+use twin::world::SiteKind;
+use twin::{Command, SiteId};
+
+use crate::worker::{Control, Published};
+
+/// Draws the inspector; pushes any commands to send; returns true when the operator closes it.
+pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Control>) -> bool {
+    let world = &p.snapshot.model.world;
+    let s = site.0 as usize;
+    let (Some(info), Some(now)) = (world.sites.get(s), p.snapshot.sites.get(s)) else {
+        return true;
+    };
+    let mut close = false;
+    ui.horizontal(|ui| {
+        ui.heading("Site");
+        if ui.button("Close").clicked() {
+            close = true;
+        }
+    });
+    ui.strong(&info.name);
+    let metro = &world.metros[info.metro.0 as usize];
+    ui.label(format!("{}, {} · {}", metro.name, metro.country, info.region.name()));
+    ui.label(match info.kind {
+        SiteKind::Ixp => "Public IXP site: serves members of every ISP".to_string(),
+        SiteKind::Embedded(isp) => format!("Embedded in {}: serves only its members", world.isps[isp.0 as usize].name),
+    });
+    let up = p.snapshot.site_up[s];
+    ui.horizontal(|ui| {
+        if up {
+            ui.colored_label(egui::Color32::from_rgb(70, 200, 110), "in service");
+            if ui.button("Take out of service").clicked() {
+                controls.push(Control::Twin(Command::SetSiteUp { site, up: false }));
+            }
+        } else {
+            ui.colored_label(ui.visuals().error_fg_color, "out of service");
+            if ui.button("Bring back").clicked() {
+                controls.push(Control::Twin(Command::SetSiteUp { site, up: true }));
+            }
+        }
+    });
+    ui.separator();
+
+    let model = &p.snapshot.model;
+    let spec = &model.scenario.appliances;
+    let manifest = p.snapshot.placement.manifest(site);
+    egui::Grid::new("site_facts").num_columns(2).show(ui, |ui| {
+        ui.label("appliances");
+        ui.label(format!(
+            "{} storage ({:.0} TB, {:.0} Gbps) · {} flash ({:.0} TB, {:.0} Gbps)",
+            info.storage_appliances,
+            spec.storage.disk_tb,
+            spec.storage.egress_gbps,
+            info.flash_appliances,
+            spec.flash.disk_tb,
+            spec.flash.egress_gbps
+        ));
+        ui.end_row();
+        ui.label("disk used");
+        ui.add(
+            egui::ProgressBar::new((manifest.used_bytes as f64 / info.disk_bytes.max(1) as f64) as f32).text(format!(
+                "{:.1} / {:.0} TB",
+                manifest.used_bytes as f64 / 1e12,
+                info.disk_bytes as f64 / 1e12
+            )),
+        );
+        ui.end_row();
+        ui.label("files held");
+        ui.label(format!("{} of {}", manifest.files.len(), model.catalog.file_count()));
+        ui.end_row();
+        ui.label("egress now");
+        ui.add(
+            egui::ProgressBar::new(now.utilization.clamp(0.0, 1.0))
+                .text(format!("{:.1} / {:.0} Gbps", now.egress_gbps, info.egress_gbps)),
+        );
+        ui.end_row();
+        ui.label("sessions");
+        ui.label(format!("{} playing · {} plays last minute", now.active_sessions, now.plays));
+        ui.end_row();
+        ui.label("startup");
+        ui.label(if now.plays > 0 {
+            format!("p50 {:.2} s · p95 {:.2} s", now.startup_p50_ms / 1000.0, now.startup_p95_ms / 1000.0)
+        } else {
+            "–".to_string()
+        });
+        ui.end_row();
+    });
+    ui.separator();
+
+    match &p.inspected {
+        Some((inspected, history)) if *inspected == site && !history.is_empty() => {
+            let end_min = p.snapshot.time.minutes() as f64;
+            let start = end_min - history.len() as f64;
+            let egress: Vec<[f64; 2]> = history
+                .iter()
+                .enumerate()
+                .map(|(i, m)| [(start + i as f64 - end_min) / 60.0, m.egress_gbps as f64])
+                .collect();
+            let capacity = info.egress_gbps;
+            Plot::new(("site_history", s))
+                .height(180.0)
+                .legend(Legend::default())
+                .x_axis_label("hours before now")
+                .y_axis_label("Gbps")
+                .include_y(0.0)
+                .allow_scroll(false)
+                .show(ui, |plot| {
+                    plot.line(Line::new("egress", egress));
+                    plot.line(Line::new("capacity", vec![[(start - end_min) / 60.0, capacity], [0.0, capacity]]));
+                });
+        }
+        _ => {
+            ui.weak("History appears once the twin has simulated a minute with this site open.");
+        }
+    }
+    close
+}

@@ -1,0 +1,264 @@
+//! The twin's worker thread. The console sends `Control`s and reads the latest `Published` frame; it never
+//! waits on the simulation.
+
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use twin::{Command, Scenario, SiteId, SiteMinute, Snapshot, Twin};
+
+/// Simulated seconds per wall second, or as fast as the twin goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Speed {
+    Times(f64),
+    Max,
+}
+
+impl Speed {
+    pub const CHOICES: [Speed; 6] = [
+        Speed::Times(1.0),
+        Speed::Times(10.0),
+        Speed::Times(100.0),
+        Speed::Times(1000.0),
+        Speed::Times(10_000.0),
+        Speed::Max,
+    ];
+
+    pub fn label(self) -> String {
+        match self {
+            Speed::Times(x) => format!("{x}×"),
+            Speed::Max => "max".to_string(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Control {
+    Twin(Command),
+    Play(bool),
+    SetSpeed(Speed),
+    /// Advance one simulated minute (while paused).
+    Step,
+    /// Start over from the scenario's beginning, optionally with another seed.
+    Reset {
+        seed: u64,
+    },
+    /// Attach this site's recent history to published frames.
+    Inspect(Option<SiteId>),
+    Quit,
+}
+
+/// What the console reads each frame.
+#[derive(Clone, Debug)]
+pub struct Published {
+    pub snapshot: Snapshot,
+    pub inspected: Option<(SiteId, Vec<SiteMinute>)>,
+    pub playing: bool,
+    pub speed: Speed,
+    pub seed: u64,
+    /// Achieved simulated seconds per wall second, and plays simulated per wall second, over the last second.
+    pub sim_speed: f64,
+    pub plays_per_s: f64,
+    /// A command the twin refused, to show the operator.
+    pub last_error: Option<String>,
+}
+
+pub struct TwinHandle {
+    tx: Sender<Control>,
+    latest: Arc<Mutex<Arc<Published>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TwinHandle {
+    /// Starts the worker, paused. The first frame is published before this returns.
+    pub fn spawn(twin: Twin, repaint: Option<egui::Context>) -> TwinHandle {
+        let (tx, rx) = channel();
+        let worker = Worker::new(twin);
+        let latest = Arc::new(Mutex::new(Arc::new(worker.publish_frame())));
+        let shared = latest.clone();
+        let thread = std::thread::Builder::new()
+            .name("twin".into())
+            .spawn(move || worker.run(rx, shared, repaint))
+            .expect("spawning the twin thread");
+        TwinHandle { tx, latest, thread: Some(thread) }
+    }
+
+    pub fn send(&self, c: Control) {
+        // The worker only stops on Quit or when it has died; then there is nothing to tell it.
+        let _ = self.tx.send(c);
+    }
+
+    pub fn latest(&self) -> Arc<Published> {
+        self.latest.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl Drop for TwinHandle {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Control::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    twin: Twin,
+    scenario: Scenario,
+    playing: bool,
+    speed: Speed,
+    inspect: Option<SiteId>,
+    /// Simulated seconds owed to the clock at the chosen speed, not yet simulated.
+    owed_s: f64,
+    last_error: Option<String>,
+    rate: RateMeter,
+}
+
+/// Measures simulated seconds and plays per wall second over a sliding second.
+struct RateMeter {
+    since: Instant,
+    sim_s: f64,
+    plays: u64,
+    sim_speed: f64,
+    plays_per_s: f64,
+}
+
+impl RateMeter {
+    fn record(&mut self, sim_s: f64, plays: u64) {
+        self.sim_s += sim_s;
+        self.plays += plays;
+        let wall = self.since.elapsed().as_secs_f64();
+        if wall >= 1.0 {
+            (self.sim_speed, self.plays_per_s) = (self.sim_s / wall, self.plays as f64 / wall);
+            (self.since, self.sim_s, self.plays) = (Instant::now(), 0.0, 0);
+        }
+    }
+}
+
+/// Longest the worker simulates before looking at its mailbox again.
+const SLICE: Duration = Duration::from_millis(30);
+
+impl Worker {
+    fn new(twin: Twin) -> Worker {
+        let scenario = twin.model().scenario.clone();
+        Worker {
+            twin,
+            scenario,
+            playing: false,
+            speed: Speed::Times(1000.0),
+            inspect: None,
+            owed_s: 0.0,
+            last_error: None,
+            rate: RateMeter { since: Instant::now(), sim_s: 0.0, plays: 0, sim_speed: 0.0, plays_per_s: 0.0 },
+        }
+    }
+
+    fn publish_frame(&self) -> Published {
+        Published {
+            snapshot: self.twin.snapshot(),
+            inspected: self.inspect.map(|s| (s, self.twin.site_history(s))),
+            playing: self.playing,
+            speed: self.speed,
+            seed: self.twin.model().scenario.seed,
+            sim_speed: if self.playing { self.rate.sim_speed } else { 0.0 },
+            plays_per_s: if self.playing { self.rate.plays_per_s } else { 0.0 },
+            last_error: self.last_error.clone(),
+        }
+    }
+
+    fn run(mut self, rx: Receiver<Control>, latest: Arc<Mutex<Arc<Published>>>, repaint: Option<egui::Context>) {
+        let mut last_tick = Instant::now();
+        loop {
+            // Paused: sleep until told something. Playing: check the mailbox without waiting.
+            let wait = if self.playing { Duration::ZERO } else { Duration::from_millis(250) };
+            let mut changed = false;
+            match rx.recv_timeout(wait) {
+                Ok(c) => {
+                    if !self.handle(c) {
+                        return;
+                    }
+                    changed = true;
+                    while let Ok(c) = rx.try_recv() {
+                        if !self.handle(c) {
+                            return;
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            let now = Instant::now();
+            let wall = now.duration_since(last_tick).as_secs_f64();
+            last_tick = now;
+            if self.playing {
+                changed |= self.simulate(wall);
+            }
+            if changed {
+                *latest.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(self.publish_frame());
+                if let Some(ctx) = &repaint {
+                    ctx.request_repaint();
+                }
+            }
+        }
+    }
+
+    /// Simulates what the clock owes for `wall` seconds at the chosen speed, for at most one slice.
+    fn simulate(&mut self, wall: f64) -> bool {
+        let started = Instant::now();
+        let plays_before = self.twin.totals().plays;
+        let mut minutes = 0u64;
+        match self.speed {
+            Speed::Times(x) => {
+                // Cap what is owed so a stall (a slow frame, a debugger) does not turn into a burst.
+                self.owed_s = (self.owed_s + wall * x).min(3600.0);
+                while self.owed_s >= 60.0 && started.elapsed() < SLICE {
+                    self.twin.advance_minutes(1);
+                    self.owed_s -= 60.0;
+                    minutes += 1;
+                }
+                if minutes == 0 {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+            Speed::Max => {
+                while started.elapsed() < SLICE {
+                    self.twin.advance_minutes(1);
+                    minutes += 1;
+                }
+            }
+        }
+        self.rate.record(minutes as f64 * 60.0, self.twin.totals().plays - plays_before);
+        minutes > 0
+    }
+
+    /// Applies one control; false means stop.
+    fn handle(&mut self, c: Control) -> bool {
+        match c {
+            Control::Twin(cmd) => {
+                self.last_error = self.twin.apply(cmd).err().map(|e| e.to_string());
+            }
+            Control::Play(p) => {
+                self.playing = p;
+                self.owed_s = 0.0;
+            }
+            Control::SetSpeed(s) => self.speed = s,
+            Control::Step => self.twin.advance_minutes(1),
+            Control::Reset { seed } => {
+                let mut scenario = self.scenario.clone();
+                scenario.seed = seed;
+                match Twin::new(scenario) {
+                    Ok(t) => {
+                        self.twin = t;
+                        self.last_error = None;
+                    }
+                    Err(e) => self.last_error = Some(e.to_string()),
+                }
+                self.owed_s = 0.0;
+            }
+            Control::Inspect(site) => self.inspect = site,
+            Control::Quit => return false,
+        }
+        true
+    }
+}

@@ -1,0 +1,168 @@
+//! The console, driven as an operator would: real views, real twin worker, rendered on the CPU (Mesa llvmpipe)
+//! through egui_kittest. Snapshot images live in tests/snapshots/ (refresh with UPDATE_SNAPSHOTS=1).
+
+use std::time::{Duration, Instant};
+
+use edgetwin::ui::ViewId;
+use edgetwin::ui::shell::{ConsoleApp, ScenarioSource};
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, SnapshotOptions};
+use twin::{SiteId, Twin};
+
+const SIZE: [f32; 2] = [1400.0, 860.0];
+
+fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
+    Harness::builder()
+        .with_size(SIZE)
+        // Site names come from GeoNames in every script; the bundled fonts cannot draw them all.
+        .allow_missing_glyphs()
+        .wgpu()
+        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
+}
+
+/// The default scenario after `hours` simulated hours, paused: every frame shows the same data.
+fn console_after(hours: u64) -> ConsoleApp {
+    let mut twin = Twin::default_scenario().expect("default scenario builds");
+    twin.advance_minutes(hours * 60);
+    ConsoleApp::with_twin(twin, "default".into(), None)
+}
+
+/// Steps frames until `cond` holds; the twin worker publishes on its own thread.
+fn step_until(h: &mut Harness<'_, ConsoleApp>, what: &str, cond: impl Fn(&ConsoleApp) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cond(h.state()) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+        h.step();
+    }
+    h.run_steps(2);
+}
+
+fn sim_minutes(app: &ConsoleApp) -> u64 {
+    app.state.twin.as_ref().map_or(0, |t| t.latest().snapshot.time.minutes())
+}
+
+/// Tolerates the status bar's frame time, which differs from run to run.
+fn snapshot_options() -> SnapshotOptions {
+    SnapshotOptions::new().max_failed_pixels(600)
+}
+
+#[test]
+fn the_clock_runs_and_every_view_opens() {
+    let mut h = harness(console_after(0));
+    h.run_steps(2);
+    h.get_by_label("Play").click();
+    step_until(&mut h, "the clock to move", |app| sim_minutes(app) >= 5);
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "the worker to pause", |app| app.state.twin.as_ref().is_some_and(|t| !t.latest().playing));
+    let paused_at = sim_minutes(h.state());
+    std::thread::sleep(Duration::from_millis(200));
+    h.run_steps(2);
+    assert_eq!(sim_minutes(h.state()), paused_at, "paused means paused");
+
+    h.get_by_label("Step").click();
+    step_until(&mut h, "one step", |app| sim_minutes(app) == paused_at + 1);
+
+    for view in ViewId::ALL.into_iter().filter(|v| v.available()) {
+        h.get_by_label(view.label()).click();
+        h.run_steps(2);
+        assert_eq!(h.state().state.view, view);
+        match view {
+            ViewId::Map => drop(h.get_by_label("Fit world")),
+            ViewId::Qoe => drop(h.get_by_label_contains("QoE & latency · World")),
+            _ => {}
+        }
+    }
+    // Views still to come are listed but cannot be opened.
+    h.get_by_label(ViewId::Fill.label()).click();
+    h.run_steps(1);
+    assert_eq!(h.state().state.view, ViewId::Qoe);
+}
+
+#[test]
+fn clicking_a_site_opens_its_inspector() {
+    let mut h = harness(console_after(2));
+    h.run_steps(2);
+    // The busiest site, zoomed in far enough that it is drawn alone.
+    let (site, name, lat, lon) = {
+        let p = h.state().state.twin.as_ref().unwrap().latest();
+        let world = &p.snapshot.model.world;
+        let s = (0..world.sites.len()).max_by_key(|&s| p.snapshot.sites[s].active_sessions).unwrap();
+        let (lat, lon) = world.site_location(SiteId(s as u32));
+        (SiteId(s as u32), world.sites[s].name.clone(), lat, lon)
+    };
+    let map = &mut h.state_mut().state.map;
+    (map.center, map.zoom) = ([lon as f32, lat as f32], 60.0);
+    h.run_steps(2);
+    let pos = {
+        let p = h.state().state.twin.as_ref().unwrap().latest();
+        h.state().state.map.site_screen_pos(&p.snapshot.model.world, site)
+    };
+    h.hover_at(pos);
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.step();
+    }
+    assert_eq!(h.state().state.selection.site, Some(site), "the click selected the site under the pointer");
+    step_until(&mut h, "the site's history", |app| {
+        app.state.twin.as_ref().unwrap().latest().inspected.as_ref().is_some_and(|(s, _)| *s == site)
+    });
+    assert!(!h.query_all_by_label(&name).collect::<Vec<_>>().is_empty(), "inspector names {name}");
+    h.get_by_label_contains("files held");
+    h.snapshot_options("site_inspector", &snapshot_options());
+
+    h.get_by_label("Take out of service").click();
+    step_until(&mut h, "the site to go down", |app| {
+        !app.state.twin.as_ref().unwrap().latest().snapshot.site_up[site.0 as usize]
+    });
+    h.get_by_label("Bring back");
+    h.get_by_label("Close").click();
+    h.run_steps(1);
+    assert_eq!(h.state().state.selection.site, None);
+}
+
+#[test]
+fn a_bad_scenario_shows_the_error_panel() {
+    // A fixed path: it appears in the snapshot.
+    let dir = std::env::temp_dir().join("edgetwin-ui-bad-scenario");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, "name = \"bad\"\nseed = 1\nstart = \"2026-11-23T00:00:00Z\"\nhorizon_hours = \"long\"\n")
+        .unwrap();
+    let mut h = harness(ConsoleApp::open(ScenarioSource::File(path.clone()), None));
+    h.run_steps(2);
+    h.get_by_label("The scenario could not be loaded");
+    h.get_by_label_contains(&format!("{}:4:17:", path.display()));
+    h.get_by_label("Load the default scenario");
+    h.snapshot_options("error_panel", &snapshot_options());
+
+    h.get_by_label("Load the default scenario").click();
+    h.run_steps(2);
+    assert!(h.state().state.twin.is_some() && h.state().state.load_error.is_none());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn snapshots_of_each_view() {
+    let mut h = harness(console_after(20));
+    for view in ViewId::ALL.into_iter().filter(|v| v.available()) {
+        h.state_mut().state.view = view;
+        h.run_steps(3);
+        h.snapshot_options(view.key(), &snapshot_options());
+    }
+    // A region picked in the QoE table lights up on the map.
+    h.state_mut().state.view = ViewId::Qoe;
+    h.run_steps(2);
+    h.get_by_label("Europe").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.selection.region, Some(2));
+    h.get_by_label("Map").click();
+    h.run_steps(3);
+    h.snapshot_options("map_region_selected", &snapshot_options());
+}
