@@ -31,8 +31,17 @@ pub fn bench_ui(a: BenchUiArgs) -> anyhow::Result<()> {
     let ctx = egui::Context::default();
     let mut app = ConsoleApp::with_twin(twin, name.clone(), None);
     println!("scenario {name}: {sites} sites; window 1600×900 points; {} frames per view", a.frames);
-    for view in [ViewId::Map, ViewId::Qoe] {
+    // The whole world (sites merged into clusters), Europe close up (every site drawn), and the QoE plots.
+    let cases = [
+        ("map, world", ViewId::Map, None),
+        ("map, Europe", ViewId::Map, Some(([10.0, 50.0], 40.0))),
+        ("QoE", ViewId::Qoe, None),
+    ];
+    for (label, view, map_view) in cases {
         app.state.view = view;
+        if let Some((center, zoom)) = map_view {
+            (app.state.map.center, app.state.map.zoom) = (center, zoom);
+        }
         let mut times = Vec::with_capacity(a.frames);
         for i in 0..a.frames + 5 {
             let input = egui::RawInput {
@@ -52,8 +61,7 @@ pub fn bench_ui(a: BenchUiArgs) -> anyhow::Result<()> {
         times.sort_by(|x, y| x.total_cmp(y));
         let mean = times.iter().sum::<f64>() / times.len() as f64;
         println!(
-            "{:>14}: mean {:.2} ms, p95 {:.2} ms, max {:.2} ms per frame (layout + tessellation)",
-            view.label(),
+            "{label:>12}: mean {:.2} ms, p95 {:.2} ms, max {:.2} ms per frame (layout + tessellation)",
             mean,
             times[times.len() * 95 / 100],
             times[times.len() - 1]

@@ -83,6 +83,8 @@ fn site_pos(proj: &Projection, world: &World, site: usize, (rank, count): (u16, 
 /// Below this many pixels per degree, sites closer than `CLUSTER_PX` merge.
 const CLUSTER_BELOW_ZOOM: f32 = 12.0;
 const CLUSTER_PX: f32 = 14.0;
+/// More sites than this on screen are merged too, whatever the zoom.
+const MAX_SITES_DRAWN_ALONE: usize = 1000;
 /// Above this many pixels per degree, the 1:50m coastline replaces the 1:110m one.
 const DETAILED_LAND_ZOOM: f32 = 9.0;
 
@@ -142,9 +144,9 @@ pub fn ui(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p:
     painter.rect_filled(rect, 0.0, OCEAN);
     draw_land(&painter, &proj);
     let animating = draw_flows(ui, &painter, &proj, p);
-    draw_origins(&painter, &proj, world);
     let markers = build_markers(&proj, p);
     draw_markers(&painter, &markers, state.color_by, selection, p);
+    draw_origins(&painter, &proj, world);
     draw_legend(&painter, rect, state.color_by);
 
     let hovered = response.hover_pos().and_then(|pos| marker_at(&markers, pos));
@@ -288,8 +290,17 @@ fn draw_origins(painter: &egui::Painter, proj: &Projection, world: &World) {
 /// Sites on screen, merged into clusters when zoomed out. Off-screen sites cost nothing beyond a projection.
 fn build_markers(proj: &Projection, p: &Published) -> Vec<Marker> {
     let world = &p.snapshot.model.world;
-    let cluster = proj.zoom < CLUSTER_BELOW_ZOOM;
     let area = proj.rect.expand(10.0);
+    // Merge when zoomed out, or when so many sites are on screen that drawing each would be clutter (and slow).
+    let on_screen = world
+        .sites
+        .iter()
+        .filter(|s| {
+            let m = &world.metros[s.metro.0 as usize];
+            area.contains(proj.to_screen(m.lon as f32, m.lat as f32))
+        })
+        .count();
+    let cluster = proj.zoom < CLUSTER_BELOW_ZOOM || on_screen > MAX_SITES_DRAWN_ALONE;
     let mut cells: HashMap<(i32, i32), usize> = HashMap::new();
     let mut markers: Vec<Marker> = Vec::new();
     let spread = if cluster { Vec::new() } else { co_located(world) };
@@ -343,8 +354,12 @@ fn build_markers(proj: &Projection, p: &Published) -> Vec<Marker> {
     markers
 }
 
-fn radius(capacity_gbps: f64) -> f32 {
-    (1.5 + 0.2 * capacity_gbps.sqrt() as f32).min(20.0)
+impl Marker {
+    /// Sized by egress capacity; a merged circle stays within its grid cell so clusters do not pile up.
+    fn radius(&self) -> f32 {
+        let r = 1.5 + 0.2 * self.capacity_gbps.sqrt() as f32;
+        if self.sites.len() > 1 { r.min(0.6 * CLUSTER_PX) } else { r.min(20.0) }
+    }
 }
 
 fn marker_color(m: &Marker, by: ColorBy, p: &Published) -> Color32 {
@@ -386,7 +401,7 @@ fn ramp(x: f32) -> Color32 {
 fn draw_markers(painter: &egui::Painter, markers: &[Marker], by: ColorBy, selection: &Selection, p: &Published) {
     let world = &p.snapshot.model.world;
     for m in markers {
-        let r = radius(m.capacity_gbps);
+        let r = m.radius();
         painter.circle(m.pos, r, marker_color(m, by, p), Stroke::new(0.8, Color32::from_black_alpha(160)));
         let in_region =
             selection.region.is_some_and(|reg| m.sites.iter().any(|&s| world.sites[s].region.0 as usize == reg));
@@ -403,7 +418,7 @@ fn marker_at(markers: &[Marker], pos: Pos2) -> Option<usize> {
     markers
         .iter()
         .enumerate()
-        .map(|(i, m)| (i, m.pos.distance(pos) - radius(m.capacity_gbps)))
+        .map(|(i, m)| (i, m.pos.distance(pos) - m.radius()))
         .filter(|&(_, d)| d <= 3.0)
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)

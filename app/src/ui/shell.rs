@@ -47,16 +47,20 @@ pub struct ConsoleApp {
 }
 
 impl ConsoleApp {
-    /// Loads `source`; a bad scenario opens the console on the error panel instead of failing.
+    /// Loads `source` and starts the clock; a bad scenario opens the console on the error panel instead.
     pub fn open(source: ScenarioSource, repaint: Option<egui::Context>) -> ConsoleApp {
         let (twin, error) = match source.load() {
-            Ok(t) => (Some(TwinHandle::spawn(t, repaint.clone())), None),
+            Ok(t) => {
+                let handle = TwinHandle::spawn(t, repaint.clone());
+                handle.send(Control::Play(true));
+                (Some(handle), None)
+            }
             Err(e) => (None, Some(e)),
         };
         ConsoleApp { state: AppState::new(twin, source.label(), error), repaint }
     }
 
-    /// A console over an already-built twin (screenshots, tests, benchmarks).
+    /// A console over an already-built twin, paused (screenshots, tests, benchmarks).
     pub fn with_twin(twin: Twin, source: String, repaint: Option<egui::Context>) -> ConsoleApp {
         ConsoleApp { state: AppState::new(Some(TwinHandle::spawn(twin, repaint.clone())), source, None), repaint }
     }
