@@ -184,18 +184,6 @@ pub enum KpiId {
 }
 
 impl KpiId {
-    pub const ALL: [KpiId; 10] = [
-        KpiId::ActiveSessions,
-        KpiId::Plays,
-        KpiId::OffloadPct,
-        KpiId::InIspPct,
-        KpiId::BackboneGbps,
-        KpiId::EdgeGbps,
-        KpiId::StartupP50Ms,
-        KpiId::StartupP95Ms,
-        KpiId::RebufferPct,
-        KpiId::EbvsPct,
-    ];
     /// Machine name, as in CSV headers.
     pub fn key(self) -> &'static str {
         match self {

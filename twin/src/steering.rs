@@ -107,11 +107,6 @@ impl SteeringTable {
         SteeringTable { candidates }
     }
 
-    /// Candidates of a client group in rank order, before health and placement are applied.
-    pub fn candidates(&self, group: usize) -> &[Candidate] {
-        &self.candidates[group]
-    }
-
     /// The list a client in `group` receives for `file`. `admit[s]` is the share of plays site `s` accepts
     /// now: 0 when it is down or full, 1 when it has room for all it is offered, in between when it has room
     /// for part; `draw`, uniform in [0, 1), decides this play (a site is listed when `draw < admit[s]`).
