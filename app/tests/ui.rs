@@ -63,6 +63,12 @@ fn the_clock_runs_and_every_view_opens() {
     h.get_by_label("Step").click();
     step_until(&mut h, "one step", |app| sim_minutes(app) == paused_at + 1);
 
+    // Reset with another seed starts the scenario over under that seed.
+    h.state_mut().state.seed_edit = 7;
+    h.get_by_label("Reset").click();
+    step_until(&mut h, "the reset", |app| app.state.twin.as_ref().is_some_and(|t| t.latest().seed == 7));
+    assert_eq!(sim_minutes(h.state()), 0);
+
     for view in ViewId::ALL.into_iter().filter(|v| v.available()) {
         h.get_by_label(view.label()).click();
         h.run_steps(2);

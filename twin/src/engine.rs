@@ -61,6 +61,8 @@ struct RegionCounters {
 /// One worker thread's accumulators. Persistent across minutes because its ring holds future session ends.
 #[derive(Clone, Debug)]
 struct Worker {
+    /// Session ends by account and minute: `[account × RING + minute % RING]`. Account-major, so the few
+    /// accounts one metro's plays land on stay in cache while the metro is simulated.
     ring: Vec<Delta>,
     now: Vec<Delta>,
     regions: [RegionCounters; REGIONS.len()],
@@ -240,12 +242,12 @@ impl Engine {
         let local: Vec<LocalClock> = self.utc_offsets_s.iter().map(|&o| LocalClock::at(now_utc, o)).collect();
 
         // Session ends due this minute.
-        let slot = (minute as usize % RING) * accounts;
+        let slot = minute as usize % RING;
         let mut ends = vec![Delta::default(); accounts];
         for w in &mut self.workers {
-            for (acc, d) in ends.iter_mut().zip(&mut w.ring[slot..slot + accounts]) {
-                acc.add(d);
-                *d = Delta::default();
+            for (acc, row) in ends.iter_mut().zip(w.ring.chunks_exact_mut(RING)) {
+                acc.add(&row[slot]);
+                row[slot] = Delta::default();
             }
         }
         for (a, d) in self.active.iter_mut().zip(&ends) {
@@ -544,8 +546,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
             if end_minute == ctx.minute {
                 w.now[acc].add(&end);
             } else {
-                let slot = (end_minute as usize % RING) * w.now.len();
-                w.ring[slot + acc].add(&end);
+                w.ring[acc * RING + end_minute as usize % RING].add(&end);
             }
         }
     }
