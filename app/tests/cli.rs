@@ -87,3 +87,19 @@ fn screenshot_rejects_an_unknown_view() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of map, qoe"));
 }
+
+#[test]
+fn trace_replay_reports_libcachesim_miss_ratios() {
+    let trace = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/traces/zipf-a0.8-n20k-r200k.oracleGeneral.bin");
+    let out = edgetwin()
+        .args(["trace", "replay", trace, "--format", "oracleGeneral", "--policy", "fifo", "--size", "5000objects"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("miss ratio 0.425915"), "{stdout}");
+
+    let out = edgetwin().args(["trace", "replay", trace, "--size", "lots"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected a whole number then a unit"));
+}

@@ -4,6 +4,7 @@
 //! `Twin` is the facade: load a scenario, advance the virtual clock, apply `Command`s, take `Snapshot`s,
 //! and `fork` for what-ifs.
 
+pub mod cache;
 pub mod catalog;
 pub mod command;
 pub mod demand;
@@ -19,6 +20,7 @@ pub mod scenario;
 pub mod snapshot;
 pub mod steering;
 pub mod time;
+pub mod trace;
 pub mod world;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod console;
 mod kpi_file;
 mod run;
 mod summary;
+mod trace;
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +54,9 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Measure the console's CPU time per frame (layout + tessellation), headless.
     BenchUi(bench_ui::BenchUiArgs),
+    /// Request traces in libCacheSim's formats.
+    #[command(subcommand)]
+    Trace(trace::TraceCommand),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -60,6 +64,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::bench(a),
         Command::BenchUi(a) => bench_ui::bench_ui(a),
+        Command::Trace(c) => trace::run(c),
     }
 }
 
