@@ -103,3 +103,29 @@ fn trace_replay_reports_libcachesim_miss_ratios() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected a whole number then a unit"));
 }
+
+#[test]
+fn trace_export_writes_a_trace_that_replays() {
+    let dir = temp_dir("export");
+    for (format, file) in [("oracleGeneral", "site.bin"), ("csv", "site.csv")] {
+        let path = dir.join(file);
+        let out = edgetwin()
+            .args(["trace", "export", "default", "--site", "3", "--hours", "2", "--format", format, "--out"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && stdout.contains("site 3"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        let out = edgetwin()
+            .args(["trace", "replay"])
+            .arg(&path)
+            .args(["--format", format, "--policy", "lru", "--size", "100objects"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("miss ratio"));
+    }
+    let out = edgetwin().args(["trace", "export", "default", "--site", "99999", "--out", "x.bin"]).output().unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the world has sites 0 to"));
+    std::fs::remove_dir_all(&dir).ok();
+}

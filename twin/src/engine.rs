@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{Offset, TimeZone};
 
-use crate::catalog::TitleId;
+use crate::catalog::{FileId, TitleId};
 use crate::demand::DayPopularity;
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
 use crate::model::Model;
@@ -25,6 +25,8 @@ use crate::playback::{MAX_WATCH_S, Path};
 use crate::rng::{Rng, Stream};
 use crate::steering::Target;
 use crate::time::{LocalClock, MINUTES_PER_DAY, SECONDS_PER_MINUTE, SimTime};
+use crate::trace::Request;
+use crate::world::SiteId;
 use crate::world::{REGIONS, SiteKind};
 
 /// Calendar-queue length in minutes: longer than any session.
@@ -71,6 +73,8 @@ struct Worker {
     /// Bitrate of the plays each site started this minute.
     site_started_kbps: Vec<i64>,
     site_hist: Vec<u32>,
+    /// Requests offered to the recorded site this minute: (metro, order within the metro, file).
+    recorded: Vec<(u32, u32, u32)>,
 }
 
 impl Worker {
@@ -82,6 +86,7 @@ impl Worker {
             region_hist: vec![0; REGIONS.len() * HIST_BINS],
             site_plays: vec![0; sites],
             site_started_kbps: vec![0; sites],
+            recorded: Vec::new(),
             site_hist: vec![0; sites * COARSE_BINS],
         }
     }
@@ -110,6 +115,8 @@ struct MinuteCtx<'a> {
     admit: &'a [f32],
     site_share: &'a [f64],
     demand_scale: f64,
+    /// The site whose offered requests are being recorded, if any.
+    record: Option<SiteId>,
 }
 
 #[derive(Clone, Debug)]
@@ -119,6 +126,8 @@ pub struct Engine {
     /// Rate and sessions currently on each account.
     active: Vec<Delta>,
     pub(crate) site_up: Vec<bool>,
+    /// The site whose offered requests are recorded, and the requests so far.
+    pub(crate) recording: Option<(SiteId, Vec<Request>)>,
     /// Per site, bitrate of the plays steering offers it per minute (moving average), for admission.
     offered_kbps: Vec<f64>,
     pub(crate) demand_scale: f64,
@@ -170,6 +179,7 @@ impl Engine {
             accounts,
             active: vec![Delta::default(); accounts],
             site_up: vec![true; sites],
+            recording: None,
             // Until a site has been seen, assume it is offered a full capacity's worth each minute.
             offered_kbps: model.world.sites.iter().map(|s| s.egress_gbps * 1e6).collect(),
             demand_scale: 1.0,
@@ -282,6 +292,7 @@ impl Engine {
             admit: &admit,
             site_share: &site_share,
             demand_scale: self.demand_scale,
+            record: self.recording.as_ref().map(|r| r.0),
         };
         let next = AtomicUsize::new(0);
         let order = &self.metro_order;
@@ -343,6 +354,7 @@ impl Engine {
         let t = SimTime::from_minutes(self.minute);
         self.record_sites(model, &bytes, &site_plays);
         self.learn_offered_load(&admit);
+        self.collect_recorded(model, minute);
         for (o, gbps) in self.origin_gbps.iter_mut().enumerate() {
             *gbps = kpi::bytes_per_minute_to_gbps(bytes[sites + o]);
         }
@@ -442,6 +454,20 @@ impl Engine {
         }
     }
 
+    /// Appends this minute's recorded requests in a fixed order (by metro, then play), whichever worker drew them.
+    fn collect_recorded(&mut self, model: &Model, minute: u64) {
+        let Some((_, trace)) = &mut self.recording else { return };
+        let mut batch: Vec<(u32, u32, u32)> = self.workers.iter_mut().flat_map(|w| w.recorded.drain(..)).collect();
+        batch.sort_unstable();
+        let time_s = (minute * SECONDS_PER_MINUTE) as u32;
+        trace.extend(batch.into_iter().map(|(_, _, file)| Request {
+            time_s,
+            obj_id: file as u64,
+            // oracleGeneral stores sizes as u32: files over 4 GiB are capped there.
+            size_bytes: model.catalog.file_size_bytes(FileId(file)).min(u32::MAX as u64) as u32,
+        }));
+    }
+
     /// Learns each site's offered load (what steering would send it if it admitted everything) from what it
     /// admitted, so the next minute's admission share fits.
     fn learn_offered_load(&mut self, admit: &[f32]) {
@@ -489,9 +515,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
     let metro_origin = sites + world.origins.len() + 2 * REGIONS.len() + metro;
     let ladder = model.playback.ladder_kbps();
     let minute_start_s = ctx.minute * SECONDS_PER_MINUTE;
-    let counters = &mut w.regions[region];
-
-    for _ in 0..plays {
+    for seq in 0..plays as u32 {
         let group = groups[group_table.sample(&mut rng)] as usize;
         let device = &model.demand.devices[model.demand.device_table.sample(&mut rng)];
         let access_kbps = rng.lognormal(device.median_mbps * 1000.0, device.sigma);
@@ -501,6 +525,9 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         let rung = model.playback.pick_rung(access_kbps, device.max_kbps);
         let file = model.catalog.file(TitleId(title), rung);
         let draw = rng.f64() as f32;
+        if ctx.record.is_some() && model.steering.first_site(group, ctx.admit, draw) == ctx.record {
+            w.recorded.push((metro as u32, seq, file.0));
+        }
         let list = model.steering.steer(group, file, ctx.admit, draw, ctx.placement);
         let best = list.best();
         let (account, site_share) = match best.target {
@@ -511,6 +538,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         let duration_s = model.catalog.titles[title as usize].duration_s;
         let out = model.playback.play(&mut rng, rung, &path, duration_s, movie);
 
+        let counters = &mut w.regions[region];
         counters.plays += 1;
         if account < sites {
             w.site_plays[account] += 1;

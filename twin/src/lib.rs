@@ -167,6 +167,17 @@ impl Twin {
         self.engine.site_history(site.0 as usize)
     }
 
+    /// Starts recording the requests offered to `site` (those steering would send it if it held every file),
+    /// or stops. Recording does not change the simulation.
+    pub fn record_site_requests(&mut self, site: Option<SiteId>) {
+        self.engine.recording = site.map(|s| (s, Vec::new()));
+    }
+
+    /// The requests recorded so far, in order.
+    pub fn recorded_requests(&self) -> &[trace::Request] {
+        self.engine.recording.as_ref().map_or(&[], |r| &r.1)
+    }
+
     pub fn totals(&self) -> Totals {
         self.engine.totals
     }

@@ -107,6 +107,15 @@ impl SteeringTable {
         SteeringTable { candidates }
     }
 
+    /// The site a play from `group` would go to if every site held every file: the site whose cache the play
+    /// is offered to (what a reactive cache there would see).
+    pub fn first_site(&self, group: usize, admit: &[f32], draw: f32) -> Option<SiteId> {
+        self.candidates[group].iter().find_map(|c| match c.target {
+            Target::Site(s) if draw < admit[s.0 as usize] => Some(s),
+            _ => None,
+        })
+    }
+
     /// The list a client in `group` receives for `file`. `admit[s]` is the share of plays site `s` accepts
     /// now: 0 when it is down or full, 1 when it has room for all it is offered, in between when it has room
     /// for part; `draw`, uniform in [0, 1), decides this play (a site is listed when `draw < admit[s]`).

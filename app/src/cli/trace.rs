@@ -1,17 +1,38 @@
-//! `edgetwin trace replay`: replays a libCacheSim-format (or CSV) request trace through a cache policy and
-//! prints miss ratios and throughput, comparable with libCacheSim's `cachesim`.
+//! `edgetwin trace export` writes the requests one site is offered in a simulated run, and `edgetwin trace
+//! replay` replays a libCacheSim-format (or CSV) trace through a cache policy, printing miss ratios and
+//! throughput comparable with libCacheSim's `cachesim`.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Args, Subcommand, ValueEnum};
+use twin::SiteId;
 use twin::cache::{self, Capacity};
 use twin::trace::{self, TraceFormat};
 
 #[derive(Subcommand, Debug)]
 pub enum TraceCommand {
+    /// Simulate a scenario and write the requests offered to one site (what a cache there would see).
+    Export(ExportArgs),
     /// Replay a trace through a cache and print its miss ratio and byte miss ratio.
     Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Scenario file, or `default` for the embedded default.
+    pub scenario: PathBuf,
+    /// Site index (as in the console's inspector and `world.sites`); default: the site offered most plays.
+    #[arg(long)]
+    pub site: Option<u32>,
+    /// Simulated hours to record.
+    #[arg(long, default_value_t = 24.0)]
+    pub hours: f64,
+    /// Output file.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value = "oracleGeneral")]
+    pub format: Format,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -47,18 +68,65 @@ pub struct ReplayArgs {
 
 pub fn run(c: TraceCommand) -> anyhow::Result<()> {
     match c {
+        TraceCommand::Export(a) => export(a),
         TraceCommand::Replay(a) => replay(a),
     }
+}
+
+impl Format {
+    fn twin(self) -> TraceFormat {
+        match self {
+            Format::OracleGeneral => TraceFormat::OracleGeneral,
+            Format::Csv => TraceFormat::Csv,
+        }
+    }
+}
+
+fn export(a: ExportArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(a.hours.is_finite() && a.hours > 0.0, "--hours must be a positive number of hours");
+    let minutes = (a.hours * 60.0).ceil() as u64;
+    let mut twin = super::build_twin(super::load_scenario(&a.scenario, None)?, None)?;
+    let sites = twin.model().world.sites.len();
+    let site = match a.site {
+        Some(s) => {
+            anyhow::ensure!((s as usize) < sites, "--site {s}: the world has sites 0 to {}", sites - 1);
+            SiteId(s)
+        }
+        None => {
+            // The busiest site, from a short probe run on a fork.
+            let mut probe = twin.fork();
+            probe.advance_minutes(minutes.min(180));
+            let busiest = (0..sites)
+                .max_by_key(|&s| probe.site_history(SiteId(s as u32)).iter().map(|m| m.plays as u64).sum::<u64>())
+                .unwrap_or(0);
+            SiteId(busiest as u32)
+        }
+    };
+    twin.record_site_requests(Some(site));
+    twin.advance_minutes(minutes);
+    let requests = twin.recorded_requests();
+    trace::write(&a.out, a.format.twin(), requests)?;
+    let objects: std::collections::HashSet<u64> = requests.iter().map(|r| r.obj_id).collect();
+    let capped = requests.iter().filter(|r| r.size_bytes == u32::MAX).count();
+    println!(
+        "site {} ({}): {} requests for {} files over {:.1} h written to {}",
+        site.0,
+        twin.model().world.sites[site.0 as usize].name,
+        requests.len(),
+        objects.len(),
+        minutes as f64 / 60.0,
+        a.out.display()
+    );
+    if capped > 0 {
+        println!("{capped} requests are for files over 4 GiB; their size is capped at 4 GiB (the format's u32 field)");
+    }
+    Ok(())
 }
 
 fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     let capacity = parse_size(&a.size)?;
     anyhow::ensure!(a.repeat >= 1, "--repeat must be at least 1");
-    let format = match a.format {
-        Format::OracleGeneral => TraceFormat::OracleGeneral,
-        Format::Csv => TraceFormat::Csv,
-    };
-    let requests = trace::read(&a.file, format)?;
+    let requests = trace::read(&a.file, a.format.twin())?;
     anyhow::ensure!(!requests.is_empty(), "{}: the trace holds no requests", a.file.display());
     let name = format!("{:?}", a.policy).to_lowercase();
     let mut policy = cache::policy(&name, capacity).ok_or_else(|| anyhow::anyhow!("unknown policy {name}"))?;

@@ -1,0 +1,46 @@
+//! Recording the requests offered to one site: it changes nothing, it is deterministic, and the result is a
+//! trace the cache policies replay.
+
+use twin::cache::{self, Capacity};
+use twin::{Scenario, SiteId, Twin};
+
+fn twin(threads: usize) -> Twin {
+    let s = Scenario::parse(
+        "t.toml",
+        "name = \"t\"\nseed = 3\nstart = \"2026-11-23T00:00:00Z\"\nhorizon_hours = 3.0\n[world]\nmetros = 30\nsites = 40\n\
+         [catalog]\ntitles = 300\n[demand]\nmembers = 500000\n",
+    )
+    .unwrap();
+    let mut t = Twin::new(s).unwrap();
+    t.set_threads(threads);
+    t
+}
+
+#[test]
+fn recording_changes_nothing_and_is_deterministic() {
+    let mut plain = twin(2);
+    plain.advance_minutes(120);
+    let busiest = (0..plain.model().world.sites.len())
+        .max_by_key(|&s| plain.site_history(SiteId(s as u32)).iter().map(|m| m.plays).sum::<u32>())
+        .unwrap();
+
+    let record = |threads| {
+        let mut t = twin(threads);
+        t.record_site_requests(Some(SiteId(busiest as u32)));
+        t.advance_minutes(120);
+        t
+    };
+    let (a, b) = (record(2), record(1));
+    assert_eq!(a.kpis(), plain.kpis(), "recording does not disturb the simulation");
+    assert_eq!(a.recorded_requests(), b.recorded_requests(), "same trace on one thread or two");
+    let trace = a.recorded_requests();
+    let plays: u32 = plain.site_history(SiteId(busiest as u32)).iter().map(|m| m.plays).sum();
+    assert!(trace.len() as u32 >= plays, "the site is offered at least what it served: {} < {plays}", trace.len());
+    assert!(trace.windows(2).all(|w| w[0].time_s <= w[1].time_s));
+
+    // A reactive cache the size of the site's disk, warmed by the trace, hits most requests.
+    let disk = a.model().world.sites[busiest].disk_bytes;
+    let mut lru = cache::Lru::new(Capacity::Bytes(disk));
+    let s = cache::replay(&mut lru, Capacity::Bytes(disk), trace);
+    assert!(s.miss_ratio() < 0.5, "{}", s.miss_ratio());
+}
