@@ -1,7 +1,37 @@
 //! An intrusive doubly-linked list over a slab, with an id → slot map: the shared engine of the list-based
 //! policies. O(1) push, unlink and pop.
 
-use super::IdMap;
+use super::{Capacity, IdMap};
+
+/// Objects in one queue under a capacity, evicted from the front: LRU and FIFO differ only in what a hit does.
+pub struct Queue {
+    capacity: Capacity,
+    used: u64,
+    pub list: List,
+}
+
+impl Queue {
+    pub fn new(capacity: Capacity) -> Queue {
+        Queue { capacity, used: 0, list: List::new() }
+    }
+
+    /// Admits a missed object at the back, evicting from the front until it fits; an object larger than the
+    /// whole cache is not admitted (libCacheSim's rule).
+    pub fn admit(&mut self, obj_id: u64, size_bytes: u32) {
+        let cost = self.capacity.cost(size_bytes);
+        if cost > self.capacity.limit() {
+            return;
+        }
+        while self.used + cost > self.capacity.limit() {
+            match self.list.pop_front() {
+                Some(old) => self.used -= old.cost,
+                None => break,
+            }
+        }
+        self.list.push_back(obj_id, cost);
+        self.used += cost;
+    }
+}
 
 const NIL: u32 = u32::MAX;
 
