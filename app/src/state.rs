@@ -1,6 +1,8 @@
 //! AppState: everything the console remembers between frames, and the handle to the twin worker.
 
-use twin::SiteId;
+use std::sync::mpsc::Receiver;
+
+use twin::{SiteId, Twin};
 
 use crate::ui::ViewId;
 use crate::ui::map::MapState;
@@ -20,6 +22,8 @@ pub struct AppState {
     /// Where the scenario came from, for the title bar.
     pub source: String,
     pub load_error: Option<String>,
+    /// A scenario being built on a background thread.
+    pub loading: Option<Receiver<Result<Twin, String>>>,
     pub view: ViewId,
     pub selection: Selection,
     pub map: MapState,
@@ -39,6 +43,7 @@ impl AppState {
             twin,
             source,
             load_error,
+            loading: None,
             view: ViewId::Map,
             selection: Selection::default(),
             map: MapState::default(),

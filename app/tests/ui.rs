@@ -142,15 +142,17 @@ fn a_bad_scenario_shows_the_error_panel() {
     std::fs::write(&path, "name = \"bad\"\nseed = 1\nstart = \"2026-11-23T00:00:00Z\"\nhorizon_hours = \"long\"\n")
         .unwrap();
     let mut h = harness(ConsoleApp::open(ScenarioSource::File(path.clone()), None));
-    h.run_steps(2);
+    step_until(&mut h, "the load to fail", |app| app.state.load_error.is_some());
     h.get_by_label("The scenario could not be loaded");
     h.get_by_label_contains(&format!("{}:4:17:", path.display()));
     h.get_by_label("Load the default scenario");
     h.snapshot_options("error_panel", &snapshot_options());
 
     h.get_by_label("Load the default scenario").click();
-    h.run_steps(2);
-    assert!(h.state().state.twin.is_some() && h.state().state.load_error.is_none());
+    h.run_steps(1);
+    assert!(h.state().state.loading.is_some(), "the default loads in the background");
+    step_until(&mut h, "the default scenario", |app| app.state.twin.is_some());
+    assert!(h.state().state.load_error.is_none());
     std::fs::remove_dir_all(&dir).ok();
 }
 

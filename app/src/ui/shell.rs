@@ -47,17 +47,41 @@ pub struct ConsoleApp {
 }
 
 impl ConsoleApp {
-    /// Loads `source` and starts the clock; a bad scenario opens the console on the error panel instead.
+    /// Loads `source` on a background thread (a Netflix-size world takes a noticeable moment) and starts the
+    /// clock once it is built; a bad scenario opens the error panel instead.
     pub fn open(source: ScenarioSource, repaint: Option<egui::Context>) -> ConsoleApp {
-        let (twin, error) = match source.load() {
-            Ok(t) => {
-                let handle = TwinHandle::spawn(t, repaint.clone());
-                handle.send(Control::Play(true));
-                (Some(handle), None)
+        let (tx, rx) = std::sync::mpsc::channel();
+        let wake = repaint.clone();
+        let loader = source.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(loader.load());
+            if let Some(ctx) = wake {
+                ctx.request_repaint();
             }
-            Err(e) => (None, Some(e)),
+        });
+        let mut state = AppState::new(None, source.label(), None);
+        state.loading = Some(rx);
+        ConsoleApp { state, repaint }
+    }
+
+    /// Takes the loaded twin (or the load error) once the loader thread has finished.
+    fn poll_loading(&mut self) {
+        let Some(rx) = &self.state.loading else { return };
+        let result = match rx.try_recv() {
+            Ok(r) => r,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err("loading the scenario stopped unexpectedly".into()),
         };
-        ConsoleApp { state: AppState::new(twin, source.label(), error), repaint }
+        self.state.loading = None;
+        match result {
+            Ok(twin) => {
+                let handle = TwinHandle::spawn(twin, self.repaint.clone());
+                handle.send(Control::Play(true));
+                self.state.seed_edit = handle.latest().seed;
+                self.state.twin = Some(handle);
+            }
+            Err(e) => self.state.load_error = Some(e),
+        }
     }
 
     /// A console over an already-built twin, paused (screenshots, tests, benchmarks).
@@ -80,12 +104,23 @@ impl ConsoleApp {
     /// Draws one frame.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
+        self.poll_loading();
         let published = self.state.twin.as_ref().map(|t| t.latest());
         self.top_bar(ui, published.as_deref());
         self.status_bar(ui, published.as_deref());
         self.navigation(ui);
 
         match published {
+            None if self.state.loading.is_some() => {
+                egui::CentralPanel::default().show(ui, |ui| {
+                    ui.centered_and_justified(|ui| {
+                        ui.horizontal(|ui| {
+                            ui.spinner();
+                            ui.label(format!("Loading {}…", self.state.source));
+                        });
+                    });
+                });
+            }
             None => {
                 let action = egui::CentralPanel::default().show(ui, |ui| error_panel::ui(ui, &self.state)).inner;
                 match action {
