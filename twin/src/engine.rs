@@ -238,7 +238,7 @@ impl Engine {
         if self.day.day != day {
             self.day = Arc::new(model.demand.day_popularity(&model.catalog, day));
         }
-        let start_utc = model.scenario.start_utc();
+        let start_utc = model.start_utc;
         let now_utc = SimTime::from_minutes(minute).to_utc(start_utc);
         let hour = minute / 60;
         if self.offsets_hour != Some(hour) {

@@ -139,7 +139,7 @@ impl Twin {
         let e = &self.engine;
         Snapshot {
             time: e.now(),
-            start_utc: self.model.scenario.start_utc(),
+            start_utc: self.model.start_utc,
             model: self.model.clone(),
             placement: self.placement.clone(),
             kpis: e.kpis.clone(),

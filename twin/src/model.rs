@@ -1,6 +1,8 @@
 //! The immutable part of a loaded scenario: world, catalog, demand model, steering table, playback model.
 //! Built once, shared (Arc) by the twin and all its forks.
 
+use chrono::{DateTime, Utc};
+
 use crate::catalog::Catalog;
 use crate::demand::Demand;
 use crate::error::TwinError;
@@ -12,6 +14,8 @@ use crate::world::World;
 #[derive(Debug)]
 pub struct Model {
     pub scenario: Scenario,
+    /// The instant simulated time zero stands for (parsed once from the scenario).
+    pub start_utc: DateTime<Utc>,
     pub world: World,
     pub catalog: Catalog,
     pub demand: Demand,
@@ -26,6 +30,6 @@ impl Model {
         let demand = Demand::build(&scenario, &catalog);
         let steering = SteeringTable::build(&scenario, &world);
         let playback = Playback::new(scenario.playback.clone(), catalog.ladder.iter().map(|r| r.kbps).collect());
-        Ok(Model { scenario, world, catalog, demand, steering, playback })
+        Ok(Model { start_utc: scenario.start_utc(), scenario, world, catalog, demand, steering, playback })
     }
 }

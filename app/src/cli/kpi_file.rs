@@ -49,7 +49,7 @@ pub fn check_extension(path: &Path) -> anyhow::Result<()> {
 }
 
 fn rows(twin: &Twin) -> Vec<Row<'static>> {
-    let start = twin.model().scenario.start_utc();
+    let start = twin.model().start_utc;
     let row = |scope: &'static str, s: &KpiSample| Row {
         minute: s.t.minutes(),
         utc: s.t.to_utc(start).format("%Y-%m-%dT%H:%M:%SZ").to_string(),

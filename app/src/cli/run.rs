@@ -45,7 +45,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     if minutes < 60 {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let start = twin.model().scenario.start_utc();
+    let start = twin.model().start_utc;
     let run_started = Instant::now();
     for _ in 0..minutes {
         twin.advance_minutes(1);

@@ -88,7 +88,7 @@ fn local_time(twin: &Twin, region: usize, utc: DateTime<Utc>) -> Option<String> 
 pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     let model = twin.model();
     let s = &model.scenario;
-    let start = s.start_utc();
+    let start = model.start_utc;
     let mut columns = vec![Column::from_samples("World", twin.kpis())];
     columns[0].startup_p50_ms = twin.run_startup_ms(None, 0.5);
     columns[0].startup_p95_ms = twin.run_startup_ms(None, 0.95);
