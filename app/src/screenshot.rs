@@ -19,8 +19,7 @@ pub fn save(args: &Args, path: &Path) -> anyhow::Result<()> {
     let source = args.scenario.clone().map_or(ScenarioSource::Default, ScenarioSource::File);
     let mut twin = source.load().map_err(|e| anyhow::anyhow!(e))?;
     twin.advance_to(twin::SimTime((args.after_sim_hours.max(0.0) * 3600.0) as u64));
-    let label = format!("{source:?}");
-    let mut app = ConsoleApp::with_twin(twin, label, None);
+    let mut app = ConsoleApp::with_twin(twin, source.label(), None);
     app.state.view = view;
     let image = render(&mut app, w, h)?;
     image.save(path).with_context(|| format!("writing {}", path.display()))?;

@@ -37,12 +37,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(twin: Option<TwinHandle>, source: String, load_error: Option<String>) -> AppState {
+    pub fn new(twin: Option<TwinHandle>, source: String) -> AppState {
         let seed_edit = twin.as_ref().map_or(0, |t| t.latest().seed);
         AppState {
             twin,
             source,
-            load_error,
+            load_error: None,
             loading: None,
             view: ViewId::Map,
             selection: Selection::default(),

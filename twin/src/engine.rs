@@ -142,7 +142,6 @@ pub struct Engine {
     pub(crate) region_kpis: Vec<History>,
     pub(crate) site_now: Vec<SiteMinute>,
     site_history: Vec<SiteMinute>,
-    pub(crate) origin_gbps: Vec<f64>,
     /// Backbone Gbps from the origin into each metro (plays no edge site could take).
     pub(crate) metro_origin_gbps: Vec<f32>,
     /// Startup histogram per region over the whole run, for summaries.
@@ -192,7 +191,6 @@ impl Engine {
             region_kpis: vec![History::default(); REGIONS.len()],
             site_now: vec![SiteMinute::default(); sites],
             site_history: vec![SiteMinute::default(); sites * SITE_HISTORY_MINUTES],
-            origin_gbps: vec![0.0; model.world.origins.len()],
             metro_origin_gbps: vec![0.0; model.world.metros.len()],
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
             totals: Totals::default(),
@@ -355,9 +353,6 @@ impl Engine {
         self.record_sites(model, &bytes, &site_plays);
         self.learn_offered_load(&admit);
         self.collect_recorded(model, minute);
-        for (o, gbps) in self.origin_gbps.iter_mut().enumerate() {
-            *gbps = kpi::bytes_per_minute_to_gbps(bytes[sites + o]);
-        }
         let metro_base = sites + origins + 2 * REGIONS.len();
         for (m, gbps) in self.metro_origin_gbps.iter_mut().enumerate() {
             *gbps = kpi::bytes_per_minute_to_gbps(bytes[metro_base + m]) as f32;

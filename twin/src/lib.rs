@@ -146,9 +146,7 @@ impl Twin {
             region_kpis: e.region_kpis.clone(),
             sites: Arc::new(e.site_now.clone()),
             site_up: Arc::new(e.site_up.clone()),
-            origin_gbps: e.origin_gbps.clone(),
             metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
-            totals: e.totals,
         }
     }
 

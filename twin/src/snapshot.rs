@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::{SiteMinute, Totals};
+use crate::engine::SiteMinute;
 use crate::kpi::{History, KpiSample};
 use crate::model::Model;
 use crate::placement::Placement;
@@ -24,11 +24,8 @@ pub struct Snapshot {
     /// Each site's last minute, and whether it is in service.
     pub sites: Arc<Vec<SiteMinute>>,
     pub site_up: Arc<Vec<bool>>,
-    /// Backbone Gbps out of each origin region in the last minute.
-    pub origin_gbps: Vec<f64>,
     /// Backbone Gbps from the origin into each metro (index as `world.metros`) in the last minute.
     pub metro_origin_gbps: Arc<Vec<f32>>,
-    pub totals: Totals,
 }
 
 impl Snapshot {

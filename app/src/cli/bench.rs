@@ -53,20 +53,14 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     println!("simulated {:.2} h ({} plays) in {:.2} s wall", minutes as f64 / 60.0, plays, wall);
     println!("sessions simulated per second: {:.2} M", rate / 1e6);
     println!("simulated time / wall time: {:.0}×", minutes as f64 * 60.0 / wall);
-    if let Some(day) = plays_per_day(&twin) {
-        println!("a day at this scenario's rate ({:.0} M plays) would take {:.0} s", day / 1e6, day / rate);
-    }
+    // Plays a whole day brings, from the calibrated rate.
+    let day = m.scenario.demand.members as f64 * m.demand.plays_per_member_day;
+    println!("a day at this scenario's rate ({:.0} M plays) would take {:.0} s", day / 1e6, day / rate);
     match peak_rss_mib() {
         Some(mib) => println!("peak memory (VmHWM): {mib:.0} MiB"),
         None => println!("peak memory: not available on this platform"),
     }
     Ok(())
-}
-
-/// Plays a whole day would bring, from the calibrated rate.
-fn plays_per_day(twin: &twin::Twin) -> Option<f64> {
-    let m = twin.model();
-    Some(m.scenario.demand.members as f64 * m.demand.plays_per_member_day)
 }
 
 fn peak_rss_mib() -> Option<f64> {

@@ -18,7 +18,7 @@ pub enum ScenarioSource {
 }
 
 impl ScenarioSource {
-    fn label(&self) -> String {
+    pub fn label(&self) -> String {
         match self {
             ScenarioSource::Default => "default (embedded)".to_string(),
             ScenarioSource::File(p) => p.display().to_string(),
@@ -59,7 +59,7 @@ impl ConsoleApp {
                 ctx.request_repaint();
             }
         });
-        let mut state = AppState::new(None, source.label(), None);
+        let mut state = AppState::new(None, source.label());
         state.loading = Some(rx);
         ConsoleApp { state, repaint }
     }
@@ -86,7 +86,7 @@ impl ConsoleApp {
 
     /// A console over an already-built twin, paused (screenshots, tests, benchmarks).
     pub fn with_twin(twin: Twin, source: String, repaint: Option<egui::Context>) -> ConsoleApp {
-        ConsoleApp { state: AppState::new(Some(TwinHandle::spawn(twin, repaint.clone())), source, None), repaint }
+        ConsoleApp { state: AppState::new(Some(TwinHandle::spawn(twin, repaint.clone())), source), repaint }
     }
 
     fn switch_to(&mut self, source: ScenarioSource) {
