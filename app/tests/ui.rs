@@ -120,7 +120,8 @@ fn clicking_a_site_opens_its_inspector() {
         app.state.twin.as_ref().unwrap().latest().inspected.as_ref().is_some_and(|(s, _)| *s == site)
     });
     assert!(!h.query_all_by_label(&name).collect::<Vec<_>>().is_empty(), "inspector names {name}");
-    h.get_by_label_contains("files held");
+    h.get_by_label_contains("files live");
+    h.get_by_label_contains("of offered bytes");
     h.snapshot_options("site_inspector", &snapshot_options());
 
     h.get_by_label("Take out of service").click();

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::TitleId;
+use crate::placement::{Scope, TitleRule};
+use crate::scenario::PlacementKind;
 use crate::world::SiteId;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -11,4 +14,11 @@ pub enum Command {
     SetSiteUp { site: SiteId, up: bool },
     /// Multiply play arrivals everywhere (1 = the scenario's demand; 0 stops new plays).
     SetDemandScale { factor: f64 },
+    /// Start the fill of one site, a cluster or every site now, out of its window if need be.
+    FillNow { scope: Scope },
+    /// Pin a title (keep all its files) or exclude it, at a site, a cluster or everywhere; None clears the
+    /// rule. Takes effect at the next fill.
+    SetTitleRule { scope: Scope, title: TitleId, rule: Option<TitleRule> },
+    /// Switch how a site chooses its content.
+    SetSitePolicy { site: SiteId, policy: PlacementKind },
 }

@@ -18,6 +18,7 @@ use chrono::{Offset, TimeZone};
 
 use crate::catalog::{FileId, TitleId};
 use crate::demand::DayPopularity;
+use crate::fill::FillMinute;
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
 use crate::model::Model;
 use crate::placement::Placement;
@@ -75,10 +76,17 @@ struct Worker {
     site_hist: Vec<u32>,
     /// Requests offered to the recorded site this minute: (metro, order within the metro, file).
     recorded: Vec<(u32, u32, u32)>,
+    /// Requests offered to reactive sites this minute: (site, metro, order within the metro, file).
+    reactive: Vec<(u32, u32, u32, u32)>,
+    /// Bytes of the plays each site was offered first this minute, and of those it served.
+    site_offered_bytes: Vec<u64>,
+    site_hit_bytes: Vec<u64>,
+    /// Bytes streamed today per region and file, `[region × files + file]`: the popularity the predictor learns.
+    file_bytes: Vec<u64>,
 }
 
 impl Worker {
-    fn new(accounts: usize, sites: usize) -> Worker {
+    fn new(accounts: usize, sites: usize, files: usize) -> Worker {
         Worker {
             ring: vec![Delta::default(); RING * accounts],
             now: vec![Delta::default(); accounts],
@@ -88,6 +96,10 @@ impl Worker {
             site_started_kbps: vec![0; sites],
             recorded: Vec::new(),
             site_hist: vec![0; sites * COARSE_BINS],
+            reactive: Vec::new(),
+            site_offered_bytes: vec![0; sites],
+            site_hit_bytes: vec![0; sites],
+            file_bytes: vec![0; REGIONS.len() * files],
         }
     }
 }
@@ -117,6 +129,8 @@ struct MinuteCtx<'a> {
     demand_scale: f64,
     /// The site whose offered requests are being recorded, if any.
     record: Option<SiteId>,
+    /// Sites run as reactive caches: the requests offered to them are logged for their caches.
+    reactive: &'a [bool],
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +158,10 @@ pub struct Engine {
     site_history: Vec<SiteMinute>,
     /// Backbone Gbps from the origin into each metro (plays no edge site could take).
     pub(crate) metro_origin_gbps: Vec<f32>,
+    /// Since the start, bytes of the plays each site was offered first (it was the best admitting site for
+    /// them, held the file or not) and of those it served: its offload.
+    pub(crate) site_offered_bytes: Vec<u64>,
+    pub(crate) site_hit_bytes: Vec<u64>,
     /// Startup histogram per region over the whole run, for summaries.
     pub(crate) run_hist: Vec<u64>,
     pub(crate) totals: Totals,
@@ -185,13 +203,15 @@ impl Engine {
             day: Arc::new(model.demand.day_popularity(&model.catalog, 0)),
             utc_offsets_s: vec![0; model.world.metros.len()],
             offsets_hour: None,
-            workers: (0..threads).map(|_| Worker::new(accounts, sites)).collect(),
+            workers: (0..threads).map(|_| Worker::new(accounts, sites, model.catalog.file_count())).collect(),
             metro_order,
             kpis: History::default(),
             region_kpis: vec![History::default(); REGIONS.len()],
             site_now: vec![SiteMinute::default(); sites],
             site_history: vec![SiteMinute::default(); sites * SITE_HISTORY_MINUTES],
             metro_origin_gbps: vec![0.0; model.world.metros.len()],
+            site_offered_bytes: vec![0; sites],
+            site_hit_bytes: vec![0; sites],
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
             totals: Totals::default(),
         }
@@ -210,10 +230,13 @@ impl Engine {
                 for (a, b) in self.workers[0].ring.iter_mut().zip(&w.ring) {
                     a.add(b);
                 }
+                for (a, b) in self.workers[0].file_bytes.iter_mut().zip(&w.file_bytes) {
+                    *a += b;
+                }
             }
         }
-        let (accounts, sites) = (self.accounts, self.site_now.len());
-        self.workers.resize_with(threads, || Worker::new(accounts, sites));
+        let (accounts, sites, files) = (self.accounts, self.site_now.len(), self.workers[0].file_bytes.len());
+        self.workers.resize_with(threads, || Worker::new(accounts, sites, files / REGIONS.len()));
     }
 
     /// The last `SITE_HISTORY_MINUTES` (or fewer) minutes of one site, oldest first.
@@ -225,8 +248,43 @@ impl Engine {
             .collect()
     }
 
-    /// Simulates one minute.
-    pub fn step_minute(&mut self, model: &Model, placement: &Placement) {
+    /// Each metro's local clock at the start of the current minute.
+    pub fn local_clocks(&mut self, model: &Model) -> Vec<LocalClock> {
+        let now_utc = SimTime::from_minutes(self.minute).to_utc(model.start_utc);
+        let hour = self.minute / 60;
+        if self.offsets_hour != Some(hour) {
+            // Offsets change with daylight saving; an hourly refresh catches every transition.
+            let naive = now_utc.naive_utc();
+            for (o, m) in self.utc_offsets_s.iter_mut().zip(&model.world.metros) {
+                *o = m.tz.offset_from_utc_datetime(&naive).fix().local_minus_utc();
+            }
+            self.offsets_hour = Some(hour);
+        }
+        self.utc_offsets_s.iter().map(|&o| LocalClock::at(now_utc, o)).collect()
+    }
+
+    /// Bytes streamed per region and file since the last call, `[region × files + file]`.
+    pub fn take_file_bytes(&mut self) -> Vec<u64> {
+        let mut out = vec![0u64; self.workers[0].file_bytes.len()];
+        for w in &mut self.workers {
+            for (o, b) in out.iter_mut().zip(&mut w.file_bytes) {
+                *o += std::mem::take(b);
+            }
+        }
+        out
+    }
+
+    /// The requests offered to reactive sites in the last minute, as (site, file), in a fixed order (by site,
+    /// then metro, then play) whichever worker drew them.
+    pub fn take_reactive_requests(&mut self) -> Vec<(SiteId, FileId)> {
+        let mut all: Vec<(u32, u32, u32, u32)> = self.workers.iter_mut().flat_map(|w| w.reactive.drain(..)).collect();
+        all.sort_unstable();
+        all.into_iter().map(|(s, _, _, f)| (SiteId(s), FileId(f))).collect()
+    }
+
+    /// Simulates one minute. `reactive[s]`: site `s` is a reactive cache (its offered requests are logged);
+    /// `fill`: fill bytes that moved this minute, recorded with the minute's KPIs.
+    pub fn step_minute(&mut self, model: &Model, placement: &Placement, reactive: &[bool], fill: &FillMinute) {
         let minute = self.minute;
         let sites = model.world.sites.len();
         let origins = model.world.origins.len();
@@ -236,18 +294,7 @@ impl Engine {
         if self.day.day != day {
             self.day = Arc::new(model.demand.day_popularity(&model.catalog, day));
         }
-        let start_utc = model.start_utc;
-        let now_utc = SimTime::from_minutes(minute).to_utc(start_utc);
-        let hour = minute / 60;
-        if self.offsets_hour != Some(hour) {
-            // Offsets change with daylight saving; an hourly refresh catches every transition.
-            let naive = now_utc.naive_utc();
-            for (o, m) in self.utc_offsets_s.iter_mut().zip(&model.world.metros) {
-                *o = m.tz.offset_from_utc_datetime(&naive).fix().local_minus_utc();
-            }
-            self.offsets_hour = Some(hour);
-        }
-        let local: Vec<LocalClock> = self.utc_offsets_s.iter().map(|&o| LocalClock::at(now_utc, o)).collect();
+        let local = self.local_clocks(model);
 
         // Session ends due this minute.
         let slot = minute as usize % RING;
@@ -291,6 +338,7 @@ impl Engine {
             site_share: &site_share,
             demand_scale: self.demand_scale,
             record: self.recording.as_ref().map(|r| r.0),
+            reactive,
         };
         let next = AtomicUsize::new(0);
         let order = &self.metro_order;
@@ -334,6 +382,12 @@ impl Engine {
             }
             for (acc, p) in site_plays.iter_mut().zip(&w.site_plays) {
                 *acc += p;
+            }
+            for (acc, b) in self.site_offered_bytes.iter_mut().zip(&mut w.site_offered_bytes) {
+                *acc += std::mem::take(b);
+            }
+            for (acc, b) in self.site_hit_bytes.iter_mut().zip(&mut w.site_hit_bytes) {
+                *acc += std::mem::take(b);
             }
         }
         let mut bytes = vec![0u64; accounts];
@@ -380,6 +434,8 @@ impl Engine {
                 edge_bytes: bytes[edge],
                 origin_bytes: bytes[origin],
                 in_isp_bytes: in_isp[r],
+                fill_bytes: fill.tier_bytes[r],
+                fill_backbone_bytes: fill.backbone_bytes[r],
                 startup_p50_ms: kpi::hist_quantile(hist, 1, 0.5).unwrap_or(0.0),
                 startup_p95_ms: kpi::hist_quantile(hist, 1, 0.95).unwrap_or(0.0),
                 rebuffer_ms: c.rebuffer_ms,
@@ -395,6 +451,10 @@ impl Engine {
             global.edge_bytes += sample.edge_bytes;
             global.origin_bytes += sample.origin_bytes;
             global.in_isp_bytes += sample.in_isp_bytes;
+            for (g, b) in global.fill_bytes.iter_mut().zip(sample.fill_bytes) {
+                *g += b;
+            }
+            global.fill_backbone_bytes += sample.fill_backbone_bytes;
             global.rebuffer_ms += sample.rebuffer_ms;
             global.watch_ms += sample.watch_ms;
             self.totals.planned_bytes += c.planned_bytes as u128;
@@ -509,6 +569,7 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
     let region_origin = region_edge + REGIONS.len();
     let metro_origin = sites + world.origins.len() + 2 * REGIONS.len() + metro;
     let ladder = model.playback.ladder_kbps();
+    let files = model.catalog.file_count();
     let minute_start_s = ctx.minute * SECONDS_PER_MINUTE;
     for seq in 0..plays as u32 {
         let group = groups[group_table.sample(&mut rng)] as usize;
@@ -520,8 +581,14 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         let rung = model.playback.pick_rung(access_kbps, device.max_kbps);
         let file = model.catalog.file(TitleId(title), rung);
         let draw = rng.f64() as f32;
-        if ctx.record.is_some() && model.steering.first_site(group, ctx.admit, draw) == ctx.record {
-            w.recorded.push((metro as u32, seq, file.0));
+        let first = model.steering.first_site(group, ctx.admit, draw);
+        if let Some(s) = first {
+            if Some(s) == ctx.record {
+                w.recorded.push((metro as u32, seq, file.0));
+            }
+            if ctx.reactive[s.0 as usize] {
+                w.reactive.push((s.0, metro as u32, seq, file.0));
+            }
         }
         let list = model.steering.steer(group, file, ctx.admit, draw, ctx.placement);
         let best = list.best();
@@ -553,7 +620,15 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
 
         // Playing occupies [start, start + watch) at the rung's bitrate.
         let kbps = ladder[rung] as i64;
-        counters.planned_bytes += (kbps * BYTES_PER_KBPS_SECOND) as u64 * out.watch_s as u64;
+        let planned = (kbps * BYTES_PER_KBPS_SECOND) as u64 * out.watch_s as u64;
+        counters.planned_bytes += planned;
+        w.file_bytes[region * files + file.0 as usize] += planned;
+        if let Some(s) = first {
+            w.site_offered_bytes[s.0 as usize] += planned;
+            if account == s.0 as usize {
+                w.site_hit_bytes[s.0 as usize] += planned;
+            }
+        }
         let start_offset = rng.below(SECONDS_PER_MINUTE) as i64;
         let end_s = minute_start_s + start_offset as u64 + out.watch_s as u64;
         let (end_minute, end_offset) = (end_s / SECONDS_PER_MINUTE, (end_s % SECONDS_PER_MINUTE) as i64);

@@ -58,6 +58,10 @@ pub struct KpiSample {
     pub origin_bytes: u64,
     /// The part of `edge_bytes` served by appliances embedded in the members' own ISP.
     pub in_isp_bytes: u64,
+    /// Fill bytes received in the minute by source tier (peer, tier, origin), and the part of them that
+    /// crossed the backbone.
+    pub fill_bytes: [u64; 3],
+    pub fill_backbone_bytes: u64,
     /// Startup time of the plays that started in the minute.
     pub startup_p50_ms: f64,
     pub startup_p95_ms: f64,
@@ -80,8 +84,16 @@ impl KpiSample {
     pub fn edge_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.edge_bytes)
     }
+    /// Everything on the backbone: plays no edge site could take (misses), and fills from afar.
     pub fn backbone_gbps(&self) -> f64 {
+        bytes_per_minute_to_gbps(self.origin_bytes + self.fill_backbone_bytes)
+    }
+    /// Plays served from the origin over the backbone.
+    pub fn miss_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.origin_bytes)
+    }
+    pub fn fill_gbps(&self) -> f64 {
+        bytes_per_minute_to_gbps(self.fill_bytes.iter().sum())
     }
     pub fn rebuffer_pct(&self) -> Option<f64> {
         (self.watch_ms > 0).then(|| 100.0 * self.rebuffer_ms as f64 / self.watch_ms as f64)
@@ -96,6 +108,8 @@ impl KpiSample {
             KpiId::OffloadPct => self.offload().map(|o| 100.0 * o),
             KpiId::InIspPct => self.in_isp().map(|o| 100.0 * o),
             KpiId::BackboneGbps => Some(self.backbone_gbps()),
+            KpiId::MissGbps => Some(self.miss_gbps()),
+            KpiId::FillGbps => Some(self.fill_gbps()),
             KpiId::EdgeGbps => Some(self.edge_gbps()),
             KpiId::StartupP50Ms => (self.plays > self.ebvs).then_some(self.startup_p50_ms),
             KpiId::StartupP95Ms => (self.plays > self.ebvs).then_some(self.startup_p95_ms),
@@ -176,6 +190,8 @@ pub enum KpiId {
     OffloadPct,
     InIspPct,
     BackboneGbps,
+    MissGbps,
+    FillGbps,
     EdgeGbps,
     StartupP50Ms,
     StartupP95Ms,
@@ -192,6 +208,8 @@ impl KpiId {
             KpiId::OffloadPct => "offload_pct",
             KpiId::InIspPct => "in_isp_pct",
             KpiId::BackboneGbps => "backbone_gbps",
+            KpiId::MissGbps => "miss_gbps",
+            KpiId::FillGbps => "fill_gbps",
             KpiId::EdgeGbps => "edge_gbps",
             KpiId::StartupP50Ms => "startup_p50_ms",
             KpiId::StartupP95Ms => "startup_p95_ms",
@@ -203,7 +221,7 @@ impl KpiId {
         match self {
             KpiId::ActiveSessions | KpiId::Plays => "count",
             KpiId::OffloadPct | KpiId::InIspPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
-            KpiId::BackboneGbps | KpiId::EdgeGbps => "Gbps",
+            KpiId::BackboneGbps | KpiId::MissGbps | KpiId::FillGbps | KpiId::EdgeGbps => "Gbps",
             KpiId::StartupP50Ms | KpiId::StartupP95Ms => "ms",
         }
     }

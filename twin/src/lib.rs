@@ -7,14 +7,17 @@
 pub mod cache;
 pub mod catalog;
 pub mod command;
+pub mod content;
 pub mod demand;
 pub mod engine;
 pub mod error;
+pub mod fill;
 pub mod kpi;
 pub mod model;
 pub mod network;
 pub mod placement;
 pub mod playback;
+pub mod popularity;
 pub mod rng;
 pub mod scenario;
 pub mod snapshot;
@@ -33,15 +36,14 @@ pub use engine::{SiteMinute, Totals};
 pub use error::{InputError, TwinError};
 pub use kpi::{History, KpiId, KpiSample, Series};
 pub use model::Model;
-pub use placement::{Placement, PlacementPolicy};
-pub use scenario::Scenario;
-pub use snapshot::Snapshot;
+pub use placement::{Placement, Scope, TitleRule};
+pub use scenario::{PlacementKind, Scenario};
+pub use snapshot::{ContentSnapshot, Snapshot};
 pub use time::SimTime;
 pub use world::SiteId;
 
+use content::Content;
 use engine::Engine;
-use placement::{PlacementInput, StaticPopularity};
-use scenario::PlacementKind;
 
 /// The embedded default scenario, so the console opens with no file at hand.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/default.toml");
@@ -50,25 +52,17 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/default.
 #[derive(Clone, Debug)]
 pub struct Twin {
     model: Arc<Model>,
-    placement: Arc<Placement>,
+    placement: Placement,
+    content: Content,
     engine: Engine,
 }
 
 impl Twin {
     pub fn new(scenario: Scenario) -> Result<Twin, TwinError> {
         let model = Model::build(scenario)?;
-        let policy: &dyn PlacementPolicy = match model.scenario.policy.placement {
-            PlacementKind::StaticPopularity => &StaticPopularity,
-        };
-        let placement = policy.place(&PlacementInput {
-            scenario: &model.scenario,
-            world: &model.world,
-            catalog: &model.catalog,
-            demand: &model.demand,
-            day: 0.5,
-        });
+        let (content, placement) = Content::new(&model);
         let engine = Engine::new(&model);
-        Ok(Twin { model: Arc::new(model), placement: Arc::new(placement), engine })
+        Ok(Twin { model: Arc::new(model), placement, content, engine })
     }
 
     /// Loads a scenario file.
@@ -93,6 +87,11 @@ impl Twin {
         &self.placement
     }
 
+    /// Placement plans, fills, predictions and operator rules.
+    pub fn content(&self) -> &Content {
+        &self.content
+    }
+
     pub fn now(&self) -> SimTime {
         self.engine.now()
     }
@@ -105,15 +104,24 @@ impl Twin {
     /// Advances the clock by whole minutes.
     pub fn advance_minutes(&mut self, minutes: u64) {
         for _ in 0..minutes {
-            self.engine.step_minute(&self.model, &self.placement);
+            self.step_minute();
         }
+    }
+
+    /// One minute: fills move, plays are simulated, reactive caches learn, and at midnight UTC tomorrow is
+    /// predicted and planned.
+    fn step_minute(&mut self) {
+        let fill = self.content.before_minute(&self.model, &mut self.engine, &mut self.placement);
+        let reactive = self.content.reactive_sites();
+        self.engine.step_minute(&self.model, &self.placement, &reactive, &fill);
+        self.content.after_minute(&self.model, &mut self.engine, &mut self.placement);
     }
 
     /// Advances the clock to `until` (rounded up to a whole minute).
     pub fn advance_to(&mut self, until: SimTime) {
         let target = until.seconds().div_ceil(time::SECONDS_PER_MINUTE);
         while self.engine.now().minutes() < target {
-            self.engine.step_minute(&self.model, &self.placement);
+            self.step_minute();
         }
     }
 
@@ -131,6 +139,11 @@ impl Twin {
                 }
                 self.engine.demand_scale = factor;
             }
+            Command::FillNow { scope } => self.content.fill_now(&self.model, scope, &self.placement)?,
+            Command::SetTitleRule { scope, title, rule } => self.content.set_rule(&self.model, scope, title, rule)?,
+            Command::SetSitePolicy { site, policy } => {
+                self.content.set_policy(&self.model, site, policy, &mut self.placement)?
+            }
         }
         Ok(())
     }
@@ -142,6 +155,19 @@ impl Twin {
             start_utc: self.model.start_utc,
             model: self.model.clone(),
             placement: self.placement.clone(),
+            content: ContentSnapshot {
+                clusters: self.content.clusters.clone(),
+                site_policy: Arc::new(self.content.site_policy.clone()),
+                site_plans: Arc::new(self.content.site_plans.clone()),
+                predicted: self.content.predicted.clone(),
+                observed: self.content.observed.clone(),
+                prediction_errors: Arc::new(self.content.prediction_errors().to_vec()),
+                rules: Arc::new(self.content.rules.iter().collect()),
+                fill: Arc::new(self.content.fill_status(&self.model)),
+                transfers: self.content.transfers().clone(),
+                site_offered_bytes: Arc::new(e.site_offered_bytes.clone()),
+                site_hit_bytes: Arc::new(e.site_hit_bytes.clone()),
+            },
             kpis: e.kpis.clone(),
             region_kpis: e.region_kpis.clone(),
             sites: Arc::new(e.site_now.clone()),

@@ -104,6 +104,45 @@ impl Backbone {
     }
 }
 
+/// The cheapest backbone route to a metro: its one-way latency (route cost) and its number of links.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Route {
+    pub ms: f64,
+    pub hops: u32,
+}
+
+impl Backbone {
+    /// Cheapest routes (by latency) from one metro to every metro, indexed as the metros; unreachable ones
+    /// have infinite cost. Dijkstra that also counts the links of the route it keeps.
+    pub fn routes_from_metro(&self, metro: usize) -> Vec<Route> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let n = self.graph.node_count();
+        let mut best = vec![Route { ms: f64::INFINITY, hops: u32::MAX }; n];
+        let mut heap = BinaryHeap::new();
+        let start = self.metro_nodes[metro];
+        best[start.index()] = Route { ms: 0.0, hops: 0 };
+        // Latencies are ≥ 0, so their bit patterns order as the values do.
+        heap.push(Reverse((0f64.to_bits(), start.index())));
+        while let Some(Reverse((bits, u))) = heap.pop() {
+            let here = best[u];
+            if f64::from_bits(bits) > here.ms {
+                continue;
+            }
+            for e in self.graph.edges(NodeIndex::new(u)) {
+                use petgraph::visit::EdgeRef;
+                let v = if e.source().index() == u { e.target().index() } else { e.source().index() };
+                let ms = here.ms + e.weight().latency_ms;
+                if ms < best[v].ms {
+                    best[v] = Route { ms, hops: here.hops + 1 };
+                    heap.push(Reverse((ms.to_bits(), v)));
+                }
+            }
+        }
+        self.metro_nodes.iter().map(|m| best[m.index()]).collect()
+    }
+}
+
 /// Prim's algorithm on the complete great-circle graph: O(n²) time, O(n) memory; fine for thousands of metros.
 fn minimum_spanning_tree(points: &[(f64, f64)]) -> Vec<(usize, usize)> {
     let n = points.len();
@@ -164,6 +203,14 @@ mod tests {
         }
         // London is closer to Dublin than to Virginia.
         assert!(b.metro_origin_ms[0][1] < b.metro_origin_ms[0][0]);
+        // Metro routes agree with petgraph's Dijkstra, and count their links.
+        let routes = b.routes_from_metro(0);
+        assert_eq!(routes[0], Route { ms: 0.0, hops: 0 });
+        let reference = petgraph::algo::dijkstra(&b.graph, b.metro_nodes[0], None, |e| e.weight().latency_ms);
+        for (m, r) in routes.iter().enumerate() {
+            assert!((r.ms - reference[&b.metro_nodes[m]]).abs() < 1e-9);
+            assert!(m == 0 || r.hops >= 1);
+        }
         // Routes never beat the great circle.
         let direct = one_way_ms(great_circle_km(metros[4], origins[0])) - PER_HOP_MS;
         assert!(b.metro_origin_ms[4][0] >= direct);

@@ -31,6 +31,8 @@ pub struct Scenario {
     pub playback: PlaybackSpec,
     #[serde(default)]
     pub policy: PolicySpec,
+    #[serde(default)]
+    pub fill: FillSpec,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -234,18 +236,86 @@ pub struct PlaybackSpec {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PolicySpec {
+    /// How every site chooses its content at start (each site can be switched while running).
     pub placement: PlacementKind,
     /// Steering passes over a site whose egress is above this share of capacity.
     pub overload_utilization: f64,
+    /// Most of a site's disk the nightly plan may replace (bytes added ÷ disk): bounds churn, and so fill
+    /// traffic, when predictions wobble.
+    pub max_churn_share: f64,
+    /// Share of disk the plan leaves free, so tonight's files can land before the ones they replace go.
+    pub fill_headroom_share: f64,
+    /// Weight of the newest day in the smoothed popularity history (exponential smoothing).
+    pub history_weight: f64,
+    /// A file gets one more replica across a cluster's appliances for each this share of the cluster's
+    /// predicted bytes it carries (replicas ∝ popularity).
+    pub replica_load_share: f64,
 }
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[serde(rename_all = "kebab-case")]
 pub enum PlacementKind {
-    /// Top files by popularity density fill each site's disk, once, at load.
-    StaticPopularity,
+    /// Nightly manifests from predicted popularity, filled in off-peak windows (Open Connect's way).
+    Proactive,
+    /// A reactive cache: a miss is fetched at once and admitted, evicting the least recently used.
+    Lru,
+    /// A reactive cache evicting the least frequently used.
+    Lfu,
+    /// Proactive placement that knows the coming day's real demand: the yardstick.
+    Oracle,
+}
+
+impl PlacementKind {
+    pub const ALL: [PlacementKind; 4] =
+        [PlacementKind::Proactive, PlacementKind::Lru, PlacementKind::Lfu, PlacementKind::Oracle];
+    pub fn name(self) -> &'static str {
+        match self {
+            PlacementKind::Proactive => "proactive",
+            PlacementKind::Lru => "lru",
+            PlacementKind::Lfu => "lfu",
+            PlacementKind::Oracle => "oracle",
+        }
+    }
+    pub fn parse(name: &str) -> Option<PlacementKind> {
+        PlacementKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+    pub fn is_reactive(self) -> bool {
+        matches!(self, PlacementKind::Lru | PlacementKind::Lfu)
+    }
+}
+
+/// Off-peak fills. Open Connect: a storage appliance fills at up to 1.2 Gbps and 6.5 TB per window, in
+/// 02:00–14:00 local time, which can shift by ±2 h.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FillSpec {
+    /// Local hour the window opens, before the shift.
+    pub window_start_hour: f64,
+    pub window_hours: f64,
+    /// Shift of every window, in hours (±2).
+    pub window_shift_hours: f64,
+    /// Ingress cap per storage appliance, and bytes per window.
+    pub storage_gbps: f64,
+    pub storage_window_tb: f64,
+    /// No public figure for flash appliances: by default they fill like storage ones.
+    pub flash_gbps: f64,
+    pub flash_window_tb: f64,
+    pub escalation: EscalationSpec,
+}
+
+/// Where a fill may come from, tried in order: a peer (same cluster), then a tier (another site, by route
+/// cost on the backbone), then the S3 origin.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EscalationSpec {
+    /// A tier source may be at most this many backbone hops away.
+    pub max_hops: u32,
+    /// How long a file waits for a peer or tier source to have it before going to the origin.
+    pub wait_minutes: u32,
+    /// Whether fills may come from the origin at all.
+    pub origin_allowed: bool,
 }
 
 fn default_unavailable() -> Vec<String> {
@@ -402,7 +472,33 @@ impl Default for PlaybackSpec {
 }
 impl Default for PolicySpec {
     fn default() -> Self {
-        PolicySpec { placement: PlacementKind::StaticPopularity, overload_utilization: 0.95 }
+        PolicySpec {
+            placement: PlacementKind::Proactive,
+            overload_utilization: 0.95,
+            max_churn_share: 0.1,
+            fill_headroom_share: 0.03,
+            history_weight: 0.5,
+            replica_load_share: 0.02,
+        }
+    }
+}
+impl Default for FillSpec {
+    fn default() -> Self {
+        FillSpec {
+            window_start_hour: 2.0,
+            window_hours: 12.0,
+            window_shift_hours: 0.0,
+            storage_gbps: 1.2,
+            storage_window_tb: 6.5,
+            flash_gbps: 1.2,
+            flash_window_tb: 6.5,
+            escalation: EscalationSpec::default(),
+        }
+    }
+}
+impl Default for EscalationSpec {
+    fn default() -> Self {
+        EscalationSpec { max_hops: 4, wait_minutes: 30, origin_allowed: true }
     }
 }
 
@@ -620,6 +716,48 @@ impl Scenario {
             &[Key("policy"), Key("overload_utilization")],
             "a share of capacity in (0, 1.5]",
         )?;
+        let pol = &self.policy;
+        for (key, v) in [
+            ("max_churn_share", pol.max_churn_share),
+            ("fill_headroom_share", pol.fill_headroom_share),
+            ("history_weight", pol.history_weight),
+        ] {
+            fraction(v, &[Key("policy"), Key(key)])?;
+        }
+        check(
+            pol.history_weight > 0.0,
+            &[Key("policy"), Key("history_weight")],
+            "a weight in (0, 1]: 0 would never learn",
+        )?;
+        check(
+            pol.replica_load_share > 0.0 && pol.replica_load_share <= 1.0,
+            &[Key("policy"), Key("replica_load_share")],
+            "a share in (0, 1]",
+        )?;
+        let f = &self.fill;
+        check(
+            (0.0..24.0).contains(&f.window_start_hour),
+            &[Key("fill"), Key("window_start_hour")],
+            "an hour in [0, 24)",
+        )?;
+        check(
+            f.window_hours > 0.0 && f.window_hours <= 24.0,
+            &[Key("fill"), Key("window_hours")],
+            "a length in (0, 24] hours",
+        )?;
+        check(
+            (-2.0..=2.0).contains(&f.window_shift_hours),
+            &[Key("fill"), Key("window_shift_hours")],
+            "a shift of at most ±2 hours",
+        )?;
+        for (key, v) in [
+            ("storage_gbps", f.storage_gbps),
+            ("storage_window_tb", f.storage_window_tb),
+            ("flash_gbps", f.flash_gbps),
+            ("flash_window_tb", f.flash_window_tb),
+        ] {
+            positive(v, &[Key("fill"), Key(key)])?;
+        }
         Ok(())
     }
 }

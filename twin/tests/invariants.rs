@@ -179,19 +179,20 @@ fn a_malformed_scenario_file_names_line_and_column() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
-    /// Disks are never over capacity, and each manifest's size is the sum of its files.
+    /// Disks are never over capacity (live files plus the plan's replicas), and each site's held bytes are the
+    /// sum of its files.
     #[test]
     fn placement_fits_every_disk(seed in 0u64..1000, sites in 5usize..80, titles in 20usize..3000) {
         let twin = Twin::new(scenario(seed, sites, titles, 100_000)).unwrap();
         let m = twin.model();
+        let snap = twin.snapshot();
         for (i, site) in m.world.sites.iter().enumerate() {
-            let manifest = twin.placement().manifest(SiteId(i as u32));
-            prop_assert!(manifest.used_bytes <= site.disk_bytes);
-            let sum: u64 = (0..m.catalog.file_count() as u32)
-                .filter(|&f| manifest.files.contains(FileId(f)))
-                .map(|f| m.catalog.file_size_bytes(FileId(f)))
-                .sum();
-            prop_assert_eq!(sum, manifest.used_bytes);
+            let id = SiteId(i as u32);
+            let plan = snap.content.site_plans[i].as_deref().expect("proactive sites have a plan");
+            prop_assert!(twin.placement().held_bytes(id) + plan.replica_bytes <= site.disk_bytes);
+            prop_assert_eq!(plan.disk_bytes(), plan.appliance_bytes.iter().sum::<u64>());
+            let sum: u64 = twin.placement().held(id).iter().map(|f| m.catalog.file_size_bytes(f)).sum();
+            prop_assert_eq!(sum, twin.placement().held_bytes(id));
         }
     }
 
@@ -254,7 +255,7 @@ fn saturated_sites_shed_load_or_throttle_it() {
     // The backbone flows the map draws (origin → metro) add up to the backbone KPI.
     let snap = shedding.snapshot();
     let flows: f64 = snap.metro_origin_gbps.iter().map(|&g| g as f64).sum();
-    let backbone = snap.latest().unwrap().backbone_gbps();
+    let backbone = snap.latest().unwrap().miss_gbps();
     assert!(backbone > 0.0 && (flows - backbone).abs() < 1e-3 * backbone, "{flows} vs {backbone}");
     assert!(origin_share(&shedding) > 0.2, "overloaded sites send plays on: {}", origin_share(&shedding));
     assert!(rebuffer(&throttled) > 3.0 * rebuffer(&ample), "{} vs {}", rebuffer(&throttled), rebuffer(&ample));

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_ui;
+mod compare;
 pub mod console;
 mod kpi_file;
 mod run;
@@ -52,6 +53,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Measure simulation speed (plays per second) and peak memory on a scenario.
     Bench(bench::BenchArgs),
+    /// Run one scenario once per placement policy and compare offload, backbone bytes and fills.
+    Compare(compare::CompareArgs),
     /// Measure the console's CPU time per frame (layout + tessellation), headless.
     BenchUi(bench_ui::BenchUiArgs),
     /// Request traces in libCacheSim's formats.
@@ -64,6 +67,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Run(a) => run::run(a),
         Command::Bench(a) => bench::bench(a),
         Command::BenchUi(a) => bench_ui::bench_ui(a),
+        Command::Compare(a) => compare::compare(a),
         Command::Trace(c) => trace::run(c),
     }
 }

@@ -14,6 +14,8 @@ struct Column {
     edge_bytes: u128,
     origin_bytes: u128,
     in_isp_bytes: u128,
+    fill_bytes: [u128; 3],
+    fill_backbone_bytes: u128,
     rebuffer_ms: u128,
     watch_ms: u128,
     startup_p50_ms: Option<f64>,
@@ -33,6 +35,8 @@ impl Column {
             edge_bytes: sum(|s| s.edge_bytes),
             origin_bytes: sum(|s| s.origin_bytes),
             in_isp_bytes: sum(|s| s.in_isp_bytes),
+            fill_bytes: [sum(|s| s.fill_bytes[0]), sum(|s| s.fill_bytes[1]), sum(|s| s.fill_bytes[2])],
+            fill_backbone_bytes: sum(|s| s.fill_backbone_bytes),
             rebuffer_ms: sum(|s| s.rebuffer_ms),
             watch_ms: sum(|s| s.watch_ms),
             startup_p50_ms: None,
@@ -133,7 +137,7 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     );
 
     type Row = (&'static str, fn(&Column) -> String);
-    let rows: [Row; 13] = [
+    let rows: [Row; 16] = [
         ("plays", |c| group_thousands(c.plays)),
         ("EBVS %", |c| pct(c.ebvs as u128, c.plays as u128)),
         ("startup p50 (s)", |c| seconds(c.startup_p50_ms)),
@@ -142,7 +146,12 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         ("offload %", |c| pct(c.edge_bytes, c.edge_bytes + c.origin_bytes)),
         ("in-ISP %", |c| pct(c.in_isp_bytes, c.edge_bytes + c.origin_bytes)),
         ("edge TB", |c| tb(c.edge_bytes)),
-        ("backbone TB", |c| tb(c.origin_bytes)),
+        ("fill TB peer/tier/origin", |c| {
+            format!("{}/{}/{}", tb(c.fill_bytes[0]), tb(c.fill_bytes[1]), tb(c.fill_bytes[2]))
+        }),
+        ("backbone TB", |c| tb(c.origin_bytes + c.fill_backbone_bytes)),
+        ("  misses TB", |c| tb(c.origin_bytes)),
+        ("  fills TB", |c| tb(c.fill_backbone_bytes)),
         ("peak sessions", |c| c.peak.map_or("–".into(), |p| group_thousands(p.active_sessions))),
         ("peak edge Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.0}", p.edge_gbps()))),
         ("peak backbone Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.1}", p.backbone_gbps()))),
@@ -168,5 +177,37 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     let in_flight = totals.planned_bytes.saturating_sub(totals.edge_bytes + totals.origin_bytes);
     let _ =
         writeln!(out, "\n(bytes of sessions still playing at the end, not yet counted above: {} TB)", tb(in_flight));
+    let snap = twin.snapshot();
+    let c = &snap.content;
+    let mut kinds: Vec<(twin::PlacementKind, usize)> = Vec::new();
+    for &k in c.site_policy.iter() {
+        match kinds.iter_mut().find(|(x, _)| *x == k) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((k, 1)),
+        }
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{} on {n} sites", k.name())).collect();
+    let _ = writeln!(out, "placement: {} ({} manifest clusters)", kinds.join(", "), c.clusters.len());
+    let live: usize = (0..model.world.sites.len())
+        .map(|s| twin.content().plan_progress(twin::SiteId(s as u32), twin.placement()).0)
+        .sum();
+    let planned: usize = (0..model.world.sites.len())
+        .map(|s| twin.content().plan_progress(twin::SiteId(s as u32), twin.placement()).1)
+        .sum();
+    let _ = writeln!(
+        out,
+        "files live {} of {} planned; {} transfers in the log",
+        group_thousands(live as u64),
+        group_thousands(planned as u64),
+        group_thousands(c.transfers.len() as u64)
+    );
+    if !c.prediction_errors.is_empty() {
+        let days: Vec<String> = c
+            .prediction_errors
+            .iter()
+            .map(|e| format!("day {} {:.1}% (head {:.1}%)", e.day, 100.0 * e.wape, 100.0 * e.head_wape))
+            .collect();
+        let _ = writeln!(out, "popularity prediction WAPE: {}", days.join(", "));
+    }
     out
 }

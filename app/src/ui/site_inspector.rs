@@ -46,7 +46,10 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
 
     let model = &p.snapshot.model;
     let spec = &model.scenario.appliances;
-    let manifest = p.snapshot.placement.manifest(site);
+    let content = &p.snapshot.content;
+    let held = p.snapshot.placement.held(site);
+    let plan = content.site_plans[site.0 as usize].as_deref();
+    let used_bytes = p.snapshot.placement.held_bytes(site) + plan.map_or(0, |m| m.replica_bytes);
     egui::Grid::new("site_facts").num_columns(2).show(ui, |ui| {
         ui.label("appliances");
         ui.label(format!(
@@ -60,16 +63,39 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
         ));
         ui.end_row();
         ui.label("disk used");
-        ui.add(
-            egui::ProgressBar::new((manifest.used_bytes as f64 / info.disk_bytes.max(1) as f64) as f32).text(format!(
-                "{:.1} / {:.0} TB",
-                manifest.used_bytes as f64 / 1e12,
-                info.disk_bytes as f64 / 1e12
-            )),
-        );
+        ui.add(egui::ProgressBar::new((used_bytes as f64 / info.disk_bytes.max(1) as f64) as f32).text(format!(
+            "{:.1} / {:.0} TB",
+            used_bytes as f64 / 1e12,
+            info.disk_bytes as f64 / 1e12
+        )));
         ui.end_row();
-        ui.label("files held");
-        ui.label(format!("{} of {}", manifest.files.len(), model.catalog.file_count()));
+        ui.label("files live");
+        match plan {
+            Some(m) => {
+                let live = m.files.iter().filter(|&f| held.contains(f)).count();
+                ui.label(format!(
+                    "{} of {} planned ({} pending) · {} on flash · catalogue {}",
+                    live,
+                    m.files.len(),
+                    m.files.len() - live,
+                    m.flash.len(),
+                    model.catalog.file_count()
+                ));
+            }
+            None => {
+                ui.label(format!("{} cached of {}", held.len(), model.catalog.file_count()));
+            }
+        }
+        ui.end_row();
+        ui.label("cluster");
+        ui.label(&content.clusters.get(content.clusters.of(site)).name);
+        ui.end_row();
+        ui.label("offload");
+        ui.label(
+            content
+                .site_offload(site.0 as usize)
+                .map_or("–".into(), |o| format!("{:.1}% of offered bytes", 100.0 * o)),
+        );
         ui.end_row();
         ui.label("egress now");
         ui.add(

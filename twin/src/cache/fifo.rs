@@ -3,6 +3,7 @@
 use super::slab::Queue;
 use super::{Capacity, Policy};
 
+#[derive(Clone, Debug)]
 pub struct Fifo(Queue);
 
 impl Fifo {
@@ -16,11 +17,11 @@ impl Policy for Fifo {
         "fifo"
     }
 
-    fn request(&mut self, obj_id: u64, size_bytes: u32) -> bool {
+    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool {
         if self.0.list.index.contains_key(&obj_id) {
             return true;
         }
-        self.0.admit(obj_id, size_bytes);
+        self.0.admit(obj_id, size_bytes, evicted);
         false
     }
 }

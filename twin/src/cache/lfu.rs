@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::slab::List;
 use super::{Capacity, IdMap, Policy};
 
+#[derive(Clone, Debug)]
 pub struct Lfu {
     capacity: Capacity,
     used: u64,
@@ -19,13 +20,14 @@ impl Lfu {
         Lfu { capacity, used: 0, buckets: BTreeMap::new(), freq: IdMap::default() }
     }
 
-    fn evict_one(&mut self) -> bool {
+    fn evict_one(&mut self, evicted: &mut Vec<u64>) -> bool {
         let Some(mut entry) = self.buckets.first_entry() else { return false };
         let Some(old) = entry.get_mut().pop_front() else { return false };
         if entry.get().is_empty() {
             entry.remove();
         }
         self.freq.remove(&old.id);
+        evicted.push(old.id);
         self.used -= old.cost;
         true
     }
@@ -36,7 +38,7 @@ impl Policy for Lfu {
         "lfu"
     }
 
-    fn request(&mut self, obj_id: u64, size_bytes: u32) -> bool {
+    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool {
         if let Some(f) = self.freq.get_mut(&obj_id) {
             let old = *f;
             *f += 1;
@@ -53,7 +55,7 @@ impl Policy for Lfu {
         if cost > self.capacity.limit() {
             return false;
         }
-        while self.used + cost > self.capacity.limit() && self.evict_one() {}
+        while self.used + cost > self.capacity.limit() && self.evict_one(evicted) {}
         self.buckets.entry(1).or_default().push_back(obj_id, cost);
         self.freq.insert(obj_id, 1);
         self.used += cost;

@@ -3,6 +3,7 @@
 use super::slab::Queue;
 use super::{Capacity, Policy};
 
+#[derive(Clone, Debug)]
 pub struct Lru(Queue);
 
 impl Lru {
@@ -16,12 +17,12 @@ impl Policy for Lru {
         "lru"
     }
 
-    fn request(&mut self, obj_id: u64, size_bytes: u32) -> bool {
+    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool {
         if let Some(&slot) = self.0.list.index.get(&obj_id) {
             self.0.list.move_to_back(slot);
             return true;
         }
-        self.0.admit(obj_id, size_bytes);
+        self.0.admit(obj_id, size_bytes, evicted);
         false
     }
 }

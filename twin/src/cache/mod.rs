@@ -26,10 +26,10 @@ pub enum Capacity {
 impl Capacity {
     /// What an object of `size_bytes` costs against this capacity.
     #[inline]
-    pub fn cost(self, size_bytes: u32) -> u64 {
+    pub fn cost(self, size_bytes: u64) -> u64 {
         match self {
             Capacity::Objects(_) => 1,
-            Capacity::Bytes(_) => size_bytes as u64,
+            Capacity::Bytes(_) => size_bytes,
         }
     }
     pub fn limit(self) -> u64 {
@@ -41,8 +41,9 @@ impl Capacity {
 
 pub trait Policy {
     fn name(&self) -> &'static str;
-    /// Serves one request: true on a hit. On a miss the object is admitted (evicting as needed) if it fits.
-    fn request(&mut self, obj_id: u64, size_bytes: u32) -> bool;
+    /// Serves one request: true on a hit. On a miss the object is admitted if it fits, evicting as needed; the
+    /// evicted ids are appended to `evicted` (the twin mirrors a site's cache contents from them).
+    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool;
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,11 +66,13 @@ impl ReplayStats {
 /// Replays requests through a policy. In object mode bytes count 1 per request, as libCacheSim reports them.
 pub fn replay(policy: &mut dyn Policy, capacity: Capacity, requests: &[Request]) -> ReplayStats {
     let mut s = ReplayStats::default();
+    let mut evicted = Vec::new();
     for r in requests {
-        let cost = capacity.cost(r.size_bytes);
+        let cost = capacity.cost(r.size_bytes as u64);
         s.requests += 1;
         s.bytes += cost;
-        if !policy.request(r.obj_id, r.size_bytes) {
+        evicted.clear();
+        if !policy.request(r.obj_id, r.size_bytes as u64, &mut evicted) {
             s.misses += 1;
             s.miss_bytes += cost;
         }
@@ -132,7 +135,7 @@ mod tests {
 
     fn run(policy: &str, capacity: Capacity, ids: &[u64]) -> Vec<bool> {
         let mut p = super::policy(policy, capacity).unwrap();
-        ids.iter().map(|&id| p.request(id, 10)).collect()
+        ids.iter().map(|&id| p.request(id, 10, &mut Vec::new())).collect()
     }
 
     #[test]
@@ -150,13 +153,15 @@ mod tests {
     #[test]
     fn byte_mode_evicts_by_size_and_skips_objects_larger_than_the_cache() {
         let mut lru = Lru::new(Capacity::Bytes(100));
-        assert!(!lru.request(1, 60));
-        assert!(!lru.request(2, 30));
-        assert!(lru.request(1, 60));
-        assert!(!lru.request(3, 50)); // evicts 2 (LRU), then still needs room: evicts 1
-        assert!(!lru.request(1, 60));
-        assert!(!lru.request(4, 500)); // too big: not admitted, nothing evicted
-        assert!(lru.request(1, 60));
+        let mut ev = Vec::new();
+        assert!(!lru.request(1, 60, &mut ev));
+        assert!(!lru.request(2, 30, &mut ev));
+        assert!(lru.request(1, 60, &mut ev));
+        assert!(!lru.request(3, 50, &mut ev)); // evicts 2 (LRU), then still needs room: evicts 1
+        assert_eq!(ev, [2, 1]);
+        assert!(!lru.request(1, 60, &mut ev));
+        assert!(!lru.request(4, 500, &mut ev)); // too big: not admitted, nothing evicted
+        assert!(lru.request(1, 60, &mut ev));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use super::{Capacity, IdMap};
 
 /// Objects in one queue under a capacity, evicted from the front: LRU and FIFO differ only in what a hit does.
+#[derive(Clone, Debug)]
 pub struct Queue {
     capacity: Capacity,
     used: u64,
@@ -15,16 +16,19 @@ impl Queue {
         Queue { capacity, used: 0, list: List::new() }
     }
 
-    /// Admits a missed object at the back, evicting from the front until it fits; an object larger than the
-    /// whole cache is not admitted (libCacheSim's rule).
-    pub fn admit(&mut self, obj_id: u64, size_bytes: u32) {
+    /// Admits a missed object at the back, evicting from the front until it fits (their ids go to `evicted`);
+    /// an object larger than the whole cache is not admitted (libCacheSim's rule).
+    pub fn admit(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) {
         let cost = self.capacity.cost(size_bytes);
         if cost > self.capacity.limit() {
             return;
         }
         while self.used + cost > self.capacity.limit() {
             match self.list.pop_front() {
-                Some(old) => self.used -= old.cost,
+                Some(old) => {
+                    self.used -= old.cost;
+                    evicted.push(old.id);
+                }
                 None => break,
             }
         }
@@ -43,7 +47,7 @@ pub struct Node {
     next: u32,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct List {
     nodes: Vec<Node>,
     free: Vec<u32>,

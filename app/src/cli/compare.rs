@@ -1,0 +1,133 @@
+//! `edgetwin compare`: the same scenario and seed run once per placement policy, side by side: offload, what
+//! crossed the backbone (misses and fills), and fills by source tier. A benchmark: prints figures, asserts none.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use twin::{PlacementKind, Twin};
+
+use super::{build_twin, load_scenario};
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario file, or `default` for the embedded default.
+    #[arg(default_value = "default")]
+    pub scenario: PathBuf,
+    /// Simulated days per policy.
+    #[arg(long, default_value_t = 7.0)]
+    pub days: f64,
+    /// Policies to compare, comma-separated.
+    #[arg(long, default_value = "proactive,lru,lfu,oracle", value_delimiter = ',')]
+    pub policies: Vec<String>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// What one policy's run gave.
+pub struct PolicyResult {
+    pub policy: PlacementKind,
+    pub offload: f64,
+    pub in_isp: f64,
+    /// Byte hit ratio of embedded sites: bytes they served of the bytes first offered to them.
+    pub embedded_offload: f64,
+    pub miss_bytes: u128,
+    pub fill_bytes: [u128; 3],
+    pub fill_backbone_bytes: u128,
+    pub wall_s: f64,
+}
+
+impl PolicyResult {
+    pub fn backbone_bytes(&self) -> u128 {
+        self.miss_bytes + self.fill_backbone_bytes
+    }
+}
+
+pub fn measure(twin: &mut Twin, days: f64) -> PolicyResult {
+    let t0 = Instant::now();
+    twin.advance_minutes((days * 24.0 * 60.0).round() as u64);
+    let wall_s = t0.elapsed().as_secs_f64();
+    let totals = twin.totals();
+    let snap = twin.snapshot();
+    let c = &snap.content;
+    let (mut offered, mut hit) = (0u128, 0u128);
+    for (s, site) in twin.model().world.sites.iter().enumerate() {
+        if matches!(site.kind, twin::world::SiteKind::Embedded(_)) {
+            offered += c.site_offered_bytes[s] as u128;
+            hit += c.site_hit_bytes[s] as u128;
+        }
+    }
+    let mut fill_bytes = [0u128; 3];
+    let mut fill_backbone_bytes = 0u128;
+    for k in twin.kpis().iter() {
+        for (a, b) in fill_bytes.iter_mut().zip(k.fill_bytes) {
+            *a += b as u128;
+        }
+        fill_backbone_bytes += k.fill_backbone_bytes as u128;
+    }
+    let served = (totals.edge_bytes + totals.origin_bytes).max(1) as f64;
+    PolicyResult {
+        policy: c.site_policy[0],
+        offload: totals.edge_bytes as f64 / served,
+        in_isp: totals.in_isp_bytes as f64 / served,
+        embedded_offload: hit as f64 / offered.max(1) as f64,
+        miss_bytes: totals.origin_bytes,
+        fill_bytes,
+        fill_backbone_bytes,
+        wall_s,
+    }
+}
+
+pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(a.days > 0.0, "--days must be > 0");
+    let kinds: Vec<PlacementKind> = a
+        .policies
+        .iter()
+        .map(|p| {
+            PlacementKind::parse(p.trim()).ok_or_else(|| {
+                anyhow::anyhow!("--policies: unknown policy {p:?} (expected proactive, lru, lfu, oracle)")
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut results = Vec::new();
+    for kind in kinds {
+        let mut scenario = load_scenario(&a.scenario, a.seed)?;
+        scenario.policy.placement = kind;
+        let mut twin = build_twin(scenario, a.threads)?;
+        eprintln!("{}: simulating {} days…", kind.name(), a.days);
+        results.push(measure(&mut twin, a.days));
+    }
+    let lru = results.iter().find(|r| r.policy == PlacementKind::Lru).map(|r| r.backbone_bytes());
+    let tb = |b: u128| format!("{:.1}", b as f64 / 1e12);
+    println!(
+        "{:<10} {:>9} {:>8} {:>13} {:>10} {:>10} {:>22} {:>12} {:>8} {:>8}",
+        "policy",
+        "offload%",
+        "in-ISP%",
+        "embedded hit%",
+        "misses TB",
+        "fills TB",
+        "fill TB peer/tier/orig",
+        "backbone TB",
+        "vs LRU",
+        "wall s"
+    );
+    for r in &results {
+        println!(
+            "{:<10} {:>9.2} {:>8.2} {:>13.2} {:>10} {:>10} {:>22} {:>12} {:>8} {:>8.1}",
+            r.policy.name(),
+            100.0 * r.offload,
+            100.0 * r.in_isp,
+            100.0 * r.embedded_offload,
+            tb(r.miss_bytes),
+            tb(r.fill_backbone_bytes),
+            format!("{}/{}/{}", tb(r.fill_bytes[0]), tb(r.fill_bytes[1]), tb(r.fill_bytes[2])),
+            tb(r.backbone_bytes()),
+            lru.map_or("–".into(), |l| format!("{:.2}×", r.backbone_bytes() as f64 / l.max(1) as f64)),
+            r.wall_s
+        );
+    }
+    Ok(())
+}
