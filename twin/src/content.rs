@@ -138,10 +138,11 @@ impl Content {
             self.predictor.remember(day, regions.concat());
         }
         self.predicted = Arc::new(regions.into_iter().map(RegionPopularity::new).collect());
-        self.oracle = self.site_policy.contains(&PlacementKind::Oracle).then(|| {
-            Arc::new((0..REGIONS.len()).map(|r| RegionPopularity::new(Oracle::popularity(model, r, day))).collect())
-        });
         self.day = day;
+        self.oracle = None;
+        if self.site_policy.contains(&PlacementKind::Oracle) {
+            self.predict_oracle(model);
+        }
     }
 
     fn planner(model: &Model) -> Proactive {
@@ -190,8 +191,8 @@ impl Content {
     }
 
     /// Plans every planner site for the current day: one plan per (cluster, policy) in use, and one per site
-    /// that has rules of its own.
-    fn plan(&mut self, model: &Model) {
+    /// that has rules of its own. Returns the number of plans made.
+    pub fn plan(&mut self, model: &Model) -> usize {
         let mut wanted: Vec<(ClusterId, PlacementKind)> = Vec::new();
         for (s, &kind) in self.site_policy.iter().enumerate() {
             let site = SiteId(s as u32);
@@ -214,6 +215,8 @@ impl Content {
                 self.cluster_plans.get(&(self.clusters.of(site), kind)).cloned()
             };
         }
+        self.cluster_plans.len()
+            + (0..self.site_policy.len()).filter(|&s| self.rules.has_site_rules(SiteId(s as u32))).count()
     }
 
     /// Fills for the coming minute, before the engine simulates it. Returns the fill bytes to record with it.
@@ -362,6 +365,7 @@ impl Content {
         Ok(())
     }
 
+    /// The real popularity of the current day, for oracle sites.
     fn predict_oracle(&mut self, model: &Model) {
         let day = self.day;
         self.oracle = Some(Arc::new(

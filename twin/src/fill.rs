@@ -126,6 +126,8 @@ struct Active {
 #[derive(Clone, Debug, Default)]
 struct SiteFill {
     queue: VecDeque<Pending>,
+    /// Bytes of the files in `queue`.
+    queued_bytes: u64,
     active: Option<Active>,
     /// Files to delete once replacements are live, least popular first.
     deletes: VecDeque<(FileId, u64)>,
@@ -299,7 +301,7 @@ impl Fill {
             in_window: f.window_open,
             forced: f.forced,
             pending_files: f.queue.len() as u32 + f.active.is_some() as u32,
-            pending_bytes: f.queue.iter().map(|p| p.size).sum::<u64>() + active_left,
+            pending_bytes: f.queued_bytes + active_left,
             planned_bytes: f.planned_bytes,
             done_bytes: f.done_bytes,
             window_bytes: f.window_bytes,
@@ -321,10 +323,10 @@ impl Fill {
         deletes.sort_by(|a, b| priority[a.0 as usize].total_cmp(&priority[b.0 as usize]).then(a.cmp(b)));
         let size = |x: FileId| model.catalog.file_size_bytes(x);
         f.queue = adds.into_iter().map(|file| Pending { file, size: size(file), waiting_since: None }).collect();
+        f.queued_bytes = f.queue.iter().map(|p| p.size).sum();
         f.deletes = deletes.into_iter().map(|x| (x, size(x))).collect();
         f.credit = 0;
-        f.planned_bytes =
-            f.queue.iter().map(|p| p.size).sum::<u64>() + f.active.as_ref().map_or(0, |a| a.size - a.done);
+        f.planned_bytes = f.queued_bytes + f.active.as_ref().map_or(0, |a| a.size - a.done);
         f.done_bytes = 0;
     }
 
@@ -393,6 +395,7 @@ impl Fill {
                 }
                 let Some((i, (source, tier))) = chosen else { break };
                 let Some(p) = f.queue.remove(i) else { break };
+                f.queued_bytes -= p.size;
                 f.active = Some(Active {
                     file: p.file,
                     size: p.size,

@@ -87,6 +87,12 @@ impl Twin {
         &self.placement
     }
 
+    /// Plans every site's placement again now, as happens each night (fills carry it out in their windows).
+    /// Returns the number of plans made.
+    pub fn plan_placement(&mut self) -> usize {
+        self.content.plan(&self.model)
+    }
+
     /// Placement plans, fills, predictions and operator rules.
     pub fn content(&self) -> &Content {
         &self.content

@@ -41,6 +41,14 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
     );
     println!("build (world, catalog, steering, placement): {build_s:.2} s");
+    let t_plan = Instant::now();
+    let plans = twin.plan_placement();
+    println!(
+        "placement: {plans} manifests for {} sites × {} files planned in {:.2} s",
+        m.world.sites.len(),
+        m.catalog.file_count(),
+        t_plan.elapsed().as_secs_f64()
+    );
 
     twin.advance_minutes((a.warmup_hours * 60.0).round() as u64);
     let plays_before = twin.totals().plays;
