@@ -130,7 +130,9 @@ impl Content {
     /// Predicts `day` for every region.
     fn predict(&mut self, model: &Model, day: i64) {
         let weekday = Content::weekday(model, day);
-        let released = |t: usize| model.catalog.titles[t].release_day < day as f64 + 1.0;
+        // Titles launching tomorrow are included: today's plan is filled today and must serve until tomorrow's
+        // fill is done (Netflix pre-positions launches).
+        let released = |t: usize| model.catalog.titles[t].release_day < day as f64 + 2.0;
         let regions: Vec<Vec<f64>> =
             (0..REGIONS.len()).map(|r| self.predictor.predict(&model.catalog, r, weekday, released)).collect();
         if day > 0 {
