@@ -153,6 +153,7 @@ impl Content {
             max_churn_share: Some(p.max_churn_share),
             headroom_share: p.fill_headroom_share,
             replica_load_share: p.replica_load_share,
+            incumbent_bonus: p.incumbent_bonus,
         }
     }
 

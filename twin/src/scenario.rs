@@ -252,6 +252,9 @@ pub struct PolicySpec {
     /// A file gets one more replica across a cluster's appliances for each this share of the cluster's
     /// predicted bytes it carries (replicas ∝ popularity).
     pub replica_load_share: f64,
+    /// A file already planned for a cluster ranks as if this share more popular, so prediction noise does not
+    /// churn the edge of the disk.
+    pub incumbent_bonus: f64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -479,6 +482,7 @@ impl Default for PolicySpec {
             fill_headroom_share: 0.03,
             history_weight: 0.5,
             replica_load_share: 0.02,
+            incumbent_bonus: 0.3,
         }
     }
 }
@@ -721,6 +725,7 @@ impl Scenario {
             ("max_churn_share", pol.max_churn_share),
             ("fill_headroom_share", pol.fill_headroom_share),
             ("history_weight", pol.history_weight),
+            ("incumbent_bonus", pol.incumbent_bonus),
         ] {
             fraction(v, &[Key("policy"), Key(key)])?;
         }

@@ -15,6 +15,9 @@ pub struct Proactive {
     pub max_churn_share: Option<f64>,
     pub headroom_share: f64,
     pub replica_load_share: f64,
+    /// A file already in the cluster's plan ranks as if this much more popular: small wobbles in the prediction
+    /// do not swap files at the edge of the disk back and forth (each swap is a fill).
+    pub incumbent_bonus: f64,
 }
 
 impl Planner for Proactive {
@@ -50,7 +53,15 @@ impl Planner for Proactive {
             let rungs = input.catalog.ladder.len() as u32;
             (t.0 * rungs..(t.0 + 1) * rungs).filter(|&f| (f as usize) < files)
         });
-        let rest = input.order.iter().copied().filter(|&f| rule(f).is_none());
+        let mut ranked: Vec<u32> = input.order.iter().copied().filter(|&f| rule(f).is_none()).collect();
+        if let Some(prev) = input.previous.filter(|_| self.incumbent_bonus > 0.0) {
+            let score = |f: u32| {
+                let p = input.popularity[f as usize];
+                if prev.files.contains(FileId(f)) { p * (1.0 + self.incumbent_bonus) } else { p }
+            };
+            ranked.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
+        }
+        let rest = ranked.into_iter();
         for f in pinned.chain(rest) {
             let size = input.sizes[f as usize];
             let is_pin = rule(f) == Some(TitleRule::Pin);
@@ -131,7 +142,8 @@ mod tests {
         let order: Vec<u32> = (0..n as u32).collect();
         let catalog_bytes: u64 = sizes.iter().sum();
         let disk = catalog_bytes / 6;
-        let planner = Proactive { max_churn_share: None, headroom_share: 0.05, replica_load_share: 0.01 };
+        let planner =
+            Proactive { max_churn_share: None, headroom_share: 0.05, replica_load_share: 0.01, incumbent_bonus: 0.0 };
         let mut rules = BTreeMap::new();
         let last = catalog.titles.len() as u32 - 1;
         rules.insert(TitleId(last), TitleRule::Pin);
