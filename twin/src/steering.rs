@@ -107,6 +107,11 @@ impl SteeringTable {
         SteeringTable { candidates }
     }
 
+    /// Every place a client in `group` may be steered to, best first (the origin last).
+    pub fn candidates(&self, group: usize) -> &[Candidate] {
+        &self.candidates[group]
+    }
+
     /// The site a play from `group` would go to if every site held every file: the site whose cache the play
     /// is offered to (what a reactive cache there would see).
     pub fn first_site(&self, group: usize, admit: &[f32], draw: f32) -> Option<SiteId> {

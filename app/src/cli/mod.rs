@@ -5,6 +5,7 @@ mod bench_ui;
 mod compare;
 pub mod console;
 mod kpi_file;
+mod lp_bound;
 mod run;
 mod summary;
 mod trace;
@@ -55,6 +56,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Run one scenario once per placement policy and compare offload, backbone bytes and fills.
     Compare(compare::CompareArgs),
+    /// How far greedy placement is from the placement LP's optimum, on a small instance.
+    LpBound(lp_bound::LpBoundArgs),
     /// Measure the console's CPU time per frame (layout + tessellation), headless.
     BenchUi(bench_ui::BenchUiArgs),
     /// Request traces in libCacheSim's formats.
@@ -68,6 +71,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(a) => bench::bench(a),
         Command::BenchUi(a) => bench_ui::bench_ui(a),
         Command::Compare(a) => compare::compare(a),
+        Command::LpBound(a) => lp_bound::lp_bound(a),
         Command::Trace(c) => trace::run(c),
     }
 }

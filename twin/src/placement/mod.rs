@@ -8,6 +8,7 @@
 //! `lp_bound` solves the placement LP of a small instance, to say how far the greedy planner is from optimal.
 
 pub mod cluster;
+pub mod lp_bound;
 pub mod oracle;
 pub mod proactive;
 pub mod reactive;
