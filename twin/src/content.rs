@@ -22,6 +22,7 @@ use crate::placement::{
 };
 use crate::popularity::{DayError, Predictor};
 use crate::scenario::PlacementKind;
+use crate::steering::{Target, Tier};
 use crate::time::MINUTES_PER_DAY;
 use crate::world::{REGIONS, SiteId};
 
@@ -109,7 +110,11 @@ impl Content {
             let site = SiteId(s as u32);
             let plan = match &content.site_plans[s] {
                 Some(p) => p.clone(),
-                None => Arc::new(content.plan_one(model, PlacementKind::Proactive, content.clusters.of(site), None)),
+                None => {
+                    let region = model.world.sites[s].region.0 as usize;
+                    let pop = &content.predicted[region];
+                    Arc::new(content.plan_one(model, PlacementKind::Proactive, content.clusters.of(site), None, pop))
+                }
             };
             held.push(Arc::new(plan.files.clone()));
             held_bytes.push(plan.used_bytes);
@@ -157,18 +162,25 @@ impl Content {
         }
     }
 
-    /// One cluster's (or, with `site`, one site's) plan under a planner policy.
-    fn plan_one(&self, model: &Model, kind: PlacementKind, cluster: ClusterId, site: Option<SiteId>) -> Manifest {
-        let c = self.clusters.get(cluster);
-        let region = c.region.0 as usize;
-        let pop = match (kind, &self.oracle) {
+    /// The popularity a planner policy plans a region with: predicted, or for the oracle the real one.
+    fn popularity_for(&self, kind: PlacementKind, region: usize) -> &RegionPopularity {
+        match (kind, &self.oracle) {
             (PlacementKind::Oracle, Some(o)) => &o[region],
             _ => &self.predicted[region],
-        };
-        let rules = match site {
-            Some(s) => self.rules.for_site(s, cluster),
-            None => self.rules.for_site(SiteId(u32::MAX), cluster),
-        };
+        }
+    }
+
+    /// One cluster's (or, with `site`, one site's) plan under a planner policy, from `pop`.
+    fn plan_one(
+        &self,
+        model: &Model,
+        kind: PlacementKind,
+        cluster: ClusterId,
+        site: Option<SiteId>,
+        pop: &RegionPopularity,
+    ) -> Manifest {
+        let c = self.clusters.get(cluster);
+        let rules = self.rules.for_site(site.unwrap_or(SiteId(u32::MAX)), cluster);
         let previous = match site {
             Some(s) => self.site_plans[s.0 as usize].as_deref(),
             None => self.cluster_plans.get(&(cluster, kind)).map(|m| &**m),
@@ -193,8 +205,65 @@ impl Content {
         }
     }
 
+    /// Popularity at the sites of an IXP cluster: the demand of every client group steering may send there
+    /// (members × its region's popularity), with the files its own in-ISP sites plan to hold discounted to
+    /// `ixp_covered_weight`, so the IXP tier holds what the tier below lacks.
+    fn ixp_popularity(
+        &self,
+        model: &Model,
+        cluster: ClusterId,
+        kind: PlacementKind,
+        embedded: &BTreeMap<(ClusterId, PlacementKind), Arc<Manifest>>,
+    ) -> RegionPopularity {
+        let world = &model.world;
+        let embedded_keys: Vec<&(ClusterId, PlacementKind)> = embedded.keys().collect();
+        // Groups with the same region and the same in-ISP plans weigh files alike: sum their members.
+        let mut members: BTreeMap<(usize, Vec<usize>), f64> = BTreeMap::new();
+        for (g, group) in world.client_groups.iter().enumerate() {
+            let candidates = model.steering.candidates(g);
+            let site_of = |c: &crate::steering::Candidate| match c.target {
+                Target::Site(s) => Some(s),
+                Target::Origin(_) => None,
+            };
+            if !candidates.iter().filter_map(site_of).any(|s| self.clusters.of(s) == cluster) {
+                continue;
+            }
+            let mut plans: Vec<usize> = candidates
+                .iter()
+                .filter(|c| c.tier == Tier::InIsp)
+                .filter_map(site_of)
+                .filter_map(|s| {
+                    let key = (self.clusters.of(s), self.site_policy[s.0 as usize]);
+                    embedded_keys.binary_search(&&key).ok()
+                })
+                .collect();
+            plans.sort_unstable();
+            plans.dedup();
+            let region = world.metros[group.metro.0 as usize].region.0 as usize;
+            *members.entry((region, plans)).or_default() += group.members;
+        }
+        let region = self.clusters.get(cluster).region.0 as usize;
+        if members.is_empty() {
+            return self.popularity_for(kind, region).clone();
+        }
+        let weight = model.scenario.policy.ixp_covered_weight;
+        let mut pop = vec![0.0; self.sizes.len()];
+        for ((r, plans), m) in &members {
+            let base = &self.popularity_for(kind, *r).popularity;
+            let plans: Vec<&Manifest> = plans.iter().map(|&i| &*embedded[embedded_keys[i]]).collect();
+            for (f, p) in pop.iter_mut().enumerate() {
+                if base[f] > 0.0 {
+                    let covered = plans.iter().any(|m| m.files.contains(FileId(f as u32)));
+                    *p += m * base[f] * if covered { weight } else { 1.0 };
+                }
+            }
+        }
+        RegionPopularity::new(pop)
+    }
+
     /// Plans every planner site for the current day: one plan per (cluster, policy) in use, and one per site
-    /// that has rules of its own. Returns the number of plans made.
+    /// that has rules of its own. In-ISP clusters are planned first, from their region's popularity; IXP
+    /// clusters then from what the in-ISP plans leave uncovered. Returns the number of plans made.
     pub fn plan(&mut self, model: &Model) -> usize {
         let mut wanted: Vec<(ClusterId, PlacementKind)> = Vec::new();
         for (s, &kind) in self.site_policy.iter().enumerate() {
@@ -205,21 +274,35 @@ impl Content {
         }
         wanted.sort();
         wanted.dedup();
-        let plans: Vec<Manifest> = parallel_map(&wanted, |&(c, kind)| self.plan_one(model, kind, c, None));
-        self.cluster_plans = wanted.into_iter().zip(plans.into_iter().map(Arc::new)).collect();
+        let (ixp, embedded): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|(c, _)| self.clusters.get(*c).ixp);
+        let embedded_plans = parallel_map(&embedded, |&(c, kind)| {
+            let region = self.clusters.get(c).region.0 as usize;
+            self.plan_one(model, kind, c, None, self.popularity_for(kind, region))
+        });
+        let embedded: BTreeMap<_, _> = embedded.into_iter().zip(embedded_plans.into_iter().map(Arc::new)).collect();
+        let ixp_pop: BTreeMap<(ClusterId, PlacementKind), RegionPopularity> =
+            ixp.iter().map(|&(c, kind)| ((c, kind), self.ixp_popularity(model, c, kind, &embedded))).collect();
+        let ixp_plans = parallel_map(&ixp, |&(c, kind)| self.plan_one(model, kind, c, None, &ixp_pop[&(c, kind)]));
+        let mut plans = embedded;
+        plans.extend(ixp.into_iter().zip(ixp_plans.into_iter().map(Arc::new)));
+        self.cluster_plans = plans;
+        let mut site_plans = 0;
         for s in 0..self.site_policy.len() {
             let site = SiteId(s as u32);
             let kind = self.site_policy[s];
+            let cluster = self.clusters.of(site);
             self.site_plans[s] = if kind.is_reactive() {
                 None
             } else if self.rules.has_site_rules(site) {
-                Some(Arc::new(self.plan_one(model, kind, self.clusters.of(site), Some(site))))
+                site_plans += 1;
+                let region = self.clusters.get(cluster).region.0 as usize;
+                let pop = ixp_pop.get(&(cluster, kind)).unwrap_or_else(|| self.popularity_for(kind, region));
+                Some(Arc::new(self.plan_one(model, kind, cluster, Some(site), pop)))
             } else {
-                self.cluster_plans.get(&(self.clusters.of(site), kind)).cloned()
+                self.cluster_plans.get(&(cluster, kind)).cloned()
             };
         }
-        self.cluster_plans.len()
-            + (0..self.site_policy.len()).filter(|&s| self.rules.has_site_rules(SiteId(s as u32))).count()
+        self.cluster_plans.len() + site_plans
     }
 
     /// Fills for the coming minute, before the engine simulates it. Returns the fill bytes to record with it.

@@ -255,6 +255,10 @@ pub struct PolicySpec {
     /// A file already planned for a cluster ranks as if this share more popular, so prediction noise does not
     /// churn the edge of the disk.
     pub incumbent_bonus: f64,
+    /// At an IXP, a file the members' own in-ISP sites already plan to hold counts this share of its
+    /// popularity: the IXP needs it only when those sites are full or down, so its disk goes to what the
+    /// tier below lacks.
+    pub ixp_covered_weight: f64,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -483,6 +487,7 @@ impl Default for PolicySpec {
             history_weight: 0.5,
             replica_load_share: 0.02,
             incumbent_bonus: 0.3,
+            ixp_covered_weight: 0.2,
         }
     }
 }
@@ -726,6 +731,7 @@ impl Scenario {
             ("fill_headroom_share", pol.fill_headroom_share),
             ("history_weight", pol.history_weight),
             ("incumbent_bonus", pol.incumbent_bonus),
+            ("ixp_covered_weight", pol.ixp_covered_weight),
         ] {
             fraction(v, &[Key("policy"), Key(key)])?;
         }

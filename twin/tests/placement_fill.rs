@@ -205,3 +205,21 @@ fn proactive_placement_offloads_the_default_scenario() {
     assert!(offload >= 0.9, "offload {offload}");
     assert_eq!(twin.snapshot().content.prediction_errors.len(), 0, "day 0 is not scored");
 }
+
+#[test]
+fn the_lp_bound_bounds_the_greedy_planner() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/scenarios/lp-small.toml");
+    let mut scenario = Scenario::load(&path).unwrap();
+    // Tight disks (about a sixth of the catalogue per site), where placement matters.
+    scenario.appliances.storage.disk_tb *= 0.5;
+    scenario.appliances.flash.disk_tb *= 0.5;
+    scenario.policy.placement = PlacementKind::Oracle;
+    let twin = Twin::new(scenario).unwrap();
+    let instance = twin::placement::lp_bound::Instance::from_model(twin.model(), 0);
+    let bound = instance.lp_upper_bound().unwrap();
+    let snap = twin.snapshot();
+    let greedy = instance.served_by(|s, f| snap.content.site_plans[s.0 as usize].as_ref().unwrap().files.contains(f));
+    let total = instance.total_demand();
+    assert!(greedy <= bound * (1.0 + 1e-6) && bound <= total * (1.0 + 1e-6), "{greedy} ≤ {bound} ≤ {total}");
+    assert!(greedy > 0.5 * bound, "greedy serves {greedy}, the bound {bound}");
+}

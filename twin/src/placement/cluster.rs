@@ -1,10 +1,10 @@
 //! Manifest clusters: the sites that share one manifest. Open Connect groups appliances of the same kind that
-//! serve the same content region; here a cluster is every site of one region with the same appliance mix, so
-//! they want the same files and one plan serves them all.
+//! serve the same content region; here a cluster is every site of one region, one tier (embedded in ISPs, or
+//! at IXPs) and one appliance mix, so they want the same files and one plan serves them all.
 
 use serde::{Deserialize, Serialize};
 
-use crate::world::{REGIONS, RegionId, SiteId, World};
+use crate::world::{REGIONS, RegionId, SiteId, SiteKind, World};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ClusterId(pub u32);
@@ -13,6 +13,8 @@ pub struct ClusterId(pub u32);
 pub struct Cluster {
     pub name: String,
     pub region: RegionId,
+    /// IXP sites (else embedded in ISPs).
+    pub ixp: bool,
     pub storage_appliances: u32,
     pub flash_appliances: u32,
     pub sites: Vec<SiteId>,
@@ -29,16 +31,20 @@ impl Clusters {
         let mut list: Vec<Cluster> = Vec::new();
         let mut of_site = Vec::with_capacity(world.sites.len());
         for (i, site) in world.sites.iter().enumerate() {
-            let key = (site.region, site.storage_appliances, site.flash_appliances);
-            let c = match list.iter().position(|c| (c.region, c.storage_appliances, c.flash_appliances) == key) {
+            let ixp = site.kind == SiteKind::Ixp;
+            let key = (site.region, ixp, site.storage_appliances, site.flash_appliances);
+            let found = list.iter().position(|c| (c.region, c.ixp, c.storage_appliances, c.flash_appliances) == key);
+            let c = match found {
                 Some(c) => c,
                 None => {
+                    let tier = if ixp { "IXP" } else { "ISP" };
                     list.push(Cluster {
                         name: format!(
-                            "{} {}S+{}F",
+                            "{} {tier} {}S+{}F",
                             REGIONS[site.region.0 as usize].0, site.storage_appliances, site.flash_appliances
                         ),
                         region: site.region,
+                        ixp,
                         storage_appliances: site.storage_appliances,
                         flash_appliances: site.flash_appliances,
                         sites: Vec::new(),
