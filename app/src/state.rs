@@ -2,18 +2,23 @@
 
 use std::sync::mpsc::Receiver;
 
+use twin::catalog::TitleId;
 use twin::{SiteId, Twin};
 
 use crate::ui::ViewId;
+use crate::ui::fill::FillState;
 use crate::ui::map::MapState;
+use crate::ui::placement::PlacementState;
 use crate::ui::qoe::QoeState;
 use crate::worker::TwinHandle;
 
-/// What the operator has picked: shared by every view (a region picked in the QoE table lights up on the map).
+/// What the operator has picked: shared by every view (a region picked in the QoE table, or a title picked in
+/// the placement view, lights up on the map).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Selection {
     pub site: Option<SiteId>,
     pub region: Option<usize>,
+    pub title: Option<TitleId>,
 }
 
 pub struct AppState {
@@ -28,6 +33,8 @@ pub struct AppState {
     pub selection: Selection,
     pub map: MapState,
     pub qoe: QoeState,
+    pub placement: PlacementState,
+    pub fill: FillState,
     /// Show the clock in UTC (else in this machine's local time zone).
     pub clock_utc: bool,
     /// The seed in the top bar's editor; applied by Reset.
@@ -48,6 +55,8 @@ impl AppState {
             selection: Selection::default(),
             map: MapState::default(),
             qoe: QoeState::default(),
+            placement: PlacementState::default(),
+            fill: FillState::default(),
             clock_utc: true,
             seed_edit,
             frame_ms: 0.0,

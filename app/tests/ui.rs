@@ -76,13 +76,16 @@ fn the_clock_runs_and_every_view_opens() {
         match view {
             ViewId::Map => drop(h.get_by_label("Fit world")),
             ViewId::Qoe => drop(h.get_by_label_contains("QoE & latency · World")),
+            ViewId::Placement => drop(h.get_by_label_contains("files ranked by predicted popularity")),
+            ViewId::Fill => drop(h.get_by_label("Fill now: every site")),
             _ => {}
         }
     }
     // Views still to come are listed but cannot be opened.
-    h.get_by_label(ViewId::Fill.label()).click();
+    let last = h.state().state.view;
+    h.get_by_label(ViewId::Ingest.label()).click();
     h.run_steps(1);
-    assert_eq!(h.state().state.view, ViewId::Qoe);
+    assert_eq!(h.state().state.view, last);
 }
 
 #[test]
@@ -174,4 +177,67 @@ fn snapshots_of_each_view() {
     h.get_by_label("Map").click();
     h.run_steps(3);
     h.snapshot_options("map_region_selected", &snapshot_options());
+}
+
+/// The most and the least popular titles in North America, by the published prediction.
+fn hot_and_cold(app: &ConsoleApp) -> (twin::catalog::TitleId, twin::catalog::TitleId) {
+    let p = app.state.twin.as_ref().unwrap().latest();
+    let order = &p.snapshot.content.predicted[0].order;
+    let catalog = &p.snapshot.model.catalog;
+    let title = |f: u32| catalog.title_of(twin::catalog::FileId(f));
+    (title(order[0]), title(*order.last().unwrap()))
+}
+
+#[test]
+fn picking_a_title_in_the_placement_view_pins_it_and_lights_it_up_on_the_map() {
+    let mut h = harness(console_after(20));
+    h.get_by_label("Placement").click();
+    h.run_steps(2);
+    let (hot, _) = hot_and_cold(h.state());
+    let name = {
+        let p = h.state().state.twin.as_ref().unwrap().latest();
+        p.snapshot.model.catalog.titles[hot.0 as usize].name.clone()
+    };
+    h.get_by_label(&name).click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.selection.title, Some(hot));
+    h.get_by_label_contains(" of 200 sites");
+    h.get_by_label("Pin").click();
+    step_until(&mut h, "the pin", |app| {
+        let p = app.state.twin.as_ref().unwrap().latest();
+        p.snapshot.content.rules.contains(&(twin::Scope::All, hot, twin::TitleRule::Pin))
+    });
+    h.get_by_label("Unpin / clear").click();
+    step_until(&mut h, "the unpin", |app| app.state.twin.as_ref().unwrap().latest().snapshot.content.rules.is_empty());
+    h.get_by_label("Show on map").click();
+    h.run_steps(3);
+    assert_eq!(h.state().state.view, ViewId::Map);
+    h.get_by_label_contains(&format!("{name}: live at"));
+    h.snapshot_options("map_title_selected", &snapshot_options());
+}
+
+#[test]
+fn fill_now_runs_fills_out_of_window_and_they_show_on_the_gantt() {
+    let mut h = harness(console_after(20));
+    let (_, cold) = hot_and_cold(h.state());
+    // Pinning the least popular title everywhere gives every site something to fill.
+    h.state().state.twin.as_ref().unwrap().send(edgetwin::worker::Control::Twin(twin::Command::SetTitleRule {
+        scope: twin::Scope::All,
+        title: cold,
+        rule: Some(twin::TitleRule::Pin),
+    }));
+    h.get_by_label("Fill").click();
+    h.run_steps(2);
+    h.get_by_label("Fill now: every site").click();
+    step_until(&mut h, "forced fills", |app| {
+        app.state.twin.as_ref().unwrap().latest().snapshot.content.fill.iter().any(|f| f.forced)
+    });
+    h.get_by_label("Play").click();
+    step_until(&mut h, "a forced transfer of the pinned title", |app| {
+        let p = app.state.twin.as_ref().unwrap().latest();
+        let catalog = &p.snapshot.model.catalog;
+        p.snapshot.content.transfers.iter().any(|t| t.forced && catalog.title_of(t.file) == cold)
+    });
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
 }

@@ -94,8 +94,18 @@ pub struct SiteFillStatus {
     pub window_cap_bytes: u64,
     /// Files waiting for a deletion until their replacements are live.
     pub deletes_waiting: u32,
-    /// The transfer in progress: file, source tier, share done.
-    pub active: Option<(FileId, FillTier, f32)>,
+    /// The transfer in progress.
+    pub active: Option<ActiveTransfer>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ActiveTransfer {
+    pub file: FileId,
+    pub source: Source,
+    pub tier: FillTier,
+    pub start_s: f64,
+    /// Share of the file copied so far.
+    pub done: f32,
 }
 
 impl SiteFillStatus {
@@ -307,7 +317,13 @@ impl Fill {
             window_bytes: f.window_bytes,
             window_cap_bytes: Fill::caps(model, site).1,
             deletes_waiting: f.deletes.len() as u32,
-            active: f.active.as_ref().map(|a| (a.file, a.tier, a.done as f32 / a.size.max(1) as f32)),
+            active: f.active.as_ref().map(|a| ActiveTransfer {
+                file: a.file,
+                source: a.source,
+                tier: a.tier,
+                start_s: a.start_s,
+                done: a.done as f32 / a.size.max(1) as f32,
+            }),
         }
     }
 

@@ -61,8 +61,8 @@ fn fills_stay_in_their_windows_and_under_their_caps_and_disks_never_overflow() {
         // A file being transferred is not served until it is complete.
         let snap = twin.snapshot();
         for (s, status) in snap.content.fill.iter().enumerate() {
-            if let Some((file, _, done)) = status.active {
-                assert!(done < 1.0 && !twin.placement().holds(SiteId(s as u32), file));
+            if let Some(a) = status.active {
+                assert!(a.done < 1.0 && !twin.placement().holds(SiteId(s as u32), a.file));
                 saw_active = true;
             }
         }

@@ -1,6 +1,8 @@
 //! Map view: land, edge sites (sized by capacity, coloured by load, health or startup), origin regions, and
 //! backbone flows drawn Vizceral-style as dots streaming from origin to metro. Pan by dragging, zoom with the
-//! wheel; zoomed out, nearby sites merge into one circle so a 6,000-site world stays legible and fast.
+//! wheel; zoomed out, nearby sites merge into one circle so a 6,000-site world stays legible and fast. Fills in
+//! progress stream from their source to the site in their tier's colour; a title picked in the placement view
+//! rings the sites holding it.
 
 use std::collections::HashMap;
 
@@ -131,7 +133,7 @@ struct Marker {
 
 pub fn ui(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p: &Published) {
     let world = &p.snapshot.model.world;
-    ui_control(ui, state, p);
+    ui_control(ui, state, selection, p);
     let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
     let rect = response.rect;
     if state.zoom <= 0.0 {
@@ -143,9 +145,10 @@ pub fn ui(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p:
 
     painter.rect_filled(rect, 0.0, OCEAN);
     draw_land(&painter, &proj);
-    let animating = draw_flows(ui, &painter, &proj, p);
+    let animating = draw_flows(ui, &painter, &proj, p) | draw_fill_flows(ui, &painter, &proj, p);
     let markers = build_markers(&proj, p);
-    draw_markers(&painter, &markers, state.color_by, selection, p);
+    let holding = selection.title.map(|t| sites_holding(p, t));
+    draw_markers(&painter, &markers, state.color_by, selection, holding.as_deref(), p);
     draw_origins(&painter, &proj, world);
     draw_legend(&painter, rect, state.color_by);
 
@@ -170,8 +173,17 @@ pub fn ui(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p:
 }
 
 /// The knobs above the map.
-fn ui_control(ui: &mut egui::Ui, state: &mut MapState, p: &Published) {
+fn ui_control(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p: &Published) {
     ui.horizontal(|ui| {
+        if let Some(t) = selection.title {
+            let n = sites_holding(p, t).iter().filter(|&&h| h).count();
+            let name = &p.snapshot.model.catalog.titles[t.0 as usize].name;
+            ui.colored_label(TITLE_RING, format!("{name}: live at {n} sites"));
+            if ui.small_button("Clear").clicked() {
+                selection.title = None;
+            }
+            ui.separator();
+        }
         if ui.button("Fit world").clicked() {
             state.zoom = 0.0;
         }
@@ -265,6 +277,49 @@ fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p: &Pub
     }
     any
 }
+
+/// Fills in progress: a line from the source (a site or an S3 origin) to the filling site, dots streaming along
+/// it in the tier's colour.
+fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p: &Published) -> bool {
+    let world = &p.snapshot.model.world;
+    let t = ui.input(|i| i.time) as f32;
+    let mut any = false;
+    for (s, status) in p.snapshot.content.fill.iter().enumerate() {
+        let Some(a) = status.active else { continue };
+        let (lat, lon) = match a.source {
+            twin::fill::Source::Site(o) => world.site_location(o),
+            twin::fill::Source::Origin(o) => (world.origins[o as usize].lat, world.origins[o as usize].lon),
+        };
+        let (to_lat, to_lon) = world.site_location(SiteId(s as u32));
+        let from = proj.to_screen(lon as f32, lat as f32);
+        let to = proj.to_screen(to_lon as f32, to_lat as f32);
+        if !proj.rect.intersects(Rect::from_two_pos(from, to).expand(2.0)) {
+            continue;
+        }
+        any = true;
+        let color = super::fill::tier_color(a.tier);
+        painter.line_segment([from, to], Stroke::new(1.0, color.gamma_multiply(0.35)));
+        for k in 0..3 {
+            let f = (t * 0.35 + k as f32 / 3.0 + s as f32 * 0.137).fract();
+            painter.circle_filled(from.lerp(to, f), 1.6, color);
+        }
+    }
+    any
+}
+
+/// Which sites hold any file of a title live.
+fn sites_holding(p: &Published, title: twin::catalog::TitleId) -> Vec<bool> {
+    let rungs = p.snapshot.model.catalog.ladder.len() as u32;
+    let placement = &p.snapshot.placement;
+    (0..placement.sites())
+        .map(|s| {
+            (title.0 * rungs..(title.0 + 1) * rungs)
+                .any(|f| placement.holds(SiteId(s as u32), twin::catalog::FileId(f)))
+        })
+        .collect()
+}
+
+const TITLE_RING: Color32 = Color32::from_rgb(255, 90, 200);
 
 /// Origin traffic is a miss: amber when light, red when heavy.
 fn flow_color(gbps: f32) -> Color32 {
@@ -398,11 +453,25 @@ fn ramp(x: f32) -> Color32 {
     }
 }
 
-fn draw_markers(painter: &egui::Painter, markers: &[Marker], by: ColorBy, selection: &Selection, p: &Published) {
+fn draw_markers(
+    painter: &egui::Painter,
+    markers: &[Marker],
+    by: ColorBy,
+    selection: &Selection,
+    holding: Option<&[bool]>,
+    p: &Published,
+) {
     let world = &p.snapshot.model.world;
     for m in markers {
         let r = m.radius();
-        painter.circle(m.pos, r, marker_color(m, by, p), Stroke::new(0.8, Color32::from_black_alpha(160)));
+        let held = holding.map(|h| m.sites.iter().any(|&s| h[s]));
+        // With a title picked, sites without it fade.
+        let fill = marker_color(m, by, p);
+        let fill = if held == Some(false) { fill.gamma_multiply(0.25) } else { fill };
+        painter.circle(m.pos, r, fill, Stroke::new(0.8, Color32::from_black_alpha(160)));
+        if held == Some(true) {
+            painter.circle_stroke(m.pos, r + 2.0, Stroke::new(2.0, TITLE_RING));
+        }
         let in_region =
             selection.region.is_some_and(|reg| m.sites.iter().any(|&s| world.sites[s].region.0 as usize == reg));
         if in_region {

@@ -3,8 +3,10 @@
 //! new `ViewId` and a line in `shell::show_view`.
 
 pub mod error_panel;
+pub mod fill;
 pub mod land;
 pub mod map;
+pub mod placement;
 pub mod qoe;
 pub mod shell;
 pub mod site_inspector;
@@ -67,7 +69,7 @@ impl ViewId {
 
     /// Views that exist today; the others are listed, greyed, so the operator sees what is coming.
     pub fn available(self) -> bool {
-        matches!(self, ViewId::Map | ViewId::Qoe)
+        matches!(self, ViewId::Map | ViewId::Qoe | ViewId::Placement | ViewId::Fill)
     }
 
     pub fn from_key(key: &str) -> Option<ViewId> {

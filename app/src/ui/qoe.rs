@@ -100,13 +100,21 @@ pub fn ui(ui: &mut egui::Ui, state: &mut QoeState, selection: &mut Selection, p:
     });
     region_table(ui, state, selection, p);
     ui.separator();
-    let plot_h = ((ui.available_height() - 20.0) / 4.0).max(80.0);
+    let plot_h = ((ui.available_height() - 20.0) / 5.0).max(70.0);
     let link = ui.scope_id().with("qoe_time");
-    let plots: [(&str, &[(KpiId, &str)]); 4] = [
+    let plots: [(&str, &[(KpiId, &str)]); 5] = [
         ("startup (ms)", &[(KpiId::StartupP50Ms, "startup p50"), (KpiId::StartupP95Ms, "startup p95")]),
         ("% of watch time / plays", &[(KpiId::RebufferPct, "rebuffer %"), (KpiId::EbvsPct, "EBVS %")]),
         ("% of bytes", &[(KpiId::OffloadPct, "offload %"), (KpiId::InIspPct, "in-ISP %")]),
-        ("Gbps", &[(KpiId::BackboneGbps, "backbone Gbps"), (KpiId::EdgeGbps, "edge Gbps")]),
+        ("edge Gbps", &[(KpiId::EdgeGbps, "edge Gbps")]),
+        (
+            "backbone Gbps",
+            &[
+                (KpiId::BackboneGbps, "backbone total"),
+                (KpiId::MissGbps, "misses (plays from origin)"),
+                (KpiId::FillGbps, "fills, all tiers"),
+            ],
+        ),
     ];
     for (name, series) in plots {
         Plot::new(name)

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use twin::{Scenario, Twin};
 
-use super::{ViewId, error_panel, map, qoe, site_inspector};
+use super::{ViewId, error_panel, fill, map, placement, qoe, site_inspector};
 use crate::state::AppState;
 use crate::worker::{Control, Published, Speed, TwinHandle};
 
@@ -156,12 +156,18 @@ impl ConsoleApp {
 
     fn show_view(&mut self, ui: &mut egui::Ui, p: &Published) {
         let s = &mut self.state;
+        let mut controls = Vec::new();
         match s.view {
             ViewId::Map => map::ui(ui, &mut s.map, &mut s.selection, p),
             ViewId::Qoe => qoe::ui(ui, &mut s.qoe, &mut s.selection, p),
+            ViewId::Placement => placement::ui(ui, &mut s.placement, &mut s.selection, &mut s.view, p, &mut controls),
+            ViewId::Fill => fill::ui(ui, &mut s.fill, &mut s.selection, p, &mut controls),
             other => {
                 ui.centered_and_justified(|ui| ui.label(format!("The {} view is not built yet.", other.label())));
             }
+        }
+        for c in controls {
+            self.send(c);
         }
     }
 
