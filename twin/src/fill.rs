@@ -222,6 +222,8 @@ impl FillSources {
 pub struct TransferLog {
     chunks: VecDeque<std::sync::Arc<[Transfer]>>,
     tail: Vec<Transfer>,
+    /// Sequence number of the first transfer kept (every transfer ever logged has one, in order).
+    first_seq: u64,
 }
 
 impl TransferLog {
@@ -236,6 +238,22 @@ impl TransferLog {
     pub fn iter(&self) -> impl Iterator<Item = &Transfer> + '_ {
         self.chunks.iter().flat_map(|c| c.iter()).chain(self.tail.iter())
     }
+    /// The transfers with sequence numbers from `seq` on, skipping whole chunks before it: a view that
+    /// indexes the log reads only what is new since its last look.
+    pub fn since(&self, seq: u64) -> impl Iterator<Item = &Transfer> + '_ {
+        let skip = seq.saturating_sub(self.first_seq) as usize;
+        let (whole, part) = (skip / Self::CHUNK, skip % Self::CHUNK);
+        self.chunks
+            .iter()
+            .skip(whole)
+            .flat_map(|c| c.iter())
+            .chain(self.tail.iter())
+            .skip(if whole <= self.chunks.len() { part } else { skip - self.chunks.len() * Self::CHUNK })
+    }
+    /// Sequence number the next transfer will get.
+    pub fn end_seq(&self) -> u64 {
+        self.first_seq + self.len() as u64
+    }
     pub fn len(&self) -> usize {
         self.chunks.len() * Self::CHUNK + self.tail.len()
     }
@@ -246,6 +264,7 @@ impl TransferLog {
     fn prune(&mut self, before_s: f64) {
         while self.chunks.front().is_some_and(|c| c.last().is_some_and(|t| t.end_s < before_s)) {
             self.chunks.pop_front();
+            self.first_seq += Self::CHUNK as u64;
         }
     }
 }
@@ -488,5 +507,40 @@ impl Fill {
     /// Drops transfers older than the log keeps.
     pub fn prune(&mut self, now: SimTime) {
         self.transfers.prune(now.seconds().saturating_sub(TRANSFER_LOG_HOURS * 3600) as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer(i: u64) -> Transfer {
+        Transfer {
+            site: SiteId(i as u32 % 7),
+            file: FileId(i as u32),
+            source: Source::Origin(0),
+            tier: FillTier::Origin,
+            start_s: i as f64,
+            end_s: i as f64 + 1.0,
+            bytes: 1,
+            forced: false,
+        }
+    }
+
+    #[test]
+    fn the_log_reads_from_any_sequence_number_after_pruning() {
+        let mut log = TransferLog::default();
+        let n = 3 * TransferLog::CHUNK as u64 + 100;
+        for i in 0..n {
+            log.push(transfer(i));
+        }
+        log.prune(TransferLog::CHUNK as f64 + 5.0);
+        assert_eq!(log.end_seq(), n);
+        assert_eq!(log.since(0).next().unwrap().file, FileId(TransferLog::CHUNK as u32));
+        for seq in [1500, 2048, 3 * TransferLog::CHUNK as u64 + 3, n - 1] {
+            assert_eq!(log.since(seq).next().unwrap().file, FileId(seq as u32), "{seq}");
+            assert_eq!(log.since(seq).count() as u64, n - seq);
+        }
+        assert_eq!(log.since(n).count(), 0);
     }
 }

@@ -31,11 +31,14 @@ pub fn bench_ui(a: BenchUiArgs) -> anyhow::Result<()> {
     let ctx = egui::Context::default();
     let mut app = ConsoleApp::with_twin(twin, name.clone(), None);
     println!("scenario {name}: {sites} sites; window 1600×900 points; {} frames per view", a.frames);
-    // The whole world (sites merged into clusters), Europe close up (every site drawn), and the QoE plots.
+    // The whole world (sites merged into clusters), Europe close up (every site drawn), the QoE plots, the
+    // placement heat map and the fill Gantt.
     let cases = [
         ("map, world", ViewId::Map, None),
         ("map, Europe", ViewId::Map, Some(([10.0, 50.0], 40.0))),
         ("QoE", ViewId::Qoe, None),
+        ("placement", ViewId::Placement, None),
+        ("fill", ViewId::Fill, None),
     ];
     for (label, view, map_view) in cases {
         app.state.view = view;

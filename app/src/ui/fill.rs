@@ -3,11 +3,11 @@
 //! outlined), the one in progress growing to now; beside it, tonight's progress and a Fill now button. Fill
 //! now also goes per cluster or for every site. The map animates the transfers in progress.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::{Offset, TimeZone};
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
-use twin::fill::{FillTier, Transfer};
+use twin::fill::{FillTier, Transfer, TransferLog};
 use twin::placement::ClusterId;
 use twin::{Command, Scope, SiteId};
 
@@ -25,11 +25,38 @@ pub struct FillState {
     pub span_hours: u32,
     pub sort: SortBy,
     pub cluster: Option<ClusterId>,
+    index: TransferIndex,
 }
 
 impl Default for FillState {
     fn default() -> Self {
-        FillState { span_hours: 24, sort: SortBy::Pending, cluster: None }
+        FillState { span_hours: 24, sort: SortBy::Pending, cluster: None, index: TransferIndex::default() }
+    }
+}
+
+/// The transfer log by site, kept up to date by reading only what is new each frame (a Netflix-scale day
+/// logs hundreds of thousands of transfers).
+#[derive(Default)]
+struct TransferIndex {
+    next_seq: u64,
+    by_site: HashMap<u32, VecDeque<Transfer>>,
+}
+
+impl TransferIndex {
+    fn update(&mut self, log: &TransferLog, keep_from_s: f64) {
+        if log.end_seq() < self.next_seq {
+            // Another twin (a reset or a new scenario): start over.
+            *self = TransferIndex::default();
+        }
+        for t in log.since(self.next_seq) {
+            self.by_site.entry(t.site.0).or_default().push_back(*t);
+        }
+        self.next_seq = log.end_seq();
+        for v in self.by_site.values_mut() {
+            while v.front().is_some_and(|t| t.end_s < keep_from_s) {
+                v.pop_front();
+            }
+        }
     }
 }
 
@@ -110,14 +137,9 @@ fn summary(ui: &mut egui::Ui, p: &Published) {
     let (planned, done, pending_files, in_window) = c.fill.iter().fold((0u64, 0u64, 0u64, 0usize), |acc, f| {
         (acc.0 + f.planned_bytes, acc.1 + f.done_bytes, acc.2 + f.pending_files as u64, acc.3 + f.in_window as usize)
     });
-    let (live, plan_files) =
-        (0..p.snapshot.placement.sites()).fold((0usize, 0usize), |(l, n), s| match &c.site_plans[s] {
-            Some(m) => {
-                let held = p.snapshot.placement.held(SiteId(s as u32));
-                (l + m.files.iter().filter(|&f| held.contains(f)).count(), n + m.files.len())
-            }
-            None => (l, n),
-        });
+    // Files not yet live are the ones in fill queues.
+    let plan_files: usize = c.site_plans.iter().flatten().map(|m| m.file_count).sum();
+    let live = plan_files.saturating_sub(pending_files as usize);
     let day_start = p.snapshot.time.minutes().saturating_sub(24 * 60) as usize;
     let mut tier_bytes = [0u64; 3];
     let (mut fill_backbone, mut miss) = (0u64, 0u64);
@@ -164,19 +186,20 @@ fn gantt(
     let now_s = snap.time.seconds() as f64;
     let from_s = (now_s - state.span_hours as f64 * 3600.0).max(0.0);
     let span_s = (now_s - from_s).max(3600.0);
-    // Transfers in view, by site.
-    let mut by_site: HashMap<u32, Vec<&Transfer>> = HashMap::new();
-    for t in c.transfers.iter().filter(|t| t.end_s >= from_s) {
-        by_site.entry(t.site.0).or_default().push(t);
-    }
+    // The index keeps the longest span, whichever is shown.
+    state.index.update(&c.transfers, now_s - 48.0 * 3600.0);
+    let by_site = &state.index.by_site;
     let mut sites: Vec<usize> = (0..model.world.sites.len())
         .filter(|&s| c.site_plans[s].is_some())
         .filter(|&s| state.cluster.is_none_or(|cl| c.clusters.of(SiteId(s as u32)) == cl))
         .collect();
     match state.sort {
         SortBy::Pending => {
-            let filled = |s: usize| by_site.get(&(s as u32)).map_or(0, |v| v.iter().map(|t| t.bytes).sum::<u64>());
-            sites.sort_by_key(|&s| (std::cmp::Reverse((c.fill[s].pending_bytes, filled(s))), s))
+            let filled = |s: usize| {
+                let log = by_site.get(&(s as u32));
+                log.map_or(0, |v| v.iter().filter(|t| t.end_s >= from_s).map(|t| t.bytes).sum::<u64>())
+            };
+            sites.sort_by_cached_key(|&s| (std::cmp::Reverse((c.fill[s].pending_bytes, filled(s))), s))
         }
         SortBy::Name => sites.sort_by(|&a, &b| model.world.sites[a].name.cmp(&model.world.sites[b].name)),
     }
@@ -264,7 +287,7 @@ fn gantt(
                     }
                 };
                 let px_s = span_s / chart_w as f64;
-                for t in by_site.get(&site.0).into_iter().flatten() {
+                for t in by_site.get(&site.0).into_iter().flatten().filter(|t| t.end_s >= from_s) {
                     bar = match bar {
                         Some((a, b, tier, forced)) if tier == t.tier && forced == t.forced && t.start_s - b <= px_s => {
                             Some((a, t.end_s, tier, forced))

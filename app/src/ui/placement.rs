@@ -21,8 +21,17 @@ pub struct PlacementState {
     pub search: String,
     /// Where pin/exclude buttons apply.
     pub scope: Option<ClusterId>,
+    cells: Option<HeatCells>,
 }
 
+/// The heat map's counts, kept until the plans, the ordering or the width change: at Netflix scale they
+/// take millions of lookups to count.
+struct HeatCells {
+    /// Region, columns, and each cluster's plan (by address).
+    key: (usize, usize, Vec<usize>),
+    /// Per cluster and column: files planned, and of them on flash.
+    counts: Vec<Vec<(u32, u32)>>,
+}
 
 const ROW_H: f32 = 18.0;
 const LABEL_W: f32 = 130.0;
@@ -100,6 +109,29 @@ fn heat_map(ui: &mut egui::Ui, state: &mut PlacementState, selection: &mut Selec
     let plot_w = (width - LABEL_W - STATS_W).max(100.0);
     let (per, cols) = buckets(order.len(), plot_w);
     let col_w = plot_w / cols.max(1) as f32;
+    let plans: Vec<Option<&twin::placement::Manifest>> =
+        clusters.iter().map(|cl| cl.sites.iter().find_map(|s| c.site_plans[s.0 as usize].as_deref())).collect();
+    let key = (state.region, cols, plans.iter().map(|m| m.map_or(0, |m| m as *const _ as usize)).collect());
+    if state.cells.as_ref().is_none_or(|cells| cells.key != key) {
+        let counts = plans
+            .iter()
+            .map(|plan| {
+                (0..cols)
+                    .map(|col| {
+                        let files = &order[col * per..((col + 1) * per).min(order.len())];
+                        plan.map_or((0, 0), |m| {
+                            files.iter().fold((0, 0), |(h, f), &x| {
+                                let x = FileId(x);
+                                (h + m.files.contains(x) as u32, f + m.flash.contains(x) as u32)
+                            })
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        state.cells = Some(HeatCells { key, counts });
+    }
+    let counts = &state.cells.as_ref().expect("just filled").counts;
     egui::ScrollArea::vertical().show(ui, |ui| {
         let height = ROW_H * (clusters.len() + 1) as f32;
         let (response, painter) = ui.allocate_painter(Vec2::new(width, height), Sense::click());
@@ -123,11 +155,6 @@ fn heat_map(ui: &mut egui::Ui, state: &mut PlacementState, selection: &mut Selec
                 egui::FontId::proportional(12.0),
                 ui.visuals().text_color(),
             );
-            let plan = cluster
-                .sites
-                .iter()
-                .find_map(|s| c.site_plans[s.0 as usize].as_ref())
-                .filter(|_| !cluster.sites.is_empty());
             // Runs of equal colour are painted as one rectangle, on whole pixels: no seams between cells.
             let mut run: Option<(usize, Color32)> = None;
             let x_at = |col: usize| (plot_x + col as f32 * col_w).round();
@@ -137,13 +164,8 @@ fn heat_map(ui: &mut egui::Ui, state: &mut PlacementState, selection: &mut Selec
             };
             for col in 0..cols {
                 let files = &order[col * per..((col + 1) * per).min(order.len())];
-                let (held, flash) = match plan {
-                    Some(m) => files.iter().fold((0, 0), |(h, f), &x| {
-                        let x = FileId(x);
-                        (h + m.files.contains(x) as usize, f + m.flash.contains(x) as usize)
-                    }),
-                    None => (0, 0),
-                };
+                let (held, flash) = counts[ci][col];
+                let (held, flash) = (held as usize, flash as usize);
                 let color = cell_color(held, flash, files.len());
                 run = match run {
                     Some((from, c)) if c == color => Some((from, c)),

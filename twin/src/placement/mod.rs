@@ -78,6 +78,8 @@ impl FileSet {
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
     pub files: FileSet,
+    /// Files in `files`.
+    pub file_count: usize,
     pub flash: FileSet,
     /// One copy of each file.
     pub used_bytes: u64,

@@ -41,6 +41,7 @@ impl Planner for Proactive {
         let files = input.popularity.len();
         let mut m = Manifest {
             files: FileSet::with_capacity(files),
+            file_count: 0,
             flash: FileSet::with_capacity(files),
             used_bytes: 0,
             replica_bytes: 0,
@@ -87,6 +88,7 @@ impl Planner for Proactive {
                     m.appliance_bytes[a] += size;
                 }
                 m.files.insert(FileId(f));
+                m.file_count += 1;
                 if flash {
                     m.flash.insert(FileId(f));
                 }
@@ -161,6 +163,7 @@ mod tests {
         }
         assert_eq!(m.appliance_bytes.iter().sum::<u64>(), m.disk_bytes());
         assert!(m.replica_bytes > 0, "the hottest files get replicas");
+        assert_eq!(m.file_count, m.files.len());
 
         // Tomorrow popularity reverses: only the churn budget's worth of new files may come in.
         let rev: Vec<f64> = pop.iter().rev().copied().collect();
