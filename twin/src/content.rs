@@ -116,7 +116,7 @@ impl Content {
                     Arc::new(content.plan_one(model, PlacementKind::Proactive, content.clusters.of(site), None, pop))
                 }
             };
-            held.push(Arc::new(plan.files.clone()));
+            held.push(plan.files.clone());
             held_bytes.push(plan.used_bytes);
         }
         let mut placement = Placement::new(held, held_bytes);
@@ -319,7 +319,10 @@ impl Content {
                 let region = model.world.sites[s].region.0 as usize;
                 self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
             }
-            self.fill.step_site(model, site, minute, plan.replica_bytes, placement, &mut out);
+            let finished = self.fill.step_site(model, site, minute, plan.replica_bytes, placement, &mut out);
+            if finished && *placement.held(site) == *plan.files {
+                placement.share(site, &plan.files);
+            }
         }
         out
     }

@@ -23,7 +23,7 @@ use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample
 use crate::model::Model;
 use crate::placement::Placement;
 use crate::playback::{MAX_WATCH_S, Path};
-use crate::rng::{Rng, Stream};
+use crate::rng::{Rng, Stream, mix64};
 use crate::steering::Target;
 use crate::time::{LocalClock, MINUTES_PER_DAY, SECONDS_PER_MINUTE, SimTime};
 use crate::trace::Request;
@@ -131,6 +131,8 @@ struct MinuteCtx<'a> {
     record: Option<SiteId>,
     /// Sites run as reactive caches: the requests offered to them are logged for their caches.
     reactive: &'a [bool],
+    /// One play in this many counts towards per-file popularity (with this weight).
+    popularity_sample: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -151,6 +153,10 @@ pub struct Engine {
     workers: Vec<Worker>,
     /// Metros, busiest first: the order work is handed out in, so big metros do not straggle.
     metro_order: Vec<u32>,
+    /// Per-file popularity is counted from one play in this many (each weighing as many): a write per play
+    /// into a table of every (region, file) misses cache, and at hundreds of millions of plays a day a sample
+    /// measures popularity as well. 1 (every play) up to about 40 M plays a day.
+    popularity_sample: u64,
 
     pub(crate) kpis: History,
     pub(crate) region_kpis: Vec<History>,
@@ -205,6 +211,9 @@ impl Engine {
             offsets_hour: None,
             workers: (0..threads).map(|_| Worker::new(accounts, sites, model.catalog.file_count())).collect(),
             metro_order,
+            popularity_sample: ((model.scenario.demand.members as f64 * model.demand.plays_per_member_day / 40e6)
+                as u64)
+                .clamp(1, 64),
             kpis: History::default(),
             region_kpis: vec![History::default(); REGIONS.len()],
             site_now: vec![SiteMinute::default(); sites],
@@ -339,6 +348,7 @@ impl Engine {
             demand_scale: self.demand_scale,
             record: self.recording.as_ref().map(|r| r.0),
             reactive,
+            popularity_sample: self.popularity_sample,
         };
         let next = AtomicUsize::new(0);
         let order = &self.metro_order;
@@ -622,7 +632,10 @@ fn simulate_metro(ctx: &MinuteCtx, metro: usize, w: &mut Worker) {
         let kbps = ladder[rung] as i64;
         let planned = (kbps * BYTES_PER_KBPS_SECOND) as u64 * out.watch_s as u64;
         counters.planned_bytes += planned;
-        w.file_bytes[region * files + file.0 as usize] += planned;
+        let n = ctx.popularity_sample;
+        if n == 1 || mix64(ctx.minute << 40 ^ (metro as u64) << 20 ^ seq as u64).is_multiple_of(n) {
+            w.file_bytes[region * files + file.0 as usize] += planned * n;
+        }
         if let Some(s) = first {
             w.site_offered_bytes[s.0 as usize] += planned;
             if account == s.0 as usize {

@@ -377,7 +377,8 @@ impl Fill {
         opens
     }
 
-    /// Moves one minute of a site's fill. `reserve_bytes` is disk the site keeps for replicas.
+    /// Moves one minute of a site's fill. `reserve_bytes` is disk the site keeps for replicas. Returns true
+    /// when this minute finished the site's plan.
     pub fn step_site(
         &mut self,
         model: &Model,
@@ -386,7 +387,7 @@ impl Fill {
         reserve_bytes: u64,
         placement: &mut Placement,
         out: &mut FillMinute,
-    ) {
+    ) -> bool {
         let sources = self.sources.clone();
         let (rate_bps, window_cap) = Fill::caps(model, site);
         let disk = model.world.sites[site.0 as usize].disk_bytes;
@@ -394,7 +395,7 @@ impl Fill {
         let escalation = &model.scenario.fill.escalation;
         let f = &mut self.sites[site.0 as usize];
         if !(f.window_open || f.forced) {
-            return;
+            return false;
         }
         let minute_bytes = (rate_bps * SECONDS_PER_MINUTE as f64) as u64;
         let mut budget =
@@ -478,11 +479,14 @@ impl Fill {
         }
         if f.queue.is_empty() && f.active.is_none() {
             // Every replacement is live: the rest of the deletions may go.
+            let finished = used > 0 || !f.deletes.is_empty();
             while let Some((x, size)) = f.deletes.pop_front() {
                 placement.remove(site, x, size);
             }
             f.forced = false;
+            return finished;
         }
+        false
     }
 
     /// A reactive cache's admission: copied at once from the nearest peer or tier site holding it, else the

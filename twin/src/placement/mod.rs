@@ -77,7 +77,9 @@ impl FileSet {
 /// what they take on each appliance (a popular file has replicas on several).
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
-    pub files: FileSet,
+    /// Shared with the placement of every site that holds exactly this (most sites, once their fill is done):
+    /// one copy in cache serves them all.
+    pub files: Arc<FileSet>,
     /// Files in `files`.
     pub file_count: usize,
     pub flash: FileSet,
@@ -127,6 +129,12 @@ impl Placement {
             Arc::make_mut(&mut self.held[s]).insert(file);
             self.held_bytes[s] += size_bytes;
         }
+    }
+    /// Makes a site share `files` (which must equal what it holds) rather than keep its own copy.
+    pub fn share(&mut self, site: SiteId, files: &Arc<FileSet>) {
+        let s = site.0 as usize;
+        debug_assert!(*self.held[s] == **files);
+        self.held[s] = files.clone();
     }
     pub fn remove(&mut self, site: SiteId, file: FileId, size_bytes: u64) {
         let s = site.0 as usize;

@@ -5,6 +5,8 @@
 //! spread by rendezvous (consistent) hashing so a file's appliances stay put from night to night. Operator
 //! pins come first and excludes never; files new to the cluster may take at most the churn budget.
 
+use std::sync::Arc;
+
 use crate::catalog::FileId;
 use crate::placement::{FileSet, Manifest, PlanInput, Planner, TitleRule};
 use crate::rng::mix64;
@@ -40,7 +42,7 @@ impl Planner for Proactive {
         };
         let files = input.popularity.len();
         let mut m = Manifest {
-            files: FileSet::with_capacity(files),
+            files: Arc::new(FileSet::with_capacity(files)),
             file_count: 0,
             flash: FileSet::with_capacity(files),
             used_bytes: 0,
@@ -87,7 +89,7 @@ impl Planner for Proactive {
                 for &a in &apps[..copies] {
                     m.appliance_bytes[a] += size;
                 }
-                m.files.insert(FileId(f));
+                Arc::make_mut(&mut m.files).insert(FileId(f));
                 m.file_count += 1;
                 if flash {
                     m.flash.insert(FileId(f));
