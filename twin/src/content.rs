@@ -75,11 +75,24 @@ impl Content {
         let history: Vec<Vec<f64>> = (0..REGIONS.len())
             .map(|r| expected_popularity(&model.scenario, &model.catalog, &model.demand, r, -0.5))
             .collect();
+        // Earlier weeks showed the weekly pattern: more plays at weekends, and more of them movies.
+        let d = &model.demand;
+        let day_plays = |w: usize| if Content::weekday_is_weekend(w) { d.weekend_factor } else { d.weekday_factor };
+        let kind_share = |w: usize, movie: bool| {
+            let m = d.movie_play_share(Content::weekday_is_weekend(w));
+            if movie { m } else { 1.0 - m }
+        };
+        let weekdays: [[f64; 7]; 2] = std::array::from_fn(|k| {
+            let raw: [f64; 7] = std::array::from_fn(|w| day_plays(w) * kind_share(w, k == 1));
+            let mean = raw.iter().sum::<f64>() / 7.0;
+            raw.map(|x| x / mean)
+        });
         let predictor = Predictor::new(
             &model.catalog,
             model.scenario.policy.history_weight,
             model.scenario.demand.new_release_boost,
             &history,
+            Some(weekdays),
         );
         let sites = model.world.sites.len();
         let kind = model.scenario.policy.placement;
@@ -128,6 +141,11 @@ impl Content {
         (content, placement)
     }
 
+    /// Weekday 5 and 6 (Monday = 0) are the weekend.
+    fn weekday_is_weekend(weekday: usize) -> bool {
+        weekday >= 5
+    }
+
     fn weekday(model: &Model, day: i64) -> usize {
         (model.start_utc + chrono::Duration::days(day)).weekday().num_days_from_monday() as usize
     }
@@ -141,8 +159,16 @@ impl Content {
         let regions: Vec<Vec<f64>> =
             (0..REGIONS.len()).map(|r| self.predictor.predict(&model.catalog, r, weekday, released)).collect();
         if day > 0 {
-            // Day 0's prediction is in the warm start's relative units: nothing to score it against.
-            self.predictor.remember(day, regions.concat());
+            // Day 0's prediction is in the warm start's relative units: nothing to score it against. The day is
+            // scored on the titles out that day (by its middle, as the engine's daily title tables count them),
+            // not on tomorrow's launches placed ahead.
+            let rungs = model.catalog.ladder.len();
+            let out_today = |f: usize| model.catalog.titles[f / rungs].release_day <= day as f64 + 0.5;
+            let scored = regions
+                .iter()
+                .flat_map(|pop| pop.iter().enumerate().map(|(f, &p)| if out_today(f) { p } else { 0.0 }))
+                .collect();
+            self.predictor.remember(day, scored);
         }
         self.predicted = Arc::new(regions.into_iter().map(RegionPopularity::new).collect());
         self.day = day;

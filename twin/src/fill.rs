@@ -276,20 +276,11 @@ pub struct Fill {
     sources: std::sync::Arc<FillSources>,
     /// Completed transfers of (at least) the last `TRANSFER_LOG_HOURS`, in completion order.
     pub transfers: TransferLog,
-    /// Totals since the start, by tier.
-    pub total_tier_bytes: [u128; 3],
-    pub total_backbone_bytes: u128,
 }
 
 impl Fill {
     pub fn new(sources: std::sync::Arc<FillSources>, sites: usize) -> Fill {
-        Fill {
-            sites: vec![SiteFill::default(); sites],
-            sources,
-            transfers: TransferLog::default(),
-            total_tier_bytes: [0; 3],
-            total_backbone_bytes: 0,
-        }
+        Fill { sites: vec![SiteFill::default(); sites], sources, transfers: TransferLog::default() }
     }
 
     /// Whether a site's local clock is inside its fill window.
@@ -450,10 +441,8 @@ impl Fill {
             f.window_bytes += take;
             f.done_bytes += take;
             out.tier_bytes[region][a.tier as usize] += take;
-            self.total_tier_bytes[a.tier as usize] += take as u128;
             if a.backbone {
                 out.backbone_bytes[region] += take;
-                self.total_backbone_bytes += take as u128;
             }
             if a.done == a.size {
                 placement.insert(site, a.file, a.size);
@@ -491,7 +480,7 @@ impl Fill {
 
     /// A reactive cache's admission: copied at once from the nearest peer or tier site holding it, else the
     /// origin. Counted as fill bytes; not logged as a transfer (there are as many as misses).
-    pub fn admit(&mut self, model: &Model, a: &Admission, placement: &Placement, out: &mut FillMinute) {
+    pub fn admit(&self, model: &Model, a: &Admission, placement: &Placement, out: &mut FillMinute) {
         let (source, tier) = match self.sources.find(a.site, a.file, placement) {
             Some((o, t)) => (Source::Site(o), t),
             None => {
@@ -501,10 +490,8 @@ impl Fill {
         };
         let region = model.world.sites[a.site.0 as usize].region.0 as usize;
         out.tier_bytes[region][tier as usize] += a.size_bytes;
-        self.total_tier_bytes[tier as usize] += a.size_bytes as u128;
         if self.sources.crosses_backbone(a.site, source) {
             out.backbone_bytes[region] += a.size_bytes;
-            self.total_backbone_bytes += a.size_bytes as u128;
         }
     }
 

@@ -50,9 +50,16 @@ pub struct Predictor {
 }
 
 impl Predictor {
-    /// A predictor warmed with `history`: per region, the popularity (any scale) a typical past day showed.
-    /// The first observed day sets the scale.
-    pub fn new(catalog: &Catalog, weight: f64, new_release_boost: f64, history: &[Vec<f64>]) -> Predictor {
+    /// A predictor warmed with `history`: per region, the popularity (any scale) a typical past day showed,
+    /// and, if known, the weekly pattern (`weekdays[kind][weekday]`, kind 1 = movies, mean 1) earlier weeks
+    /// showed. The first observed day sets the scale.
+    pub fn new(
+        catalog: &Catalog,
+        weight: f64,
+        new_release_boost: f64,
+        history: &[Vec<f64>],
+        weekdays: Option<[[f64; WEEK]; 2]>,
+    ) -> Predictor {
         let files = catalog.file_count();
         let mut level = vec![0.0; REGIONS.len() * files];
         let mut seen = vec![false; REGIONS.len() * files];
@@ -69,8 +76,8 @@ impl Predictor {
             level,
             seen,
             kind_level: [[0.0; 2]; REGIONS.len()],
-            weekday: [[[1.0; WEEK]; 2]; REGIONS.len()],
-            weekday_seen: [false; WEEK],
+            weekday: [weekdays.unwrap_or([[1.0; WEEK]; 2]); REGIONS.len()],
+            weekday_seen: [weekdays.is_some(); WEEK],
             launch_sum: vec![0.0; REGIONS.len() * catalog.genres.len() * catalog.ladder.len()],
             launch_count: vec![0; REGIONS.len() * catalog.genres.len() * catalog.ladder.len()],
             new_release_factor: 1.0 + new_release_boost,
@@ -108,13 +115,14 @@ impl Predictor {
                 for (f, &l) in self.level[row.clone()].iter().enumerate() {
                     warm[catalog.titles[f / self.rungs].is_movie() as usize] += l;
                 }
+                let level: [f64; 2] = std::array::from_fn(|k| totals[k] / self.weekday[r][k][weekday]);
                 for (f, l) in self.level[row.clone()].iter_mut().enumerate() {
                     let k = catalog.titles[f / self.rungs].is_movie() as usize;
                     if warm[k] > 0.0 {
-                        *l *= totals[k] / warm[k];
+                        *l *= level[k] / warm[k];
                     }
                 }
-                self.kind_level[r] = totals;
+                self.kind_level[r] = level;
             }
             for (k, &total) in totals.iter().enumerate() {
                 let w = self.weight;
@@ -240,7 +248,7 @@ mod tests {
                 .collect()
         };
         let warm = vec![vec![1.0; files]; REGIONS.len()];
-        let mut p = Predictor::new(&catalog, 0.5, 2.0, &warm);
+        let mut p = Predictor::new(&catalog, 0.5, 2.0, &warm, None);
         // Day 0's prediction is in the warm start's relative units: not scored.
         for day in 0..21i64 {
             let weekday = day as usize % 7;

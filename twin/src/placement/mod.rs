@@ -196,7 +196,6 @@ impl Rules {
 
 /// Chooses the manifest of a cluster's sites for the coming day.
 pub trait Planner {
-    fn name(&self) -> &'static str;
     /// `popularity[f]`: the popularity to plan with (bytes streamed ÷ file size per day, in the cluster's
     /// region); `previous`: what the cluster was planned to hold until now (for the churn cap).
     fn plan(&self, input: &PlanInput) -> Manifest;

@@ -25,10 +25,6 @@ impl Oracle {
 }
 
 impl Planner for Oracle {
-    fn name(&self) -> &'static str {
-        "oracle"
-    }
-
     fn plan(&self, input: &PlanInput) -> Manifest {
         self.planner.plan(input)
     }

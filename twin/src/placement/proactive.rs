@@ -23,10 +23,6 @@ pub struct Proactive {
 }
 
 impl Planner for Proactive {
-    fn name(&self) -> &'static str {
-        "proactive"
-    }
-
     fn plan(&self, input: &PlanInput) -> Manifest {
         let n_storage = input.storage_appliances as usize;
         let n_flash = input.flash_appliances as usize;
