@@ -125,6 +125,8 @@ fn clicking_a_site_opens_its_inspector() {
     assert!(!h.query_all_by_label(&name).collect::<Vec<_>>().is_empty(), "inspector names {name}");
     h.get_by_label_contains("files live");
     h.get_by_label_contains("of offered bytes");
+    h.get_by_label("placement policy");
+    h.get_by_label("Fill now");
     h.snapshot_options("site_inspector", &snapshot_options());
 
     h.get_by_label("Take out of service").click();

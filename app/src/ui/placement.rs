@@ -14,13 +14,22 @@ use crate::ui::ViewId;
 use crate::ui::fill::swatch;
 use crate::worker::{Control, Published};
 
+/// Where the title's rule buttons apply: every site, a cluster, or the site picked on the map.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuleScope {
+    #[default]
+    All,
+    Cluster(ClusterId),
+    SelectedSite,
+}
+
 #[derive(Default)]
 pub struct PlacementState {
     /// The region whose popularity orders the files.
     pub region: usize,
     pub search: String,
     /// Where pin/exclude buttons apply.
-    pub scope: Option<ClusterId>,
+    pub scope: RuleScope,
     cells: Option<HeatCells>,
 }
 
@@ -386,20 +395,33 @@ fn title_detail(
             }
         });
     });
+    let site = selection.site;
+    if state.scope == RuleScope::SelectedSite && site.is_none() {
+        state.scope = RuleScope::All;
+    }
+    let scope_name = |s: RuleScope| match (s, site) {
+        (RuleScope::Cluster(c), _) => p.snapshot.content.clusters.get(c).name.clone(),
+        (RuleScope::SelectedSite, Some(site)) => model.world.sites[site.0 as usize].name.clone(),
+        _ => "every site".to_string(),
+    };
     ui.horizontal(|ui| {
         ui.label("rule at");
-        let scope_name = |s: Option<ClusterId>| {
-            s.map_or("every site".to_string(), |c| p.snapshot.content.clusters.get(c).name.clone())
-        };
         egui::ComboBox::new("rule_scope", "scope").selected_text(scope_name(state.scope)).show_ui(ui, |ui| {
-            ui.selectable_value(&mut state.scope, None, scope_name(None));
+            ui.selectable_value(&mut state.scope, RuleScope::All, scope_name(RuleScope::All));
+            if site.is_some() {
+                ui.selectable_value(&mut state.scope, RuleScope::SelectedSite, scope_name(RuleScope::SelectedSite));
+            }
             for ci in 0..c.clusters.len() {
-                let id = Some(ClusterId(ci as u32));
+                let id = RuleScope::Cluster(ClusterId(ci as u32));
                 ui.selectable_value(&mut state.scope, id, scope_name(id));
             }
         });
     });
-    let scope = state.scope.map_or(Scope::All, Scope::Cluster);
+    let scope = match (state.scope, site) {
+        (RuleScope::Cluster(c), _) => Scope::Cluster(c),
+        (RuleScope::SelectedSite, Some(s)) => Scope::Site(s),
+        _ => Scope::All,
+    };
     let current = c.rules.iter().find(|(s, t, _)| *s == scope && *t == title).map(|(_, _, r)| *r);
     ui.horizontal(|ui| {
         for (label, rule) in

@@ -3,7 +3,7 @@
 
 use egui_plot::{Legend, Line, Plot};
 use twin::world::SiteKind;
-use twin::{Command, SiteId};
+use twin::{Command, PlacementKind, Scope, SiteId};
 
 use crate::worker::{Control, Published};
 
@@ -115,6 +115,8 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
         ui.end_row();
     });
     ui.separator();
+    placement_controls(ui, p, site, controls);
+    ui.separator();
 
     match &p.inspected {
         Some((inspected, history)) if *inspected == site && !history.is_empty() => {
@@ -143,4 +145,38 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
         }
     }
     close
+}
+
+/// The site's placement policy (switchable), and its fill: window, progress, Fill now.
+fn placement_controls(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Control>) {
+    let content = &p.snapshot.content;
+    let s = site.0 as usize;
+    let current = content.site_policy[s];
+    ui.horizontal(|ui| {
+        let mut chosen = current;
+        egui::ComboBox::new(("site_policy", s), "placement policy").selected_text(current.name()).show_ui(ui, |ui| {
+            for kind in PlacementKind::ALL {
+                ui.selectable_value(&mut chosen, kind, kind.name());
+            }
+        });
+        if chosen != current {
+            controls.push(Control::Twin(Command::SetSitePolicy { site, policy: chosen }));
+        }
+    });
+    if current.is_reactive() {
+        ui.weak("A reactive cache: misses are fetched at once and admitted.");
+        return;
+    }
+    let fill = &content.fill[s];
+    ui.horizontal(|ui| {
+        ui.label(if fill.in_window { "in its fill window" } else { "outside its fill window" });
+        ui.add(
+            egui::ProgressBar::new(fill.completion().unwrap_or(1.0) as f32)
+                .desired_width(120.0)
+                .text(fill.completion().map_or("up to date".into(), |c| format!("{:.0}% filled", 100.0 * c))),
+        );
+        if ui.button("Fill now").clicked() {
+            controls.push(Control::Twin(Command::FillNow { scope: Scope::Site(site) }));
+        }
+    });
 }
