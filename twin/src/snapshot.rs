@@ -54,6 +54,18 @@ pub struct ContentSnapshot {
 }
 
 impl ContentSnapshot {
+    /// How many sites use each placement policy, in the order first met.
+    pub fn policy_counts(&self) -> Vec<(PlacementKind, usize)> {
+        let mut counts: Vec<(PlacementKind, usize)> = Vec::new();
+        for &k in self.site_policy.iter() {
+            match counts.iter_mut().find(|(x, _)| *x == k) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((k, 1)),
+            }
+        }
+        counts
+    }
+
     /// A site's offload: the share of the bytes it was offered that it served.
     pub fn site_offload(&self, site: usize) -> Option<f64> {
         let offered = self.site_offered_bytes[site];

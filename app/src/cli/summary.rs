@@ -179,21 +179,11 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         writeln!(out, "\n(bytes of sessions still playing at the end, not yet counted above: {} TB)", tb(in_flight));
     let snap = twin.snapshot();
     let c = &snap.content;
-    let mut kinds: Vec<(twin::PlacementKind, usize)> = Vec::new();
-    for &k in c.site_policy.iter() {
-        match kinds.iter_mut().find(|(x, _)| *x == k) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((k, 1)),
-        }
-    }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{} on {n} sites", k.name())).collect();
+    let kinds: Vec<String> = c.policy_counts().iter().map(|(k, n)| format!("{} on {n} sites", k.name())).collect();
     let _ = writeln!(out, "placement: {} ({} manifest clusters)", kinds.join(", "), c.clusters.len());
-    let live: usize = (0..model.world.sites.len())
-        .map(|s| twin.content().plan_progress(twin::SiteId(s as u32), twin.placement()).0)
-        .sum();
-    let planned: usize = (0..model.world.sites.len())
-        .map(|s| twin.content().plan_progress(twin::SiteId(s as u32), twin.placement()).1)
-        .sum();
+    let (live, planned) = (0..model.world.sites.len())
+        .map(|s| twin.content().plan_progress(twin::SiteId(s as u32), twin.placement()))
+        .fold((0, 0), |(l, p), (sl, sp)| (l + sl, p + sp));
     let _ = writeln!(
         out,
         "files live {} of {} planned; {} transfers in the log",

@@ -74,14 +74,7 @@ fn ui_control(ui: &mut egui::Ui, state: &mut PlacementState, p: &Published) {
             }
         });
         ui.separator();
-        let mut kinds: Vec<(twin::PlacementKind, usize)> = Vec::new();
-        for &k in c.site_policy.iter() {
-            match kinds.iter_mut().find(|(x, _)| *x == k) {
-                Some((_, n)) => *n += 1,
-                None => kinds.push((k, 1)),
-            }
-        }
-        let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{} × {n}", k.name())).collect();
+        let kinds: Vec<String> = c.policy_counts().iter().map(|(k, n)| format!("{} × {n}", k.name())).collect();
         ui.label(format!("policies: {}", kinds.join(", ")));
         ui.separator();
         match c.prediction_errors.last() {
