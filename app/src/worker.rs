@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use twin::{Command, Scenario, SiteId, SiteMinute, Snapshot, Twin};
+use twin::{Command, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
 
 /// Simulated seconds per wall second, or as fast as the twin goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -105,7 +105,7 @@ impl Drop for TwinHandle {
 
 struct Worker {
     twin: Twin,
-    scenario: Scenario,
+    scenario: ValidScenario,
     playing: bool,
     speed: Speed,
     inspect: Option<SiteId>,
@@ -245,9 +245,7 @@ impl Worker {
             Control::SetSpeed(s) => self.speed = s,
             Control::Step => self.twin.advance_minutes(1),
             Control::Reset { seed } => {
-                let mut scenario = self.scenario.clone();
-                scenario.seed = seed;
-                match Twin::new(scenario) {
+                match Twin::new(self.scenario.clone().with_seed(seed)) {
                     Ok(t) => {
                         self.twin = t;
                         self.last_error = None;

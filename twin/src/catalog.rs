@@ -1,37 +1,60 @@
-//! The catalog: movies and series episodes, the bitrate ladder, and files (title × rung).
+//! The catalogue: titles (movies and series), the videos members play (a movie, or one episode of a season of
+//! a series), and the files each video is stored as.
+//!
+//! A video is encoded once per rung of every codec family's ladder (AVC, HEVC, AV1 by default; a device plays
+//! the first family it decodes), and carries one more file for its audio and text tracks (several audio
+//! languages and formats, many subtitle languages). A play streams one video file and one audio track.
+//!
+//! Footprint per content-hour with the default ladders: AVC 20,170 kbps summed over its 10 rungs, HEVC 36,160
+//! over 7, AV1 23,875 over 7: 80,205 kbps of video, 36.1 GB per hour (MB/hour ≈ kbps × 0.45); audio and text
+//! 8 × 320 + 30 × 0.5 kbps, 1.2 GB per hour: about 37 GB per content-hour in all. One ladder of one codec (the
+//! old fixed ladder) is a quarter of that.
+//!
+//! Files are laid out video-major: `video × files_per_video + rendition`, the audio and text file last; videos
+//! are laid out title-major, so a title's files are one contiguous range.
+
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use crate::region::{REGIONS, RegionId};
 use crate::rng::{Rng, Stream};
-use crate::scenario::{Rung, Scenario};
-use crate::world::{REGIONS, RegionId};
+use crate::scenario::Scenario;
+use crate::time::SECONDS_PER_DAY;
 
+/// A movie or a series: what operators pin, exclude and ingest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TitleId(pub u32);
 
-/// A file is one title encoded at one rung: `title × rungs + rung`.
+/// What a member plays: a movie, or one episode of a series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct VideoId(pub u32);
+
+/// One stored file: a video at one rung of one codec, or a video's audio and text tracks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct FileId(pub u32);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum TitleKind {
     Movie,
-    Episode { series: u32, season: u16, episode: u16 },
+    Series { seasons: u16 },
 }
 
 #[derive(Clone, Debug)]
 pub struct Title {
     pub name: String,
     pub kind: TitleKind,
-    pub duration_s: u32,
     pub genre: u16,
     pub home_region: RegionId,
-    /// Day (relative to the scenario start, may be negative) the title became or becomes available.
-    pub release_day: f64,
+    /// When the title (for a series, its latest season) went or goes live, in seconds from the start (negative
+    /// for the back catalogue).
+    pub release_s: i64,
     /// Global appeal from its Zipf rank (1 / rank^s), before regional taste and release effects.
     pub appeal: f64,
     /// Multiplier on appeal in each region (genre taste × the title's own regional spread × home boost).
     pub regional_taste: [f32; REGIONS.len()],
+    /// Its videos: `videos.start .. videos.end`.
+    pub videos: Range<u32>,
 }
 
 impl Title {
@@ -41,10 +64,46 @@ impl Title {
 }
 
 #[derive(Clone, Debug)]
+pub struct Video {
+    pub title: TitleId,
+    /// Season and episode numbers (1-based); 0 for a movie.
+    pub season: u16,
+    pub episode: u16,
+    pub duration_s: u32,
+    /// When it went or goes live, in seconds from the start.
+    pub release_s: i64,
+    /// Its share of its title's appeal: later episodes and older seasons are watched less.
+    pub appeal: f64,
+}
+
+/// One encoding of a video: a codec family and a rung of its ladder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rendition {
+    pub codec: u8,
+    pub kbps: u32,
+    pub resolution: String,
+}
+
+#[derive(Clone, Debug)]
 pub struct Catalog {
     pub titles: Vec<Title>,
-    pub ladder: Vec<Rung>,
+    pub videos: Vec<Video>,
+    pub codecs: Vec<String>,
+    /// Every codec's ladder, codec after codec, lowest rung first within each.
+    pub renditions: Vec<Rendition>,
+    /// `renditions` of each codec: `codec_renditions[c]` is a range into `renditions`.
+    pub codec_renditions: Vec<Range<u32>>,
     pub genres: Vec<String>,
+    /// Audio and text tracks: bytes per second of video stored, and bitrate a play streams.
+    pub audio_bytes_per_s: u64,
+    pub audio_stream_kbps: u32,
+}
+
+/// A file's role within its video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Video { rendition: u8 },
+    AudioText,
 }
 
 impl Catalog {
@@ -53,12 +112,9 @@ impl Catalog {
         let d = &s.demand;
         let mut rng = Rng::new(s.seed, Stream::Catalog, &[]);
         let n_movies = ((c.titles as f64 * c.movie_share).round() as usize).min(c.titles);
-        let n_episodes = c.titles - n_movies;
-        let per_season = c.episodes_per_season as usize;
-        let n_series = n_episodes.div_ceil(per_season);
+        let works = c.titles;
 
-        // Movies and whole series compete for rank; a series' episodes share its rank.
-        let works = n_movies + n_series;
+        // Movies and whole series compete for rank; a series' episodes share its appeal.
         let mut rank: Vec<usize> = (0..works).collect();
         for i in (1..works).rev() {
             rank.swap(i, rng.below(i as u64 + 1) as usize);
@@ -66,103 +122,187 @@ impl Catalog {
         // Regional taste for each genre: some genres travel better than others (anime in Asia, …).
         let genre_taste: Vec<[f64; REGIONS.len()]> =
             (0..c.genres.len()).map(|_| std::array::from_fn(|_| rng.lognormal(1.0, 0.35))).collect();
-
-        let mut titles = Vec::with_capacity(c.titles);
+        let release_hour_s = (c.release_hour_utc * 3600.0).round() as i64;
         let release = |rng: &mut Rng| {
-            if rng.f64() < c.recent_share {
+            let day = if rng.f64() < c.recent_share {
                 rng.range_f64(-c.recent_window_days, c.recent_window_days)
             } else {
                 rng.range_f64(-c.back_catalog_days, -c.recent_window_days)
-            }
+            };
+            day.floor() as i64 * SECONDS_PER_DAY as i64 + release_hour_s
         };
-        let mut make = |rng: &mut Rng,
-                        work: usize,
-                        kind: TitleKind,
-                        name: String,
-                        minutes: [f64; 2],
-                        release_day: f64,
-                        genre: u16,
-                        home: u8| {
-            let spread = d.regional_taste_sigma;
+        let between = |rng: &mut Rng, r: [u32; 2]| r[0] + rng.below((r[1] - r[0] + 1) as u64) as u32;
+
+        let mut titles = Vec::with_capacity(works);
+        let mut videos = Vec::new();
+        for w in 0..works {
+            let movie = w < n_movies;
+            let genre = rng.below(c.genres.len() as u64) as u16;
+            let home = rng.below(REGIONS.len() as u64) as u8;
+            let release_s = release(&mut rng);
             let regional_taste = std::array::from_fn(|r| {
                 let home_boost = if r as u8 == home { d.home_region_boost } else { 1.0 };
-                (genre_taste[genre as usize][r] * rng.lognormal(1.0, spread) * home_boost) as f32
+                (genre_taste[genre as usize][r] * rng.lognormal(1.0, d.regional_taste_sigma) * home_boost) as f32
             });
-            let episode_decay = match kind {
-                // Later episodes are watched less: viewers drop off through a season.
-                TitleKind::Episode { episode, .. } => 0.92f64.powi(episode as i32 - 1),
-                TitleKind::Movie => 1.0,
+            let first = videos.len() as u32;
+            let title = TitleId(w as u32);
+            let name = title_name(&mut rng, w);
+            let kind = if movie {
+                let duration_s = (rng.range_f64(c.movie_minutes[0], c.movie_minutes[1]) * 60.0).round() as u32;
+                videos.push(Video { title, season: 0, episode: 0, duration_s, release_s, appeal: 1.0 });
+                TitleKind::Movie
+            } else {
+                let seasons = between(&mut rng, c.seasons_per_series);
+                for season in 1..=seasons {
+                    // Assumed: a season a year, each older one watched 30% less; within a season, each episode
+                    // 8% less than the one before (viewers drop off through a season).
+                    let age_seasons = (seasons - season) as i64;
+                    let season_release = release_s - age_seasons * 365 * SECONDS_PER_DAY as i64;
+                    let season_appeal = 0.7f64.powi(age_seasons as i32);
+                    for episode in 1..=between(&mut rng, c.episodes_per_season) {
+                        let duration_s =
+                            (rng.range_f64(c.episode_minutes[0], c.episode_minutes[1]) * 60.0).round() as u32;
+                        videos.push(Video {
+                            title,
+                            season: season as u16,
+                            episode: episode as u16,
+                            duration_s,
+                            release_s: season_release,
+                            appeal: season_appeal * 0.92f64.powi(episode as i32 - 1),
+                        });
+                    }
+                }
+                TitleKind::Series { seasons: seasons as u16 }
             };
             titles.push(Title {
                 name,
                 kind,
-                duration_s: (rng.range_f64(minutes[0], minutes[1]) * 60.0).round() as u32,
                 genre,
                 home_region: RegionId(home),
-                release_day,
-                appeal: episode_decay / ((rank[work] + 1) as f64).powf(d.zipf_exponent),
+                release_s,
+                appeal: 1.0 / ((rank[w] + 1) as f64).powf(d.zipf_exponent),
                 regional_taste,
+                videos: first..videos.len() as u32,
             });
-        };
+        }
 
-        for w in 0..n_movies {
-            let genre = rng.below(c.genres.len() as u64) as u16;
-            let home = rng.below(REGIONS.len() as u64) as u8;
-            let day = release(&mut rng);
-            let name = title_name(&mut rng, w);
-            make(&mut rng, w, TitleKind::Movie, name, c.movie_minutes, day, genre, home);
+        let mut renditions = Vec::new();
+        let mut codec_renditions = Vec::new();
+        for (ci, codec) in c.codecs.iter().enumerate() {
+            let from = renditions.len() as u32;
+            renditions.extend(codec.ladder.iter().map(|r| Rendition {
+                codec: ci as u8,
+                kbps: r.kbps,
+                resolution: r.resolution.clone(),
+            }));
+            codec_renditions.push(from..renditions.len() as u32);
         }
-        for series in 0..n_series {
-            let genre = rng.below(c.genres.len() as u64) as u16;
-            let home = rng.below(REGIONS.len() as u64) as u8;
-            let day = release(&mut rng); // whole seasons drop at once
-            let show = title_name(&mut rng, n_movies + series);
-            let episodes = per_season.min(n_episodes - series * per_season);
-            for e in 1..=episodes {
-                let kind = TitleKind::Episode { series: series as u32, season: 1, episode: e as u16 };
-                make(
-                    &mut rng,
-                    n_movies + series,
-                    kind,
-                    format!("{show} S1E{e:02}"),
-                    c.episode_minutes,
-                    day,
-                    genre,
-                    home,
-                );
-            }
+        let a = &c.audio;
+        let audio_kbps = a.tracks as f64 * a.track_kbps + a.subtitle_tracks as f64 * a.subtitle_kbps;
+        Catalog {
+            titles,
+            videos,
+            codecs: c.codecs.iter().map(|k| k.name.clone()).collect(),
+            renditions,
+            codec_renditions,
+            genres: c.genres.clone(),
+            audio_bytes_per_s: (audio_kbps * 125.0).round() as u64,
+            audio_stream_kbps: a.stream_kbps,
         }
-        Catalog { titles, ladder: c.ladder.clone(), genres: c.genres.clone() }
     }
 
-    pub fn rungs(&self) -> usize {
-        self.ladder.len()
+    /// Files per video: one per rendition, and the audio and text file.
+    pub fn files_per_video(&self) -> usize {
+        self.renditions.len() + 1
     }
 
     pub fn file_count(&self) -> usize {
-        self.titles.len() * self.ladder.len()
+        self.videos.len() * self.files_per_video()
     }
 
-    pub fn file(&self, title: TitleId, rung: usize) -> FileId {
-        FileId(title.0 * self.ladder.len() as u32 + rung as u32)
+    /// The file of `video` at `rendition`.
+    #[inline]
+    pub fn file(&self, video: VideoId, rendition: usize) -> FileId {
+        FileId(video.0 * self.files_per_video() as u32 + rendition as u32)
+    }
+
+    /// The audio and text file of `video`.
+    #[inline]
+    pub fn audio_file(&self, video: VideoId) -> FileId {
+        FileId(video.0 * self.files_per_video() as u32 + self.renditions.len() as u32)
+    }
+
+    pub fn video_of(&self, file: FileId) -> VideoId {
+        VideoId(file.0 / self.files_per_video() as u32)
     }
 
     pub fn title_of(&self, file: FileId) -> TitleId {
-        TitleId(file.0 / self.ladder.len() as u32)
+        self.videos[self.video_of(file).0 as usize].title
     }
 
-    pub fn rung_of(&self, file: FileId) -> usize {
-        file.0 as usize % self.ladder.len()
+    pub fn kind_of(&self, file: FileId) -> FileKind {
+        let r = file.0 as usize % self.files_per_video();
+        if r == self.renditions.len() { FileKind::AudioText } else { FileKind::Video { rendition: r as u8 } }
     }
 
-    /// Size of a file: bitrate × duration (MB/hour ≈ kbps × 0.45).
+    /// Every file of a title, in order.
+    pub fn files_of(&self, title: TitleId) -> impl Iterator<Item = FileId> + use<> {
+        let v = &self.titles[title.0 as usize].videos;
+        let per = self.files_per_video() as u32;
+        (v.start * per..v.end * per).map(FileId)
+    }
+
+    /// Every file of a video, in order.
+    pub fn files_of_video(&self, video: VideoId) -> Range<u32> {
+        let per = self.files_per_video() as u32;
+        video.0 * per..(video.0 + 1) * per
+    }
+
+    /// Size of a file: bitrate × duration (MB/hour ≈ kbps × 0.45), or its audio and text tracks.
     pub fn file_size_bytes(&self, file: FileId) -> u64 {
-        let t = &self.titles[self.title_of(file).0 as usize];
-        self.ladder[self.rung_of(file)].kbps as u64 * 125 * t.duration_s as u64
+        let v = &self.videos[self.video_of(file).0 as usize];
+        match self.kind_of(file) {
+            FileKind::Video { rendition } => self.renditions[rendition as usize].kbps as u64 * 125 * v.duration_s as u64,
+            FileKind::AudioText => self.audio_bytes_per_s * v.duration_s as u64,
+        }
+    }
+
+    /// A short label for a file: "avc 5800 kbps 1920x1080", or "audio & text".
+    pub fn file_label(&self, file: FileId) -> String {
+        match self.kind_of(file) {
+            FileKind::Video { rendition } => {
+                let r = &self.renditions[rendition as usize];
+                format!("{} {} kbps {}", self.codecs[r.codec as usize], r.kbps, r.resolution)
+            }
+            FileKind::AudioText => "audio & text".to_string(),
+        }
     }
 
     pub fn total_bytes(&self) -> u64 {
         (0..self.file_count() as u32).map(|f| self.file_size_bytes(FileId(f))).sum()
+    }
+
+    /// Hours of content: every video once.
+    pub fn content_hours(&self) -> f64 {
+        self.videos.iter().map(|v| v.duration_s as f64).sum::<f64>() / 3600.0
+    }
+
+    /// Seasons across all series.
+    pub fn seasons(&self) -> usize {
+        self.titles
+            .iter()
+            .map(|t| match t.kind {
+                TitleKind::Series { seasons } => seasons as usize,
+                TitleKind::Movie => 0,
+            })
+            .sum()
+    }
+
+    /// The highest rendition of `codec` at or below `kbps` (the lowest when none is).
+    pub fn rendition_at_most(&self, codec: usize, kbps: f64) -> usize {
+        let range = &self.codec_renditions[codec];
+        let ladder = &self.renditions[range.start as usize..range.end as usize];
+        range.start as usize + ladder.iter().rposition(|r| r.kbps as f64 <= kbps).unwrap_or(0)
     }
 }
 
@@ -189,17 +329,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn files_map_to_titles_and_rungs() {
+    fn files_map_to_videos_titles_and_renditions() {
         let s = crate::test_support::small_scenario();
         let c = Catalog::build(&s);
         assert_eq!(c.titles.len(), s.catalog.titles);
-        let f = c.file(TitleId(7), 3);
-        assert_eq!((c.title_of(f), c.rung_of(f)), (TitleId(7), 3));
+        assert!(c.videos.len() > c.titles.len(), "series have episodes");
+        let v = VideoId(7);
+        let f = c.file(v, 3);
+        assert_eq!((c.video_of(f), c.kind_of(f)), (v, FileKind::Video { rendition: 3 }));
+        assert_eq!(c.kind_of(c.audio_file(v)), FileKind::AudioText);
+        assert_eq!(c.title_of(f), c.videos[7].title);
+        // A title's files are its videos' files, contiguous.
+        for t in [TitleId(0), TitleId(c.titles.len() as u32 - 1)] {
+            let files: Vec<FileId> = c.files_of(t).collect();
+            let videos = c.titles[t.0 as usize].videos.len();
+            assert_eq!(files.len(), videos * c.files_per_video());
+            assert!(files.iter().all(|&f| c.title_of(f) == t));
+        }
         // 4300 kbps for one hour ≈ 4300 × 0.45 MB.
         let mb_per_hour: f64 = 4300.0 * 125.0 * 3600.0 / 1e6;
         assert!((mb_per_hour - 4300.0 * 0.45).abs() / mb_per_hour < 0.01);
-        let movies = c.titles.iter().filter(|t| t.kind == TitleKind::Movie).count();
+        let movies = c.titles.iter().filter(|t| t.is_movie()).count();
         assert_eq!(movies, (s.catalog.titles as f64 * s.catalog.movie_share).round() as usize);
-        assert!(c.titles.iter().all(|t| t.appeal > 0.0 && t.duration_s >= 60));
+        assert!(c.videos.iter().all(|v| v.duration_s >= 60 && v.appeal > 0.0));
+        // Seasons and episodes within their ranges; episodes of a season share its release.
+        for t in c.titles.iter().filter(|t| !t.is_movie()) {
+            let TitleKind::Series { seasons } = t.kind else { unreachable!() };
+            assert!((1..=s.catalog.seasons_per_series[1] as u16).contains(&seasons));
+            let last = &c.videos[t.videos.end as usize - 1];
+            assert_eq!((last.season, last.release_s), (seasons, t.release_s));
+        }
+    }
+
+    #[test]
+    fn the_footprint_per_content_hour_is_as_documented() {
+        let c = Catalog::build(&crate::test_support::small_scenario());
+        let per_hour_gb = c.total_bytes() as f64 / c.content_hours() / 1e9;
+        assert!((36.0..38.5).contains(&per_hour_gb), "{per_hour_gb} GB per content-hour");
+        // The devices' codecs pick renditions within their family.
+        let av1 = c.codecs.iter().position(|n| n == "av1").unwrap();
+        let r = c.rendition_at_most(av1, 1800.0);
+        assert_eq!((c.renditions[r].codec as usize, c.renditions[r].kbps), (av1, 1250));
+        assert_eq!(c.renditions[c.rendition_at_most(av1, 10.0)].kbps, 375, "never below the lowest rung");
     }
 }

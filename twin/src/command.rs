@@ -7,12 +7,15 @@ use crate::placement::{Scope, TitleRule};
 use crate::scenario::PlacementKind;
 use crate::world::SiteId;
 
+/// Most a demand scale may multiply arrivals by.
+pub const MAX_DEMAND_SCALE: f64 = 100.0;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
-    /// Take a site out of service (steering stops sending plays to it) or bring it back. Sessions already
-    /// playing from it finish.
+    /// Take a site out of service (steering stops sending plays to it, and its sessions move to the next entry
+    /// of their steering list within the minute) or bring it back.
     SetSiteUp { site: SiteId, up: bool },
-    /// Multiply play arrivals everywhere (1 = the scenario's demand; 0 stops new plays).
+    /// Multiply play arrivals everywhere (1 = the scenario's demand; 0 stops new plays; at most 100).
     SetDemandScale { factor: f64 },
     /// Start the fill of one site, a cluster or every site now, out of its window if need be.
     FillNow { scope: Scope },

@@ -1,15 +1,20 @@
-//! Content management: the loop that decides and moves what every site holds. Each day it takes the bytes
-//! streamed per region and file from the engine, teaches the predictor, plans every cluster's manifest for the
-//! coming day (per placement policy), and hands the plans to fills; each minute it moves fills and feeds the
-//! requests offered to reactive sites to their caches. It owns the operator's pins and excludes and each
-//! site's policy, which commands change.
+//! Content management: the loop that decides and moves what every site holds. At the end of each region's day
+//! it takes the bytes streamed per video and rendition there from the engine, teaches the predictor, predicts
+//! the region's next day, and plans every cluster of the region (per placement policy); each minute it moves
+//! fills (asking the capacity model for their share first) and feeds the requests offered to reactive sites to
+//! their caches. It owns the operator's pins and excludes and each site's policy, which commands change.
+//!
+//! One calendar convention everywhere: a region's day runs midnight to midnight at its reference offset
+//! (`time::RegionCalendar`); days are observed, scored, predicted and planned per region, at its midnight.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
-use chrono::Datelike;
+use chrono::{Offset, TimeZone};
 
-use crate::catalog::{FileId, TitleId};
+use crate::capacity::FillRequest;
+use crate::catalog::{Catalog, FileId, TitleId};
 use crate::engine::Engine;
 use crate::error::TwinError;
 use crate::fill::{Admission, Fill, FillMinute, FillSources, SiteFillStatus, TransferLog};
@@ -17,14 +22,13 @@ use crate::model::Model;
 use crate::placement::oracle::Oracle;
 use crate::placement::proactive::Proactive;
 use crate::placement::reactive::SiteCache;
-use crate::placement::{
-    ClusterId, Clusters, Manifest, Placement, PlanInput, Planner, Rules, Scope, TitleRule, expected_popularity,
-};
-use crate::popularity::{DayError, Predictor};
+use crate::placement::{ClusterId, Clusters, Manifest, Placement, PlanInput, Planner, Rules, Scope, TitleRule};
+use crate::popularity::{DayBytes, DayError, Predictor, file_popularity};
+use crate::region::REGIONS;
 use crate::scenario::PlacementKind;
 use crate::steering::{Target, Tier};
-use crate::time::MINUTES_PER_DAY;
-use crate::world::{REGIONS, SiteId};
+use crate::time::{RegionCalendar, SECONDS_PER_DAY};
+use crate::world::SiteId;
 
 /// Popularity per file for one region, and the files with any, most popular first.
 #[derive(Clone, Debug, Default)]
@@ -36,9 +40,60 @@ pub struct RegionPopularity {
 impl RegionPopularity {
     fn new(popularity: Vec<f64>) -> RegionPopularity {
         let mut order: Vec<u32> = (0..popularity.len() as u32).filter(|&f| popularity[f as usize] > 0.0).collect();
-        order.sort_by(|&a, &b| popularity[b as usize].total_cmp(&popularity[a as usize]).then(a.cmp(&b)));
+        order.sort_unstable_by(|&a, &b| popularity[b as usize].total_cmp(&popularity[a as usize]).then(a.cmp(&b)));
         RegionPopularity { popularity, order }
     }
+
+    /// Popularity of files that is their video's plays × a factor per file of the video (`file_popularity`):
+    /// the order is a merge of one list per factor, each in the videos' order, so only videos are sorted.
+    fn from_videos(catalog: &Catalog, plays: &[f64], rendition_shares: &[f64]) -> RegionPopularity {
+        let popularity = file_popularity(catalog, plays, rendition_shares);
+        let per = catalog.files_per_video();
+        let mut videos: Vec<u32> = (0..plays.len() as u32).filter(|&v| plays[v as usize] > 0.0).collect();
+        videos.sort_unstable_by(|&a, &b| plays[b as usize].total_cmp(&plays[a as usize]).then(a.cmp(&b)));
+        let file = |slot: usize, pos: usize| videos[pos] * per as u32 + slot as u32;
+        // One cursor per file of a video; the heap holds each cursor's next file, most popular first.
+        let mut heap: BinaryHeap<(Popular, Reverse<u32>, usize)> = (0..per)
+            .filter(|_| !videos.is_empty())
+            .map(|slot| (Popular(popularity[file(slot, 0) as usize]), Reverse(file(slot, 0)), slot))
+            .filter(|e| e.0.0 > 0.0)
+            .collect();
+        let mut cursor = vec![0usize; per];
+        let mut order = Vec::with_capacity(videos.len() * per);
+        while let Some((_, Reverse(f), slot)) = heap.pop() {
+            order.push(f);
+            cursor[slot] += 1;
+            if let Some(&v) = videos.get(cursor[slot]) {
+                let next = v * per as u32 + slot as u32;
+                heap.push((Popular(popularity[next as usize]), Reverse(next), slot));
+            }
+        }
+        RegionPopularity { popularity, order }
+    }
+}
+
+/// A popularity, ordered by `total_cmp`.
+#[derive(Clone, Copy, PartialEq)]
+struct Popular(f64);
+impl Eq for Popular {}
+impl PartialOrd for Popular {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Popular {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// Where a region is in its calendar.
+#[derive(Clone, Copy, Debug)]
+struct RegionDay {
+    calendar: RegionCalendar,
+    /// The day in progress, and whether the engine has seen it since its start (else it is not observed).
+    day: i64,
+    whole: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -49,53 +104,55 @@ pub struct Content {
     pub(crate) site_policy: Vec<PlacementKind>,
     caches: Vec<Option<SiteCache>>,
     predictor: Predictor,
-    /// Today's predicted popularity per region (what proactive plans and fills order by).
+    days: Vec<RegionDay>,
+    /// Each region's predicted popularity per file for its day in progress (what plans and fills order by).
     pub(crate) predicted: Arc<Vec<RegionPopularity>>,
-    /// Today's real popularity per region, for oracle sites (only while some site uses the oracle).
+    /// Predicted and observed plays per video for each region's current and last day, `[region × videos]`.
+    pub(crate) predicted_plays: Arc<Vec<f64>>,
+    pub(crate) observed_plays: Arc<Vec<f64>>,
+    /// Each region's real popularity for its day in progress, for oracle sites (while some site uses it).
     oracle: Option<Arc<Vec<RegionPopularity>>>,
-    /// Yesterday's observed popularity per region, `[region × files + file]`.
-    pub(crate) observed: Arc<Vec<f64>>,
     cluster_plans: BTreeMap<(ClusterId, PlacementKind), Arc<Manifest>>,
     /// What each planner site should hold (None for reactive sites).
     pub(crate) site_plans: Vec<Option<Arc<Manifest>>>,
     pub(crate) rules: Rules,
     pub(crate) fill: Fill,
-    /// The day the plans are for.
-    day: i64,
     /// Fill bytes of admissions made after the last minute, reported with the next.
     admissions: FillMinute,
+    next_generation: u64,
+}
+
+/// Each region's calendar at its member-weighted UTC offset at the start, to the hour.
+fn calendars(model: &Model) -> Vec<RegionCalendar> {
+    let start = model.start_utc;
+    (0..REGIONS.len())
+        .map(|r| {
+            let (mut weighted, mut members) = (0.0, 0.0);
+            for m in model.world.metros.iter().filter(|m| m.region.0 as usize == r) {
+                let offset = m.tz.offset_from_utc_datetime(&start.naive_utc()).fix().local_minus_utc();
+                weighted += offset as f64 * m.members;
+                members += m.members;
+            }
+            let offset_h = if members > 0.0 { (weighted / members / 3600.0).round() } else { 0.0 };
+            RegionCalendar::new(start, offset_h as i64 * 3600)
+        })
+        .collect()
 }
 
 impl Content {
-    /// Plans day 0 from a warm start (the predictor is seeded with a typical past day) and returns the
-    /// starting placement: every site already holds its plan, as a network running for a while would.
+    /// Observes the burn-in days, predicts and plans each region's day in progress, and returns the starting
+    /// placement: every site already holds its plan, as a network running for a while would.
     pub fn new(model: &Model) -> (Content, Placement) {
         let clusters = Arc::new(Clusters::build(&model.world));
         let sources = Arc::new(FillSources::build(model, &clusters));
-        let history: Vec<Vec<f64>> = (0..REGIONS.len())
-            .map(|r| expected_popularity(&model.scenario, &model.catalog, &model.demand, r, -0.5))
-            .collect();
-        // Earlier weeks showed the weekly pattern: more plays at weekends, and more of them movies.
-        let d = &model.demand;
-        let day_plays = |w: usize| if Content::weekday_is_weekend(w) { d.weekend_factor } else { d.weekday_factor };
-        let kind_share = |w: usize, movie: bool| {
-            let m = d.movie_play_share(Content::weekday_is_weekend(w));
-            if movie { m } else { 1.0 - m }
-        };
-        let weekdays: [[f64; 7]; 2] = std::array::from_fn(|k| {
-            let raw: [f64; 7] = std::array::from_fn(|w| day_plays(w) * kind_share(w, k == 1));
-            let mean = raw.iter().sum::<f64>() / 7.0;
-            raw.map(|x| x / mean)
-        });
-        let predictor = Predictor::new(
-            &model.catalog,
-            model.scenario.policy.history_weight,
-            model.scenario.demand.new_release_boost,
-            &history,
-            Some(weekdays),
-        );
+        let policy = &model.scenario.policy;
+        let shares = model.demand.rendition_shares(&model.scenario, &model.catalog);
+        let mut predictor = Predictor::new(&model.catalog, policy.history_weight, policy.prior_plays, &shares);
+        let calendars = calendars(model);
+        crate::burn_in::observe(model, &calendars, &mut predictor, policy.burn_in_days);
         let sites = model.world.sites.len();
-        let kind = model.scenario.policy.placement;
+        let kind = policy.placement;
+        let regions = REGIONS.len();
         let mut content = Content {
             clusters,
             sizes: Arc::new(
@@ -104,17 +161,21 @@ impl Content {
             site_policy: vec![kind; sites],
             caches: vec![None; sites],
             predictor,
-            predicted: Arc::default(),
+            days: calendars.iter().map(|&c| RegionDay { calendar: c, day: c.day_at(0), whole: false }).collect(),
+            predicted: Arc::new(vec![RegionPopularity::default(); regions]),
+            predicted_plays: Arc::new(vec![0.0; regions * model.catalog.videos.len()]),
+            observed_plays: Arc::new(vec![0.0; regions * model.catalog.videos.len()]),
             oracle: None,
-            observed: Arc::new(vec![0.0; REGIONS.len() * model.catalog.file_count()]),
             cluster_plans: BTreeMap::new(),
             site_plans: vec![None; sites],
             rules: Rules::default(),
             fill: Fill::new(sources, sites),
-            day: 0,
             admissions: FillMinute::default(),
+            next_generation: 1,
         };
-        content.predict(model, 0);
+        for r in 0..regions {
+            content.predict(model, r);
+        }
         content.plan(model);
         // Reactive sites start warm too: their caches hold what proactive placement would have put there.
         let mut held = Vec::with_capacity(sites);
@@ -134,48 +195,40 @@ impl Content {
         }
         let mut placement = Placement::new(held, held_bytes);
         for s in 0..sites {
+            let site = SiteId(s as u32);
+            placement.set_layout(site, content.site_plans[s].as_ref().map(|p| p.layout.clone()));
             if kind.is_reactive() {
-                content.make_reactive(model, SiteId(s as u32), kind, &mut placement);
+                content.make_reactive(model, site, kind, &mut placement);
             }
         }
         (content, placement)
     }
 
-    /// Weekday 5 and 6 (Monday = 0) are the weekend.
-    fn weekday_is_weekend(weekday: usize) -> bool {
-        weekday >= 5
-    }
-
-    fn weekday(model: &Model, day: i64) -> usize {
-        (model.start_utc + chrono::Duration::days(day)).weekday().num_days_from_monday() as usize
-    }
-
-    /// Predicts `day` for every region.
-    fn predict(&mut self, model: &Model, day: i64) {
-        let weekday = Content::weekday(model, day);
-        // Titles launching tomorrow are included: today's plan is filled today and must serve until tomorrow's
-        // fill is done (Netflix pre-positions launches).
-        let released = |t: usize| model.catalog.titles[t].release_day < day as f64 + 2.0;
-        let regions: Vec<Vec<f64>> =
-            (0..REGIONS.len()).map(|r| self.predictor.predict(&model.catalog, r, weekday, released)).collect();
-        if day > 0 {
-            // Day 0's prediction is in the warm start's relative units: nothing to score it against. The day is
-            // scored on the titles out that day (by its middle, as the engine's daily title tables count them),
-            // not on tomorrow's launches placed ahead.
-            let rungs = model.catalog.ladder.len();
-            let out_today = |f: usize| model.catalog.titles[f / rungs].release_day <= day as f64 + 0.5;
-            let scored = regions
-                .iter()
-                .flat_map(|pop| pop.iter().enumerate().map(|(f, &p)| if out_today(f) { p } else { 0.0 }))
-                .collect();
-            self.predictor.remember(day, scored);
-        }
-        self.predicted = Arc::new(regions.into_iter().map(RegionPopularity::new).collect());
-        self.day = day;
-        self.oracle = None;
+    /// Predicts a region's day in progress (titles launching by the end of the next day included: the plan is
+    /// filled today and must serve until tomorrow's fill is done; Netflix pre-positions launches).
+    fn predict(&mut self, model: &Model, region: usize) {
+        let RegionDay { calendar, day, .. } = self.days[region];
+        let start_s = calendar.start_s(day) as f64;
+        let horizon = start_s + 2.0 * SECONDS_PER_DAY as f64;
+        let catalog = &model.catalog;
+        let plays = self.predictor.predict(catalog, region, day, calendar.weekday(day), start_s, |v| {
+            (catalog.videos[v].release_s as f64) < horizon
+        });
+        let videos = catalog.videos.len();
+        Arc::make_mut(&mut self.predicted_plays)[region * videos..(region + 1) * videos].copy_from_slice(&plays);
+        Arc::make_mut(&mut self.predicted)[region] =
+            RegionPopularity::from_videos(catalog, &plays, self.predictor.rendition_shares(region));
         if self.site_policy.contains(&PlacementKind::Oracle) {
-            self.predict_oracle(model);
+            self.predict_oracle(model, region);
         }
+    }
+
+    /// The real popularity of a region's day in progress, for oracle sites.
+    fn predict_oracle(&mut self, model: &Model, region: usize) {
+        let RegionDay { calendar, day, .. } = self.days[region];
+        let oracle = self.oracle.get_or_insert_with(|| Arc::new(vec![RegionPopularity::default(); REGIONS.len()]));
+        Arc::make_mut(oracle)[region] =
+            RegionPopularity::new(Oracle::popularity(model, region, calendar.start_s(day) as f64));
     }
 
     fn planner(model: &Model) -> Proactive {
@@ -191,7 +244,7 @@ impl Content {
     /// The popularity a planner policy plans a region with: predicted, or for the oracle the real one.
     fn popularity_for(&self, kind: PlacementKind, region: usize) -> &RegionPopularity {
         match (kind, &self.oracle) {
-            (PlacementKind::Oracle, Some(o)) => &o[region],
+            (PlacementKind::Oracle, Some(o)) if !o[region].popularity.is_empty() => &o[region],
             _ => &self.predicted[region],
         }
     }
@@ -212,6 +265,9 @@ impl Content {
             None => self.cluster_plans.get(&(cluster, kind)).map(|m| &**m),
         };
         let tb = 1e12;
+        let f = &model.scenario.fill;
+        let window_tb =
+            c.storage_appliances as f64 * f.storage_window_tb + c.flash_appliances as f64 * f.flash_window_tb;
         let input = PlanInput {
             catalog: &model.catalog,
             sizes: &self.sizes,
@@ -222,6 +278,7 @@ impl Content {
             storage_disk_bytes: (model.scenario.appliances.storage.disk_tb * tb) as u64,
             flash_disk_bytes: (model.scenario.appliances.flash.disk_tb * tb) as u64,
             previous,
+            window_bytes: (window_tb * tb) as u64,
             rules: &rules,
         };
         let proactive = Content::planner(model);
@@ -276,6 +333,9 @@ impl Content {
         let mut pop = vec![0.0; self.sizes.len()];
         for ((r, plans), m) in &members {
             let base = &self.popularity_for(kind, *r).popularity;
+            if base.is_empty() {
+                continue;
+            }
             let plans: Vec<&Manifest> = plans.iter().map(|&i| &*embedded[embedded_keys[i]]).collect();
             for (f, p) in pop.iter_mut().enumerate() {
                 if base[f] > 0.0 {
@@ -287,74 +347,121 @@ impl Content {
         RegionPopularity::new(pop)
     }
 
-    /// Plans every planner site for the current day: one plan per (cluster, policy) in use, and one per site
-    /// that has rules of its own. In-ISP clusters are planned first, from their region's popularity; IXP
-    /// clusters then from what the in-ISP plans leave uncovered. Returns the number of plans made.
+    /// Plans every region. Returns the number of plans made.
     pub fn plan(&mut self, model: &Model) -> usize {
+        (0..REGIONS.len()).map(|r| self.plan_region(model, r)).sum()
+    }
+
+    /// Plans every planner site of a region for its day in progress: one plan per (cluster, policy) in use,
+    /// and one per site that has rules of its own. In-ISP clusters are planned first, from their region's
+    /// popularity; IXP clusters then from what the in-ISP plans leave uncovered. Returns the plans made.
+    fn plan_region(&mut self, model: &Model, region: usize) -> usize {
+        let clusters = self.clusters.clone();
+        let in_region = |c: ClusterId| clusters.get(c).region.0 as usize == region;
         let mut wanted: Vec<(ClusterId, PlacementKind)> = Vec::new();
         for (s, &kind) in self.site_policy.iter().enumerate() {
             let site = SiteId(s as u32);
-            if !kind.is_reactive() && !self.rules.has_site_rules(site) {
-                wanted.push((self.clusters.of(site), kind));
+            let c = self.clusters.of(site);
+            if in_region(c) && !kind.is_reactive() && !self.rules.has_site_rules(site) {
+                wanted.push((c, kind));
             }
         }
         wanted.sort();
         wanted.dedup();
         let (ixp, embedded): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|(c, _)| self.clusters.get(*c).ixp);
         let embedded_plans = parallel_map(&embedded, |&(c, kind)| {
-            let region = self.clusters.get(c).region.0 as usize;
             self.plan_one(model, kind, c, None, self.popularity_for(kind, region))
         });
-        let embedded: BTreeMap<_, _> = embedded.into_iter().zip(embedded_plans.into_iter().map(Arc::new)).collect();
+        let mut plans = std::mem::take(&mut self.cluster_plans);
+        plans.retain(|(c, _), _| !in_region(*c));
+        for (key, plan) in embedded.iter().zip(embedded_plans) {
+            plans.insert(*key, self.stamp(plan));
+        }
+        // IXPs plan around every embedded plan (their members may come from a neighbouring region).
         let ixp_pop: BTreeMap<(ClusterId, PlacementKind), RegionPopularity> =
-            ixp.iter().map(|&(c, kind)| ((c, kind), self.ixp_popularity(model, c, kind, &embedded))).collect();
+            ixp.iter().map(|&(c, kind)| ((c, kind), self.ixp_popularity(model, c, kind, &plans))).collect();
         let ixp_plans = parallel_map(&ixp, |&(c, kind)| self.plan_one(model, kind, c, None, &ixp_pop[&(c, kind)]));
-        let mut plans = embedded;
-        plans.extend(ixp.into_iter().zip(ixp_plans.into_iter().map(Arc::new)));
+        for (key, plan) in ixp.iter().zip(ixp_plans) {
+            plans.insert(*key, self.stamp(plan));
+        }
+        let made = embedded.len() + ixp.len();
         self.cluster_plans = plans;
         let mut site_plans = 0;
         for s in 0..self.site_policy.len() {
             let site = SiteId(s as u32);
             let kind = self.site_policy[s];
             let cluster = self.clusters.of(site);
+            if !in_region(cluster) {
+                continue;
+            }
             self.site_plans[s] = if kind.is_reactive() {
                 None
             } else if self.rules.has_site_rules(site) {
                 site_plans += 1;
-                let region = self.clusters.get(cluster).region.0 as usize;
                 let pop = ixp_pop.get(&(cluster, kind)).unwrap_or_else(|| self.popularity_for(kind, region));
-                Some(Arc::new(self.plan_one(model, kind, cluster, Some(site), pop)))
+                let plan = self.plan_one(model, kind, cluster, Some(site), pop);
+                Some(self.stamp(plan))
             } else {
                 self.cluster_plans.get(&(cluster, kind)).cloned()
             };
         }
-        self.cluster_plans.len() + site_plans
+        made + site_plans
     }
 
-    /// Fills for the coming minute, before the engine simulates it. Returns the fill bytes to record with it.
-    pub fn before_minute(&mut self, model: &Model, engine: &mut Engine, placement: &mut Placement) -> FillMinute {
+    /// Gives a plan its generation number.
+    fn stamp(&mut self, mut plan: Manifest) -> Arc<Manifest> {
+        plan.generation = self.next_generation;
+        self.next_generation += 1;
+        Arc::new(plan)
+    }
+
+    /// The planner sites in service, with the replica bytes their plan keeps free.
+    fn planner_sites(&self) -> Vec<(SiteId, u64)> {
+        self.site_plans
+            .iter()
+            .enumerate()
+            .filter_map(|(s, p)| p.as_ref().map(|p| (SiteId(s as u32), p.replica_bytes)))
+            .collect()
+    }
+
+    /// This minute's fill requests, after opening the windows that open now (a site is replanned then).
+    pub fn fill_requests(&mut self, model: &Model, engine: &mut Engine, placement: &mut Placement) -> Vec<FillRequest> {
         let minute = engine.now().minutes();
         let local = engine.local_clocks(model);
-        let mut out = std::mem::take(&mut self.admissions);
         for s in 0..self.site_policy.len() {
             let site = SiteId(s as u32);
             let Some(plan) = &self.site_plans[s] else { continue };
             let metro = model.world.sites[s].metro.0 as usize;
-            let in_window = Fill::in_window(model, local[metro]);
-            if self.fill.window_opens(site, in_window) {
+            if self.fill.window_opens(site, Fill::in_window(model, local[metro])) {
                 let region = model.world.sites[s].region.0 as usize;
                 self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
+                placement.set_layout(site, Some(plan.layout.clone()));
             }
-            let finished = self.fill.step_site(model, site, minute, plan.replica_bytes, placement, &mut out);
-            if finished && *placement.held(site) == *plan.files {
+        }
+        let sites = self.planner_sites();
+        self.fill.requests(model, minute, &sites, placement, &engine.site_up).to_vec()
+    }
+
+    /// Moves this minute's fills at the rates the capacity model granted. Returns the fill bytes to record.
+    pub fn move_fills(&mut self, model: &Model, engine: &Engine, placement: &mut Placement) -> FillMinute {
+        let mut out = std::mem::take(&mut self.admissions);
+        let minute = engine.now().minutes();
+        let plans = &self.site_plans;
+        let reserve = |s: SiteId| plans[s.0 as usize].as_ref().map_or(0, |p| p.replica_bytes);
+        let granted = &engine.capacity().fill_kbps;
+        let finished = self.fill.advance(model, minute, granted, reserve, placement, &engine.site_up, &mut out);
+        for site in finished {
+            if let Some(plan) = &self.site_plans[site.0 as usize]
+                && placement.holds_exactly(site, &plan.files)
+            {
                 placement.share(site, &plan.files);
             }
         }
         out
     }
 
-    /// After the engine simulated a minute: reactive caches take in their requests, and at the end of a day
-    /// the predictor learns it and tomorrow is planned.
+    /// After the engine simulated a minute: reactive caches take in their requests, and a region whose day
+    /// ended has it observed, its next day predicted and its clusters planned.
     pub fn after_minute(&mut self, model: &Model, engine: &mut Engine, placement: &mut Placement) {
         let mut evicted = Vec::new();
         for (site, file) in engine.take_reactive_requests() {
@@ -367,37 +474,50 @@ impl Content {
                 placement.remove(site, e, model.catalog.file_size_bytes(e));
             }
             if access.admitted {
-                self.fill.admit(model, &Admission { site, file, size_bytes: size }, placement, &mut self.admissions);
+                let admission = Admission { site, file, size_bytes: size };
+                self.fill.admit(model, &admission, placement, &engine.site_up, &mut self.admissions);
                 placement.insert(site, file, size);
             }
         }
-        let now = engine.now();
-        if now.minutes().is_multiple_of(MINUTES_PER_DAY) {
-            let day = (now.minutes() / MINUTES_PER_DAY) as i64 - 1;
-            let bytes = engine.take_file_bytes();
-            self.predictor.observe(&model.catalog, day, Content::weekday(model, day), &bytes);
-            let files = model.catalog.file_count();
-            self.observed = Arc::new(
-                (0..bytes.len())
-                    .map(|i| bytes[i] as f64 / model.catalog.file_size_bytes(FileId((i % files) as u32)) as f64)
-                    .collect(),
-            );
-            self.predict(model, day + 1);
-            self.plan(model);
-            self.replan_open_windows(model, placement);
-            self.fill.prune(now);
+        let now_s = engine.now().seconds() as i64;
+        for r in 0..REGIONS.len() {
+            let d = self.days[r];
+            if d.calendar.day_at(now_s) == d.day {
+                continue;
+            }
+            let (videos, renditions) = engine.take_region_bytes(model, r);
+            if d.whole {
+                let bytes = DayBytes { videos: &videos, renditions: &renditions };
+                let end_s = d.calendar.start_s(d.day + 1) as f64;
+                let weekday = d.calendar.weekday(d.day);
+                self.predictor.observe(&model.catalog, &model.stream_kbps, r, d.day, weekday, end_s, &bytes);
+                let n = model.catalog.videos.len();
+                let observed = Arc::make_mut(&mut self.observed_plays);
+                let plays = crate::popularity::plays_of(&model.catalog, &model.stream_kbps, &bytes);
+                observed[r * n..(r + 1) * n].copy_from_slice(&plays);
+            }
+            self.days[r] = RegionDay { day: d.day + 1, whole: true, ..d };
+            self.predict(model, r);
+            self.plan_region(model, r);
+            self.replan_open_windows(model, r, placement);
+        }
+        if now_s % SECONDS_PER_DAY as i64 == 0 {
+            self.fill.prune(engine.now());
         }
     }
 
-    /// Sites whose window is open now take the new plan at once rather than at their next window.
-    fn replan_open_windows(&mut self, model: &Model, placement: &Placement) {
+    /// A region's sites whose window is open now take the new plan at once rather than at their next window.
+    fn replan_open_windows(&mut self, model: &Model, region: usize, placement: &mut Placement) {
         for s in 0..self.site_policy.len() {
             let site = SiteId(s as u32);
+            if model.world.sites[s].region.0 as usize != region {
+                continue;
+            }
             if let Some(plan) = &self.site_plans[s]
                 && self.fill.window_open(site)
             {
-                let region = model.world.sites[s].region.0 as usize;
                 self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
+                placement.set_layout(site, Some(plan.layout.clone()));
             }
         }
     }
@@ -423,12 +543,13 @@ impl Content {
     }
 
     /// Starts the fill of every planner site in `scope` now, in window or not.
-    pub fn fill_now(&mut self, model: &Model, scope: Scope, placement: &Placement) -> Result<(), TwinError> {
+    pub fn fill_now(&mut self, model: &Model, scope: Scope, placement: &mut Placement) -> Result<(), TwinError> {
         self.check_scope(scope)?;
         for site in self.sites_in(scope) {
             if let Some(plan) = &self.site_plans[site.0 as usize] {
                 let region = model.world.sites[site.0 as usize].region.0 as usize;
                 self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
+                placement.set_layout(site, Some(plan.layout.clone()));
                 self.fill.force(site);
             }
         }
@@ -472,20 +593,15 @@ impl Content {
             self.make_reactive(model, site, kind, placement);
         } else {
             self.caches[site.0 as usize] = None;
-            if kind == PlacementKind::Oracle && self.oracle.is_none() {
-                self.predict_oracle(model);
+            if kind == PlacementKind::Oracle {
+                for r in 0..REGIONS.len() {
+                    self.predict_oracle(model, r);
+                }
             }
         }
-        self.plan(model);
+        let region = model.world.sites[site.0 as usize].region.0 as usize;
+        self.plan_region(model, region);
         Ok(())
-    }
-
-    /// The real popularity of the current day, for oracle sites.
-    fn predict_oracle(&mut self, model: &Model) {
-        let day = self.day;
-        self.oracle = Some(Arc::new(
-            (0..REGIONS.len()).map(|r| RegionPopularity::new(Oracle::popularity(model, r, day))).collect(),
-        ));
     }
 
     /// Turns a site into a reactive cache primed with what it holds, most popular as most recent.
@@ -495,7 +611,7 @@ impl Content {
         let Some(mut cache) = SiteCache::new(kind, disk) else { return };
         let region = model.world.sites[s].region.0 as usize;
         let pop = &self.predicted[region].popularity;
-        let mut files: Vec<FileId> = placement.held(site).iter().collect();
+        let mut files: Vec<FileId> = placement.held_files(site).collect();
         files.sort_by(|a, b| pop[a.0 as usize].total_cmp(&pop[b.0 as usize]).then(a.cmp(b)));
         let mut evicted = Vec::new();
         for f in files {
@@ -508,10 +624,11 @@ impl Content {
         self.caches[s] = Some(cache);
         self.fill.clear(site);
         self.site_plans[s] = None;
+        placement.set_layout(site, None);
     }
 
-    pub fn prediction_errors(&self) -> &[DayError] {
-        &self.predictor.errors
+    pub fn prediction_errors(&self) -> Vec<DayError> {
+        self.predictor.errors()
     }
 
     pub fn fill_status(&self, model: &Model) -> Vec<SiteFillStatus> {
@@ -529,10 +646,9 @@ impl Content {
 
     /// Files of a site's plan that are live, and all its plan's files (for reactive sites: what it holds).
     pub fn plan_progress(&self, site: SiteId, placement: &Placement) -> (usize, usize) {
-        let held = placement.held(site);
         match &self.site_plans[site.0 as usize] {
-            Some(p) => (p.files.iter().filter(|&f| held.contains(f)).count(), p.files.len()),
-            None => (held.len(), held.len()),
+            Some(p) => (p.files.iter().filter(|&f| placement.holds(site, f)).count(), p.files.len()),
+            None => (placement.held_count(site), placement.held_count(site)),
         }
     }
 }
@@ -549,4 +665,21 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
             items.chunks(chunk).map(|c| scope.spawn(|| c.iter().map(&f).collect::<Vec<R>>())).collect();
         handles.into_iter().flat_map(|h| h.join().expect("planning thread panicked")).collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_file_order_equals_a_full_sort() {
+        let catalog = Catalog::build(&crate::test_support::small_scenario());
+        let plays: Vec<f64> = (0..catalog.videos.len()).map(|v| ((v * 37) % 11) as f64).collect();
+        let shares: Vec<f64> = (0..catalog.renditions.len()).map(|r| (r % 4) as f64 / 10.0).collect();
+        let merged = RegionPopularity::from_videos(&catalog, &plays, &shares);
+        let sorted = RegionPopularity::new(file_popularity(&catalog, &plays, &shares));
+        assert_eq!(merged.popularity, sorted.popularity);
+        assert_eq!(merged.order, sorted.order);
+        assert!(!merged.order.is_empty());
+    }
 }

@@ -1,18 +1,34 @@
 //! Demand: how many plays each metro starts each minute, and what they play.
 //!
-//! Arrivals follow members × a daily curve in local time × a weekday/weekend factor. A play picks a title from
-//! a per-region popularity (Zipf appeal × regional taste × a decaying new-release boost; movies lean to
-//! weekends, shows to weekdays) and a device, which caps the rung.
+//! Arrivals follow members × a daily curve in local time × a weekday/weekend factor. A play picks a video from
+//! its region's popularity of the hour: title appeal (Zipf rank) × the video's share of it × regional taste ×
+//! a new-release boost decaying over days × a launch spike decaying over hours, nothing before release (titles
+//! go live at their release instant); movies lean to weekends, shows to weekdays. The device picks the codec
+//! family (the first it decodes) and caps the rung.
 
 use crate::catalog::{Catalog, TitleKind};
+use crate::region::REGIONS;
 use crate::rng::AliasTable;
-use crate::scenario::{DeviceSpec, Scenario};
-use crate::time::{LocalClock, MINUTES_PER_DAY};
-use crate::world::REGIONS;
+use crate::scenario::Scenario;
+use crate::time::{LocalClock, MINUTES_PER_DAY, SECONDS_PER_DAY};
 
-/// Watched share of a title's duration: completed plays watch 90–100%, the others 5–85%.
+/// Watched share of a video's duration: completed plays watch 90–100%, the others 5–85%.
 pub const COMPLETED_WATCH: [f64; 2] = [0.9, 1.0];
 pub const PARTIAL_WATCH: [f64; 2] = [0.05, 0.85];
+const SECONDS_PER_HOUR: i64 = 3600;
+
+/// A device class, with its codec family resolved against the catalogue.
+#[derive(Clone, Debug)]
+pub struct Device {
+    pub name: String,
+    pub share: f64,
+    pub max_kbps: u32,
+    /// Index into `Catalog::codecs`.
+    pub codec: usize,
+    pub median_kbps: f64,
+    pub sigma: f64,
+    pub access_rtt_ms: f64,
+}
 
 #[derive(Clone, Debug)]
 pub struct Demand {
@@ -22,21 +38,25 @@ pub struct Demand {
     pub weekend_factor: f64,
     /// Plays per member per day, calibrated so members watch `viewing_hours_per_member_day`.
     pub plays_per_member_day: f64,
-    pub devices: Vec<DeviceSpec>,
+    pub devices: Vec<Device>,
     pub device_table: AliasTable,
     pub movie_play_share_weekday: f64,
     pub movie_play_share_weekend: f64,
     new_release_boost: f64,
     new_release_decay_days: f64,
+    launch_spike: f64,
+    launch_spike_hours: f64,
+    /// Every video's release instant, sorted: to know when an hour's popularity must be drawn afresh.
+    releases_s: Vec<i64>,
 }
 
-/// The title tables for one day: per region, alias tables over movies and over episodes.
+/// The video tables for one hour: per region, alias tables over movies and over episodes, each draw yielding
+/// (video, its duration in seconds).
 #[derive(Clone, Debug, Default)]
-pub struct DayPopularity {
-    pub day: i64,
-    pub movies: Vec<u32>,
-    pub episodes: Vec<u32>,
-    pub regions: Vec<(AliasTable, AliasTable)>,
+pub struct HourPopularity {
+    /// Hours since the start.
+    pub hour: i64,
+    pub regions: Vec<(AliasTable<(u32, u32)>, AliasTable<(u32, u32)>)>,
 }
 
 impl Demand {
@@ -55,6 +75,23 @@ impl Demand {
         let mean = curve.iter().sum::<f64>() / curve.len() as f64;
         curve.iter_mut().for_each(|v| *v /= mean);
 
+        let devices: Vec<Device> = d
+            .devices
+            .iter()
+            .map(|x| Device {
+                name: x.name.clone(),
+                share: x.share,
+                max_kbps: x.max_kbps,
+                // Validation guarantees one of its codecs is in the catalogue.
+                codec: x.codecs.iter().find_map(|n| catalog.codecs.iter().position(|c| c == n)).unwrap_or(0),
+                median_kbps: x.median_mbps * 1000.0,
+                sigma: x.sigma,
+                access_rtt_ms: x.access_rtt_ms,
+            })
+            .collect();
+        let mut releases_s: Vec<i64> = catalog.videos.iter().map(|v| v.release_s).collect();
+        releases_s.sort_unstable();
+        releases_s.dedup();
         // A week averages 1: five weekdays at w, two weekend days at w × factor.
         let weekday_factor = 7.0 / (5.0 + 2.0 * d.weekend_factor);
         let mut demand = Demand {
@@ -62,51 +99,68 @@ impl Demand {
             weekday_factor,
             weekend_factor: weekday_factor * d.weekend_factor,
             plays_per_member_day: 0.0,
-            devices: d.devices.clone(),
-            device_table: AliasTable::new(&d.devices.iter().map(|x| x.share).collect::<Vec<_>>()),
+            device_table: AliasTable::new(&devices.iter().map(|x| x.share).collect::<Vec<_>>()),
+            devices,
             movie_play_share_weekday: d.movie_play_share_weekday,
             movie_play_share_weekend: d.movie_play_share_weekend,
             new_release_boost: d.new_release_boost,
             new_release_decay_days: d.new_release_decay_days,
+            launch_spike: d.launch_spike,
+            launch_spike_hours: d.launch_spike_hours,
+            releases_s,
         };
         let hours_per_play = demand.mean_watch_hours(s, catalog);
         demand.plays_per_member_day = d.viewing_hours_per_member_day / hours_per_play;
         demand
     }
 
-    /// Appeal of a title in a region on a day (0 before release).
-    pub fn title_weight(&self, catalog: &Catalog, title: usize, region: usize, day: f64) -> f64 {
-        let t = &catalog.titles[title];
-        let age = day - t.release_day;
-        if age < 0.0 {
+    /// Appeal of a video in a region at `t_s` seconds from the start (0 before release).
+    pub fn video_weight(&self, catalog: &Catalog, video: usize, region: usize, t_s: f64) -> f64 {
+        let v = &catalog.videos[video];
+        let age_s = t_s - v.release_s as f64;
+        if age_s < 0.0 {
             return 0.0;
         }
-        let boost = 1.0 + self.new_release_boost * (-age / self.new_release_decay_days).exp();
-        t.appeal * t.regional_taste[region] as f64 * boost
+        let t = &catalog.titles[v.title.0 as usize];
+        let days = age_s / SECONDS_PER_DAY as f64;
+        let hours = age_s / SECONDS_PER_HOUR as f64;
+        let boost = 1.0
+            + self.new_release_boost * (-days / self.new_release_decay_days).exp()
+            + self.launch_spike * (-hours / self.launch_spike_hours).exp();
+        t.appeal * v.appeal * t.regional_taste[region] as f64 * boost
     }
 
-    /// Title tables for day `day` (measured at the day's middle).
-    pub fn day_popularity(&self, catalog: &Catalog, day: i64) -> DayPopularity {
+    /// Whether the tables of `hour` can differ from those of the hour before by more than the slow decay of
+    /// the new-release boost: a video goes live in it, or is still in its launch spike.
+    pub fn hour_changes(&self, hour: i64) -> bool {
+        let end = (hour + 1) * SECONDS_PER_HOUR;
+        let spike_s = (3.0 * self.launch_spike_hours * SECONDS_PER_HOUR as f64) as i64;
+        let first = self.releases_s.partition_point(|&r| r < end - SECONDS_PER_HOUR - spike_s);
+        self.releases_s.get(first).is_some_and(|&r| r < end)
+    }
+
+    /// Video tables for `hour` (hours since the start), measured at the hour's middle.
+    pub fn hour_popularity(&self, catalog: &Catalog, hour: i64) -> HourPopularity {
         let mut movies = Vec::new();
         let mut episodes = Vec::new();
-        for (i, t) in catalog.titles.iter().enumerate() {
-            match t.kind {
-                TitleKind::Movie => movies.push(i as u32),
-                TitleKind::Episode { .. } => episodes.push(i as u32),
+        for (i, v) in catalog.videos.iter().enumerate() {
+            match catalog.titles[v.title.0 as usize].kind {
+                TitleKind::Movie => movies.push((i as u32, v.duration_s)),
+                TitleKind::Series { .. } => episodes.push((i as u32, v.duration_s)),
             }
         }
-        let mid = day as f64 + 0.5;
+        let mid = (hour * SECONDS_PER_HOUR) as f64 + SECONDS_PER_HOUR as f64 / 2.0;
         let regions = (0..REGIONS.len())
             .map(|r| {
-                let table = |ids: &[u32]| {
-                    AliasTable::new(
-                        &ids.iter().map(|&t| self.title_weight(catalog, t as usize, r, mid)).collect::<Vec<_>>(),
-                    )
+                let table = |ids: &[(u32, u32)]| {
+                    let weights: Vec<f64> =
+                        ids.iter().map(|&(v, _)| self.video_weight(catalog, v as usize, r, mid)).collect();
+                    AliasTable::with_payloads(&weights, ids)
                 };
                 (table(&movies), table(&episodes))
             })
             .collect();
-        DayPopularity { day, movies, episodes, regions }
+        HourPopularity { hour, regions }
     }
 
     /// Expected plays per minute from `members` at a local clock reading, before any demand scaling.
@@ -120,7 +174,7 @@ impl Demand {
         if weekend { self.movie_play_share_weekend } else { self.movie_play_share_weekday }
     }
 
-    /// Mean hours watched per play on day 0, popularity-weighted over all regions and both title kinds.
+    /// Mean hours watched per play at the start, popularity-weighted over all regions and both kinds.
     fn mean_watch_hours(&self, s: &Scenario, catalog: &Catalog) -> f64 {
         let p = &s.playback;
         let watched = |completion: f64| {
@@ -128,10 +182,10 @@ impl Demand {
                 + (1.0 - completion) * (PARTIAL_WATCH[0] + PARTIAL_WATCH[1]) / 2.0
         };
         let (mut movie, mut episode) = ((0.0, 0.0), (0.0, 0.0));
-        for (i, t) in catalog.titles.iter().enumerate() {
-            let w: f64 = (0..REGIONS.len()).map(|r| self.title_weight(catalog, i, r, 0.5)).sum();
-            let acc = if t.kind == TitleKind::Movie { &mut movie } else { &mut episode };
-            acc.0 += w * t.duration_s as f64;
+        for (i, v) in catalog.videos.iter().enumerate() {
+            let w: f64 = (0..REGIONS.len()).map(|r| self.video_weight(catalog, i, r, 0.0)).sum();
+            let acc = if catalog.titles[v.title.0 as usize].is_movie() { &mut movie } else { &mut episode };
+            acc.0 += w * v.duration_s as f64;
             acc.1 += w;
         }
         let mean_s = |acc: (f64, f64)| if acc.1 > 0.0 { acc.0 / acc.1 } else { 0.0 };
@@ -147,23 +201,25 @@ impl Demand {
         hours.max(1.0 / 60.0)
     }
 
-    /// Expected share of plays at each rung, from the device mix and throughput spread (ABR picks the highest
-    /// rung at or below `abr_safety` × throughput, capped by the device). Placement weighs files by it.
-    pub fn rung_shares(&self, s: &Scenario, catalog: &Catalog) -> Vec<f64> {
-        let ladder = &catalog.ladder;
+    /// Expected share of plays at each rendition, from the device mix and throughput spread (ABR picks the
+    /// highest rung of the device's codec at or below `abr_safety` × throughput, capped by the device), on an
+    /// unloaded network. What an operator knows of the rung mix before a launch.
+    pub fn rendition_shares(&self, s: &Scenario, catalog: &Catalog) -> Vec<f64> {
         let total_share: f64 = self.devices.iter().map(|d| d.share).sum();
-        let mut shares = vec![0.0; ladder.len()];
+        let mut shares = vec![0.0; catalog.renditions.len()];
         for d in &self.devices {
+            let range = &catalog.codec_renditions[d.codec];
+            let ladder = &catalog.renditions[range.start as usize..range.end as usize];
             let top = ladder.iter().rposition(|r| r.kbps <= d.max_kbps).unwrap_or(0);
             // P(safety × T ≥ kbps) with T log-normal(median, sigma).
             let at_least = |kbps: f64| {
-                let z = ((kbps / (s.playback.abr_safety * d.median_mbps * 1000.0)).ln()) / d.sigma.max(1e-9);
+                let z = (kbps / (s.playback.abr_safety * d.median_kbps)).ln() / d.sigma.max(1e-9);
                 1.0 - normal_cdf(z)
             };
             for r in 0..=top {
                 let p_hi = if r == top { 0.0 } else { at_least(ladder[r + 1].kbps as f64) };
                 let p_lo = if r == 0 { 1.0 } else { at_least(ladder[r].kbps as f64) };
-                shares[r] += d.share / total_share * (p_lo - p_hi).max(0.0);
+                shares[range.start as usize + r] += d.share / total_share * (p_lo - p_hi).max(0.0);
             }
         }
         shares
@@ -206,19 +262,27 @@ mod tests {
         let d = Demand::build(&s, &c);
         // 2.4 h a day at roughly an hour a play is a couple of plays a day.
         assert!((1.0..6.0).contains(&d.plays_per_member_day), "{}", d.plays_per_member_day);
-        let shares = d.rung_shares(&s, &c);
+        let shares = d.rendition_shares(&s, &c);
         assert!((shares.iter().sum::<f64>() - 1.0).abs() < 1e-6, "{shares:?}");
     }
 
     #[test]
-    fn unreleased_titles_have_no_appeal_and_new_ones_are_boosted() {
+    fn videos_go_live_at_their_release_instant_with_a_launch_spike() {
         let s = small_scenario();
         let c = Catalog::build(&s);
         let d = Demand::build(&s, &c);
-        let t = 0;
-        let r = c.titles[t].release_day;
-        assert_eq!(d.title_weight(&c, t, 0, r - 0.1), 0.0);
-        assert!(d.title_weight(&c, t, 0, r + 0.1) > d.title_weight(&c, t, 0, r + 30.0) * 5.0);
+        let v = 0;
+        let r = c.videos[v].release_s as f64;
+        assert_eq!(d.video_weight(&c, v, 0, r - 1.0), 0.0);
+        let first_hour = d.video_weight(&c, v, 0, r + 1800.0);
+        let next_day = d.video_weight(&c, v, 0, r + 86_400.0);
+        let month = d.video_weight(&c, v, 0, r + 30.0 * 86_400.0);
+        assert!(first_hour > next_day * 1.1 && next_day > month * 5.0, "{first_hour} {next_day} {month}");
+        // Release hours are marked as changing; an hour long after every release is not.
+        let hour = c.videos[v].release_s.div_euclid(3600);
+        assert!(d.hour_changes(hour));
+        let last = c.videos.iter().map(|x| x.release_s).max().unwrap();
+        assert!(!d.hour_changes(last.div_euclid(3600) + 24 * 30));
     }
 
     #[test]

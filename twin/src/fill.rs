@@ -3,19 +3,26 @@
 //! the files to add are transferred one after another, most popular first, at the site's ingress cap (per
 //! appliance) and up to its bytes-per-window cap. Each transfer takes its source by escalation: a peer (a site
 //! of the same cluster) holding the file, else a tier source (another site within the hop limit, cheapest
-//! route first), else, after waiting, the S3 origin if allowed. A file serves only once its transfer completes,
-//! and a file leaving the manifest is deleted only once files of at least its size have gone live in its place.
-//! "Fill now" runs a site's fill out of its window (still at its ingress cap). Every transfer is recorded.
+//! route first), else, after waiting, the S3 origin if allowed. An embedded site fills only from sites of its
+//! own ISP or from exchange (IXP) sites, never from another ISP's. A transfer competes with the streams its
+//! source serves and with everything on the backbone links it crosses (`crate::capacity`), so each minute a
+//! site first asks for its ingress cap (`requests`) and then moves what it was granted (`advance`). A file
+//! serves only once its transfer completes, and a file leaving the manifest is deleted only once files of at
+//! least its size have gone live in its place. A site out of service does not fill. "Fill now" runs a site's
+//! fill out of its window (still at its ingress cap). Every transfer is recorded.
 
 use std::collections::VecDeque;
 
 use serde::Serialize;
 
+use crate::capacity::{FillRequest, FillSource};
 use crate::catalog::FileId;
 use crate::model::Model;
 use crate::placement::{Clusters, FileSet, Placement};
+use crate::region::REGIONS;
+use crate::session::BYTES_PER_KBPS_MINUTE;
 use crate::time::{LocalClock, SECONDS_PER_MINUTE, SimTime};
-use crate::world::{REGIONS, SiteId};
+use crate::world::{SiteId, SiteKind};
 
 /// Peers and tier sources kept per site, nearest first.
 const PEERS: usize = 8;
@@ -114,12 +121,11 @@ impl SiteFillStatus {
     }
 }
 
-#[derive(Clone, Debug)]
+/// A file waiting to be filled, and the minute it first found no peer or tier source (`u32::MAX`: not yet).
+#[derive(Clone, Copy, Debug)]
 struct Pending {
     file: FileId,
-    size: u64,
-    /// Minute it first found no peer or tier source.
-    waiting_since: Option<u64>,
+    waiting_since: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +137,7 @@ struct Active {
     tier: FillTier,
     start_s: f64,
     backbone: bool,
+    links: Vec<u32>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -140,7 +147,7 @@ struct SiteFill {
     queued_bytes: u64,
     active: Option<Active>,
     /// Files to delete once replacements are live, least popular first.
-    deletes: VecDeque<(FileId, u64)>,
+    deletes: VecDeque<FileId>,
     /// Bytes gone live tonight not yet matched by deletions.
     credit: u64,
     window_open: bool,
@@ -150,11 +157,20 @@ struct SiteFill {
     done_bytes: u64,
 }
 
+/// A place a site may fill from, and the backbone links between them (empty within a metro).
+#[derive(Clone, Debug)]
+struct Route {
+    site: SiteId,
+    links: Vec<u32>,
+}
+
 /// Nearby sources for each site's fills, by route cost on the backbone.
 #[derive(Clone, Debug)]
 pub struct FillSources {
-    peers: Vec<Vec<SiteId>>,
-    tiers: Vec<Vec<SiteId>>,
+    peers: Vec<Vec<Route>>,
+    tiers: Vec<Vec<Route>>,
+    /// The links from each site's nearest origin to it.
+    origin_links: Vec<Vec<u32>>,
     /// Whether each listed source is in another metro (its bytes cross the backbone).
     metro_of: Vec<u32>,
 }
@@ -167,6 +183,12 @@ impl FillSources {
         for (i, s) in world.sites.iter().enumerate() {
             sites_at[s.metro.0 as usize].push(SiteId(i as u32));
         }
+        // An embedded site fills from its own ISP's sites or from exchanges; an exchange from exchanges.
+        let may_source = |site: SiteId, other: SiteId| match (world.sites[site.0 as usize].kind, world.sites[other.0 as usize].kind) {
+            (_, SiteKind::Ixp) => true,
+            (SiteKind::Embedded(a), SiteKind::Embedded(b)) => a == b,
+            (SiteKind::Ixp, SiteKind::Embedded(_)) => false,
+        };
         let mut peers = vec![Vec::new(); world.sites.len()];
         let mut tiers = vec![Vec::new(); world.sites.len()];
         for (m, here) in sites_at.iter().enumerate() {
@@ -183,30 +205,36 @@ impl FillSources {
                     if p.len() >= PEERS && (t.len() >= TIERS || routes[x].hops > max_hops) {
                         break;
                     }
-                    for &other in sites_at[x].iter().filter(|&&o| o != site) {
+                    for &other in sites_at[x].iter().filter(|&&o| o != site && may_source(site, o)) {
+                        let route = || Route { site: other, links: routes[x].links.clone() };
                         if clusters.of(other) == cluster {
                             if p.len() < PEERS {
-                                p.push(other);
+                                p.push(route());
                             }
                         } else if t.len() < TIERS && routes[x].hops <= max_hops {
-                            t.push(other);
+                            t.push(route());
                         }
                     }
                 }
             }
         }
-        FillSources { peers, tiers, metro_of: world.sites.iter().map(|s| s.metro.0).collect() }
+        FillSources {
+            peers,
+            tiers,
+            origin_links: world.sites.iter().map(|s| world.backbone.metro_origin_path[s.metro.0 as usize].clone()).collect(),
+            metro_of: world.sites.iter().map(|s| s.metro.0).collect(),
+        }
     }
 
-    /// The nearest peer, else tier site, holding `file` live.
-    fn find(&self, site: SiteId, file: FileId, placement: &Placement) -> Option<(SiteId, FillTier)> {
+    /// The nearest peer, else tier site, holding `file` live and in service.
+    fn find(&self, site: SiteId, file: FileId, placement: &Placement, up: &[bool]) -> Option<(&Route, FillTier)> {
         let s = site.0 as usize;
-        let holds = |o: &&SiteId| placement.holds(**o, file);
+        let holds = |r: &&Route| up[r.site.0 as usize] && placement.holds(r.site, file);
         self.peers[s]
             .iter()
             .find(holds)
-            .map(|&o| (o, FillTier::Peer))
-            .or_else(|| self.tiers[s].iter().find(holds).map(|&o| (o, FillTier::Tier)))
+            .map(|r| (r, FillTier::Peer))
+            .or_else(|| self.tiers[s].iter().find(holds).map(|r| (r, FillTier::Tier)))
     }
 
     fn crosses_backbone(&self, site: SiteId, source: Source) -> bool {
@@ -276,11 +304,23 @@ pub struct Fill {
     sources: std::sync::Arc<FillSources>,
     /// Completed transfers of (at least) the last `TRANSFER_LOG_HOURS`, in completion order.
     pub transfers: TransferLog,
+    /// The sites whose requests this minute are in `requests`, in order, and those with nothing left to add
+    /// but deletions waiting.
+    requesting: Vec<SiteId>,
+    requests: Vec<FillRequest>,
+    settling: Vec<SiteId>,
 }
 
 impl Fill {
     pub fn new(sources: std::sync::Arc<FillSources>, sites: usize) -> Fill {
-        Fill { sites: vec![SiteFill::default(); sites], sources, transfers: TransferLog::default() }
+        Fill {
+            sites: vec![SiteFill::default(); sites],
+            sources,
+            transfers: TransferLog::default(),
+            requesting: Vec::new(),
+            requests: Vec::new(),
+            settling: Vec::new(),
+        }
     }
 
     /// Whether a site's local clock is inside its fill window.
@@ -291,13 +331,13 @@ impl Fill {
         since < f.window_hours * 60.0
     }
 
-    /// A site's ingress cap (bytes per second) and its bytes per window.
+    /// A site's ingress cap (kbps) and its bytes per window.
     pub fn caps(model: &Model, site: SiteId) -> (f64, u64) {
         let f = &model.scenario.fill;
         let s = &model.world.sites[site.0 as usize];
         let gbps = s.storage_appliances as f64 * f.storage_gbps + s.flash_appliances as f64 * f.flash_gbps;
         let tb = s.storage_appliances as f64 * f.storage_window_tb + s.flash_appliances as f64 * f.flash_window_tb;
-        (gbps * 1e9 / 8.0, (tb * 1e12) as u64)
+        (gbps * 1e6, (tb * 1e12) as u64)
     }
 
     pub fn window_open(&self, site: SiteId) -> bool {
@@ -340,24 +380,24 @@ impl Fill {
     /// Sets a site's plan: add `desired − held` in `priority` order (most popular first), delete
     /// `held − desired` least popular first once replacements are live.
     pub fn replan(&mut self, model: &Model, site: SiteId, desired: &FileSet, placement: &Placement, priority: &[f64]) {
-        let held = placement.held(site);
         let f = &mut self.sites[site.0 as usize];
         let active = f.active.as_ref().map(|a| a.file);
-        let mut adds: Vec<FileId> = desired.iter().filter(|&x| !held.contains(x) && Some(x) != active).collect();
+        let mut adds: Vec<FileId> =
+            desired.iter().filter(|&x| !placement.holds(site, x) && Some(x) != active).collect();
         adds.sort_by(|a, b| priority[b.0 as usize].total_cmp(&priority[a.0 as usize]).then(a.cmp(b)));
-        let mut deletes: Vec<FileId> = held.iter().filter(|&x| !desired.contains(x)).collect();
+        let mut deletes: Vec<FileId> = placement.held_files(site).filter(|&x| !desired.contains(x)).collect();
         deletes.sort_by(|a, b| priority[a.0 as usize].total_cmp(&priority[b.0 as usize]).then(a.cmp(b)));
         let size = |x: FileId| model.catalog.file_size_bytes(x);
-        f.queue = adds.into_iter().map(|file| Pending { file, size: size(file), waiting_since: None }).collect();
-        f.queued_bytes = f.queue.iter().map(|p| p.size).sum();
-        f.deletes = deletes.into_iter().map(|x| (x, size(x))).collect();
+        f.queued_bytes = adds.iter().map(|&x| size(x)).sum();
+        f.queue = adds.into_iter().map(|file| Pending { file, waiting_since: u32::MAX }).collect();
+        f.deletes = deletes.into();
         f.credit = 0;
         f.planned_bytes = f.queued_bytes + f.active.as_ref().map_or(0, |a| a.size - a.done);
         f.done_bytes = 0;
     }
 
     /// Whether the site's window just opened (the caller replans it then). Call once per minute per site,
-    /// before `step_site`.
+    /// before `requests`.
     pub fn window_opens(&mut self, site: SiteId, in_window: bool) -> bool {
         let f = &mut self.sites[site.0 as usize];
         let opens = in_window && !f.window_open;
@@ -368,129 +408,191 @@ impl Fill {
         opens
     }
 
-    /// Moves one minute of a site's fill. `reserve_bytes` is disk the site keeps for replicas. Returns true
-    /// when this minute finished the site's plan.
-    pub fn step_site(
+    /// Picks the next file a site fills and where from: the first pending file that fits and has a source (a
+    /// peer, a tier site, or after waiting the origin); the rest wait their turn.
+    fn start_next(&mut self, model: &Model, site: SiteId, minute: u64, reserve_bytes: u64, placement: &Placement, up: &[bool], t_s: f64) {
+        let escalation = &model.scenario.fill.escalation;
+        let disk = model.world.sites[site.0 as usize].disk_bytes;
+        let sources = self.sources.clone();
+        let f = &mut self.sites[site.0 as usize];
+        let room = disk.saturating_sub(placement.held_bytes(site) + reserve_bytes);
+        let mut chosen = None;
+        for (i, p) in f.queue.iter_mut().enumerate() {
+            if model.catalog.file_size_bytes(p.file) > room {
+                continue;
+            }
+            let found = sources.find(site, p.file, placement, up).map(|(r, t)| (Source::Site(r.site), t, r.links.clone()));
+            let waited = p.waiting_since != u32::MAX && minute >= p.waiting_since as u64 + escalation.wait_minutes as u64;
+            let source = match found {
+                Some(s) => Some(s),
+                None if escalation.origin_allowed && (waited || escalation.wait_minutes == 0) => {
+                    let metro = model.world.sites[site.0 as usize].metro;
+                    let origin = Source::Origin(model.world.nearest_origin(metro) as u32);
+                    Some((origin, FillTier::Origin, sources.origin_links[site.0 as usize].clone()))
+                }
+                None => {
+                    if p.waiting_since == u32::MAX {
+                        p.waiting_since = minute as u32;
+                    }
+                    None
+                }
+            };
+            if let Some(src) = source {
+                chosen = Some((i, src));
+                break;
+            }
+        }
+        let Some((i, (source, tier, links))) = chosen else { return };
+        let Some(p) = f.queue.remove(i) else { return };
+        let size = model.catalog.file_size_bytes(p.file);
+        f.queued_bytes -= size;
+        f.active = Some(Active {
+            file: p.file,
+            size,
+            done: 0,
+            source,
+            tier,
+            start_s: t_s,
+            backbone: sources.crosses_backbone(site, source),
+            links,
+        });
+    }
+
+    /// What every filling site asks for this minute: its ingress cap, from the source of the file it is on
+    /// (or starts now). `sites` lists the planner sites with the replica bytes their plan keeps free.
+    pub fn requests(&mut self, model: &Model, minute: u64, sites: &[(SiteId, u64)], placement: &Placement, up: &[bool]) -> &[FillRequest] {
+        self.requesting.clear();
+        self.requests.clear();
+        self.settling.clear();
+        let t_s = (minute * SECONDS_PER_MINUTE) as f64;
+        for &(site, reserve) in sites {
+            let (rate_kbps, window_cap) = Fill::caps(model, site);
+            let f = &self.sites[site.0 as usize];
+            let has_budget = f.forced || f.window_bytes < window_cap;
+            if !(f.window_open || f.forced) || !has_budget || !up[site.0 as usize] {
+                continue;
+            }
+            if f.active.is_none() {
+                self.start_next(model, site, minute, reserve, placement, up, t_s);
+            }
+            let f = &mut self.sites[site.0 as usize];
+            let Some(a) = f.active.as_ref() else {
+                if f.queue.is_empty() {
+                    if f.deletes.is_empty() {
+                        f.forced = false;
+                    } else {
+                        self.settling.push(site);
+                    }
+                }
+                continue;
+            };
+            let source = match a.source {
+                Source::Site(s) => FillSource::Site(s.0),
+                Source::Origin(o) => FillSource::Origin(o),
+            };
+            self.requesting.push(site);
+            self.requests.push(FillRequest { source, kbps: rate_kbps, links: a.links.clone() });
+        }
+        &self.requests
+    }
+
+    /// Moves this minute's fills at the rates granted to `requests` (`granted_kbps`, in their order). Returns
+    /// the sites whose plan this minute finished.
+    pub fn advance(
         &mut self,
         model: &Model,
-        site: SiteId,
         minute: u64,
-        reserve_bytes: u64,
+        granted_kbps: &[f64],
+        reserve: impl Fn(SiteId) -> u64,
         placement: &mut Placement,
+        up: &[bool],
         out: &mut FillMinute,
-    ) -> bool {
-        let sources = self.sources.clone();
-        let (rate_bps, window_cap) = Fill::caps(model, site);
-        let disk = model.world.sites[site.0 as usize].disk_bytes;
-        let region = model.world.sites[site.0 as usize].region.0 as usize;
-        let escalation = &model.scenario.fill.escalation;
-        let f = &mut self.sites[site.0 as usize];
-        if !(f.window_open || f.forced) {
-            return false;
-        }
-        let minute_bytes = (rate_bps * SECONDS_PER_MINUTE as f64) as u64;
-        let mut budget =
-            if f.forced { minute_bytes } else { minute_bytes.min(window_cap.saturating_sub(f.window_bytes)) };
-        let mut used = 0u64;
+    ) -> Vec<SiteId> {
+        let mut finished = Vec::new();
         let t0 = (minute * SECONDS_PER_MINUTE) as f64;
-        while budget > 0 {
-            if f.active.is_none() {
-                // The first pending file that fits and has a source; the rest wait their turn.
-                let room = disk.saturating_sub(placement.held_bytes(site) + reserve_bytes);
-                let mut chosen = None;
-                for (i, p) in f.queue.iter_mut().enumerate() {
-                    if p.size > room {
-                        continue;
-                    }
-                    let found = sources.find(site, p.file, placement).map(|(o, t)| (Source::Site(o), t));
-                    let waited = p.waiting_since.is_some_and(|w| minute >= w + escalation.wait_minutes as u64);
-                    let source = match found {
-                        Some(s) => Some(s),
-                        None if escalation.origin_allowed && (waited || escalation.wait_minutes == 0) => {
-                            let metro = model.world.sites[site.0 as usize].metro;
-                            Some((Source::Origin(model.world.nearest_origin(metro) as u32), FillTier::Origin))
-                        }
-                        None => {
-                            p.waiting_since.get_or_insert(minute);
-                            None
-                        }
-                    };
-                    if let Some(src) = source {
-                        chosen = Some((i, src));
-                        break;
-                    }
-                }
-                let Some((i, (source, tier))) = chosen else { break };
-                let Some(p) = f.queue.remove(i) else { break };
-                f.queued_bytes -= p.size;
-                f.active = Some(Active {
-                    file: p.file,
-                    size: p.size,
-                    done: 0,
-                    source,
-                    tier,
-                    start_s: t0 + used as f64 / rate_bps,
-                    backbone: sources.crosses_backbone(site, source),
-                });
-            }
-            let Some(a) = f.active.as_mut() else { break };
-            let take = budget.min(a.size - a.done);
-            a.done += take;
-            budget -= take;
-            used += take;
-            f.window_bytes += take;
-            f.done_bytes += take;
-            out.tier_bytes[region][a.tier as usize] += take;
-            if a.backbone {
-                out.backbone_bytes[region] += take;
-            }
-            if a.done == a.size {
-                placement.insert(site, a.file, a.size);
-                self.transfers.push(Transfer {
-                    site,
-                    file: a.file,
-                    source: a.source,
-                    tier: a.tier,
-                    start_s: a.start_s,
-                    end_s: t0 + used as f64 / rate_bps,
-                    bytes: a.size,
-                    forced: !f.window_open,
-                });
-                f.credit += a.size;
-                f.active = None;
-                // Files replaced by what just went live may go now.
-                while f.credit > 0 {
-                    let Some((x, size)) = f.deletes.pop_front() else { break };
-                    placement.remove(site, x, size);
-                    f.credit = f.credit.saturating_sub(size);
-                }
-            }
-        }
-        if f.queue.is_empty() && f.active.is_none() {
-            // Every replacement is live: the rest of the deletions may go.
-            let finished = used > 0 || !f.deletes.is_empty();
-            while let Some((x, size)) = f.deletes.pop_front() {
-                placement.remove(site, x, size);
+        let requesting = std::mem::take(&mut self.requesting);
+        for site in self.settling.drain(..) {
+            let f = &mut self.sites[site.0 as usize];
+            while let Some(x) = f.deletes.pop_front() {
+                placement.remove(site, x, model.catalog.file_size_bytes(x));
             }
             f.forced = false;
-            return finished;
+            finished.push(site);
         }
-        false
+        for (&site, &kbps) in requesting.iter().zip(granted_kbps) {
+            let (_, window_cap) = Fill::caps(model, site);
+            let region = model.world.sites[site.0 as usize].region.0 as usize;
+            let rate_bps = kbps * 125.0;
+            let minute_bytes = (kbps * BYTES_PER_KBPS_MINUTE as f64) as u64;
+            let f = &self.sites[site.0 as usize];
+            let mut budget = if f.forced { minute_bytes } else { minute_bytes.min(window_cap.saturating_sub(f.window_bytes)) };
+            let mut used = 0u64;
+            while budget > 0 {
+                if self.sites[site.0 as usize].active.is_none() {
+                    self.start_next(model, site, minute, reserve(site), placement, up, t0 + used as f64 / rate_bps.max(1.0));
+                }
+                let f = &mut self.sites[site.0 as usize];
+                let Some(a) = f.active.as_mut() else { break };
+                let take = budget.min(a.size - a.done);
+                a.done += take;
+                budget -= take;
+                used += take;
+                f.window_bytes += take;
+                f.done_bytes += take;
+                out.tier_bytes[region][a.tier as usize] += take;
+                if a.backbone {
+                    out.backbone_bytes[region] += take;
+                }
+                if a.done == a.size {
+                    placement.insert(site, a.file, a.size);
+                    self.transfers.push(Transfer {
+                        site,
+                        file: a.file,
+                        source: a.source,
+                        tier: a.tier,
+                        start_s: a.start_s,
+                        end_s: t0 + used as f64 / rate_bps.max(1.0),
+                        bytes: a.size,
+                        forced: !f.window_open,
+                    });
+                    f.credit += a.size;
+                    f.active = None;
+                    // Files replaced by what just went live may go now.
+                    while f.credit > 0 {
+                        let Some(x) = f.deletes.pop_front() else { break };
+                        let size = model.catalog.file_size_bytes(x);
+                        placement.remove(site, x, size);
+                        f.credit = f.credit.saturating_sub(size);
+                    }
+                }
+            }
+            let f = &mut self.sites[site.0 as usize];
+            if f.queue.is_empty() && f.active.is_none() && used > 0 {
+                // Every replacement is live: the rest of the deletions may go.
+                while let Some(x) = f.deletes.pop_front() {
+                    placement.remove(site, x, model.catalog.file_size_bytes(x));
+                }
+                f.forced = false;
+                finished.push(site);
+            }
+        }
+        self.requesting = requesting;
+        finished
     }
 
     /// A reactive cache's admission: copied at once from the nearest peer or tier site holding it, else the
     /// origin. Counted as fill bytes; not logged as a transfer (there are as many as misses).
-    pub fn admit(&self, model: &Model, a: &Admission, placement: &Placement, out: &mut FillMinute) {
-        let (source, tier) = match self.sources.find(a.site, a.file, placement) {
-            Some((o, t)) => (Source::Site(o), t),
+    pub fn admit(&self, model: &Model, a: &Admission, placement: &Placement, up: &[bool], out: &mut FillMinute) {
+        let source = match self.sources.find(a.site, a.file, placement, up) {
+            Some((r, t)) => (Source::Site(r.site), t),
             None => {
                 let metro = model.world.sites[a.site.0 as usize].metro;
                 (Source::Origin(model.world.nearest_origin(metro) as u32), FillTier::Origin)
             }
         };
         let region = model.world.sites[a.site.0 as usize].region.0 as usize;
-        out.tier_bytes[region][tier as usize] += a.size_bytes;
-        if self.sources.crosses_backbone(a.site, source) {
+        out.tier_bytes[region][source.1 as usize] += a.size_bytes;
+        if self.sources.crosses_backbone(a.site, source.0) {
             out.backbone_bytes[region] += a.size_bytes;
         }
     }

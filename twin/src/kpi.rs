@@ -42,22 +42,30 @@ pub fn hist_quantile<T: Copy + Into<u64>>(bins: &[T], width: usize, q: f64) -> O
     None
 }
 
-/// One simulated minute, for the whole world, a region or a site.
+/// One simulated minute, for the whole world or a region (of the members).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KpiSample {
     /// End of the minute.
     pub t: SimTime,
     /// Sessions playing at the end of the minute.
     pub active_sessions: u64,
+    /// Seconds of streaming in the minute (sessions playing × 60).
+    pub stream_seconds: u64,
     /// Play attempts in the minute.
     pub plays: u64,
     /// Exits before video start (EBVS), among `plays`.
     pub ebvs: u64,
-    /// Bytes delivered in the minute by edge sites, and over the backbone from the origin.
+    /// Plays that failed after starting: their server went down and no entry of their list was left.
+    pub playback_failures: u64,
+    /// Plays given up after stalls passed the member's patience.
+    pub stall_exits: u64,
+    /// Bytes delivered in the minute by edge sites, and over the backbone from the origin (misses).
     pub edge_bytes: u64,
     pub origin_bytes: u64,
     /// The part of `edge_bytes` served by appliances embedded in the members' own ISP.
     pub in_isp_bytes: u64,
+    /// The part of `edge_bytes` served from a site in another region (transit).
+    pub transit_bytes: u64,
     /// Fill bytes received in the minute by source tier (peer, tier, origin), and the part of them that
     /// crossed the backbone.
     pub fill_bytes: [u64; 3],
@@ -65,9 +73,16 @@ pub struct KpiSample {
     /// Startup time of the plays that started in the minute.
     pub startup_p50_ms: f64,
     pub startup_p95_ms: f64,
-    /// Rebuffer time and watch time of the plays that started in the minute.
+    /// Rebuffer time and watch time (Mux: watch time includes stalls) in the minute.
     pub rebuffer_ms: u64,
     pub watch_ms: u64,
+    /// Bitrate switches down (a stream got less than it asked) and back up, and sessions moved to another
+    /// site because theirs went down.
+    pub switches_down: u64,
+    pub switches_up: u64,
+    pub failovers: u64,
+    /// Sites at or over their overload threshold at the start of the minute.
+    pub saturated_sites: u64,
 }
 
 impl KpiSample {
@@ -81,6 +96,11 @@ impl KpiSample {
         let total = self.edge_bytes + self.origin_bytes;
         (total > 0).then(|| self.in_isp_bytes as f64 / total as f64)
     }
+    /// Share of bytes served from a site in another region.
+    pub fn transit(&self) -> Option<f64> {
+        let total = self.edge_bytes + self.origin_bytes;
+        (total > 0).then(|| self.transit_bytes as f64 / total as f64)
+    }
     pub fn edge_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.edge_bytes)
     }
@@ -92,8 +112,16 @@ impl KpiSample {
     pub fn miss_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.origin_bytes)
     }
+    /// Fills that crossed the backbone (from another metro or the origin).
+    pub fn backbone_fill_gbps(&self) -> f64 {
+        bytes_per_minute_to_gbps(self.fill_backbone_bytes)
+    }
+    /// Every fill, from any tier.
     pub fn fill_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.fill_bytes.iter().sum())
+    }
+    pub fn transit_gbps(&self) -> f64 {
+        bytes_per_minute_to_gbps(self.transit_bytes)
     }
     pub fn rebuffer_pct(&self) -> Option<f64> {
         (self.watch_ms > 0).then(|| 100.0 * self.rebuffer_ms as f64 / self.watch_ms as f64)
@@ -101,21 +129,54 @@ impl KpiSample {
     pub fn ebvs_pct(&self) -> Option<f64> {
         (self.plays > 0).then(|| 100.0 * self.ebvs as f64 / self.plays as f64)
     }
+    /// Mean bitrate delivered to the streams playing in the minute.
+    pub fn delivered_kbps(&self) -> Option<f64> {
+        (self.stream_seconds > 0)
+            .then(|| (self.edge_bytes + self.origin_bytes) as f64 * 8.0 / 1000.0 / self.stream_seconds as f64)
+    }
     pub fn value(&self, kpi: KpiId) -> Option<f64> {
         match kpi {
             KpiId::ActiveSessions => Some(self.active_sessions as f64),
             KpiId::Plays => Some(self.plays as f64),
             KpiId::OffloadPct => self.offload().map(|o| 100.0 * o),
             KpiId::InIspPct => self.in_isp().map(|o| 100.0 * o),
+            KpiId::TransitPct => self.transit().map(|o| 100.0 * o),
             KpiId::BackboneGbps => Some(self.backbone_gbps()),
             KpiId::MissGbps => Some(self.miss_gbps()),
+            KpiId::BackboneFillGbps => Some(self.backbone_fill_gbps()),
             KpiId::FillGbps => Some(self.fill_gbps()),
             KpiId::EdgeGbps => Some(self.edge_gbps()),
             KpiId::StartupP50Ms => (self.plays > self.ebvs).then_some(self.startup_p50_ms),
             KpiId::StartupP95Ms => (self.plays > self.ebvs).then_some(self.startup_p95_ms),
             KpiId::RebufferPct => self.rebuffer_pct(),
             KpiId::EbvsPct => self.ebvs_pct(),
+            KpiId::DeliveredKbps => self.delivered_kbps(),
+            KpiId::SaturatedSites => Some(self.saturated_sites as f64),
         }
+    }
+
+    /// Adds another sample's counts (not its percentiles).
+    pub fn add_counts(&mut self, o: &KpiSample) {
+        self.active_sessions += o.active_sessions;
+        self.stream_seconds += o.stream_seconds;
+        self.plays += o.plays;
+        self.ebvs += o.ebvs;
+        self.playback_failures += o.playback_failures;
+        self.stall_exits += o.stall_exits;
+        self.edge_bytes += o.edge_bytes;
+        self.origin_bytes += o.origin_bytes;
+        self.in_isp_bytes += o.in_isp_bytes;
+        self.transit_bytes += o.transit_bytes;
+        for (a, b) in self.fill_bytes.iter_mut().zip(o.fill_bytes) {
+            *a += b;
+        }
+        self.fill_backbone_bytes += o.fill_backbone_bytes;
+        self.rebuffer_ms += o.rebuffer_ms;
+        self.watch_ms += o.watch_ms;
+        self.switches_down += o.switches_down;
+        self.switches_up += o.switches_up;
+        self.failovers += o.failovers;
+        self.saturated_sites += o.saturated_sites;
     }
 }
 
@@ -182,24 +243,48 @@ impl PartialEq for History {
     }
 }
 
-/// The KPIs every view and connector speaks of.
+/// The KPIs every view and connector speaks of. "Backbone" always means everything that crosses it: misses
+/// (plays served from the origin) and fills from another metro or the origin; the parts have their own names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KpiId {
     ActiveSessions,
     Plays,
     OffloadPct,
     InIspPct,
+    TransitPct,
     BackboneGbps,
     MissGbps,
+    BackboneFillGbps,
     FillGbps,
     EdgeGbps,
     StartupP50Ms,
     StartupP95Ms,
     RebufferPct,
     EbvsPct,
+    DeliveredKbps,
+    SaturatedSites,
 }
 
 impl KpiId {
+    pub const ALL: [KpiId; 16] = [
+        KpiId::ActiveSessions,
+        KpiId::Plays,
+        KpiId::OffloadPct,
+        KpiId::InIspPct,
+        KpiId::TransitPct,
+        KpiId::BackboneGbps,
+        KpiId::MissGbps,
+        KpiId::BackboneFillGbps,
+        KpiId::FillGbps,
+        KpiId::EdgeGbps,
+        KpiId::StartupP50Ms,
+        KpiId::StartupP95Ms,
+        KpiId::RebufferPct,
+        KpiId::EbvsPct,
+        KpiId::DeliveredKbps,
+        KpiId::SaturatedSites,
+    ];
+
     /// Machine name, as in CSV headers.
     pub fn key(self) -> &'static str {
         match self {
@@ -207,22 +292,52 @@ impl KpiId {
             KpiId::Plays => "plays",
             KpiId::OffloadPct => "offload_pct",
             KpiId::InIspPct => "in_isp_pct",
+            KpiId::TransitPct => "transit_pct",
             KpiId::BackboneGbps => "backbone_gbps",
             KpiId::MissGbps => "miss_gbps",
+            KpiId::BackboneFillGbps => "backbone_fill_gbps",
             KpiId::FillGbps => "fill_gbps",
             KpiId::EdgeGbps => "edge_gbps",
             KpiId::StartupP50Ms => "startup_p50_ms",
             KpiId::StartupP95Ms => "startup_p95_ms",
             KpiId::RebufferPct => "rebuffer_pct",
             KpiId::EbvsPct => "ebvs_pct",
+            KpiId::DeliveredKbps => "delivered_kbps",
+            KpiId::SaturatedSites => "saturated_sites",
+        }
+    }
+    /// Human label, the same in every view and table.
+    pub fn label(self) -> &'static str {
+        match self {
+            KpiId::ActiveSessions => "active sessions",
+            KpiId::Plays => "plays",
+            KpiId::OffloadPct => "offload %",
+            KpiId::InIspPct => "in-ISP %",
+            KpiId::TransitPct => "transit %",
+            KpiId::BackboneGbps => "backbone Gbps (misses + backbone fills)",
+            KpiId::MissGbps => "misses Gbps (plays from the origin)",
+            KpiId::BackboneFillGbps => "backbone fills Gbps",
+            KpiId::FillGbps => "fills Gbps (all tiers)",
+            KpiId::EdgeGbps => "edge Gbps",
+            KpiId::StartupP50Ms => "startup p50 ms",
+            KpiId::StartupP95Ms => "startup p95 ms",
+            KpiId::RebufferPct => "rebuffer %",
+            KpiId::EbvsPct => "EBVS %",
+            KpiId::DeliveredKbps => "delivered bitrate kbps",
+            KpiId::SaturatedSites => "sites at threshold",
         }
     }
     pub fn unit(self) -> &'static str {
         match self {
-            KpiId::ActiveSessions | KpiId::Plays => "count",
-            KpiId::OffloadPct | KpiId::InIspPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
-            KpiId::BackboneGbps | KpiId::MissGbps | KpiId::FillGbps | KpiId::EdgeGbps => "Gbps",
+            KpiId::ActiveSessions | KpiId::Plays | KpiId::SaturatedSites => "count",
+            KpiId::OffloadPct | KpiId::InIspPct | KpiId::TransitPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
+            KpiId::BackboneGbps
+            | KpiId::MissGbps
+            | KpiId::BackboneFillGbps
+            | KpiId::FillGbps
+            | KpiId::EdgeGbps => "Gbps",
             KpiId::StartupP50Ms | KpiId::StartupP95Ms => "ms",
+            KpiId::DeliveredKbps => "kbps",
         }
     }
 }

@@ -4,7 +4,9 @@
 //! `Twin` is the facade: load a scenario, advance the virtual clock, apply `Command`s, take `Snapshot`s,
 //! and `fork` for what-ifs.
 
+mod burn_in;
 pub mod cache;
+pub mod capacity;
 pub mod catalog;
 pub mod command;
 pub mod content;
@@ -13,13 +15,17 @@ pub mod engine;
 pub mod error;
 pub mod fill;
 pub mod kpi;
+pub mod metros;
 pub mod model;
 pub mod network;
 pub mod placement;
 pub mod playback;
 pub mod popularity;
+mod prefetch;
+pub mod region;
 pub mod rng;
 pub mod scenario;
+mod session;
 pub mod snapshot;
 pub mod steering;
 pub mod time;
@@ -37,7 +43,7 @@ pub use error::{InputError, TwinError};
 pub use kpi::{History, KpiId, KpiSample, Series};
 pub use model::Model;
 pub use placement::{Placement, Scope, TitleRule};
-pub use scenario::{PlacementKind, Scenario};
+pub use scenario::{PlacementKind, Scenario, ValidScenario};
 pub use snapshot::{ContentSnapshot, Snapshot};
 pub use time::SimTime;
 pub use world::SiteId;
@@ -58,16 +64,12 @@ pub struct Twin {
 }
 
 impl Twin {
-    pub fn new(scenario: Scenario) -> Result<Twin, TwinError> {
+    /// Builds the world of a validated scenario and warms it up (burn-in days, today's plans in place).
+    pub fn new(scenario: ValidScenario) -> Result<Twin, TwinError> {
         let model = Model::build(scenario)?;
         let (content, placement) = Content::new(&model);
         let engine = Engine::new(&model);
         Ok(Twin { model: Arc::new(model), placement, content, engine })
-    }
-
-    /// Loads a scenario file.
-    pub fn load(path: &std::path::Path) -> Result<Twin, TwinError> {
-        Twin::new(Scenario::load(path)?)
     }
 
     /// The embedded default scenario.
@@ -104,7 +106,7 @@ impl Twin {
 
     /// Worker threads per simulated minute (default: all cores). Results do not depend on it.
     pub fn set_threads(&mut self, threads: usize) {
-        self.engine.set_threads(threads);
+        self.engine.set_threads(&self.model, threads);
     }
 
     /// Advances the clock by whole minutes.
@@ -114,10 +116,12 @@ impl Twin {
         }
     }
 
-    /// One minute: fills move, plays are simulated, reactive caches learn, and at midnight UTC tomorrow is
-    /// predicted and planned.
+    /// One minute: fills ask for capacity, the capacity model shares it out, fills move, plays are simulated,
+    /// reactive caches learn, and a region at its midnight has its day observed and its next day planned.
     fn step_minute(&mut self) {
-        let fill = self.content.before_minute(&self.model, &mut self.engine, &mut self.placement);
+        let fills = self.content.fill_requests(&self.model, &mut self.engine, &mut self.placement);
+        self.engine.begin_minute(&self.model, &fills);
+        let fill = self.content.move_fills(&self.model, &self.engine, &mut self.placement);
         let reactive = self.content.reactive_sites();
         self.engine.step_minute(&self.model, &self.placement, &reactive, &fill);
         self.content.after_minute(&self.model, &mut self.engine, &mut self.placement);
@@ -140,12 +144,15 @@ impl Twin {
                 *slot = up;
             }
             Command::SetDemandScale { factor } => {
-                if !(factor.is_finite() && factor >= 0.0) {
-                    return Err(TwinError::Model(format!("demand scale must be a number ≥ 0, not {factor}")));
+                if !(factor.is_finite() && (0.0..=command::MAX_DEMAND_SCALE).contains(&factor)) {
+                    return Err(TwinError::Model(format!(
+                        "demand scale must be a number from 0 to {}, not {factor}",
+                        command::MAX_DEMAND_SCALE
+                    )));
                 }
                 self.engine.demand_scale = factor;
             }
-            Command::FillNow { scope } => self.content.fill_now(&self.model, scope, &self.placement)?,
+            Command::FillNow { scope } => self.content.fill_now(&self.model, scope, &mut self.placement)?,
             Command::SetTitleRule { scope, title, rule } => self.content.set_rule(&self.model, scope, title, rule)?,
             Command::SetSitePolicy { site, policy } => {
                 self.content.set_policy(&self.model, site, policy, &mut self.placement)?
@@ -166,8 +173,9 @@ impl Twin {
                 site_policy: Arc::new(self.content.site_policy.clone()),
                 site_plans: Arc::new(self.content.site_plans.clone()),
                 predicted: self.content.predicted.clone(),
-                observed: self.content.observed.clone(),
-                prediction_errors: Arc::new(self.content.prediction_errors().to_vec()),
+                predicted_plays: self.content.predicted_plays.clone(),
+                observed_plays: self.content.observed_plays.clone(),
+                prediction_errors: Arc::new(self.content.prediction_errors()),
                 rules: Arc::new(self.content.rules.iter().collect()),
                 fill: Arc::new(self.content.fill_status(&self.model)),
                 transfers: self.content.transfers().clone(),
@@ -187,7 +195,7 @@ impl Twin {
         &self.engine.kpis
     }
 
-    /// Every simulated minute so far, for one region (index into `world::REGIONS`).
+    /// Every simulated minute so far, for one region (index into `region::REGIONS`).
     pub fn region_kpis(&self, region: usize) -> &History {
         &self.engine.region_kpis[region]
     }
@@ -216,7 +224,7 @@ impl Twin {
     pub fn run_startup_ms(&self, region: Option<usize>, q: f64) -> Option<f64> {
         let bins = kpi::HIST_BINS;
         let mut hist = vec![0u64; bins];
-        for r in (0..world::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
+        for r in (0..region::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
             for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
                 *h += c;
             }

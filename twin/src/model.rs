@@ -7,29 +7,54 @@ use crate::catalog::Catalog;
 use crate::demand::Demand;
 use crate::error::TwinError;
 use crate::playback::Playback;
-use crate::scenario::Scenario;
+use crate::scenario::ValidScenario;
 use crate::steering::SteeringTable;
-use crate::world::World;
+use crate::world::{MetroId, World};
 
 #[derive(Debug)]
 pub struct Model {
-    pub scenario: Scenario,
-    /// The instant simulated time zero stands for (parsed once from the scenario).
+    pub scenario: ValidScenario,
+    /// The instant simulated time zero stands for.
     pub start_utc: DateTime<Utc>,
     pub world: World,
     pub catalog: Catalog,
     pub demand: Demand,
     pub steering: SteeringTable,
     pub playback: Playback,
+    /// What a stream at each rendition asks for: its video bitrate plus one audio track (kbps).
+    pub stream_kbps: Vec<f64>,
+    /// Renditions by ascending `stream_kbps`.
+    pub stream_order: Vec<usize>,
+    /// Control-plane time of a play from each metro: service time plus round trips to the nearest region.
+    pub control_plane_ms: Vec<f64>,
 }
 
 impl Model {
-    pub fn build(scenario: Scenario) -> Result<Model, TwinError> {
+    pub fn build(scenario: ValidScenario) -> Result<Model, TwinError> {
         let world = World::build(&scenario)?;
         let catalog = Catalog::build(&scenario);
         let demand = Demand::build(&scenario, &catalog);
         let steering = SteeringTable::build(&scenario, &world);
-        let playback = Playback::new(scenario.playback.clone(), catalog.ladder.iter().map(|r| r.kbps).collect());
-        Ok(Model { start_utc: scenario.start_utc(), scenario, world, catalog, demand, steering, playback })
+        let playback = Playback::new(scenario.playback.clone());
+        let audio = catalog.audio_stream_kbps as f64;
+        let stream_kbps: Vec<f64> = catalog.renditions.iter().map(|r| r.kbps as f64 + audio).collect();
+        let mut stream_order: Vec<usize> = (0..stream_kbps.len()).collect();
+        stream_order.sort_by(|&a, &b| stream_kbps[a].total_cmp(&stream_kbps[b]).then(a.cmp(&b)));
+        let p = &scenario.playback;
+        let control_plane_ms = (0..world.metros.len())
+            .map(|m| p.control_plane_service_ms + p.control_plane_round_trips * world.control_plane_rtt_ms(MetroId(m as u32)))
+            .collect();
+        Ok(Model {
+            start_utc: scenario.start_utc(),
+            scenario,
+            world,
+            catalog,
+            demand,
+            steering,
+            playback,
+            stream_kbps,
+            stream_order,
+            control_plane_ms,
+        })
     }
 }

@@ -12,8 +12,6 @@ const FIBRE_KM_PER_MS: f64 = 200.0;
 const ROUTE_FACTOR: f64 = 1.3;
 /// Switching and queueing per backbone hop.
 const PER_HOP_MS: f64 = 0.25;
-/// Backbone links are provisioned in multiples of 100G waves.
-const BACKBONE_LINK_GBPS: f64 = 800.0;
 
 pub fn great_circle_km(a: (f64, f64), b: (f64, f64)) -> f64 {
     // geo points are (x = lon, y = lat).
@@ -62,18 +60,21 @@ pub struct Backbone {
     pub origin_nodes: Vec<NodeIndex>,
     /// One-way latency over the backbone from each metro to each origin, `[metro][origin]`.
     pub metro_origin_ms: Vec<Vec<f64>>,
+    /// The links (edge indices) of the cheapest route from each metro's nearest origin to the metro.
+    pub metro_origin_path: Vec<Vec<u32>>,
 }
 
 impl Backbone {
     /// Joins metros with a minimum spanning tree (so the graph is connected) plus links to each metro's three
-    /// nearest neighbours (so routes are not forced along the tree), and each origin to its three nearest metros.
-    pub fn build(metros: &[(f64, f64)], origins: &[(f64, f64)]) -> Backbone {
+    /// nearest neighbours (so routes are not forced along the tree), and each origin to its three nearest
+    /// metros. Every link carries `link_gbps`.
+    pub fn build(metros: &[(f64, f64)], origins: &[(f64, f64)], link_gbps: f64) -> Backbone {
         let mut graph = UnGraph::new_undirected();
         let metro_nodes: Vec<_> = (0..metros.len()).map(|i| graph.add_node(NetNode::Metro(i as u32))).collect();
         let origin_nodes: Vec<_> = (0..origins.len()).map(|i| graph.add_node(NetNode::Origin(i as u32))).collect();
         let link = |a: (f64, f64), b: (f64, f64)| {
             let km = great_circle_km(a, b);
-            Link { km, latency_ms: one_way_ms(km), capacity_gbps: BACKBONE_LINK_GBPS }
+            Link { km, latency_ms: one_way_ms(km), capacity_gbps: link_gbps }
         };
 
         for (a, b) in minimum_spanning_tree(metros) {
@@ -93,35 +94,77 @@ impl Backbone {
             }
         }
 
-        let mut metro_origin_ms = vec![vec![f64::INFINITY; origins.len()]; metros.len()];
-        for (o, &node) in origin_nodes.iter().enumerate() {
-            let dist = petgraph::algo::dijkstra(&graph, node, None, |e| e.weight().latency_ms);
-            for (m, &mn) in metro_nodes.iter().enumerate() {
-                metro_origin_ms[m][o] = dist.get(&mn).copied().unwrap_or(f64::INFINITY);
-            }
+        let mut backbone =
+            Backbone { graph, metro_nodes, origin_nodes, metro_origin_ms: Vec::new(), metro_origin_path: Vec::new() };
+        let from_origins: Vec<ShortestPaths> =
+            backbone.origin_nodes.iter().map(|&n| backbone.shortest_paths(n)).collect();
+        for &mn in &backbone.metro_nodes {
+            let ms: Vec<f64> = from_origins.iter().map(|p| p.best[mn.index()].ms).collect();
+            let nearest = (0..ms.len()).min_by(|&a, &b| ms[a].total_cmp(&ms[b])).unwrap_or(0);
+            let path = from_origins.get(nearest).map_or(Vec::new(), |p| p.path_to(mn.index()));
+            backbone.metro_origin_ms.push(ms);
+            backbone.metro_origin_path.push(path);
         }
-        Backbone { graph, metro_nodes, origin_nodes, metro_origin_ms }
+        backbone
+    }
+
+    pub fn link_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    /// Capacity of every link, by edge index.
+    pub fn link_gbps(&self) -> Vec<f64> {
+        self.graph.edge_weights().map(|l| l.capacity_gbps).collect()
     }
 }
 
-/// The cheapest backbone route to a metro: its one-way latency (route cost) and its number of links.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The cheapest backbone route to a metro: its one-way latency (route cost), its number of links, and the
+/// links themselves (edge indices, from the far end towards the metro the routes were asked from).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Route {
     pub ms: f64,
     pub hops: u32,
+    pub links: Vec<u32>,
+}
+
+/// Single-source shortest paths over the backbone, by latency: cost, links, and the edge each node was
+/// reached by.
+struct ShortestPaths {
+    best: Vec<RouteCost>,
+    via: Vec<Option<(u32, usize)>>,
+}
+
+#[derive(Clone, Copy)]
+struct RouteCost {
+    ms: f64,
+    hops: u32,
+}
+
+impl ShortestPaths {
+    /// The edges from the source to `node`.
+    fn path_to(&self, node: usize) -> Vec<u32> {
+        let mut links = Vec::new();
+        let mut at = node;
+        while let Some((edge, from)) = self.via[at] {
+            links.push(edge);
+            at = from;
+        }
+        links.reverse();
+        links
+    }
 }
 
 impl Backbone {
-    /// Cheapest routes (by latency) from one metro to every metro, indexed as the metros; unreachable ones
-    /// have infinite cost. Dijkstra that also counts the links of the route it keeps.
-    pub fn routes_from_metro(&self, metro: usize) -> Vec<Route> {
+    /// Dijkstra from `start`, counting the links of each route it keeps.
+    fn shortest_paths(&self, start: NodeIndex) -> ShortestPaths {
+        use petgraph::visit::EdgeRef;
         use std::cmp::Reverse;
         use std::collections::BinaryHeap;
         let n = self.graph.node_count();
-        let mut best = vec![Route { ms: f64::INFINITY, hops: u32::MAX }; n];
+        let mut best = vec![RouteCost { ms: f64::INFINITY, hops: u32::MAX }; n];
+        let mut via = vec![None; n];
         let mut heap = BinaryHeap::new();
-        let start = self.metro_nodes[metro];
-        best[start.index()] = Route { ms: 0.0, hops: 0 };
+        best[start.index()] = RouteCost { ms: 0.0, hops: 0 };
         // Latencies are ≥ 0, so their bit patterns order as the values do.
         heap.push(Reverse((0f64.to_bits(), start.index())));
         while let Some(Reverse((bits, u))) = heap.pop() {
@@ -130,16 +173,30 @@ impl Backbone {
                 continue;
             }
             for e in self.graph.edges(NodeIndex::new(u)) {
-                use petgraph::visit::EdgeRef;
                 let v = if e.source().index() == u { e.target().index() } else { e.source().index() };
                 let ms = here.ms + e.weight().latency_ms;
                 if ms < best[v].ms {
-                    best[v] = Route { ms, hops: here.hops + 1 };
+                    best[v] = RouteCost { ms, hops: here.hops + 1 };
+                    via[v] = Some((e.id().index() as u32, u));
                     heap.push(Reverse((ms.to_bits(), v)));
                 }
             }
         }
-        self.metro_nodes.iter().map(|m| best[m.index()]).collect()
+        ShortestPaths { best, via }
+    }
+
+    /// Cheapest routes (by latency) from one metro to every metro, indexed as the metros; unreachable ones
+    /// have infinite cost and no links.
+    pub fn routes_from_metro(&self, metro: usize) -> Vec<Route> {
+        let paths = self.shortest_paths(self.metro_nodes[metro]);
+        self.metro_nodes
+            .iter()
+            .map(|m| {
+                let c = paths.best[m.index()];
+                let links = if c.ms.is_finite() { paths.path_to(m.index()) } else { Vec::new() };
+                Route { ms: c.ms, hops: c.hops, links }
+            })
+            .collect()
     }
 }
 
@@ -194,7 +251,7 @@ mod tests {
     fn backbone_is_connected_and_routes_reach_every_origin() {
         let metros = [(51.5, -0.1), (48.9, 2.35), (40.7, -74.0), (34.0, -118.2), (-33.9, 151.2), (35.7, 139.7)];
         let origins = [(38.9, -77.4), (53.3, -6.3)];
-        let b = Backbone::build(&metros, &origins);
+        let b = Backbone::build(&metros, &origins, 100.0);
         assert_eq!(petgraph::algo::connected_components(&b.graph), 1);
         for row in &b.metro_origin_ms {
             for &ms in row {
@@ -205,11 +262,20 @@ mod tests {
         assert!(b.metro_origin_ms[0][1] < b.metro_origin_ms[0][0]);
         // Metro routes agree with petgraph's Dijkstra, and count their links.
         let routes = b.routes_from_metro(0);
-        assert_eq!(routes[0], Route { ms: 0.0, hops: 0 });
+        assert_eq!(routes[0], Route { ms: 0.0, hops: 0, links: vec![] });
         let reference = petgraph::algo::dijkstra(&b.graph, b.metro_nodes[0], None, |e| e.weight().latency_ms);
         for (m, r) in routes.iter().enumerate() {
             assert!((r.ms - reference[&b.metro_nodes[m]]).abs() < 1e-9);
             assert!(m == 0 || r.hops >= 1);
+            assert_eq!(r.links.len(), r.hops as usize);
+            let ms: f64 = r.links.iter().map(|&e| b.graph.edge_weights().nth(e as usize).unwrap().latency_ms).sum();
+            assert!((ms - r.ms).abs() < 1e-9, "a route's links add up to its cost");
+        }
+        // Each metro's path from its nearest origin ends at the metro and costs its latency.
+        for (m, path) in b.metro_origin_path.iter().enumerate() {
+            let ms: f64 = path.iter().map(|&e| b.graph.edge_weights().nth(e as usize).unwrap().latency_ms).sum();
+            let nearest = b.metro_origin_ms[m].iter().copied().fold(f64::INFINITY, f64::min);
+            assert!((ms - nearest).abs() < 1e-9);
         }
         // Routes never beat the great circle.
         let direct = one_way_ms(great_circle_km(metros[4], origins[0])) - PER_HOP_MS;

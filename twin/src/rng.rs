@@ -11,6 +11,7 @@ pub enum Stream {
     Demand = 3,
     Sessions = 4,
     Calibration = 5,
+    BurnIn = 6,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mixer, used to derive stream seeds.
@@ -112,26 +113,40 @@ impl Rng {
     }
 }
 
-/// Walker/Vose alias table: O(1) sampling from a fixed discrete distribution.
-#[derive(Clone, Debug, Default)]
-pub struct AliasTable {
-    prob: Vec<f64>,
-    alias: Vec<u32>,
+/// Walker/Vose alias table: O(1) sampling from a fixed discrete distribution. A draw yields the payload of the
+/// index it lands on (the index itself by default). Each column keeps its coin threshold (a probability in units
+/// of 2^-32) beside its own payload and its alias's, so a draw touches one cache line.
+#[derive(Clone, Debug)]
+pub struct AliasTable<T = u32> {
+    columns: Vec<(u32, T, T)>,
 }
 
-impl AliasTable {
-    /// Builds from non-negative weights. All-zero (or empty) weights give an empty table.
-    pub fn new(weights: &[f64]) -> AliasTable {
+impl<T> Default for AliasTable<T> {
+    fn default() -> Self {
+        AliasTable { columns: Vec::new() }
+    }
+}
+
+impl AliasTable<u32> {
+    /// Builds from non-negative weights; draws yield indexes. All-zero (or empty) weights give an empty table.
+    pub fn new(weights: &[f64]) -> AliasTable<u32> {
+        AliasTable::with_payloads(weights, &(0..weights.len() as u32).collect::<Vec<_>>())
+    }
+}
+
+impl<T: Copy> AliasTable<T> {
+    /// Builds from non-negative weights, one payload each.
+    pub fn with_payloads(weights: &[f64], payloads: &[T]) -> AliasTable<T> {
         let n = weights.len();
         let total: f64 = weights.iter().sum();
         if n == 0 || total <= 0.0 {
-            return AliasTable::default();
+            return AliasTable { columns: Vec::new() };
         }
         let mut prob: Vec<f64> = weights.iter().map(|w| w * n as f64 / total).collect();
-        let mut alias = vec![0u32; n];
+        let mut alias: Vec<usize> = (0..n).collect();
         let (mut small, mut large): (Vec<usize>, Vec<usize>) = (0..n).partition(|&i| prob[i] < 1.0);
         while let (Some(s), Some(&l)) = (small.pop(), large.last()) {
-            alias[s] = l as u32;
+            alias[s] = l;
             prob[l] -= 1.0 - prob[s];
             if prob[l] < 1.0 {
                 large.pop();
@@ -141,22 +156,42 @@ impl AliasTable {
         // Leftovers are 1.0 up to rounding.
         for i in small.into_iter().chain(large) {
             prob[i] = 1.0;
+            alias[i] = i;
         }
-        AliasTable { prob, alias }
+        let scale = (1u64 << 32) as f64;
+        let columns = (0..n)
+            .map(|i| ((prob[i] * scale).min(u32::MAX as f64) as u32, payloads[i], payloads[alias[i]]))
+            .collect();
+        AliasTable { columns }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.prob.is_empty()
+        self.columns.is_empty()
     }
 
-    /// Draws an index. The table must not be empty.
+    /// Draws a payload. The table must not be empty.
     #[inline]
-    pub fn sample(&self, rng: &mut Rng) -> usize {
-        let r = rng.next_u64();
-        // The high half picks the column, the low half the coin: disjoint bits, so the two are independent.
-        let i = (((r >> 32) * self.prob.len() as u64) >> 32) as usize;
-        let u = (r & 0xFFFF_FFFF) as f64 * (1.0 / (1u64 << 32) as f64);
-        if u < self.prob[i] { i } else { self.alias[i] as usize }
+    pub fn sample(&self, rng: &mut Rng) -> T {
+        self.sample_bits(rng.next_u64())
+    }
+
+    /// The payload 64 random bits draw: the high half picks the column, the low half the coin (disjoint bits,
+    /// so the two are independent). Split from `sample` so a caller can `prefetch` the column first.
+    #[inline]
+    pub fn sample_bits(&self, r: u64) -> T {
+        let (threshold, own, alias) = self.columns[self.column(r)];
+        if (r as u32) < threshold { own } else { alias }
+    }
+
+    /// Asks the memory system for the column `r` draws (a hint; it changes nothing).
+    #[inline]
+    pub fn prefetch(&self, r: u64) {
+        crate::prefetch::prefetch(&self.columns[self.column(r)]);
+    }
+
+    #[inline]
+    fn column(&self, r: u64) -> usize {
+        (((r >> 32) * self.columns.len() as u64) >> 32) as usize
     }
 }
 
@@ -187,7 +222,7 @@ mod tests {
         let n = 2_000_000;
         let mut counts = vec![0u32; w.len()];
         for _ in 0..n {
-            counts[t.sample(&mut rng)] += 1;
+            counts[t.sample(&mut rng) as usize] += 1;
         }
         let head: f64 = counts[..10].iter().map(|&c| c as f64).sum::<f64>() / n as f64;
         let expected: f64 = w[..10].iter().sum::<f64>() / total;
@@ -205,7 +240,7 @@ mod tests {
         let mut counts = [0u32; 4];
         let n = 200_000;
         for _ in 0..n {
-            counts[t.sample(&mut rng)] += 1;
+            counts[t.sample(&mut rng) as usize] += 1;
         }
         assert_eq!(counts[1], 0, "zero weight must never be drawn");
         for (i, &wi) in w.iter().enumerate() {

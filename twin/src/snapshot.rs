@@ -41,9 +41,12 @@ pub struct ContentSnapshot {
     pub site_policy: Arc<Vec<PlacementKind>>,
     /// What each planner site should hold today (None for reactive sites).
     pub site_plans: Arc<Vec<Option<Arc<Manifest>>>>,
-    /// Today's predicted popularity per region, and yesterday's observed one (`[region × files + file]`).
+    /// Each region's predicted popularity per file for its day in progress (what plans order by).
     pub predicted: Arc<Vec<RegionPopularity>>,
-    pub observed: Arc<Vec<f64>>,
+    /// Predicted plays per video for each region's day in progress, and the plays observed on its last day
+    /// (`[region × videos + video]`, full-play equivalents; zeros before a whole day was seen).
+    pub predicted_plays: Arc<Vec<f64>>,
+    pub observed_plays: Arc<Vec<f64>>,
     pub prediction_errors: Arc<Vec<DayError>>,
     pub rules: Arc<Vec<(Scope, TitleId, TitleRule)>>,
     pub fill: Arc<Vec<SiteFillStatus>>,

@@ -1,15 +1,23 @@
 //! Steering: for a play (client group, file), the ranked list of places to fetch it from, the shape a client
 //! receives: in-ISP appliances first, then public IXP sites, then the origin; within a tier, lowest round trip
-//! first. A site appears only if it is up, has egress to spare, and holds the file. An appliance embedded in an ISP
-//! serves only that ISP's members.
+//! first, and sites at the same round trip (the same metro) share the load in proportion to their egress. A
+//! site is listed only if it is up, admits the play (its egress, and the appliance that would serve it, have
+//! room under the overload threshold), and holds the file and its audio. An appliance embedded in an ISP serves
+//! only that ISP's members; members reach the exchanges of their own region, and of a neighbouring region within
+//! the peering reach (transit).
+//!
+//! A client plays from the first entry and moves to the next when its site fails. The engine asks for the first
+//! entry when a play starts (`steer`) and for the next when a session's site goes down (`next`), as the list
+//! stands then: a client holds at most `LIST_LEN` entries.
 
 use serde::Serialize;
 
 use crate::catalog::FileId;
 use crate::network::{globe_index, one_way_ms, unit_vector};
-use crate::placement::Placement;
+use crate::placement::{Placement, appliance_of};
+use crate::rng::mix64;
 use crate::scenario::Scenario;
-use crate::world::{SiteId, SiteKind, World};
+use crate::world::{SiteId, SiteKind, SiteShape, World};
 
 /// A client receives at most this many entries.
 pub const LIST_LEN: usize = 3;
@@ -35,22 +43,32 @@ pub struct Candidate {
     pub tier: Tier,
     /// Round trip from the client group's metro, excluding the last mile.
     pub rtt_ms: f32,
+    /// How many candidates from this one on share its round trip (1 when none does), and its share of their
+    /// egress, cumulated: a play starts the run at the candidate its draw falls on.
+    pub tie_len: u8,
+    pub tie_cumulative: f32,
 }
 
-/// What a client is told: up to `LIST_LEN` places, best first. Never empty: the origin holds everything.
+/// Where a play is steered: a candidate, its index among the group's candidates, and the appliance that serves
+/// it there (None at the origin).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct SteeringList {
-    entries: [Candidate; LIST_LEN],
-    len: u8,
+pub struct Entry {
+    pub candidate: Candidate,
+    pub index: u8,
+    pub appliance: Option<u32>,
 }
 
-impl SteeringList {
-    pub fn entries(&self) -> &[Candidate] {
-        &self.entries[..self.len as usize]
-    }
-    pub fn best(&self) -> &Candidate {
-        &self.entries[0]
-    }
+/// Whether sites take new plays now: `site[s]` and `appliance[a]` are the shares of what they are offered that
+/// they accept (0 when down or full, 1 when they have room for everything).
+pub struct Admission<'a> {
+    pub site: &'a [f32],
+    pub appliance: &'a [f32],
+}
+
+/// The uniform draw in [0, 1) that decides whether `site` admits play `play`: independent across sites.
+#[inline]
+pub fn admission_draw(play: u64, site: u32) -> f32 {
+    (mix64(play ^ (site as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 40) as f32 / (1u64 << 24) as f32
 }
 
 /// Ranked candidates for every client group, built once per world.
@@ -76,9 +94,15 @@ impl SteeringTable {
             .iter()
             .map(|g| {
                 let m = &world.metros[g.metro.0 as usize];
-                let here = (m.lat, m.lon);
                 let rtt = |km: f64| (2.0 * one_way_ms(km)) as f32;
-                let site_km = |i: u32| crate::network::great_circle_km(here, world.site_location(SiteId(i)));
+                let site_km = |i: u32| world.site_km(g.metro, SiteId(i));
+                let site = |i: u32, km: f64, tier: Tier| Candidate {
+                    target: Target::Site(SiteId(i)),
+                    tier,
+                    rtt_ms: rtt(km),
+                    tie_len: 1,
+                    tie_cumulative: 1.0,
+                };
 
                 let mut in_isp: Vec<(f64, u32)> = isp_sites[g.isp.0 as usize]
                     .iter()
@@ -86,20 +110,28 @@ impl SteeringTable {
                     .filter(|&(km, _)| km <= s.world.max_in_isp_km)
                     .collect();
                 in_isp.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let mut list: Vec<Candidate> = in_isp
-                    .iter()
-                    .take(PER_TIER)
-                    .map(|&(km, i)| Candidate { target: Target::Site(SiteId(i)), tier: Tier::InIsp, rtt_ms: rtt(km) })
-                    .collect();
-                list.extend(ixp_index.nearest_neighbor_iter(&unit_vector(here.0, here.1)).take(PER_TIER).map(|n| {
-                    let i = ixp_sites[n.data as usize];
-                    Candidate { target: Target::Site(SiteId(i)), tier: Tier::Ixp, rtt_ms: rtt(site_km(i)) }
-                }));
+                let mut list: Vec<Candidate> =
+                    in_isp.iter().take(PER_TIER).map(|&(km, i)| site(i, km, Tier::InIsp)).collect();
+                let reachable = |i: u32, km: f64| {
+                    world.sites[i as usize].region == m.region || km <= s.world.ixp_reach_km
+                };
+                list.extend(
+                    ixp_index
+                        .nearest_neighbor_iter(&unit_vector(m.lat, m.lon))
+                        .map(|n| ixp_sites[n.data as usize])
+                        .map(|i| (site_km(i), i))
+                        .filter(|&(km, i)| reachable(i, km))
+                        .take(PER_TIER)
+                        .map(|(km, i)| site(i, km, Tier::Ixp)),
+                );
+                mark_ties(&mut list, world);
                 let origin = world.nearest_origin(g.metro);
                 list.push(Candidate {
                     target: Target::Origin(origin as u32),
                     tier: Tier::Origin,
                     rtt_ms: (2.0 * world.backbone.metro_origin_ms[g.metro.0 as usize][origin]) as f32,
+                    tie_len: 1,
+                    tie_cumulative: 1.0,
                 });
                 list
             })
@@ -112,36 +144,138 @@ impl SteeringTable {
         &self.candidates[group]
     }
 
+    /// The candidates of `group` in the order play `play` tries them: ties rotated to start where its draw
+    /// falls, by egress share.
+    #[inline]
+    fn order(&self, group: usize, play: u64) -> impl Iterator<Item = (usize, &Candidate)> + '_ {
+        let cands = &self.candidates[group];
+        let u = (mix64(play ^ 0x5EED) >> 40) as f32 / (1u64 << 24) as f32;
+        let mut i = 0;
+        let mut rotation: Option<(usize, usize, usize)> = None; // (run start, run len, first)
+        std::iter::from_fn(move || {
+            if let Some((start, len, first)) = rotation {
+                let k = i - start;
+                if k < len {
+                    i += 1;
+                    let j = start + (first - start + k) % len;
+                    return Some((j, &cands[j]));
+                }
+                rotation = None;
+            }
+            let c = cands.get(i)?;
+            if c.tie_len > 1 {
+                let len = c.tie_len as usize;
+                let first = (i..i + len).find(|&j| u < cands[j].tie_cumulative).unwrap_or(i + len - 1);
+                rotation = Some((i, len, first));
+                i += 1;
+                return Some((first, &cands[first]));
+            }
+            i += 1;
+            Some((i - 1, c))
+        })
+    }
+
+    /// The candidate a play from `group` tries first.
+    #[inline]
+    pub fn first_candidate(&self, group: usize, play: u64) -> &Candidate {
+        self.order(group, play).next().map_or(&self.candidates[group][0], |(_, c)| c)
+    }
+
     /// The site a play from `group` would go to if every site held every file: the site whose cache the play
     /// is offered to (what a reactive cache there would see).
-    pub fn first_site(&self, group: usize, admit: &[f32], draw: f32) -> Option<SiteId> {
-        self.candidates[group].iter().find_map(|c| match c.target {
-            Target::Site(s) if draw < admit[s.0 as usize] => Some(s),
+    pub fn first_site(&self, group: usize, admission: &Admission, play: u64) -> Option<SiteId> {
+        self.order(group, play).find_map(|(_, c)| match c.target {
+            Target::Site(s) if admission_draw(play, s.0) < admission.site[s.0 as usize] => Some(s),
             _ => None,
         })
     }
 
-    /// The list a client in `group` receives for `file`. `admit[s]` is the share of plays site `s` accepts
-    /// now: 0 when it is down or full, 1 when it has room for all it is offered, in between when it has room
-    /// for part; `draw`, uniform in [0, 1), decides this play (a site is listed when `draw < admit[s]`).
+    /// The first entry of the list a client in `group` receives for `file` (and its audio file `audio`): the
+    /// first candidate, in the play's order, that admits play `play` (at the site, and at the appliance that
+    /// would serve it) and holds both. Never fails: the origin holds everything.
     #[inline]
-    pub fn steer(&self, group: usize, file: FileId, admit: &[f32], draw: f32, placement: &Placement) -> SteeringList {
-        let cands = &self.candidates[group];
-        let origin = cands[cands.len() - 1];
-        let mut out = SteeringList { entries: [origin; LIST_LEN], len: 0 };
-        for c in cands {
-            let ok = match c.target {
-                Target::Site(s) => draw < admit[s.0 as usize] && placement.holds(s, file),
-                Target::Origin(_) => true,
-            };
-            if ok {
-                out.entries[out.len as usize] = *c;
-                out.len += 1;
-                if out.len as usize == LIST_LEN || c.tier == Tier::Origin {
-                    break;
+    pub fn steer(
+        &self,
+        group: usize,
+        file: FileId,
+        audio: FileId,
+        play: u64,
+        admission: &Admission,
+        placement: &Placement,
+        shapes: &[SiteShape],
+    ) -> Entry {
+        for (index, c) in self.order(group, play) {
+            match c.target {
+                Target::Site(s) => {
+                    let draw = admission_draw(play, s.0);
+                    if draw < admission.site[s.0 as usize] && placement.holds(s, file) && placement.holds(s, audio) {
+                        let a = appliance_of(shapes[s.0 as usize], placement.layout(s), file, play);
+                        if draw < admission.appliance[a as usize] {
+                            return Entry { candidate: *c, index: index as u8, appliance: Some(a) };
+                        }
+                    }
                 }
+                Target::Origin(_) => return Entry { candidate: *c, index: index as u8, appliance: None },
             }
         }
-        out
+        let cands = &self.candidates[group];
+        Entry { candidate: cands[cands.len() - 1], index: (cands.len() - 1) as u8, appliance: None }
+    }
+
+    /// The entry a session of `group` on candidate `current` moves to when its site fails: the first other
+    /// candidate, in the group's order, that is up and holds the file and its audio.
+    pub fn next(
+        &self,
+        group: usize,
+        current: u8,
+        file: FileId,
+        audio: FileId,
+        key: u64,
+        up: &[bool],
+        placement: &Placement,
+        shapes: &[SiteShape],
+    ) -> Entry {
+        for (index, c) in self.candidates[group].iter().enumerate().filter(|&(i, _)| i != current as usize) {
+            match c.target {
+                Target::Site(s) => {
+                    if up[s.0 as usize] && placement.holds(s, file) && placement.holds(s, audio) {
+                        let a = appliance_of(shapes[s.0 as usize], placement.layout(s), file, key);
+                        return Entry { candidate: *c, index: index as u8, appliance: Some(a) };
+                    }
+                }
+                Target::Origin(_) => return Entry { candidate: *c, index: index as u8, appliance: None },
+            }
+        }
+        let cands = &self.candidates[group];
+        Entry { candidate: cands[cands.len() - 1], index: (cands.len() - 1) as u8, appliance: None }
+    }
+}
+
+/// Marks runs of candidates of one tier in one metro (the same round trip) as ties, with their cumulative
+/// share of the run's appliance egress.
+fn mark_ties(list: &mut [Candidate], world: &World) {
+    let metro_of = |c: &Candidate| match c.target {
+        Target::Site(s) => Some(world.sites[s.0 as usize].metro),
+        Target::Origin(_) => None,
+    };
+    let egress = |c: &Candidate| match c.target {
+        Target::Site(s) => world.sites[s.0 as usize].appliance_gbps,
+        Target::Origin(_) => 0.0,
+    };
+    let mut i = 0;
+    while i < list.len() {
+        let mut j = i + 1;
+        while j < list.len() && list[j].tier == list[i].tier && metro_of(&list[j]) == metro_of(&list[i]) {
+            j += 1;
+        }
+        let total: f64 = list[i..j].iter().map(egress).sum();
+        let mut cumulative = 0.0;
+        for k in i..j {
+            cumulative += egress(&list[k]) / total.max(1e-9);
+            // Only the run's first candidate starts a rotation.
+            list[k].tie_len = if k == i { (j - i) as u8 } else { 1 };
+            list[k].tie_cumulative = if k + 1 == j { 1.0 } else { cumulative as f32 };
+        }
+        i = j;
     }
 }

@@ -1,9 +1,9 @@
 //! Shared fixtures for unit tests.
 
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, ValidScenario};
 
-/// A small world that builds in milliseconds: 30 metros, 40 sites, 300 titles, 200,000 members.
-pub fn small_scenario() -> Scenario {
+/// A small world that builds in milliseconds: 30 metros, 40 sites, 60 titles, 200,000 members.
+pub fn small_scenario() -> ValidScenario {
     Scenario::parse(
         "small.toml",
         r#"
@@ -14,10 +14,13 @@ horizon_hours = 6.0
 [world]
 metros = 30
 sites = 40
+ports = { step_gbps = 1.0 }
 [catalog]
-titles = 300
+titles = 60
 [demand]
 members = 200000
+[policy]
+burn_in_days = 3
 "#,
     )
     .expect("fixture is valid")

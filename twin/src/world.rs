@@ -1,42 +1,19 @@
-//! The world: metros with members, ISPs, edge sites with their appliances, origin regions, and the backbone.
+//! The world: metros with members, ISPs, client groups (one ISP's members in one metro), edge sites with their
+//! appliances and ports, origin regions, and the backbone.
+//!
+//! A site's egress is the lesser of its appliances' and its ports'. The operator that hosts it (the ISP, or the
+//! exchange) sizes the ports from the evening peak it forecasts the site to serve, times a headroom that varies
+//! from one operator to the next, in whole port steps: so capacity follows demand, as in the field, and the
+//! sites whose operators bought little headroom reach their threshold on a busy evening.
 
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{InputError, TwinError};
-use crate::network::Backbone;
+use crate::error::TwinError;
+use crate::metros::{METROS_CSV, METROS_FILE, Metro, load_metros};
+use crate::network::{Backbone, great_circle_km};
+use crate::region::{RegionId, origin_location};
 use crate::rng::{AliasTable, Rng, Stream};
 use crate::scenario::{Scenario, SiteProfile};
-
-/// Every city of 100,000+ people, from GeoNames (CC BY 4.0) via assets/extract.py.
-const METROS_CSV: &str = include_str!("../../assets/metros.csv");
-const METROS_FILE: &str = "assets/metros.csv";
-
-/// Content and reporting regions: continents, as GeoNames assigns countries to them.
-pub const REGIONS: [(&str, &str); 6] = [
-    ("NA", "North America"),
-    ("SA", "South America"),
-    ("EU", "Europe"),
-    ("AF", "Africa"),
-    ("AS", "Asia"),
-    ("OC", "Oceania"),
-];
-
-/// AWS regions that can hold the origin, with their approximate location.
-pub const ORIGIN_REGIONS: [(&str, f64, f64); 8] = [
-    ("us-east-1", 38.95, -77.45),
-    ("us-west-2", 45.84, -119.70),
-    ("eu-west-1", 53.35, -6.26),
-    ("eu-central-1", 50.11, 8.68),
-    ("ap-northeast-1", 35.68, 139.69),
-    ("ap-southeast-1", 1.35, 103.82),
-    ("ap-south-1", 19.08, 72.88),
-    ("sa-east-1", -23.55, -46.63),
-];
-
-pub fn origin_location(name: &str) -> Option<(f64, f64)> {
-    ORIGIN_REGIONS.iter().find(|r| r.0 == name).map(|r| (r.1, r.2))
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct SiteId(pub u32);
@@ -44,29 +21,6 @@ pub struct SiteId(pub u32);
 pub struct MetroId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct IspId(pub u32);
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct RegionId(pub u8);
-
-impl RegionId {
-    pub fn code(self) -> &'static str {
-        REGIONS[self.0 as usize].0
-    }
-    pub fn name(self) -> &'static str {
-        REGIONS[self.0 as usize].1
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct Metro {
-    pub name: String,
-    pub country: String,
-    pub region: RegionId,
-    pub lat: f64,
-    pub lon: f64,
-    pub population: u64,
-    pub tz: Tz,
-    pub members: f64,
-}
 
 #[derive(Clone, Debug)]
 pub struct Isp {
@@ -93,6 +47,33 @@ pub struct Site {
     pub storage_appliances: u32,
     pub flash_appliances: u32,
     pub disk_bytes: u64,
+    /// Its appliances, storage first: `appliances.start .. appliances.end` in `World::appliances`.
+    pub appliances: std::ops::Range<u32>,
+    /// What its appliances can send, and what its ports carry.
+    pub appliance_gbps: f64,
+    pub port_gbps: f64,
+    /// What it can deliver: the lesser of the two.
+    pub egress_gbps: f64,
+}
+
+/// What steering needs of a site to find the appliance serving a file: its first appliance and how many of
+/// each kind (a compact copy of `Site` for the play path, which reads it for every candidate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SiteShape {
+    pub first_appliance: u32,
+    pub storage: u16,
+    pub flash: u16,
+}
+
+/// One server of a site.
+#[derive(Clone, Copy, Debug)]
+pub struct Appliance {
+    pub site: SiteId,
+    /// Its site's region, and whether the site is embedded in an ISP.
+    pub region: RegionId,
+    pub embedded: bool,
+    pub flash: bool,
+    pub disk_bytes: u64,
     pub egress_gbps: f64,
 }
 
@@ -116,8 +97,11 @@ pub struct World {
     pub metros: Vec<Metro>,
     pub isps: Vec<Isp>,
     pub sites: Vec<Site>,
+    pub appliances: Vec<Appliance>,
     pub origins: Vec<Origin>,
     pub client_groups: Vec<ClientGroup>,
+    /// Every site's shape, by site.
+    pub shapes: Vec<SiteShape>,
     /// For each metro, its client groups (indexes into `client_groups`) and an alias table over their members.
     pub metro_groups: Vec<(Vec<u32>, AliasTable)>,
     pub backbone: Backbone,
@@ -166,7 +150,6 @@ impl World {
             metro_groups.push((idx, AliasTable::new(&weights)));
         }
 
-        let sites = place_sites(s, &metros, &isps, &client_groups, &mut rng);
         let origins: Vec<Origin> = w
             .origins
             .iter()
@@ -178,8 +161,21 @@ impl World {
         let backbone = Backbone::build(
             &metros.iter().map(|m| (m.lat, m.lon)).collect::<Vec<_>>(),
             &origins.iter().map(|o| (o.lat, o.lon)).collect::<Vec<_>>(),
+            w.backbone_link_gbps,
         );
-        Ok(World { metros, isps, sites, origins, client_groups, metro_groups, backbone })
+        let mut world = World {
+            sites: place_sites(s, &metros, &isps, &client_groups, &mut rng),
+            metros,
+            isps,
+            appliances: Vec::new(),
+            origins,
+            client_groups,
+            shapes: Vec::new(),
+            metro_groups,
+            backbone,
+        };
+        world.provision(s, &mut rng);
+        Ok(world)
     }
 
     /// The origin region with the shortest backbone route to a metro: where its misses are fetched from.
@@ -188,9 +184,120 @@ impl World {
         (0..ms.len()).min_by(|&a, &b| ms[a].total_cmp(&ms[b])).unwrap_or(0)
     }
 
+    /// Round trip from a metro to its nearest control-plane region (the control plane runs in the origin
+    /// regions), over the backbone.
+    pub fn control_plane_rtt_ms(&self, metro: MetroId) -> f64 {
+        2.0 * self.backbone.metro_origin_ms[metro.0 as usize][self.nearest_origin(metro)]
+    }
+
     pub fn site_location(&self, site: SiteId) -> (f64, f64) {
         let m = &self.metros[self.sites[site.0 as usize].metro.0 as usize];
         (m.lat, m.lon)
+    }
+
+    pub fn site_km(&self, metro: MetroId, site: SiteId) -> f64 {
+        let m = &self.metros[metro.0 as usize];
+        great_circle_km((m.lat, m.lon), self.site_location(site))
+    }
+
+    /// Appliances, and ports sized from the peak each site is expected to serve.
+    fn provision(&mut self, s: &Scenario, rng: &mut Rng) {
+        let tb = 1e12;
+        let spec = &s.appliances;
+        let expected = self.expected_peak_gbps(s);
+        let ports = &s.world.ports;
+        for (i, site) in self.sites.iter_mut().enumerate() {
+            let first = self.appliances.len() as u32;
+            for flash in std::iter::repeat_n(false, site.storage_appliances as usize)
+                .chain(std::iter::repeat_n(true, site.flash_appliances as usize))
+            {
+                let a = if flash { &spec.flash } else { &spec.storage };
+                self.appliances.push(Appliance {
+                    site: SiteId(i as u32),
+                    region: site.region,
+                    embedded: matches!(site.kind, SiteKind::Embedded(_)),
+                    flash,
+                    disk_bytes: (a.disk_tb * tb) as u64,
+                    egress_gbps: a.egress_gbps,
+                });
+            }
+            site.appliances = first..self.appliances.len() as u32;
+            site.disk_bytes = self.appliances[first as usize..].iter().map(|a| a.disk_bytes).sum();
+            site.appliance_gbps = self.appliances[first as usize..].iter().map(|a| a.egress_gbps).sum();
+            let headroom = rng.lognormal(ports.headroom_median, ports.headroom_sigma);
+            site.port_gbps = ((expected[i] * headroom / ports.step_gbps).ceil().max(1.0)) * ports.step_gbps;
+            site.egress_gbps = site.appliance_gbps.min(site.port_gbps);
+        }
+        self.shapes = self
+            .sites
+            .iter()
+            .map(|s| SiteShape {
+                first_appliance: s.appliances.start,
+                storage: s.storage_appliances as u16,
+                flash: s.flash_appliances as u16,
+            })
+            .collect();
+    }
+
+    /// The evening peak each site's operator forecasts it to serve: its share of the members it is nearest to,
+    /// at the weekday peak, at the bitrate the device mix would pick on an unloaded network. Members go to
+    /// their ISP's nearest sites (shared by appliance egress), else to their region's nearest exchange; an
+    /// exchange also expects a share of the in-ISP demand around it (files in-ISP sites lack, and their
+    /// overflow; assumed 20%).
+    fn expected_peak_gbps(&self, s: &Scenario) -> Vec<f64> {
+        const IXP_SPILL_SHARE: f64 = 0.2;
+        let d = &s.demand;
+        let curve_mean = d.daily_curve.iter().sum::<f64>() / 24.0;
+        let curve_peak = d.daily_curve.iter().copied().fold(0.0, f64::max);
+        let weekday = 7.0 / (5.0 + 2.0 * d.weekend_factor);
+        let concurrency = d.viewing_hours_per_member_day / 24.0 * curve_peak / curve_mean.max(1e-9) * weekday;
+        let share_total: f64 = d.devices.iter().map(|x| x.share).sum();
+        let stream_kbps: f64 = d
+            .devices
+            .iter()
+            .map(|x| {
+                x.share / share_total
+                    * (x.max_kbps as f64).min(s.playback.abr_safety * x.median_mbps * 1000.0)
+            })
+            .sum::<f64>()
+            + s.catalog.audio.stream_kbps as f64;
+        let member_gbps = concurrency * stream_kbps / 1e6;
+
+        let appliance_gbps = |site: &Site| {
+            site.storage_appliances as f64 * s.appliances.storage.egress_gbps
+                + site.flash_appliances as f64 * s.appliances.flash.egress_gbps
+        };
+        let mut expected = vec![0.0; self.sites.len()];
+        // Spread `gbps` over the sites at the least distance (within 1 km of it), by appliance egress.
+        let spread = |expected: &mut Vec<f64>, candidates: &[(f64, usize)], gbps: f64| {
+            let Some(nearest) = candidates.iter().map(|c| c.0).min_by(f64::total_cmp) else { return };
+            let near: Vec<usize> = candidates.iter().filter(|c| c.0 <= nearest + 1.0).map(|c| c.1).collect();
+            let total: f64 = near.iter().map(|&i| appliance_gbps(&self.sites[i])).sum();
+            for &i in &near {
+                expected[i] += gbps * appliance_gbps(&self.sites[i]) / total.max(1e-9);
+            }
+        };
+        for g in &self.client_groups {
+            let region = self.metros[g.metro.0 as usize].region;
+            let km = |i: usize| self.site_km(g.metro, SiteId(i as u32));
+            let in_isp: Vec<(f64, usize)> = (0..self.sites.len())
+                .filter(|&i| self.sites[i].kind == SiteKind::Embedded(g.isp))
+                .map(|i| (km(i), i))
+                .filter(|c| c.0 <= s.world.max_in_isp_km)
+                .collect();
+            let ixps: Vec<(f64, usize)> = (0..self.sites.len())
+                .filter(|&i| self.sites[i].kind == SiteKind::Ixp && self.sites[i].region == region)
+                .map(|i| (km(i), i))
+                .collect();
+            let gbps = g.members * member_gbps;
+            if in_isp.is_empty() {
+                spread(&mut expected, &ixps, gbps);
+            } else {
+                spread(&mut expected, &in_isp, gbps * (1.0 - IXP_SPILL_SHARE));
+                spread(&mut expected, &ixps, gbps * IXP_SPILL_SHARE);
+            }
+        }
+        expected
     }
 }
 
@@ -219,7 +326,7 @@ fn build_isps(metros: &[Metro], max_per_country: usize) -> Vec<Isp> {
 
 /// IXP sites go to the metros with most members; embedded sites go to (metro, ISP) groups in proportion to
 /// their members (highest-averages apportionment). Appliance profiles are drawn by weight, then the larger
-/// profiles go to the sites with more members behind them.
+/// profiles go to the sites with more members behind them. Appliances and ports are added by `provision`.
 fn place_sites(s: &Scenario, metros: &[Metro], isps: &[Isp], groups: &[ClientGroup], rng: &mut Rng) -> Vec<Site> {
     let w = &s.world;
     let n_ixp = ((w.sites as f64 * w.ixp_share).round() as usize).min(w.sites);
@@ -260,7 +367,7 @@ fn place_sites(s: &Scenario, metros: &[Metro], isps: &[Isp], groups: &[ClientGro
         let mix = if kind_is_ixp { &w.ixp_mix } else { &w.embedded_mix };
         let table = AliasTable::new(&mix.iter().map(|p| p.weight).collect::<Vec<_>>());
         let count = slots.iter().filter(|s| matches!(s.1, SiteKind::Ixp) == kind_is_ixp).count();
-        let mut drawn: Vec<SiteProfile> = (0..count).map(|_| mix[table.sample(rng)].clone()).collect();
+        let mut drawn: Vec<SiteProfile> = (0..count).map(|_| mix[table.sample(rng) as usize].clone()).collect();
         let capacity = |p: &SiteProfile| {
             p.storage as f64 * s.appliances.storage.egress_gbps + p.flash as f64 * s.appliances.flash.egress_gbps
         };
@@ -279,7 +386,6 @@ fn place_sites(s: &Scenario, metros: &[Metro], isps: &[Isp], groups: &[ClientGro
         profile_of[i] = next;
     }
 
-    let tb = 1e12;
     slots
         .iter()
         .zip(profile_of)
@@ -298,10 +404,11 @@ fn place_sites(s: &Scenario, metros: &[Metro], isps: &[Isp], groups: &[ClientGro
                 kind,
                 storage_appliances: p.storage,
                 flash_appliances: p.flash,
-                disk_bytes: (p.storage as f64 * s.appliances.storage.disk_tb * tb
-                    + p.flash as f64 * s.appliances.flash.disk_tb * tb) as u64,
-                egress_gbps: p.storage as f64 * s.appliances.storage.egress_gbps
-                    + p.flash as f64 * s.appliances.flash.egress_gbps,
+                disk_bytes: 0,
+                appliances: 0..0,
+                appliance_gbps: 0.0,
+                port_gbps: 0.0,
+                egress_gbps: 0.0,
             }
         })
         .collect()
@@ -326,103 +433,25 @@ impl Ord for OrdF64 {
     }
 }
 
-/// Parses the metros table (header + rows: name,country,continent,lat,lon,population,timezone), most
-/// populous first. Errors name the file, line and column.
-pub fn load_metros(text: &str, file: &str) -> Result<Vec<Metro>, InputError> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for (n, line) in text.split_inclusive('\n').enumerate() {
-        let line_start = offset;
-        offset += line.len();
-        let line = line.trim_end_matches(['\n', '\r']);
-        if n == 0 || line.is_empty() {
-            continue;
-        }
-        let fields = split_csv_line(line);
-        let err = |field: usize, what: &str| {
-            let col = fields.get(field).map_or(line.len(), |f| f.0);
-            InputError::at_offset(file, text, line_start + col, what.to_string())
-        };
-        if fields.len() != 7 {
-            return Err(err(fields.len().min(6), &format!("7 comma-separated fields, found {}", fields.len())));
-        }
-        let f = |i: usize| fields[i].1.as_str();
-        let region = REGIONS
-            .iter()
-            .position(|r| r.0 == f(2))
-            .ok_or_else(|| err(2, "a continent code (NA, SA, EU, AF, AS, OC)"))?;
-        let lat: f64 = f(3)
-            .parse()
-            .ok()
-            .filter(|v: &f64| (-90.0..=90.0).contains(v))
-            .ok_or_else(|| err(3, "a latitude in [-90, 90]"))?;
-        let lon: f64 = f(4)
-            .parse()
-            .ok()
-            .filter(|v: &f64| (-180.0..=180.0).contains(v))
-            .ok_or_else(|| err(4, "a longitude in [-180, 180]"))?;
-        let population: u64 = f(5).parse().map_err(|_| err(5, "a population (whole number)"))?;
-        let tz: Tz = f(6).parse().map_err(|_| err(6, "an IANA time zone such as Europe/Paris"))?;
-        out.push(Metro {
-            name: f(0).to_string(),
-            country: f(1).to_string(),
-            region: RegionId(region as u8),
-            lat,
-            lon,
-            population,
-            tz,
-            members: 0.0,
-        });
-    }
-    Ok(out)
-}
-
-/// Splits one CSV line into (byte column, unquoted value), honouring "quoted, fields" and "" escapes.
-fn split_csv_line(line: &str) -> Vec<(usize, String)> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut chars = line.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek().map(|p| p.1) == Some('"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                fields.push((start, std::mem::take(&mut cur)));
-                start = i + 1;
-            }
-            _ => cur.push(c),
-        }
-    }
-    fields.push((start, cur));
-    fields
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn embedded_metros_parse() {
-        let metros = load_metros(METROS_CSV, METROS_FILE).expect("asset parses");
-        assert!(metros.len() > 6000);
-        assert_eq!(metros[0].name, "Shanghai");
-        assert!(metros.windows(2).all(|w| w[0].population >= w[1].population));
-        assert!(metros.iter().any(|m| m.name.contains(',')), "quoted names survive");
-    }
-
-    #[test]
-    fn bad_metro_rows_are_located() {
-        let text = "name,country,continent,lat,lon,population,timezone\nParis,FR,EU,48.85,2.35,2100000,Europe/Paris\nX,FR,EU,91.0,2.0,5,Europe/Paris\n";
-        let e = load_metros(text, "m.csv").unwrap_err();
-        assert_eq!((e.line, e.column), (3, 9), "{e}");
-        let text = "h\n\"A, B\",FR,EU,1,2,3,Mars/Olympus\n";
-        let e = load_metros(text, "m.csv").unwrap_err();
-        assert_eq!((e.line, e.column), (2, 20), "{e}");
-        assert!(e.message.contains("time zone"));
+    fn ports_follow_the_expected_peak_and_appliances_belong_to_their_sites() {
+        let s = crate::test_support::small_scenario();
+        let w = World::build(&s).unwrap();
+        for (i, site) in w.sites.iter().enumerate() {
+            assert_eq!(site.appliances.len() as u32, site.storage_appliances + site.flash_appliances);
+            assert!(w.appliances[site.appliances.start as usize..site.appliances.end as usize]
+                .iter()
+                .all(|a| a.site == SiteId(i as u32)));
+            assert!(site.port_gbps >= s.world.ports.step_gbps);
+            assert_eq!(site.egress_gbps, site.port_gbps.min(site.appliance_gbps));
+        }
+        // The world's ports carry its forecast peak with about the stated headroom.
+        let expected: f64 = w.expected_peak_gbps(&s).iter().sum();
+        let ports: f64 = w.sites.iter().map(|x| x.port_gbps).sum();
+        assert!(ports > expected && ports < 3.0 * expected, "{ports} Gbps of ports for {expected} Gbps expected");
     }
 }

@@ -93,8 +93,7 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let mut results = Vec::new();
     for kind in kinds {
-        let mut scenario = load_scenario(&a.scenario, a.seed)?;
-        scenario.policy.placement = kind;
+        let scenario = load_scenario(&a.scenario, a.seed)?.edit("--policies", |s| s.policy.placement = kind)?;
         let mut twin = build_twin(scenario, a.threads)?;
         eprintln!("{}: simulating {} days…", kind.name(), a.days);
         results.push(measure(&mut twin, a.days));

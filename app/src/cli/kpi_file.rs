@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use serde::Serialize;
-use twin::world::REGIONS;
+use twin::region::REGIONS;
 use twin::{KpiId, KpiSample, Twin};
 
 #[derive(Serialize)]

@@ -28,12 +28,13 @@ pub fn lp_bound(a: LpBoundArgs) -> anyhow::Result<()> {
         (PlacementKind::Oracle, "greedy planner, real demand"),
         (PlacementKind::Proactive, "greedy planner, predicted demand"),
     ] {
-        let mut scenario = load_scenario(&a.scenario, None)?;
-        scenario.policy.placement = kind;
-        scenario.appliances.storage.disk_tb *= a.disk_scale;
-        scenario.appliances.flash.disk_tb *= a.disk_scale;
+        let scenario = load_scenario(&a.scenario, None)?.edit("--disk-scale", |s| {
+            s.policy.placement = kind;
+            s.appliances.storage.disk_tb *= a.disk_scale;
+            s.appliances.flash.disk_tb *= a.disk_scale;
+        })?;
         let twin = build_twin(scenario, None)?;
-        let inst = instance.get_or_insert_with(|| Instance::from_model(twin.model(), 0));
+        let inst = instance.get_or_insert_with(|| Instance::from_model(twin.model(), 0.0));
         let snap = twin.snapshot();
         let plans = &snap.content.site_plans;
         let value = inst.served_by(|s, f| plans[s.0 as usize].as_ref().is_some_and(|p| p.files.contains(f)));

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use twin::{Scenario, Twin};
+use twin::{Scenario, Twin, ValidScenario};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -76,20 +76,28 @@ pub fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// Loads a scenario file (or the embedded default for "default"), applying a seed override.
-pub fn load_scenario(path: &Path, seed: Option<u64>) -> anyhow::Result<Scenario> {
-    let mut scenario = if path.as_os_str() == "default" {
-        Scenario::parse("assets/scenarios/default.toml", twin::DEFAULT_SCENARIO)?
-    } else {
-        Scenario::load(path)?
-    };
-    if let Some(seed) = seed {
-        scenario.seed = seed;
-    }
-    Ok(scenario)
+/// Reads and validates a scenario file; errors name the file (and line and column for what is in it).
+pub fn read_scenario(path: &Path) -> Result<ValidScenario, twin::InputError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| twin::InputError { file: name.clone(), line: 1, column: 1, message: format!("cannot read: {e}") })?;
+    Scenario::parse(&name, &text)
 }
 
-pub fn build_twin(scenario: Scenario, threads: Option<usize>) -> anyhow::Result<Twin> {
+/// Loads a scenario file (or the embedded default for "default"), applying a seed override.
+pub fn load_scenario(path: &Path, seed: Option<u64>) -> anyhow::Result<ValidScenario> {
+    let scenario = if path.as_os_str() == "default" {
+        Scenario::parse("assets/scenarios/default.toml", twin::DEFAULT_SCENARIO)?
+    } else {
+        read_scenario(path)?
+    };
+    Ok(match seed {
+        Some(seed) => scenario.with_seed(seed),
+        None => scenario,
+    })
+}
+
+pub fn build_twin(scenario: ValidScenario, threads: Option<usize>) -> anyhow::Result<Twin> {
     let name = scenario.name.clone();
     let mut twin = Twin::new(scenario).with_context(|| format!("building scenario {name}"))?;
     if let Some(t) = threads {

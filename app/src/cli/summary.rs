@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use chrono::{DateTime, Offset, TimeZone, Utc};
-use twin::world::REGIONS;
+use twin::region::REGIONS;
 use twin::{History, KpiSample, Twin};
 
 /// One column of the summary: a region, or the world.
@@ -11,16 +11,25 @@ struct Column {
     name: String,
     plays: u64,
     ebvs: u64,
+    playback_failures: u64,
+    stall_exits: u64,
     edge_bytes: u128,
     origin_bytes: u128,
     in_isp_bytes: u128,
+    transit_bytes: u128,
     fill_bytes: [u128; 3],
     fill_backbone_bytes: u128,
     rebuffer_ms: u128,
     watch_ms: u128,
+    stream_seconds: u128,
     startup_p50_ms: Option<f64>,
     startup_p95_ms: Option<f64>,
+    /// The minute with most sessions playing, and the most of each backbone flow in any minute.
     peak: Option<KpiSample>,
+    peak_backbone_gbps: f64,
+    peak_miss_gbps: f64,
+    peak_backbone_fill_gbps: f64,
+    peak_saturated_sites: u64,
     /// The peak's wall-clock time where most of the column's members live.
     peak_local: Option<String>,
 }
@@ -28,22 +37,38 @@ struct Column {
 impl Column {
     fn from_samples(name: &str, samples: &History) -> Column {
         let sum = |f: fn(&KpiSample) -> u64| samples.iter().map(|s| f(s) as u128).sum::<u128>();
+        let max = |f: fn(&KpiSample) -> f64| samples.iter().map(f).fold(0.0, f64::max);
         Column {
             name: name.to_string(),
             plays: sum(|s| s.plays) as u64,
             ebvs: sum(|s| s.ebvs) as u64,
+            playback_failures: sum(|s| s.playback_failures) as u64,
+            stall_exits: sum(|s| s.stall_exits) as u64,
             edge_bytes: sum(|s| s.edge_bytes),
             origin_bytes: sum(|s| s.origin_bytes),
             in_isp_bytes: sum(|s| s.in_isp_bytes),
+            transit_bytes: sum(|s| s.transit_bytes),
             fill_bytes: [sum(|s| s.fill_bytes[0]), sum(|s| s.fill_bytes[1]), sum(|s| s.fill_bytes[2])],
             fill_backbone_bytes: sum(|s| s.fill_backbone_bytes),
             rebuffer_ms: sum(|s| s.rebuffer_ms),
             watch_ms: sum(|s| s.watch_ms),
+            stream_seconds: sum(|s| s.stream_seconds),
             startup_p50_ms: None,
             startup_p95_ms: None,
             peak: samples.iter().max_by_key(|s| (s.active_sessions, std::cmp::Reverse(s.t))).copied(),
+            peak_backbone_gbps: max(KpiSample::backbone_gbps),
+            peak_miss_gbps: max(KpiSample::miss_gbps),
+            peak_backbone_fill_gbps: max(KpiSample::backbone_fill_gbps),
+            peak_saturated_sites: samples.iter().map(|s| s.saturated_sites).max().unwrap_or(0),
             peak_local: None,
         }
+    }
+
+    fn delivered_mbps(&self) -> String {
+        if self.stream_seconds == 0 {
+            return "–".into();
+        }
+        format!("{:.2}", (self.edge_bytes + self.origin_bytes) as f64 * 8.0 / 1e6 / self.stream_seconds as f64)
     }
 }
 
@@ -120,12 +145,15 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     );
     let _ = writeln!(
         out,
-        "world: {} metros, {} sites ({} ISPs), {} titles × {} rungs, {} members",
+        "world: {} metros, {} sites ({} ISPs), {} titles ({} seasons, {} videos, {} files, {:.0} TB), {} members",
         model.world.metros.len(),
         model.world.sites.len(),
         model.world.isps.len(),
-        model.catalog.titles.len(),
-        model.catalog.rungs(),
+        group_thousands(model.catalog.titles.len() as u64),
+        group_thousands(model.catalog.seasons() as u64),
+        group_thousands(model.catalog.videos.len() as u64),
+        group_thousands(model.catalog.file_count() as u64),
+        model.catalog.total_bytes() as f64 / 1e12,
         group_thousands(s.demand.members)
     );
     let _ = writeln!(
@@ -137,24 +165,36 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     );
 
     type Row = (&'static str, fn(&Column) -> String);
-    let rows: [Row; 16] = [
+    let rows: [Row; 26] = [
         ("plays", |c| group_thousands(c.plays)),
         ("EBVS %", |c| pct(c.ebvs as u128, c.plays as u128)),
+        ("playback failures %", |c| pct(c.playback_failures as u128, c.plays as u128)),
+        ("stall exits %", |c| pct(c.stall_exits as u128, c.plays as u128)),
         ("startup p50 (s)", |c| seconds(c.startup_p50_ms)),
         ("startup p95 (s)", |c| seconds(c.startup_p95_ms)),
         ("rebuffer %", |c| pct(c.rebuffer_ms, c.watch_ms)),
+        ("delivered bitrate (Mbps)", Column::delivered_mbps),
         ("offload %", |c| pct(c.edge_bytes, c.edge_bytes + c.origin_bytes)),
         ("in-ISP %", |c| pct(c.in_isp_bytes, c.edge_bytes + c.origin_bytes)),
+        ("transit %", |c| pct(c.transit_bytes, c.edge_bytes + c.origin_bytes)),
         ("edge TB", |c| tb(c.edge_bytes)),
         ("fill TB peer/tier/origin", |c| {
             format!("{}/{}/{}", tb(c.fill_bytes[0]), tb(c.fill_bytes[1]), tb(c.fill_bytes[2]))
         }),
         ("backbone TB", |c| tb(c.origin_bytes + c.fill_backbone_bytes)),
         ("  misses TB", |c| tb(c.origin_bytes)),
-        ("  fills TB", |c| tb(c.fill_backbone_bytes)),
+        ("  backbone fills TB", |c| tb(c.fill_backbone_bytes)),
         ("peak sessions", |c| c.peak.map_or("–".into(), |p| group_thousands(p.active_sessions))),
         ("peak edge Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.0}", p.edge_gbps()))),
-        ("peak backbone Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.1}", p.backbone_gbps()))),
+        ("peak backbone Gbps", |c| format!("{:.1}", c.peak_backbone_gbps)),
+        ("  peak misses Gbps", |c| format!("{:.1}", c.peak_miss_gbps)),
+        ("  peak backbone fills Gbps", |c| format!("{:.1}", c.peak_backbone_fill_gbps)),
+        ("peak transit Gbps", |c| c.peak.map_or("–".into(), |p| format!("{:.1}", p.transit_gbps()))),
+        ("sites at threshold (most)", |c| c.peak_saturated_sites.to_string()),
+        ("peak delivered (Mbps)", |c| {
+            c.peak.and_then(|p| p.delivered_kbps()).map_or("–".into(), |k| format!("{:.2}", k / 1000.0))
+        }),
+        ("peak startup p95 (s)", |c| c.peak.map_or("–".into(), |p| format!("{:.2}", p.startup_p95_ms / 1000.0))),
         ("peak at (local)", |c| c.peak_local.clone().unwrap_or_else(|| "–".into())),
     ];
     let cells: Vec<Vec<String>> = rows.iter().map(|(_, f)| columns.iter().map(f).collect()).collect();
@@ -174,9 +214,10 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         }
         out.push('\n');
     }
-    let in_flight = totals.planned_bytes.saturating_sub(totals.edge_bytes + totals.origin_bytes);
-    let _ =
-        writeln!(out, "\n(bytes of sessions still playing at the end, not yet counted above: {} TB)", tb(in_flight));
+    let _ = writeln!(
+        out,
+        "\n(backbone = misses, plays served from the origin, + fills from another metro or the origin)"
+    );
     let snap = twin.snapshot();
     let c = &snap.content;
     let kinds: Vec<String> = c.policy_counts().iter().map(|(k, n)| format!("{} on {n} sites", k.name())).collect();

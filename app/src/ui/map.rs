@@ -309,14 +309,9 @@ fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p:
 
 /// Which sites hold any file of a title live.
 fn sites_holding(p: &Published, title: twin::catalog::TitleId) -> Vec<bool> {
-    let rungs = p.snapshot.model.catalog.ladder.len() as u32;
     let placement = &p.snapshot.placement;
-    (0..placement.sites())
-        .map(|s| {
-            (title.0 * rungs..(title.0 + 1) * rungs)
-                .any(|f| placement.holds(SiteId(s as u32), twin::catalog::FileId(f)))
-        })
-        .collect()
+    let catalog = &p.snapshot.model.catalog;
+    (0..placement.sites()).map(|s| catalog.files_of(title).any(|f| placement.holds(SiteId(s as u32), f))).collect()
 }
 
 const TITLE_RING: Color32 = Color32::from_rgb(255, 90, 200);

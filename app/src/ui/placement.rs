@@ -6,7 +6,7 @@
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 use twin::catalog::{FileId, TitleId};
 use twin::placement::ClusterId;
-use twin::world::REGIONS;
+use twin::region::REGIONS;
 use twin::{Command, Scope, TitleRule};
 
 use crate::state::Selection;
@@ -124,7 +124,7 @@ fn heat_map(ui: &mut egui::Ui, state: &mut PlacementState, selection: &mut Selec
                         plan.map_or((0, 0), |m| {
                             files.iter().fold((0, 0), |(h, f), &x| {
                                 let x = FileId(x);
-                                (h + m.files.contains(x) as u32, f + m.flash.contains(x) as u32)
+                                (h + m.files.contains(x) as u32, f + m.layout.flash.contains(x) as u32)
                             })
                         })
                     })
@@ -146,7 +146,7 @@ fn heat_map(ui: &mut egui::Ui, state: &mut PlacementState, selection: &mut Selec
             egui::FontId::proportional(11.0),
             Color32::GRAY,
         );
-        let selected_rank = selection.title.map(|t| title_rank(order, model.catalog.ladder.len(), t));
+        let selected_rank = selection.title.map(|t| title_rank(order, &model.catalog, t));
         let mut hover = None;
         for (ci, cluster) in clusters.iter().enumerate() {
             let y = origin.y + ROW_H * (ci + 1) as f32;
@@ -237,8 +237,8 @@ fn cell_color(held: usize, flash: usize, n: usize) -> Color32 {
 }
 
 /// Rank (in the region's order) of the title's most popular file, if any of its files are ranked.
-fn title_rank(order: &[u32], rungs: usize, title: TitleId) -> Option<usize> {
-    order.iter().position(|&f| f as usize / rungs == title.0 as usize)
+fn title_rank(order: &[u32], catalog: &twin::catalog::Catalog, title: TitleId) -> Option<usize> {
+    order.iter().position(|&f| catalog.title_of(FileId(f)) == title)
 }
 
 /// Bytes a cluster's sites served of the bytes first offered to them, since the start.
@@ -253,11 +253,11 @@ fn cluster_offload(p: &Published, sites: &[twin::SiteId]) -> Option<f64> {
 /// Predicted and observed popularity of a title in a region (sums over its files).
 fn title_popularity(p: &Published, region: usize, title: TitleId) -> (f64, f64) {
     let c = &p.snapshot.content;
-    let rungs = p.snapshot.model.catalog.ladder.len();
-    let files = p.snapshot.model.catalog.file_count();
-    let range = title.0 as usize * rungs..(title.0 as usize + 1) * rungs;
-    let predicted = range.clone().map(|f| c.predicted[region].popularity[f]).sum();
-    let observed = range.map(|f| c.observed[region * files + f]).sum();
+    let catalog = &p.snapshot.model.catalog;
+    let videos = catalog.videos.len();
+    let range = catalog.titles[title.0 as usize].videos.clone();
+    let predicted = range.clone().map(|v| c.predicted_plays[region * videos + v as usize]).sum();
+    let observed = range.map(|v| c.observed_plays[region * videos + v as usize]).sum();
     (predicted, observed)
 }
 
@@ -272,7 +272,6 @@ fn title_panel(
     let model = &p.snapshot.model;
     let catalog = &model.catalog;
     let c = &p.snapshot.content;
-    let rungs = catalog.ladder.len();
     if let Some(t) = selection.title {
         title_detail(ui, state, selection, view, p, controls, t);
         ui.separator();
@@ -287,7 +286,7 @@ fn title_panel(
     let titles: Vec<TitleId> = c.predicted[state.region]
         .order
         .iter()
-        .map(|&f| f as usize / rungs)
+        .map(|&f| catalog.title_of(FileId(f)).0 as usize)
         .filter(|&t| !std::mem::replace(&mut seen[t], true))
         .filter(|&t| needle.is_empty() || catalog.titles[t].name.to_lowercase().contains(&needle))
         .take(200)
@@ -327,7 +326,6 @@ fn title_detail(
     let model = &p.snapshot.model;
     let c = &p.snapshot.content;
     let t = &model.catalog.titles[title.0 as usize];
-    let rungs = model.catalog.ladder.len() as u32;
     ui.horizontal(|ui| {
         ui.heading(&t.name);
         if ui.button("Clear").clicked() {
@@ -335,11 +333,11 @@ fn title_detail(
         }
     });
     ui.label(format!(
-        "{} · {} · {} min · released day {:.1}",
-        if t.is_movie() { "movie" } else { "episode" },
+        "{} · {} · {} videos · released day {:.1}",
+        if t.is_movie() { "movie" } else { "series" },
         model.catalog.genres[t.genre as usize],
-        t.duration_s / 60,
-        t.release_day
+        t.videos.len(),
+        t.release_s as f64 / 86_400.0
     ));
     egui::Grid::new("title_popularity").num_columns(4).show(ui, |ui| {
         ui.strong("region");
@@ -357,7 +355,7 @@ fn title_detail(
         }
     });
     // Where it lives: sites holding every rung live, per cluster.
-    let files: Vec<FileId> = (title.0 * rungs..(title.0 + 1) * rungs).map(FileId).collect();
+    let files: Vec<FileId> = model.catalog.files_of(title).collect();
     let placement = &p.snapshot.placement;
     let holding: usize =
         (0..placement.sites()).filter(|&s| files.iter().any(|&f| placement.holds(twin::SiteId(s as u32), f))).count();
@@ -379,7 +377,7 @@ fn title_detail(
                 let rule =
                     c.rules.iter().find(|(scope, t, _)| *t == title && *scope == Scope::Cluster(ClusterId(ci as u32)));
                 ui.label(&cluster.name);
-                ui.label(format!("{planned}/{rungs} rungs planned · all live at {live}/{}", cluster.sites.len()));
+                ui.label(format!("{planned}/{} files planned · all live at {live}/{}", files.len(), cluster.sites.len()));
                 ui.label(rule.map_or("", |(_, _, r)| match r {
                     TitleRule::Pin => "pinned",
                     TitleRule::Exclude => "excluded",

@@ -2,7 +2,7 @@
 //! or the selected region), and a sortable per-region table. Picking a region highlights its sites on the map.
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
-use twin::world::REGIONS;
+use twin::region::REGIONS;
 use twin::{History, KpiId, KpiSample};
 
 use crate::state::Selection;

@@ -28,12 +28,7 @@ impl ScenarioSource {
     pub fn load(&self) -> Result<Twin, String> {
         let scenario = match self {
             ScenarioSource::Default => Scenario::parse("assets/scenarios/default.toml", twin::DEFAULT_SCENARIO),
-            ScenarioSource::File(p) => Scenario::load(p).map_err(|e| match e {
-                twin::TwinError::Input(i) => i,
-                other => {
-                    twin::InputError { file: p.display().to_string(), line: 1, column: 1, message: other.to_string() }
-                }
-            }),
+            ScenarioSource::File(p) => crate::cli::read_scenario(p),
         }
         .map_err(|e| e.to_string())?;
         Twin::new(scenario).map_err(|e| e.to_string())

@@ -47,7 +47,7 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
     let model = &p.snapshot.model;
     let spec = &model.scenario.appliances;
     let content = &p.snapshot.content;
-    let held = p.snapshot.placement.held(site);
+    let placement = &p.snapshot.placement;
     let plan = content.site_plans[site.0 as usize].as_deref();
     let used_bytes = p.snapshot.placement.held_bytes(site) + plan.map_or(0, |m| m.replica_bytes);
     egui::Grid::new("site_facts").num_columns(2).show(ui, |ui| {
@@ -72,18 +72,18 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
         ui.label("files live");
         match plan {
             Some(m) => {
-                let live = m.files.iter().filter(|&f| held.contains(f)).count();
+                let live = m.files.iter().filter(|&f| placement.holds(site, f)).count();
                 ui.label(format!(
                     "{} of {} planned ({} pending) · {} on flash · catalogue {}",
                     live,
                     m.files.len(),
                     m.files.len() - live,
-                    m.flash.len(),
+                    m.layout.flash.len(),
                     model.catalog.file_count()
                 ));
             }
             None => {
-                ui.label(format!("{} cached of {}", held.len(), model.catalog.file_count()));
+                ui.label(format!("{} cached of {}", placement.held_count(site), model.catalog.file_count()));
             }
         }
         ui.end_row();

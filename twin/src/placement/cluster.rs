@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::world::{REGIONS, RegionId, SiteId, SiteKind, World};
+use crate::region::{REGIONS, RegionId};
+use crate::world::{SiteId, SiteKind, World};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ClusterId(pub u32);

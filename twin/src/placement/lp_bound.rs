@@ -28,14 +28,15 @@ pub struct Group {
 }
 
 impl Instance {
-    /// The instance of a (small) model on a day: each client group reaches the sites steering may send it to;
-    /// its demand for a file is its members × the file's real popularity in its region × the file's size.
-    pub fn from_model(model: &Model, day: i64) -> Instance {
+    /// The instance of a (small) model over the day starting at `start_s`: each client group reaches the sites
+    /// steering may send it to; its demand for a file is its members × the file's real popularity in its
+    /// region × the file's size.
+    pub fn from_model(model: &Model, start_s: f64) -> Instance {
         let world = &model.world;
         let files = model.catalog.file_count();
         let size_bytes: Vec<f64> = (0..files as u32).map(|f| model.catalog.file_size_bytes(FileId(f)) as f64).collect();
         let popularity: Vec<Vec<f64>> =
-            (0..crate::world::REGIONS.len()).map(|r| super::oracle::Oracle::popularity(model, r, day)).collect();
+            (0..crate::region::REGIONS.len()).map(|r| super::oracle::Oracle::popularity(model, r, start_s)).collect();
         let groups = world
             .client_groups
             .iter()

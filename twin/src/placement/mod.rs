@@ -13,15 +13,15 @@ pub mod oracle;
 pub mod proactive;
 pub mod reactive;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::catalog::{Catalog, FileId, TitleId};
-use crate::demand::Demand;
-use crate::scenario::Scenario;
-use crate::world::SiteId;
+use crate::rng::mix64;
+use crate::world::{SiteId, SiteShape};
 
 pub use cluster::{ClusterId, Clusters};
 
@@ -39,6 +39,13 @@ impl FileSet {
     pub fn contains(&self, f: FileId) -> bool {
         let i = f.0 as usize;
         self.words.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+    /// Starts loading the word that says whether `f` is in the set (a hint; it changes nothing).
+    #[inline]
+    pub fn prefetch(&self, f: FileId) {
+        if let Some(w) = self.words.get(f.0 as usize / 64) {
+            crate::prefetch::prefetch(w);
+        }
     }
     pub fn insert(&mut self, f: FileId) {
         let i = f.0 as usize;
@@ -73,8 +80,62 @@ impl FileSet {
     }
 }
 
-/// What a planner wants one cluster's sites to hold: the files, which of them sit on flash (the head), and
-/// what they take on each appliance (a popular file has replicas on several).
+/// Where a site keeps its files on its appliances: which sit on flash (the head; the tail on storage), and how
+/// many appliances hold each file that has more than one copy. A file's copies sit on the first appliances of
+/// its tier in rendezvous order (`appliance_rank`), so the layout needs no per-file record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layout {
+    pub flash: FileSet,
+    /// Files with more than one copy, and their copies, sorted by file.
+    pub copies: Vec<(u32, u8)>,
+}
+
+impl Layout {
+    pub fn copies_of(&self, file: FileId) -> usize {
+        self.copies.binary_search_by_key(&file.0, |c| c.0).map_or(1, |i| self.copies[i].1 as usize)
+    }
+}
+
+/// Rendezvous rank of appliance `a` (within its site) for `file`: a file's copies go to the highest ranks.
+#[inline]
+pub fn appliance_rank(file: FileId, a: u32) -> u64 {
+    mix64((file.0 as u64) << 8 | a as u64)
+}
+
+/// The appliances (indexes within the site, highest rank first) that hold the copies of `file` in a tier
+/// `tier` of appliances, into `out`.
+pub fn copy_appliances(file: FileId, tier: std::ops::Range<u32>, copies: usize, out: &mut Vec<u32>) {
+    out.clear();
+    if copies <= 1 {
+        out.extend(tier.max_by_key(|&a| appliance_rank(file, a)));
+        return;
+    }
+    out.extend(tier);
+    out.sort_by_key(|&a| std::cmp::Reverse(appliance_rank(file, a)));
+    out.truncate(copies);
+}
+
+/// The appliance (index into `World::appliances`) of a site that serves `file` to play `play`: one of the
+/// file's copies, in the site's flash tier if its layout puts it there, else storage; plays spread over the
+/// copies. A site without a layout (a reactive cache) keeps one copy, on storage when it has any.
+#[inline]
+pub fn appliance_of(site: SiteShape, layout: Option<&Layout>, file: FileId, play: u64) -> u32 {
+    let (storage, flash) = (site.storage as u32, site.flash as u32);
+    let on_flash = flash > 0 && (storage == 0 || layout.is_some_and(|l| l.flash.contains(file)));
+    let tier = if on_flash { storage..storage + flash } else { 0..storage };
+    let copies = layout.map_or(1, |l| l.copies_of(file)).min(tier.len());
+    let local = if copies <= 1 {
+        tier.max_by_key(|&a| appliance_rank(file, a)).unwrap_or(0)
+    } else {
+        let mut apps = Vec::with_capacity(copies);
+        copy_appliances(file, tier, copies, &mut apps);
+        apps[(mix64(play) % copies as u64) as usize]
+    };
+    site.first_appliance + local
+}
+
+/// What a planner wants one cluster's sites to hold: the files, where they sit on the appliances, and what
+/// they take on each appliance (a popular file has replicas on several).
 #[derive(Clone, Debug, Default)]
 pub struct Manifest {
     /// Shared with the placement of every site that holds exactly this (most sites, once their fill is done):
@@ -82,13 +143,15 @@ pub struct Manifest {
     pub files: Arc<FileSet>,
     /// Files in `files`.
     pub file_count: usize,
-    pub flash: FileSet,
+    pub layout: Arc<Layout>,
     /// One copy of each file.
     pub used_bytes: u64,
     /// Extra copies (replicas beyond the first), made inside the site from its first copy.
     pub replica_bytes: u64,
     /// Bytes on each appliance, storage appliances first, then flash.
     pub appliance_bytes: Vec<u64>,
+    /// Which plan this is: every plan made gets a new number, so a view can tell plans apart.
+    pub generation: u64,
 }
 
 impl Manifest {
@@ -97,24 +160,111 @@ impl Manifest {
     }
 }
 
-/// The files each site holds live (complete, servable), and their size. Sets are shared between sites and
-/// with snapshots until one changes (copy on write).
+/// A set of file ids, hashed: the changes to a site's files since its last complete plan.
+type FileIds = HashSet<u32, BuildHasherDefault<FileIdHasher>>;
+
+/// File ids are small dense integers: one multiply spreads them well enough.
+#[derive(Default, Clone, Copy)]
+pub struct FileIdHasher(u64);
+
+impl Hasher for FileIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = (v as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// What one site holds live: the plan it last held completely (shared with its cluster and with snapshots),
+/// and the files added and deleted since, while a fill moves it towards its next plan. So a site mid-fill
+/// costs its night's changes, not a copy of the catalogue's bitmap.
+#[derive(Clone, Debug)]
+struct Held {
+    base: Arc<FileSet>,
+    added: FileIds,
+    removed: FileIds,
+}
+
+impl Held {
+    #[inline]
+    fn contains(&self, f: FileId) -> bool {
+        if self.base.contains(f) {
+            self.removed.is_empty() || !self.removed.contains(&f.0)
+        } else {
+            !self.added.is_empty() && self.added.contains(&f.0)
+        }
+    }
+
+    fn files(&self) -> impl Iterator<Item = FileId> + '_ {
+        self.base.iter().filter(|f| !self.removed.contains(&f.0)).chain(self.added.iter().map(|&f| FileId(f)))
+    }
+
+    /// The held files as one set.
+    fn materialize(&self) -> FileSet {
+        let mut set = (*self.base).clone();
+        for &f in &self.removed {
+            set.remove(FileId(f));
+        }
+        for &f in &self.added {
+            set.insert(FileId(f));
+        }
+        set
+    }
+}
+
+/// The files each site holds live (complete, servable), their size, and where they sit on its appliances.
 #[derive(Clone, Debug, Default)]
 pub struct Placement {
-    held: Vec<Arc<FileSet>>,
+    held: Vec<Held>,
     held_bytes: Vec<u64>,
+    layouts: Vec<Option<Arc<Layout>>>,
 }
 
 impl Placement {
     pub fn new(held: Vec<Arc<FileSet>>, held_bytes: Vec<u64>) -> Placement {
-        Placement { held, held_bytes }
+        let layouts = vec![None; held.len()];
+        let held = held.into_iter().map(|base| Held { base, added: FileIds::default(), removed: FileIds::default() });
+        Placement { held: held.collect(), held_bytes, layouts }
+    }
+    /// Where a site's files sit on its appliances (None: one copy each, on storage when it has any).
+    #[inline]
+    pub fn layout(&self, site: SiteId) -> Option<&Layout> {
+        self.layouts[site.0 as usize].as_deref()
+    }
+    pub fn set_layout(&mut self, site: SiteId, layout: Option<Arc<Layout>>) {
+        self.layouts[site.0 as usize] = layout;
     }
     #[inline]
     pub fn holds(&self, site: SiteId, file: FileId) -> bool {
         self.held[site.0 as usize].contains(file)
     }
-    pub fn held(&self, site: SiteId) -> &FileSet {
-        &self.held[site.0 as usize]
+    /// Starts loading what `holds(site, file)` reads first (a hint; it changes nothing).
+    #[inline]
+    pub fn prefetch(&self, site: SiteId, file: FileId) {
+        self.held[site.0 as usize].base.prefetch(file);
+    }
+    /// The files a site holds live, in no set order.
+    pub fn held_files(&self, site: SiteId) -> impl Iterator<Item = FileId> + '_ {
+        self.held[site.0 as usize].files()
+    }
+    /// How many files a site holds live.
+    pub fn held_count(&self, site: SiteId) -> usize {
+        let h = &self.held[site.0 as usize];
+        h.base.len() + h.added.len() - h.removed.len()
+    }
+    /// Whether a site holds exactly `files`.
+    pub fn holds_exactly(&self, site: SiteId, files: &Arc<FileSet>) -> bool {
+        let h = &self.held[site.0 as usize];
+        if Arc::ptr_eq(&h.base, files) && h.added.is_empty() && h.removed.is_empty() {
+            return true;
+        }
+        h.materialize() == **files
     }
     /// Bytes of one copy of every file the site holds.
     pub fn held_bytes(&self, site: SiteId) -> u64 {
@@ -124,23 +274,35 @@ impl Placement {
         self.held.len()
     }
     pub fn insert(&mut self, site: SiteId, file: FileId, size_bytes: u64) {
-        let s = site.0 as usize;
-        if !self.held[s].contains(file) {
-            Arc::make_mut(&mut self.held[s]).insert(file);
-            self.held_bytes[s] += size_bytes;
+        let h = &mut self.held[site.0 as usize];
+        if h.contains(file) {
+            return;
         }
-    }
-    /// Makes a site share `files` (which must equal what it holds) rather than keep its own copy.
-    pub fn share(&mut self, site: SiteId, files: &Arc<FileSet>) {
-        let s = site.0 as usize;
-        debug_assert!(*self.held[s] == **files);
-        self.held[s] = files.clone();
+        if h.base.contains(file) { h.removed.remove(&file.0) } else { h.added.insert(file.0) };
+        self.held_bytes[site.0 as usize] += size_bytes;
+        self.compact(site);
     }
     pub fn remove(&mut self, site: SiteId, file: FileId, size_bytes: u64) {
-        let s = site.0 as usize;
-        if self.held[s].contains(file) {
-            Arc::make_mut(&mut self.held[s]).remove(file);
-            self.held_bytes[s] -= size_bytes;
+        let h = &mut self.held[site.0 as usize];
+        if !h.contains(file) {
+            return;
+        }
+        if h.base.contains(file) { h.removed.insert(file.0) } else { h.added.remove(&file.0) };
+        self.held_bytes[site.0 as usize] -= size_bytes;
+        self.compact(site);
+    }
+    /// Makes a site share `files` (which must equal what it holds) as its base, with no changes on top.
+    pub fn share(&mut self, site: SiteId, files: &Arc<FileSet>) {
+        debug_assert!(self.holds_exactly(site, files));
+        self.held[site.0 as usize] = Held { base: files.clone(), added: FileIds::default(), removed: FileIds::default() };
+    }
+    /// Folds a site's changes into a base of its own once they outgrow an eighth of it (a cache turning over,
+    /// a fill far from its plan): lookups stay one bit test for most files.
+    fn compact(&mut self, site: SiteId) {
+        let h = &mut self.held[site.0 as usize];
+        let changes = h.added.len() + h.removed.len();
+        if changes > 1024 && changes > h.base.len() / 8 {
+            *h = Held { base: Arc::new(h.materialize()), added: FileIds::default(), removed: FileIds::default() };
         }
     }
 }
@@ -214,39 +376,9 @@ pub struct PlanInput<'a> {
     pub storage_disk_bytes: u64,
     pub flash_disk_bytes: u64,
     pub previous: Option<&'a Manifest>,
+    /// Most bytes new to the cluster a night can bring: what one fill window moves.
+    pub window_bytes: u64,
     pub rules: &'a BTreeMap<TitleId, TitleRule>,
-}
-
-/// Expected popularity of every file in a region on `day` under the demand model: a play share of its title ×
-/// the share of plays at its rung, in relative units. As Open Connect defines popularity (bytes streamed ÷ file
-/// size) up to a constant: a file's bytes and its size both scale with its bitrate and its title's duration.
-pub fn expected_popularity(
-    scenario: &Scenario,
-    catalog: &Catalog,
-    demand: &Demand,
-    region: usize,
-    day: f64,
-) -> Vec<f64> {
-    let rung_share = demand.rung_shares(scenario, catalog);
-    let movie_share = (5.0 * demand.movie_play_share(false) + 2.0 * demand.movie_play_share(true)) / 7.0;
-    let mut kind_total = [0.0f64; 2];
-    let weights: Vec<f64> = (0..catalog.titles.len())
-        .map(|t| {
-            let w = demand.title_weight(catalog, t, region, day);
-            kind_total[catalog.titles[t].is_movie() as usize] += w;
-            w
-        })
-        .collect();
-    let mut pop = Vec::with_capacity(catalog.file_count());
-    for (t, w) in weights.iter().enumerate() {
-        let movie = catalog.titles[t].is_movie();
-        let kind_share = if movie { movie_share } else { 1.0 - movie_share };
-        let plays = if kind_total[movie as usize] > 0.0 { kind_share * w / kind_total[movie as usize] } else { 0.0 };
-        for share in &rung_share {
-            pop.push(plays * share);
-        }
-    }
-    pop
 }
 
 #[cfg(test)]

@@ -8,8 +8,7 @@
 use std::sync::Arc;
 
 use crate::catalog::FileId;
-use crate::placement::{FileSet, Manifest, PlanInput, Planner, TitleRule};
-use crate::rng::mix64;
+use crate::placement::{FileSet, Layout, Manifest, PlanInput, Planner, TitleRule, copy_appliances};
 
 #[derive(Clone, Copy, Debug)]
 pub struct Proactive {
@@ -32,36 +31,42 @@ impl Planner for Proactive {
             .chain((0..n_flash).map(|_| (input.flash_disk_bytes as f64 * keep) as u64))
             .collect();
         let disk_total: u64 = n_storage as u64 * input.storage_disk_bytes + n_flash as u64 * input.flash_disk_bytes;
+        // New files beyond what a night's fill can move would only wait in the queue.
         let mut churn_budget = match (self.max_churn_share, input.previous) {
-            (Some(share), Some(prev)) if !prev.files.is_empty() => (share * disk_total as f64) as u64,
+            (Some(share), Some(prev)) if !prev.files.is_empty() => {
+                ((share * disk_total as f64) as u64).min(input.window_bytes)
+            }
             _ => u64::MAX,
         };
         let files = input.popularity.len();
         let mut m = Manifest {
             files: Arc::new(FileSet::with_capacity(files)),
             file_count: 0,
-            flash: FileSet::with_capacity(files),
+            layout: Arc::default(),
             used_bytes: 0,
             replica_bytes: 0,
             appliance_bytes: vec![0; capacity.len()],
+            generation: 0,
         };
+        let mut layout = Layout { flash: FileSet::with_capacity(files), copies: Vec::new() };
         let total_bytes: f64 =
             input.order.iter().map(|&f| input.popularity[f as usize] * input.sizes[f as usize] as f64).sum();
-        let rule = |f: u32| input.rules.get(&input.catalog.title_of(FileId(f))).copied();
-        let pinned = input.rules.iter().filter(|(_, r)| **r == TitleRule::Pin).flat_map(|(t, _)| {
-            let rungs = input.catalog.ladder.len() as u32;
-            (t.0 * rungs..(t.0 + 1) * rungs).filter(|&f| (f as usize) < files)
-        });
-        let mut ranked: Vec<u32> = input.order.iter().copied().filter(|&f| rule(f).is_none()).collect();
-        if let Some(prev) = input.previous.filter(|_| self.incumbent_bonus > 0.0) {
-            let score = |f: u32| {
-                let p = input.popularity[f as usize];
-                if prev.files.contains(FileId(f)) { p * (1.0 + self.incumbent_bonus) } else { p }
-            };
-            ranked.sort_by(|&a, &b| score(b).total_cmp(&score(a)).then(a.cmp(&b)));
-        }
-        let rest = ranked.into_iter();
-        for f in pinned.chain(rest) {
+        let rule = |f: u32| {
+            if input.rules.is_empty() { None } else { input.rules.get(&input.catalog.title_of(FileId(f))).copied() }
+        };
+        let pinned = input
+            .rules
+            .iter()
+            .filter(|(_, r)| **r == TitleRule::Pin)
+            .flat_map(|(t, _)| input.catalog.files_of(*t).map(|f| f.0));
+        let ranked = self.ranked(input).filter(|&f| rule(f).is_none());
+        // Once no appliance has room for the smallest file, nothing more can be placed.
+        let smallest = input.order.iter().map(|&f| input.sizes[f as usize]).min().unwrap_or(0);
+        let mut apps = Vec::new();
+        for (i, f) in pinned.chain(ranked).enumerate() {
+            if i % 1024 == 0 && (0..capacity.len()).all(|a| capacity[a] - m.appliance_bytes[a].min(capacity[a]) < smallest) {
+                break;
+            }
             let size = input.sizes[f as usize];
             let is_pin = rule(f) == Some(TitleRule::Pin);
             let new = input.previous.is_some_and(|p| !p.files.contains(FileId(f)));
@@ -69,26 +74,29 @@ impl Planner for Proactive {
                 continue;
             }
             let share = if total_bytes > 0.0 { input.popularity[f as usize] * size as f64 / total_bytes } else { 0.0 };
-            // Head first: flash, then storage.
+            // Head first: flash, then storage. A file's copies go to the first appliances of the tier in
+            // rendezvous order, so steering finds them without a per-file record; if one of them is full, the
+            // file does not fit the tier.
             let tiers = [(n_storage, n_storage + n_flash, true), (0, n_storage, false)];
             for (lo, hi, flash) in tiers {
                 if lo == hi {
                     continue;
                 }
-                let want = ((share / self.replica_load_share).ceil() as usize).clamp(1, hi - lo);
-                let mut apps: Vec<usize> = (lo..hi).filter(|&a| m.appliance_bytes[a] + size <= capacity[a]).collect();
-                if apps.is_empty() {
+                let copies = ((share / self.replica_load_share).ceil() as usize).clamp(1, hi - lo);
+                copy_appliances(FileId(f), lo as u32..hi as u32, copies, &mut apps);
+                if apps.iter().any(|&a| m.appliance_bytes[a as usize] + size > capacity[a as usize]) {
                     continue;
                 }
-                apps.sort_by_key(|&a| std::cmp::Reverse(mix64((f as u64) << 8 | a as u64)));
-                let copies = want.min(apps.len());
-                for &a in &apps[..copies] {
-                    m.appliance_bytes[a] += size;
+                for &a in &apps {
+                    m.appliance_bytes[a as usize] += size;
                 }
                 Arc::make_mut(&mut m.files).insert(FileId(f));
                 m.file_count += 1;
                 if flash {
-                    m.flash.insert(FileId(f));
+                    layout.flash.insert(FileId(f));
+                }
+                if copies > 1 {
+                    layout.copies.push((f, copies as u8));
                 }
                 m.used_bytes += size;
                 m.replica_bytes += size * (copies as u64 - 1);
@@ -98,7 +106,31 @@ impl Planner for Proactive {
                 break;
             }
         }
+        layout.copies.sort_unstable();
+        m.layout = Arc::new(layout);
         m
+    }
+}
+
+impl Proactive {
+    /// Files with popularity in the order the plan considers them: by popularity, a file already planned for
+    /// the cluster ranking as if `incumbent_bonus` more popular. A merge of the incumbents and the newcomers,
+    /// each already in popularity order (ties: lower file first).
+    fn ranked<'a>(&self, input: &'a PlanInput) -> impl Iterator<Item = u32> + 'a {
+        let previous = input.previous.filter(|_| self.incumbent_bonus > 0.0);
+        let incumbent = move |f: &u32| previous.is_some_and(|p| p.files.contains(FileId(*f)));
+        let mut old = input.order.iter().copied().filter(incumbent).peekable();
+        let mut new = input.order.iter().copied().filter(move |f| !incumbent(f)).peekable();
+        let bonus = 1.0 + self.incumbent_bonus;
+        let pop = input.popularity;
+        std::iter::from_fn(move || match (old.peek(), new.peek()) {
+            (Some(&o), Some(&n)) => {
+                let (so, sn) = (pop[o as usize] * bonus, pop[n as usize]);
+                if so > sn || (so == sn && o < n) { old.next() } else { new.next() }
+            }
+            (Some(_), None) => old.next(),
+            (None, _) => new.next(),
+        })
     }
 }
 
@@ -129,6 +161,7 @@ mod tests {
             storage_disk_bytes: disk,
             flash_disk_bytes: disk / 4,
             previous,
+            window_bytes: u64::MAX,
             rules,
         }
     }
@@ -149,12 +182,12 @@ mod tests {
         rules.insert(TitleId(last), TitleRule::Pin);
         rules.insert(TitleId(0), TitleRule::Exclude);
         let m = planner.plan(&input(&catalog, &sizes, &pop, &order, &rules, disk, None));
-        let rungs = catalog.ladder.len() as u32;
-        assert!((0..rungs).all(|r| !m.files.contains(FileId(r))), "excluded title placed");
-        assert!((0..rungs).all(|r| m.files.contains(FileId(last * rungs + r))), "pinned title missing");
+        assert!(catalog.files_of(TitleId(0)).all(|f| !m.files.contains(f)), "excluded title placed");
+        assert!(catalog.files_of(TitleId(last)).all(|f| m.files.contains(f)), "pinned title missing");
         // Flash holds the most popular files placed; every appliance within its disk less headroom.
-        let first_placed = m.files.iter().find(|f| f.0 >= rungs).unwrap();
-        assert!(m.flash.contains(first_placed));
+        let excluded_end = catalog.files_of(TitleId(0)).last().unwrap().0;
+        let first_placed = m.files.iter().find(|f| f.0 > excluded_end).unwrap();
+        assert!(m.layout.flash.contains(first_placed));
         let caps = [disk, disk / 4, disk / 4];
         for (used, cap) in m.appliance_bytes.iter().zip(caps) {
             assert!(*used as f64 <= cap as f64 * 0.95, "{used} > {cap}");

@@ -1,0 +1,488 @@
+//! One metro's minute: its sessions that need playing minute by minute (on a busy or failed server, or
+//! switched down), its new plays, and the sessions whose last minute it was.
+
+use crate::capacity::Capacity;
+use crate::catalog::VideoId;
+use crate::demand::HourPopularity;
+use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS};
+use crate::model::Model;
+use crate::placement::Placement;
+use crate::prefetch::prefetch;
+use crate::rng::{Rng, Stream, mix64};
+use crate::session::{FREE, MetroSessions, Session, kbps_minute_bytes};
+use crate::steering::{Admission, LIST_LEN, Target};
+use crate::time::LocalClock;
+use crate::world::SiteId;
+
+use super::{Accounts, Book, Delta, Worker};
+
+/// Per-minute inputs shared read-only by the workers.
+pub(crate) struct MinuteCtx<'a> {
+    pub model: &'a Model,
+    pub placement: &'a Placement,
+    pub hour: &'a HourPopularity,
+    pub minute: u64,
+    pub local: &'a [LocalClock],
+    pub capacity: &'a Capacity,
+    pub accounts: Accounts,
+    /// Metros with sessions that may be on a throttled or failed server.
+    pub scan: &'a [bool],
+    pub demand_scale: f64,
+    /// The site whose offered requests are being recorded, if any.
+    pub record: Option<SiteId>,
+    /// Sites run as reactive caches: the requests offered to them are logged for their caches.
+    pub reactive: &'a [bool],
+    pub site_up: &'a [bool],
+    /// One play in this many counts towards popularity (with this weight).
+    pub popularity_sample: u64,
+}
+
+/// A play drawn, before it is steered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Draw {
+    play: u64,
+    group: u32,
+    device: u8,
+    movie: bool,
+    access_kbps: f32,
+    /// The bits that draw its video.
+    video_bits: u64,
+}
+
+/// The books a stream is kept in: its server account and up to three of its member region's books.
+#[derive(Clone, Copy)]
+struct Books {
+    server: usize,
+    region: [usize; 3],
+    n: usize,
+}
+
+impl Books {
+    fn of(ctx: &MinuteCtx, region: usize, server: usize) -> Books {
+        let acc = ctx.accounts;
+        if server >= acc.appliances {
+            return Books { server, region: [acc.book(Book::Origin, region), 0, 0], n: 1 };
+        }
+        let appliance = &ctx.model.world.appliances[server];
+        let mut b = Books { server, region: [acc.book(Book::Edge, region), 0, 0], n: 1 };
+        if appliance.embedded {
+            b.region[b.n] = acc.book(Book::InIsp, region);
+            b.n += 1;
+        }
+        if appliance.region.0 as usize != region {
+            b.region[b.n] = acc.book(Book::Transit, region);
+            b.n += 1;
+        }
+        b
+    }
+
+    /// Adds (`sign` 1) or removes (−1) a stream at `rendition`, now (counting for this minute's bytes) or after
+    /// the minute.
+    fn change(&self, w: &mut Worker, ctx: &MinuteCtx, rendition: usize, sign: i64, now: bool) {
+        let kbps = ctx.model.stream_kbps[rendition] as i64;
+        let deltas = if now { &mut w.now } else { &mut w.after };
+        let d = Delta { rate_kbps: sign * kbps, sessions: sign };
+        for &a in std::iter::once(&self.server).chain(&self.region[..self.n]) {
+            deltas[a].rate_kbps += d.rate_kbps;
+            deltas[a].sessions += d.sessions;
+        }
+        w.hist[self.server * ctx.model.stream_kbps.len() + rendition] += sign as i32;
+    }
+
+    /// A rendition switch: the stream's bitrate changes, now or after the minute.
+    fn switch(&self, w: &mut Worker, ctx: &MinuteCtx, from: usize, to: usize, now: bool) {
+        self.change(w, ctx, from, -1, now);
+        self.change(w, ctx, to, 1, now);
+    }
+
+    /// Books what a stream on a throttled server got this minute, and the shortfall against its bitrate.
+    fn deliver(&self, w: &mut Worker, ctx: &MinuteCtx, delivered_bytes: u64, nominal_bytes: u64) {
+        w.throttled_bytes[self.server] += delivered_bytes;
+        for &a in &self.region[..self.n] {
+            w.shortfall_bytes[a - ctx.accounts.servers()] += nominal_bytes - delivered_bytes;
+        }
+    }
+}
+
+/// All the metro does in one minute.
+pub(crate) fn simulate_metro(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    if ctx.scan[metro] {
+        run_busy(ctx, metro, store, w);
+    }
+    climb_back(ctx, metro, store, w);
+    start_plays(ctx, metro, store, w);
+    end_sessions(ctx, metro, store, w);
+}
+
+/// Whether the server account holds the video's file at `rendition` (the origin holds everything).
+fn holds(ctx: &MinuteCtx, account: usize, video: u32, rendition: usize) -> bool {
+    if account >= ctx.accounts.appliances {
+        return true;
+    }
+    let site = ctx.model.world.appliances[account].site;
+    ctx.placement.holds(site, ctx.model.catalog.file(VideoId(video), rendition))
+}
+
+/// The minute of every session on a busy or failed server: moved off a failed one, played on a throttled one.
+fn run_busy(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    let cap = ctx.capacity;
+    for slot in 0..store.accounts.len() as u32 {
+        let account = store.accounts[slot as usize];
+        if account == FREE || !(cap.throttled[account as usize] || cap.down[account as usize]) {
+            continue;
+        }
+        let account = if cap.down[account as usize] {
+            match failover(ctx, metro, slot, store, w) {
+                Some(a) => a,
+                None => continue,
+            }
+        } else {
+            account as usize
+        };
+        if cap.throttled[account] {
+            throttled_minute(ctx, metro, slot, account, store, w);
+        }
+    }
+}
+
+/// A minute of a session on a server where it may get less than it asks: it gets its share; a shortfall drains
+/// its buffer, then stalls it (and it gives up past its patience); it switches down to what it got.
+fn throttled_minute(ctx: &MinuteCtx, metro: usize, slot: u32, account: usize, store: &mut MetroSessions, w: &mut Worker) {
+    let model = ctx.model;
+    let minute = ctx.minute as u32;
+    let region = model.world.metros[metro].region.0 as usize;
+    let s = &mut store.slots[slot as usize];
+    let rendition = s.rendition as usize;
+    let kbps = model.stream_kbps[rendition];
+    let books = Books::of(ctx, region, account);
+    let delivered = ctx.capacity.delivered_kbps(account, kbps);
+    s.settle(minute, kbps);
+    let (got, nominal) = (kbps_minute_bytes(delivered), kbps_minute_bytes(kbps));
+    s.bytes += got;
+    s.settled_minute = minute + 1;
+    books.deliver(w, ctx, got, nominal);
+    if delivered >= kbps {
+        s.buffer_s = model.playback.full_buffer_s() as u16;
+        return;
+    }
+    let short = model.playback.short_minute(s.buffer_s as f64, kbps, delivered);
+    s.buffer_s = short.buffer_s as u16;
+    let stall = short.stall_s.ceil() as u32;
+    s.stalled_s = s.stalled_s.saturating_add(stall as u16);
+    s.end_s += stall;
+    w.regions[region].rebuffer_ms += stall as u64 * 1000;
+    if s.stalled_s > s.patience_s {
+        // The member gives up: the stream ends after this minute.
+        w.regions[region].stall_exits += 1;
+        finish(ctx, region, slot, store, w, minute + 1);
+        return;
+    }
+    // Switch down to what the stream got, to a rendition the server holds.
+    let device = &model.demand.devices[s.device as usize];
+    let budget = model.playback.budget_kbps(delivered, device.max_kbps);
+    let lowest = model.catalog.codec_renditions[device.codec].start as usize;
+    let video = s.video;
+    let mut to = model.catalog.rendition_at_most(device.codec, budget).min(rendition);
+    while to > lowest && to < rendition && !holds(ctx, account, video, to) {
+        to -= 1;
+    }
+    if to < rendition && holds(ctx, account, video, to) {
+        books.switch(w, ctx, rendition, to, false);
+        let was_at_target = s.rendition == s.target;
+        s.rendition = to as u8;
+        w.regions[region].switches_down += 1;
+        if was_at_target {
+            store.mark_degraded(slot);
+        }
+    }
+}
+
+/// Sessions switched down climb back a rung a minute towards the rendition they started at, where their server
+/// has room again and holds it.
+fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    let model = ctx.model;
+    let cap = ctx.capacity;
+    let minute = ctx.minute as u32;
+    let region = model.world.metros[metro].region.0 as usize;
+    let overload = model.scenario.policy.overload_utilization;
+    let mut degraded = std::mem::take(&mut w.scratch);
+    store.take_degraded(&mut degraded);
+    for &slot in &degraded {
+        let account = store.accounts[slot as usize] as usize;
+        if cap.throttled[account] || cap.down[account] || cap.utilization[account] >= overload {
+            continue;
+        }
+        let s = &mut store.slots[slot as usize];
+        let rendition = s.rendition as usize;
+        let up = rendition + 1;
+        if s.rendition < s.target && holds(ctx, account, s.video, up) {
+            s.settle(minute, model.stream_kbps[rendition]);
+            s.buffer_s = model.playback.full_buffer_s() as u16;
+            Books::of(ctx, region, account).switch(w, ctx, rendition, up, true);
+            s.rendition = up as u8;
+            w.regions[region].switches_up += 1;
+        }
+    }
+    w.scratch = degraded;
+}
+
+/// Moves a session off a failed server to the next entry of its steering list (a site up and holding its
+/// files, or the origin), counting the restart as a stall; ends it as a playback failure when its list has no
+/// entry left. Returns its new server account.
+fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker) -> Option<usize> {
+    let model = ctx.model;
+    let minute = ctx.minute as u32;
+    let region = model.world.metros[metro].region.0 as usize;
+    let old = store.accounts[slot as usize] as usize;
+    let s = &store.slots[slot as usize];
+    let rendition = s.rendition as usize;
+    if s.entries as usize >= LIST_LEN {
+        w.regions[region].playback_failures += 1;
+        Books::of(ctx, region, old).deliver(w, ctx, 0, kbps_minute_bytes(model.stream_kbps[rendition]));
+        finish(ctx, region, slot, store, w, minute);
+        return None;
+    }
+    let video = VideoId(s.video);
+    let file = model.catalog.file(video, rendition);
+    let audio = model.catalog.audio_file(video);
+    let key = mix64((metro as u64) << 40 ^ (slot as u64) << 8 ^ minute as u64);
+    let entry = model.steering.next(
+        s.group as usize,
+        s.candidate,
+        file,
+        audio,
+        key,
+        ctx.site_up,
+        ctx.placement,
+        &model.world.shapes,
+    );
+    let account = entry.appliance.map_or(ctx.accounts.metro_origin(metro), |a| a as usize);
+    Books::of(ctx, region, old).change(w, ctx, rendition, -1, true);
+    Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
+    store.accounts[slot as usize] = account as u32;
+    let s = &mut store.slots[slot as usize];
+    s.settle(minute, model.stream_kbps[rendition]);
+    s.candidate = entry.index;
+    s.entries += 1;
+    let device = &model.demand.devices[s.device as usize];
+    let rtt = entry.candidate.rtt_ms as f64 + device.access_rtt_ms;
+    let throughput = model.playback.path_kbps(s.access_100kbps as f64 * 100.0, rtt);
+    let restart = model.playback.restart_s(rtt, model.stream_kbps[rendition], throughput).ceil() as u32;
+    s.stalled_s = s.stalled_s.saturating_add(restart as u16);
+    s.end_s += restart;
+    w.regions[region].rebuffer_ms += restart as u64 * 1000;
+    w.regions[region].failovers += 1;
+    Some(account)
+}
+
+/// Ends a session with minute `end_minute` as its first minute not played: its bytes are settled and its
+/// stream leaves the books after this minute.
+fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
+    let account = store.accounts[slot as usize] as usize;
+    let s = &mut store.slots[slot as usize];
+    let rendition = s.rendition as usize;
+    s.settle(end_minute, ctx.model.stream_kbps[rendition]);
+    w.ended_bytes += s.bytes as u128;
+    Books::of(ctx, region, account).change(w, ctx, rendition, -1, false);
+    store.remove(slot);
+}
+
+/// Sessions whose last minute this was.
+fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    let region = ctx.model.world.metros[metro].region.0 as usize;
+    let minute = ctx.minute as u32;
+    let mut ended = std::mem::take(&mut w.scratch);
+    ended.clear();
+    store.take_ended(minute, &mut ended);
+    for &slot in &ended {
+        finish(ctx, region, slot, store, w, minute + 1);
+    }
+    w.scratch = ended;
+}
+
+/// All plays the metro starts in the minute. They are drawn first, so the tables they land on (their video's
+/// column, their first site's file set) can be asked for ahead of the steering that reads them.
+fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    let model = ctx.model;
+    let world = &model.world;
+    let catalog = &model.catalog;
+    let m = &world.metros[metro];
+    let seed = model.scenario.seed;
+    let mut rng = Rng::new(seed, Stream::Sessions, &[metro as u64, ctx.minute]);
+    let local = ctx.local[metro];
+    let plays = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
+    if plays == 0 {
+        return;
+    }
+    let region = m.region.0 as usize;
+    let (groups, group_table) = &world.metro_groups[metro];
+    if group_table.is_empty() {
+        return;
+    }
+    let (movies, episodes) = &ctx.hour.regions[region];
+    let movie_share = match (movies.is_empty(), episodes.is_empty()) {
+        (true, true) => return,
+        (true, false) => 0.0,
+        (false, true) => 1.0,
+        (false, false) => model.demand.movie_play_share(local.weekend),
+    };
+
+    let mut draws = std::mem::take(&mut w.draws);
+    draws.clear();
+    for seq in 0..plays {
+        let group = groups[group_table.sample(&mut rng) as usize];
+        let device = model.demand.device_table.sample(&mut rng) as usize;
+        let d = &model.demand.devices[device];
+        let access_kbps = rng.lognormal(d.median_kbps, d.sigma).min(u16::MAX as f64 * 100.0) as f32;
+        let movie = rng.f64() < movie_share;
+        let video_bits = rng.next_u64();
+        if movie { movies.prefetch(video_bits) } else { episodes.prefetch(video_bits) }
+        let play = mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ seq << 1);
+        draws.push(Draw { play, group, device: device as u8, movie, access_kbps, video_bits });
+    }
+    // The videos, and the first site each play would try.
+    for d in &mut draws {
+        let (video, _) = if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
+        if let Target::Site(s) = model.steering.first_candidate(d.group as usize, d.play).target {
+            ctx.placement.prefetch(s, catalog.audio_file(VideoId(video)));
+        }
+        if let Some(next) = store.next_free() {
+            prefetch(next);
+        }
+    }
+    for (seq, d) in draws.iter().enumerate() {
+        start_play(ctx, metro, store, w, &mut rng, seq as u32, d);
+    }
+    w.draws = draws;
+}
+
+/// One play: steered to the highest rung its path carries, started (or abandoned), and filed as a session.
+fn start_play(
+    ctx: &MinuteCtx,
+    metro: usize,
+    store: &mut MetroSessions,
+    w: &mut Worker,
+    rng: &mut Rng,
+    seq: u32,
+    d: &Draw,
+) {
+    let model = ctx.model;
+    let world = &model.world;
+    let catalog = &model.catalog;
+    let cap = ctx.capacity;
+    let admission = Admission { site: &cap.admit_site, appliance: &cap.admit_appliance };
+    let region = world.metros[metro].region.0 as usize;
+    let (movies, episodes) = &ctx.hour.regions[region];
+    let (video, duration_s) = if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
+    let (group, play) = (d.group as usize, d.play);
+    let device = &model.demand.devices[d.device as usize];
+    let access_kbps = d.access_kbps as f64;
+    let audio = catalog.audio_file(VideoId(video));
+    let candidates = model.steering.candidates(group);
+    let minute = ctx.minute as u32;
+
+    // The rung the access link could carry from the nearest place, as a cache there would be asked for.
+    let best_rtt = candidates[0].rtt_ms as f64 + device.access_rtt_ms;
+    let ideal = catalog.rendition_at_most(
+        device.codec,
+        model.playback.budget_kbps(model.playback.path_kbps(access_kbps, best_rtt), device.max_kbps),
+    );
+    let first = model.steering.first_site(group, &admission, play);
+    if let Some(s) = first {
+        let file = catalog.file(VideoId(video), ideal).0;
+        if Some(s) == ctx.record {
+            w.recorded.push((metro as u32, seq, file));
+        }
+        if ctx.reactive[s.0 as usize] {
+            w.reactive.push((s.0, metro as u32, seq, file));
+            w.reactive.push((s.0, metro as u32, seq, audio.0));
+        }
+    }
+
+    // The highest rung the path to where it is held can carry: steer for the ideal rung, and step down to what
+    // the path allows until a place holding it can carry it.
+    let lowest = catalog.codec_renditions[device.codec].start as usize;
+    let mut rendition = ideal;
+    let (entry, account, rtt_ms, throughput) = loop {
+        let file = catalog.file(VideoId(video), rendition);
+        let entry = model.steering.steer(group, file, audio, play, &admission, ctx.placement, &world.shapes);
+        let account = entry.appliance.map_or(ctx.accounts.metro_origin(metro), |a| a as usize);
+        let rtt_ms = entry.candidate.rtt_ms as f64 + device.access_rtt_ms;
+        let throughput = model.playback.path_kbps(access_kbps, rtt_ms).min(cap.delivered_kbps(account, f64::MAX));
+        let fits = catalog.rendition_at_most(device.codec, model.playback.budget_kbps(throughput, device.max_kbps));
+        if fits >= rendition || rendition == lowest {
+            break (entry, account, rtt_ms, throughput);
+        }
+        rendition = fits.min(rendition - 1);
+    };
+    let stream_kbps = model.stream_kbps[rendition];
+    let startup_ms = model.playback.startup_ms(
+        model.control_plane_ms[metro] + model.scenario.playback.control_plane_round_trips * device.access_rtt_ms,
+        rtt_ms,
+        stream_kbps,
+        throughput,
+    );
+    let start = model.playback.start(rng, startup_ms, stream_kbps, throughput, duration_s, d.movie);
+
+    let counters = &mut w.regions[region];
+    counters.plays += 1;
+    let served_by = (account < ctx.accounts.appliances).then(|| world.appliances[account].site);
+    if let Some(site) = served_by {
+        w.site_plays[site.0 as usize] += 1;
+    }
+    if start.abandoned {
+        counters.ebvs += 1;
+        return;
+    }
+    let bin = kpi::hist_bin(start.startup_ms);
+    w.region_hist[region * HIST_BINS + bin] += 1;
+    if let Some(site) = served_by {
+        w.site_hist[site.0 as usize * COARSE_BINS + bin / COARSE_FACTOR] += 1;
+        w.started_kbps[account] += stream_kbps as i64;
+    }
+    counters.rebuffer_ms += start.rebuffer_ms;
+
+    let planned_bytes = start.watch_minutes as u64 * kbps_minute_bytes(stream_kbps);
+    // Popularity is counted from one play in `popularity_sample` (each weighing as many): a write per play into
+    // a table of every (region, video) misses cache, and at hundreds of millions of plays a day a sample
+    // measures popularity as well.
+    let n = ctx.popularity_sample;
+    if n == 1 || (play >> 17).is_multiple_of(n) {
+        let videos = catalog.videos.len();
+        let renditions = catalog.renditions.len();
+        let video_kbps = catalog.renditions[rendition].kbps as f64;
+        w.video_bytes[region * videos + video as usize] += planned_bytes * n;
+        w.rendition_bytes[region * renditions + rendition] +=
+            (planned_bytes as f64 * n as f64 * video_kbps / stream_kbps) as u64;
+    }
+    if let Some(s) = first {
+        w.site_offered_bytes[s.0 as usize] += planned_bytes;
+        if served_by == Some(s) {
+            w.site_hit_bytes[s.0 as usize] += planned_bytes;
+        }
+    }
+
+    let session = Session {
+        generation: 0,
+        device: d.device,
+        rendition: rendition as u8,
+        target: rendition as u8,
+        candidate: entry.index,
+        entries: 1,
+        group: group as u32,
+        video,
+        end_s: (minute + start.watch_minutes) * 60,
+        settled_minute: minute,
+        bytes: 0,
+        buffer_s: model.playback.full_buffer_s() as u16,
+        stalled_s: 0,
+        patience_s: start.patience_s,
+        access_100kbps: (access_kbps / 100.0).round() as u16,
+    };
+    Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
+    let slot = store.insert(session, account as u32, minute);
+    if cap.throttled[account] {
+        // A new stream on a busy server gets its share from its first minute.
+        throttled_minute(ctx, metro, slot, account, store, w);
+    }
+}

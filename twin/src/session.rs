@@ -1,0 +1,279 @@
+//! Sessions in progress, kept per metro (the unit the engine hands to its worker threads): a slab of sessions,
+//! each slot's server account beside it (all a scan for sessions on a busy or failed server reads), the
+//! sessions switched below their starting rung, and a calendar ring of minute buckets saying which end when.
+//!
+//! A session plays whole minutes. While its server has room it costs nothing per minute: its bytes are
+//! counted from its bitrate when something about it changes (`settle`). Only sessions on a busy or failed
+//! server, or below the rung they started at, are visited minute by minute.
+
+/// Calendar-ring length in minutes. A session ending further ahead is parked in the last bucket it can reach
+/// and re-filed when that comes round.
+pub const RING: usize = 256;
+
+/// Bytes a stream of 1 kbps moves in a minute.
+pub const BYTES_PER_KBPS_MINUTE: u64 = 125 * 60;
+
+/// The account of a free slot.
+pub const FREE: u32 = u32::MAX;
+
+/// One play in progress (its server account is kept beside it, in `MetroSessions::accounts`).
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Bumped when the slot is freed, so stale ring and degraded entries are recognised.
+    pub generation: u16,
+    pub device: u8,
+    pub rendition: u8,
+    /// The rendition it started at (a session switched down climbs back to it).
+    pub target: u8,
+    /// The candidate (index among its group's) it plays from, and how many entries of its steering list it
+    /// has used.
+    pub candidate: u8,
+    pub entries: u8,
+    pub group: u32,
+    pub video: u32,
+    /// Second (from the start) its playback ends, stalls included so far.
+    pub end_s: u32,
+    /// Bytes are counted up to the start of this minute.
+    pub settled_minute: u32,
+    pub bytes: u64,
+    pub buffer_s: u16,
+    pub stalled_s: u16,
+    pub patience_s: u16,
+    /// Access throughput, in units of 100 kbps.
+    pub access_100kbps: u16,
+}
+
+impl Session {
+    /// The first minute it no longer plays.
+    #[inline]
+    pub fn end_minute(&self) -> u32 {
+        self.end_s.div_ceil(60)
+    }
+
+    /// Counts bytes up to the start of `minute` at `kbps`.
+    #[inline]
+    pub fn settle(&mut self, minute: u32, kbps: f64) {
+        if minute > self.settled_minute {
+            self.bytes += (minute - self.settled_minute) as u64 * kbps_minute_bytes(kbps);
+            self.settled_minute = minute;
+        }
+    }
+}
+
+/// Bytes of one minute at `kbps` (rounded down to a whole byte, the same wherever it is counted).
+#[inline]
+pub fn kbps_minute_bytes(kbps: f64) -> u64 {
+    (kbps * BYTES_PER_KBPS_MINUTE as f64) as u64
+}
+
+/// A (slot, generation) pair, packed.
+#[inline]
+fn entry(slot: u32, generation: u16) -> u64 {
+    (slot as u64) << 16 | generation as u64
+}
+
+#[inline]
+fn unpack(e: u64) -> (u32, u16) {
+    ((e >> 16) as u32, e as u16)
+}
+
+/// One metro's sessions.
+#[derive(Clone, Debug)]
+pub struct MetroSessions {
+    /// Each slot's server account, `FREE` for a free slot.
+    pub accounts: Vec<u32>,
+    pub slots: Vec<Session>,
+    free: Vec<u32>,
+    /// `ring[minute % RING]`: the sessions whose last minute is `minute − 1`.
+    ring: Vec<Vec<u64>>,
+    /// Sessions below the rendition they started at (entries may be stale).
+    degraded: Vec<u64>,
+    /// Live sessions.
+    pub count: u32,
+}
+
+impl Default for MetroSessions {
+    fn default() -> Self {
+        MetroSessions {
+            accounts: Vec::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            ring: vec![Vec::new(); RING],
+            degraded: Vec::new(),
+            count: 0,
+        }
+    }
+}
+
+impl MetroSessions {
+    /// The slot the next `insert` fills, if one is free (to prefetch it).
+    pub fn next_free(&self) -> Option<&Session> {
+        self.free.last().map(|&s| &self.slots[s as usize])
+    }
+
+    /// Files a new session on `account`, due to end at `session.end_minute()`; `now` is the current minute.
+    pub fn insert(&mut self, mut session: Session, account: u32, now: u32) -> u32 {
+        let slot = match self.free.pop() {
+            Some(s) => {
+                session.generation = self.slots[s as usize].generation;
+                self.slots[s as usize] = session;
+                self.accounts[s as usize] = account;
+                s
+            }
+            None => {
+                session.generation = 0;
+                self.slots.push(session);
+                self.accounts.push(account);
+                self.slots.len() as u32 - 1
+            }
+        };
+        self.count += 1;
+        self.file(slot, now);
+        slot
+    }
+
+    /// Files a live session in the bucket of its end (or the furthest one, if its end is further).
+    pub fn file(&mut self, slot: u32, now: u32) {
+        let s = &self.slots[slot as usize];
+        let due = s.end_minute().clamp(now + 1, now + RING as u32 - 1);
+        self.ring[due as usize % RING].push(entry(slot, s.generation));
+    }
+
+    /// Frees a slot.
+    pub fn remove(&mut self, slot: u32) {
+        let s = &mut self.slots[slot as usize];
+        s.generation = s.generation.wrapping_add(1);
+        self.accounts[slot as usize] = FREE;
+        self.free.push(slot);
+        self.count -= 1;
+    }
+
+    fn is_current(&self, slot: u32, generation: u16) -> bool {
+        self.accounts[slot as usize] != FREE && self.slots[slot as usize].generation == generation
+    }
+
+    /// Notes that a session went below the rendition it started at.
+    pub fn mark_degraded(&mut self, slot: u32) {
+        self.degraded.push(entry(slot, self.slots[slot as usize].generation));
+    }
+
+    /// The live sessions below the rendition they started at, once each; drops entries that went stale or
+    /// climbed back.
+    pub fn take_degraded(&mut self, out: &mut Vec<u32>) {
+        out.clear();
+        let mut list = std::mem::take(&mut self.degraded);
+        list.sort_unstable();
+        list.dedup();
+        list.retain(|&e| {
+            let (slot, generation) = unpack(e);
+            let s = &self.slots[slot as usize];
+            let keep = self.is_current(slot, generation) && s.rendition < s.target;
+            if keep {
+                out.push(slot);
+            }
+            keep
+        });
+        self.degraded = list;
+    }
+
+    /// The sessions whose playback ended with minute `now` (their last minute): taken from the ring; entries
+    /// that went stale (ended early, or pushed later by stalls) are dropped or re-filed.
+    pub fn take_ended(&mut self, now: u32, out: &mut Vec<u32>) {
+        let next = now + 1;
+        let mut bucket = std::mem::take(&mut self.ring[next as usize % RING]);
+        for &e in &bucket {
+            let (slot, generation) = unpack(e);
+            if !self.is_current(slot, generation) {
+                continue;
+            }
+            if self.slots[slot as usize].end_minute() <= next {
+                out.push(slot);
+            } else {
+                self.file(slot, now);
+            }
+        }
+        // Keep the bucket's allocation for its next turn.
+        bucket.clear();
+        self.ring[next as usize % RING] = bucket;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(end_s: u32) -> Session {
+        Session {
+            generation: 0,
+            device: 0,
+            rendition: 1,
+            target: 1,
+            candidate: 0,
+            entries: 1,
+            group: 0,
+            video: 0,
+            end_s,
+            settled_minute: 0,
+            bytes: 0,
+            buffer_s: 0,
+            stalled_s: 0,
+            patience_s: 60,
+            access_100kbps: 100,
+        }
+    }
+
+    #[test]
+    fn sessions_end_in_their_minute_and_stale_entries_are_skipped() {
+        let mut m = MetroSessions::default();
+        let a = m.insert(session(3 * 60), 7, 0); // plays minutes 0, 1, 2
+        let b = m.insert(session(60), 7, 0);
+        let far = m.insert(session(10 * RING as u32 * 60), 7, 0);
+        let mut out = Vec::new();
+        m.take_ended(0, &mut out);
+        assert_eq!(out, [b]);
+        m.remove(b);
+        // A stall pushes `a` a minute later: its old entry is re-filed.
+        m.slots[a as usize].end_s += 60;
+        for now in 1..4 {
+            out.clear();
+            m.take_ended(now, &mut out);
+            assert_eq!(out, if now == 3 { vec![a] } else { vec![] }, "minute {now}");
+        }
+        // A reused slot does not answer to its old entries.
+        m.remove(a);
+        assert_eq!(m.accounts[a as usize], FREE);
+        let c = m.insert(session(100 * 60), 7, 4);
+        assert_eq!(c, a);
+        let mut ended = Vec::new();
+        for now in 4..10 * RING as u32 + 1 {
+            out.clear();
+            m.take_ended(now, &mut out);
+            ended.extend(out.iter().map(|&s| (now, s)));
+            for &s in &out {
+                m.remove(s);
+            }
+        }
+        assert_eq!(ended, [(99, c), (10 * RING as u32 - 1, far)]);
+        assert_eq!(m.count, 0);
+    }
+
+    #[test]
+    fn degraded_sessions_are_listed_until_they_climb_back_or_end() {
+        let mut m = MetroSessions::default();
+        let a = m.insert(session(600), 1, 0);
+        let b = m.insert(session(600), 1, 0);
+        m.slots[a as usize].rendition = 0;
+        m.mark_degraded(a);
+        m.mark_degraded(a);
+        m.slots[b as usize].rendition = 0;
+        m.mark_degraded(b);
+        let mut out = Vec::new();
+        m.take_degraded(&mut out);
+        assert_eq!(out, [a, b]);
+        m.slots[a as usize].rendition = 1; // climbed back
+        m.remove(b); // ended; its slot reused by a session at its target
+        m.insert(session(600), 1, 0);
+        m.take_degraded(&mut out);
+        assert!(out.is_empty());
+    }
+}
