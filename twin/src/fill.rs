@@ -54,11 +54,15 @@ pub enum Source {
     Origin(u32),
 }
 
-/// One file copied to one site.
+/// A run of files copied to one site back to back from one source: the unit the transfer log keeps (a night's
+/// fill of a site is a few runs, not thousands of records).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Transfer {
     pub site: SiteId,
+    /// The last file of the run.
     pub file: FileId,
+    /// Files copied back to back in the run.
+    pub files: u32,
     pub source: Source,
     pub tier: FillTier,
     /// Seconds of simulated time.
@@ -67,6 +71,16 @@ pub struct Transfer {
     pub bytes: u64,
     /// Run out of the window by a "fill now".
     pub forced: bool,
+}
+
+impl Transfer {
+    /// Whether `next` carries this run on: same site, source, tier and window, starting where it ended, and the
+    /// run under a quarter of an hour (so the log shows a long fill as it goes).
+    fn continues(&self, next: &Transfer) -> bool {
+        (self.site, self.source, self.tier, self.forced) == (next.site, next.source, next.tier, next.forced)
+            && (next.start_s - self.end_s).abs() < 1.0
+            && next.end_s - self.start_s <= 900.0
+    }
 }
 
 /// A file copied to a site at once because a reactive cache admitted it.
@@ -142,6 +156,8 @@ struct Active {
 
 #[derive(Clone, Debug, Default)]
 struct SiteFill {
+    /// The run of transfers being extended, logged when the next does not carry it on.
+    run: Option<Transfer>,
     queue: VecDeque<Pending>,
     /// Bytes of the files in `queue`.
     queued_bytes: u64,
@@ -404,6 +420,11 @@ impl Fill {
         if opens {
             f.window_bytes = 0;
         }
+        if f.window_open && !in_window
+            && let Some(run) = f.run.take()
+        {
+            self.transfers.push(run);
+        }
         f.window_open = in_window;
         opens
     }
@@ -545,16 +566,28 @@ impl Fill {
                 }
                 if a.done == a.size {
                     placement.insert(site, a.file, a.size);
-                    self.transfers.push(Transfer {
+                    let done = Transfer {
                         site,
                         file: a.file,
+                        files: 1,
                         source: a.source,
                         tier: a.tier,
                         start_s: a.start_s,
                         end_s: t0 + used as f64 / rate_bps.max(1.0),
                         bytes: a.size,
                         forced: !f.window_open,
-                    });
+                    };
+                    match f.run.as_mut() {
+                        Some(run) if run.continues(&done) => {
+                            (run.file, run.end_s, run.bytes) = (done.file, done.end_s, run.bytes + done.bytes);
+                            run.files += 1;
+                        }
+                        _ => {
+                            if let Some(run) = f.run.replace(done) {
+                                self.transfers.push(run);
+                            }
+                        }
+                    }
                     f.credit += a.size;
                     f.active = None;
                     // Files replaced by what just went live may go now.
@@ -568,6 +601,9 @@ impl Fill {
             }
             let f = &mut self.sites[site.0 as usize];
             if f.queue.is_empty() && f.active.is_none() && used > 0 {
+                if let Some(run) = f.run.take() {
+                    self.transfers.push(run);
+                }
                 // Every replacement is live: the rest of the deletions may go.
                 while let Some(x) = f.deletes.pop_front() {
                     placement.remove(site, x, model.catalog.file_size_bytes(x));
@@ -611,6 +647,7 @@ mod tests {
         Transfer {
             site: SiteId(i as u32 % 7),
             file: FileId(i as u32),
+            files: 1,
             source: Source::Origin(0),
             tier: FillTier::Origin,
             start_s: i as f64,

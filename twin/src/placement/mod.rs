@@ -62,6 +62,10 @@ impl FileSet {
     pub fn len(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
+    /// How many files the set has room for.
+    pub fn capacity_files(&self) -> usize {
+        self.words.len() * 64
+    }
     pub fn is_empty(&self) -> bool {
         self.words.iter().all(|&w| w == 0)
     }
@@ -296,12 +300,12 @@ impl Placement {
         debug_assert!(self.holds_exactly(site, files));
         self.held[site.0 as usize] = Held { base: files.clone(), added: FileIds::default(), removed: FileIds::default() };
     }
-    /// Folds a site's changes into a base of its own once they outgrow an eighth of it (a cache turning over,
-    /// a fill far from its plan): lookups stay one bit test for most files.
+    /// Folds a site's changes into a base of its own once they take more memory than one (a cache turning
+    /// over, a fill far from its plan): a change costs about as much as 64 files of a bitmap.
     fn compact(&mut self, site: SiteId) {
         let h = &mut self.held[site.0 as usize];
         let changes = h.added.len() + h.removed.len();
-        if changes > 1024 && changes > h.base.len() / 8 {
+        if changes > 1024 && changes > h.base.capacity_files() / 64 {
             *h = Held { base: Arc::new(h.materialize()), added: FileIds::default(), removed: FileIds::default() };
         }
     }
