@@ -203,3 +203,33 @@ mod tests {
         assert!(c.titles.iter().all(|t| t.appeal > 0.0 && t.duration_s >= 60));
     }
 }
+
+// Queries for the console's views (branch console-views). The views reach files only through `files_of` and
+// `title_of`, so a new file layout changes nothing outside the catalog.
+impl Catalog {
+    /// The files of one title, one per rung of the ladder.
+    pub fn files_of(&self, title: TitleId) -> impl Iterator<Item = FileId> + use<> {
+        let rungs = self.ladder.len() as u32;
+        (title.0 * rungs..(title.0 + 1) * rungs).map(FileId)
+    }
+}
+
+#[cfg(test)]
+mod files_of_tests {
+    use super::*;
+
+    #[test]
+    fn every_file_belongs_to_exactly_the_title_that_lists_it() {
+        let c = Catalog::build(&crate::test_support::small_scenario());
+        let mut seen = vec![0u32; c.file_count()];
+        for t in (0..c.titles.len() as u32).map(TitleId) {
+            let files: Vec<FileId> = c.files_of(t).collect();
+            assert_eq!(files.len(), c.rungs(), "{t:?}");
+            for f in files {
+                assert_eq!(c.title_of(f), t);
+                seen[f.0 as usize] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1), "each file is listed once");
+    }
+}

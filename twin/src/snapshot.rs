@@ -83,3 +83,112 @@ impl Snapshot {
         self.kpis.last()
     }
 }
+
+// Queries for the console's views (branch console-views): rules the views need, answered by the twin.
+
+use crate::world::SiteId;
+
+/// A planner site's plan against what it holds: files of the plan that are live, and all of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PlanProgress {
+    pub live_files: usize,
+    pub planned_files: usize,
+}
+
+impl PlanProgress {
+    /// Files of the plan not live yet (queued or not yet filled).
+    pub fn pending_files(&self) -> usize {
+        self.planned_files - self.live_files
+    }
+}
+
+impl Snapshot {
+    /// Whether each site (in `world.sites` order) holds any file of `title` live, so steering can send a
+    /// play of it there.
+    pub fn sites_holding(&self, title: TitleId) -> Vec<bool> {
+        let files: Vec<_> = self.model.catalog.files_of(title).collect();
+        (0..self.placement.sites() as u32).map(|s| files.iter().any(|&f| self.placement.holds(SiteId(s), f))).collect()
+    }
+
+    /// A site's plan against what it holds live; None for a reactive site (it has no plan).
+    pub fn plan_progress(&self, site: SiteId) -> Option<PlanProgress> {
+        let plan = self.content.site_plans.get(site.0 as usize)?.as_deref()?;
+        let held = self.placement.held(site);
+        // A site whose fill is done shares its plan's set: nothing to count.
+        let live_files = if std::ptr::eq(held, &*plan.files) {
+            plan.file_count
+        } else {
+            plan.files.iter().filter(|&f| held.contains(f)).count()
+        };
+        Some(PlanProgress { live_files, planned_files: plan.file_count })
+    }
+}
+
+#[cfg(test)]
+mod view_query_tests {
+    use crate::catalog::TitleId;
+    use crate::{Command, PlacementKind, Scope, SiteId, TitleRule, Twin};
+
+    fn small_twin() -> Twin {
+        Twin::new(crate::test_support::small_scenario()).expect("fixture builds")
+    }
+
+    #[test]
+    fn sites_holding_a_title_are_those_holding_any_of_its_files() {
+        let snap = small_twin().snapshot();
+        let catalog = &snap.model.catalog;
+        let mut held_somewhere = 0;
+        for t in (0..catalog.titles.len() as u32).map(TitleId) {
+            let holding = snap.sites_holding(t);
+            assert_eq!(holding.len(), snap.model.world.sites.len());
+            for (s, &h) in holding.iter().enumerate() {
+                let expected = snap.placement.held(SiteId(s as u32)).iter().any(|f| catalog.title_of(f) == t);
+                assert_eq!(h, expected, "site {s}, {t:?}");
+            }
+            held_somewhere += holding.contains(&true) as usize;
+        }
+        assert!(held_somewhere > 0 && held_somewhere < catalog.titles.len(), "the fixture holds some titles");
+    }
+
+    #[test]
+    fn plan_progress_counts_live_files_of_the_plan() {
+        let mut twin = small_twin();
+        // The warm start: every planner site holds its plan.
+        let snap = twin.snapshot();
+        for s in (0..snap.model.world.sites.len() as u32).map(SiteId) {
+            let plan = snap.content.site_plans[s.0 as usize].as_ref().expect("proactive everywhere");
+            let progress = snap.plan_progress(s).expect("a planner site");
+            assert_eq!(progress, super::PlanProgress { live_files: plan.file_count, planned_files: plan.file_count });
+        }
+        // A title held nowhere, pinned everywhere: in every plan, live nowhere until filled.
+        let cold = (0..snap.model.catalog.titles.len() as u32)
+            .map(TitleId)
+            .find(|&t| !snap.sites_holding(t).contains(&true))
+            .expect("the fixture leaves some title unplaced");
+        let rungs = snap.model.catalog.rungs();
+        twin.apply(Command::SetTitleRule { scope: Scope::All, title: cold, rule: Some(TitleRule::Pin) }).unwrap();
+        twin.apply(Command::SetSitePolicy { site: SiteId(0), policy: PlacementKind::Lru }).unwrap();
+        let after = twin.snapshot();
+        assert_eq!(after.plan_progress(SiteId(0)), None, "a reactive site has no plan");
+        for s in (1..after.model.world.sites.len() as u32).map(SiteId) {
+            let plan = after.content.site_plans[s.0 as usize].as_ref().unwrap();
+            let live = plan.files.iter().filter(|&f| after.placement.holds(s, f)).count();
+            let progress = after.plan_progress(s).unwrap();
+            assert_eq!(progress, super::PlanProgress { live_files: live, planned_files: plan.file_count });
+            assert!(progress.pending_files() >= rungs, "site {s:?} waits for the pinned title's files");
+        }
+    }
+
+    #[test]
+    fn every_plan_has_a_generation_of_its_own() {
+        let mut twin = small_twin();
+        let generations = |twin: &Twin| -> std::collections::BTreeSet<u64> {
+            twin.snapshot().content.site_plans.iter().flatten().map(|m| m.generation).collect()
+        };
+        let first = generations(&twin);
+        assert!(!first.is_empty() && !first.contains(&0));
+        twin.plan_placement();
+        assert!(first.is_disjoint(&generations(&twin)), "replanning numbers the new plans afresh");
+        assert!(generations(&small_twin()).is_disjoint(&first), "another twin's plans too");
+    }
+}

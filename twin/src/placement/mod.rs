@@ -89,6 +89,8 @@ pub struct Manifest {
     pub replica_bytes: u64,
     /// Bytes on each appliance, storage appliances first, then flash.
     pub appliance_bytes: Vec<u64>,
+    /// Unique to this plan among the plans made in this process (0: never planned): what views key caches by.
+    pub generation: u64,
 }
 
 impl Manifest {
@@ -247,6 +249,17 @@ pub fn expected_popularity(
         }
     }
     pop
+}
+
+// Plan generations (branch console-views): a process-wide counter, so a number never comes back, not even in
+// another twin after a reset. It numbers plans and feeds nothing in the simulation.
+static LAST_PLAN_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Manifest {
+    /// A generation number no plan has had yet.
+    pub(crate) fn next_generation() -> u64 {
+        LAST_PLAN_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
 }
 
 #[cfg(test)]

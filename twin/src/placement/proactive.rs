@@ -44,6 +44,7 @@ impl Planner for Proactive {
             used_bytes: 0,
             replica_bytes: 0,
             appliance_bytes: vec![0; capacity.len()],
+            generation: Manifest::next_generation(),
         };
         let total_bytes: f64 =
             input.order.iter().map(|&f| input.popularity[f as usize] * input.sizes[f as usize] as f64).sum();
