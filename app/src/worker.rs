@@ -185,28 +185,29 @@ impl Worker {
             let frame = match panic::catch_unwind(AssertUnwindSafe(|| self.turn(&rx, &mut last_tick))) {
                 Ok(Turn::Quit) => return,
                 Ok(Turn::Unchanged) => continue,
-                Ok(Turn::Changed) => self.publish_frame(),
+                Ok(Turn::Publish(frame)) => frame,
                 Err(payload) => {
                     let failure = format!("the simulation panicked: {}", panic_message(payload.as_ref()));
                     (self.failure, self.playing) = (Some(failure.clone()), false);
                     let last = latest.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                    Published {
+                    Arc::new(Published {
                         failure: Some(failure),
                         playing: false,
                         sim_speed: 0.0,
                         plays_per_s: 0.0,
                         ..(*last).clone()
-                    }
+                    })
                 }
             };
-            *latest.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(frame);
+            *latest.lock().unwrap_or_else(PoisonError::into_inner) = frame;
             if let Some(ctx) = &repaint {
                 ctx.request_repaint();
             }
         }
     }
 
-    /// Takes what is in the mailbox (waiting a while when paused), then simulates what the clock owes.
+    /// Takes what is in the mailbox (waiting a while when paused), simulates what the clock owes, and makes the
+    /// frame to publish if anything changed.
     fn turn(&mut self, rx: &Receiver<Request>, last_tick: &mut Instant) -> Turn {
         // Paused: sleep until told something. Playing: check the mailbox without waiting.
         let wait = if self.playing { Duration::ZERO } else { Duration::from_millis(250) };
@@ -233,7 +234,7 @@ impl Worker {
             changed |= self.simulate(wall);
         }
         // A failed twin keeps its failure frame on screen.
-        if changed && self.failure.is_none() { Turn::Changed } else { Turn::Unchanged }
+        if changed && self.failure.is_none() { Turn::Publish(Arc::new(self.publish_frame())) } else { Turn::Unchanged }
     }
 
     /// Simulates what the clock owes for `wall` seconds at the chosen speed, for at most one slice.
@@ -302,7 +303,7 @@ impl Worker {
 
 /// What one turn of the worker's loop came to.
 enum Turn {
-    Changed,
+    Publish(Arc<Published>),
     Unchanged,
     Quit,
 }
