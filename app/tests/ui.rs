@@ -284,6 +284,7 @@ fn a_panic_in_the_twin_shows_the_error_panel_and_the_console_recovers() {
     step_until(&mut h, "the failure to be published", failed);
     h.get_by_label("The twin stopped");
     h.get_by_label_contains("the simulation panicked: injected by a test");
+    h.snapshot_options("twin_stopped", &snapshot_options());
 
     // Start over: the same worker builds the scenario afresh.
     h.state_mut().state.seed_edit = 9;
