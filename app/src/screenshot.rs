@@ -6,24 +6,22 @@ use std::path::Path;
 use anyhow::Context;
 use egui_kittest::Harness;
 
-use crate::cli::Args;
-use crate::ui::ViewId;
-use crate::ui::shell::{ConsoleApp, ScenarioSource};
+use crate::cli::{Args, build_twin, load_scenario};
+use crate::ui::scenario_source::ScenarioSource;
+use crate::ui::shell::ConsoleApp;
+use crate::ui::views;
 
 pub fn save(args: &Args, path: &Path) -> anyhow::Result<()> {
-    let view = ViewId::from_key(&args.view).with_context(|| {
-        let names: Vec<&str> = ViewId::ALL.iter().filter(|v| v.available()).map(|v| v.key()).collect();
-        format!("--view {}: expected one of {}", args.view, names.join(", "))
-    })?;
     let (w, h) = parse_size(&args.size)?;
     let source = args.scenario.clone().map_or(ScenarioSource::Default, ScenarioSource::File);
-    let mut twin = source.load().map_err(|e| anyhow::anyhow!(e))?;
-    twin.advance_to(twin::SimTime((args.after_sim_hours.max(0.0) * 3600.0) as u64));
+    let mut twin = build_twin(load_scenario(args.scenario.as_deref().unwrap_or(Path::new("default")), None)?, None)?;
+    twin.advance_to(twin::SimTime((args.after_sim_hours * 3600.0) as u64));
     let mut app = ConsoleApp::with_twin(twin, source.label(), None);
-    app.state.view = view;
+    app.state.view = args.view;
     let image = render(&mut app, w, h)?;
     image.save(path).with_context(|| format!("writing {}", path.display()))?;
-    println!("{} view saved to {} ({}×{} px)", view.label(), path.display(), image.width(), image.height());
+    let label = views::spec(args.view).map_or(args.view.key(), |v| v.label);
+    println!("{label} view saved to {} ({}×{} px)", path.display(), image.width(), image.height());
     Ok(())
 }
 

@@ -1,25 +1,15 @@
 //! AppState: everything the console remembers between frames, and the handle to the twin worker.
 
+use std::any::Any;
 use std::sync::mpsc::Receiver;
 
-use twin::catalog::TitleId;
-use twin::{SiteId, Twin};
+use twin::Twin;
 
-use crate::ui::ViewId;
-use crate::ui::fill::FillState;
-use crate::ui::map::MapState;
-use crate::ui::placement::PlacementState;
-use crate::ui::qoe::QoeState;
+use crate::ui::selection::Selection;
+use crate::ui::site_inspector::SiteInspector;
+use crate::ui::view::{View, ViewId};
+use crate::ui::views::REGISTERED;
 use crate::worker::TwinHandle;
-
-/// What the operator has picked: shared by every view (a region picked in the QoE table, or a title picked in
-/// the placement view, lights up on the map).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Selection {
-    pub site: Option<SiteId>,
-    pub region: Option<usize>,
-    pub title: Option<TitleId>,
-}
 
 pub struct AppState {
     /// None when the scenario could not be loaded: the console then shows `load_error`.
@@ -29,12 +19,12 @@ pub struct AppState {
     pub load_error: Option<String>,
     /// A scenario being built on a background thread.
     pub loading: Option<Receiver<Result<Twin, String>>>,
+    /// The view in the middle.
     pub view: ViewId,
+    /// Every registered view with its state, in `REGISTERED` order.
+    pub views: Vec<Box<dyn View>>,
+    pub inspector: SiteInspector,
     pub selection: Selection,
-    pub map: MapState,
-    pub qoe: QoeState,
-    pub placement: PlacementState,
-    pub fill: FillState,
     /// Show the clock in UTC (else in this machine's local time zone).
     pub clock_utc: bool,
     /// The seed in the top bar's editor; applied by Reset.
@@ -51,15 +41,22 @@ impl AppState {
             source,
             load_error: None,
             loading: None,
-            view: ViewId::Map,
+            view: REGISTERED[0].id,
+            views: REGISTERED.iter().map(|v| v.make()).collect(),
+            inspector: SiteInspector,
             selection: Selection::default(),
-            map: MapState::default(),
-            qoe: QoeState::default(),
-            placement: PlacementState::default(),
-            fill: FillState::default(),
             clock_utc: true,
             seed_edit,
             frame_ms: 0.0,
         }
+    }
+
+    /// The view of type `V`, to set it up from outside (tests, benchmarks).
+    pub fn find_view_mut<V: View>(&mut self) -> Option<&mut V> {
+        self.views.iter_mut().find_map(|v| (v.as_mut() as &mut dyn Any).downcast_mut::<V>())
+    }
+
+    pub fn find_view<V: View>(&self) -> Option<&V> {
+        self.views.iter().find_map(|v| (v.as_ref() as &dyn Any).downcast_ref::<V>())
     }
 }

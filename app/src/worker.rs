@@ -1,6 +1,8 @@
-//! The twin's worker thread. The console sends `Control`s and reads the latest `Published` frame; it never
-//! waits on the simulation.
+//! The twin's worker thread. The console sends `Request`s and reads the latest `Published` frame; it never
+//! waits on the simulation. A panic in the twin does not take the console down: the worker catches it,
+//! publishes it as the frame's `failure`, and waits for a reset.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -33,8 +35,9 @@ impl Speed {
     }
 }
 
+/// What the console asks of the worker.
 #[derive(Debug)]
-pub enum Control {
+pub enum Request {
     Twin(Command),
     Play(bool),
     SetSpeed(Speed),
@@ -47,6 +50,9 @@ pub enum Control {
     /// Attach this site's recent history to published frames.
     Inspect(Option<SiteId>),
     Quit,
+    /// A debug control for tests of the console's recovery: the worker panics handling it, as a bug in the twin
+    /// would. Nothing in the console sends it.
+    InjectPanic,
 }
 
 /// What the console reads each frame.
@@ -62,10 +68,12 @@ pub struct Published {
     pub plays_per_s: f64,
     /// A command the twin refused, to show the operator.
     pub last_error: Option<String>,
+    /// The twin panicked: what it said. The snapshot is the last one before; nothing runs until a reset.
+    pub failure: Option<String>,
 }
 
 pub struct TwinHandle {
-    tx: Sender<Control>,
+    tx: Sender<Request>,
     latest: Arc<Mutex<Arc<Published>>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -84,9 +92,9 @@ impl TwinHandle {
         TwinHandle { tx, latest, thread: Some(thread) }
     }
 
-    pub fn send(&self, c: Control) {
+    pub fn send(&self, r: Request) {
         // The worker only stops on Quit or when it has died; then there is nothing to tell it.
-        let _ = self.tx.send(c);
+        let _ = self.tx.send(r);
     }
 
     pub fn latest(&self) -> Arc<Published> {
@@ -96,7 +104,7 @@ impl TwinHandle {
 
 impl Drop for TwinHandle {
     fn drop(&mut self) {
-        let _ = self.tx.send(Control::Quit);
+        let _ = self.tx.send(Request::Quit);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -112,6 +120,8 @@ struct Worker {
     /// Simulated seconds owed to the clock at the chosen speed, not yet simulated.
     owed_s: f64,
     last_error: Option<String>,
+    /// Set when the twin panicked: its state cannot be trusted, so only a reset brings it back.
+    failure: Option<String>,
     rate: RateMeter,
 }
 
@@ -150,6 +160,7 @@ impl Worker {
             inspect: None,
             owed_s: 0.0,
             last_error: None,
+            failure: None,
             rate: RateMeter { since: Instant::now(), sim_s: 0.0, plays: 0, sim_speed: 0.0, plays_per_s: 0.0 },
         }
     }
@@ -164,43 +175,66 @@ impl Worker {
             sim_speed: if self.playing { self.rate.sim_speed } else { 0.0 },
             plays_per_s: if self.playing { self.rate.plays_per_s } else { 0.0 },
             last_error: self.last_error.clone(),
+            failure: None,
         }
     }
 
-    fn run(mut self, rx: Receiver<Control>, latest: Arc<Mutex<Arc<Published>>>, repaint: Option<egui::Context>) {
+    fn run(mut self, rx: Receiver<Request>, latest: Arc<Mutex<Arc<Published>>>, repaint: Option<egui::Context>) {
         let mut last_tick = Instant::now();
         loop {
-            // Paused: sleep until told something. Playing: check the mailbox without waiting.
-            let wait = if self.playing { Duration::ZERO } else { Duration::from_millis(250) };
-            let mut changed = false;
-            match rx.recv_timeout(wait) {
-                Ok(c) => {
-                    if !self.handle(c) {
-                        return;
-                    }
-                    changed = true;
-                    while let Ok(c) = rx.try_recv() {
-                        if !self.handle(c) {
-                            return;
-                        }
-                    }
+            let frame = match panic::catch_unwind(AssertUnwindSafe(|| self.turn(&rx, &mut last_tick))) {
+                Ok(Turn::Quit) => return,
+                Ok(Turn::Unchanged) => continue,
+                Ok(Turn::Publish(frame)) => frame,
+                Err(payload) => {
+                    let failure = format!("the simulation panicked: {}", panic_message(payload.as_ref()));
+                    (self.failure, self.playing) = (Some(failure.clone()), false);
+                    let last = latest.lock().unwrap_or_else(PoisonError::into_inner).clone();
+                    Arc::new(Published {
+                        failure: Some(failure),
+                        playing: false,
+                        sim_speed: 0.0,
+                        plays_per_s: 0.0,
+                        ..(*last).clone()
+                    })
                 }
-                Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            let now = Instant::now();
-            let wall = now.duration_since(last_tick).as_secs_f64();
-            last_tick = now;
-            if self.playing {
-                changed |= self.simulate(wall);
-            }
-            if changed {
-                *latest.lock().unwrap_or_else(PoisonError::into_inner) = Arc::new(self.publish_frame());
-                if let Some(ctx) = &repaint {
-                    ctx.request_repaint();
-                }
+            };
+            *latest.lock().unwrap_or_else(PoisonError::into_inner) = frame;
+            if let Some(ctx) = &repaint {
+                ctx.request_repaint();
             }
         }
+    }
+
+    /// Takes what is in the mailbox (waiting a while when paused), simulates what the clock owes, and makes the
+    /// frame to publish if anything changed.
+    fn turn(&mut self, rx: &Receiver<Request>, last_tick: &mut Instant) -> Turn {
+        // Paused: sleep until told something. Playing: check the mailbox without waiting.
+        let wait = if self.playing { Duration::ZERO } else { Duration::from_millis(250) };
+        let mut changed = false;
+        match rx.recv_timeout(wait) {
+            Ok(r) => {
+                if !self.handle(r) {
+                    return Turn::Quit;
+                }
+                changed = true;
+                while let Ok(r) = rx.try_recv() {
+                    if !self.handle(r) {
+                        return Turn::Quit;
+                    }
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => return Turn::Quit,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let now = Instant::now();
+        let wall = now.duration_since(*last_tick).as_secs_f64();
+        *last_tick = now;
+        if self.playing {
+            changed |= self.simulate(wall);
+        }
+        // A failed twin keeps its failure frame on screen.
+        if changed && self.failure.is_none() { Turn::Publish(Arc::new(self.publish_frame())) } else { Turn::Unchanged }
     }
 
     /// Simulates what the clock owes for `wall` seconds at the chosen speed, for at most one slice.
@@ -232,31 +266,51 @@ impl Worker {
         minutes > 0
     }
 
-    /// Applies one control; false means stop.
-    fn handle(&mut self, c: Control) -> bool {
-        match c {
-            Control::Twin(cmd) => {
+    /// Applies one request; false means stop. A failed twin takes only a reset (or quit).
+    fn handle(&mut self, r: Request) -> bool {
+        if self.failure.is_some() && !matches!(r, Request::Reset { .. } | Request::Quit) {
+            return true;
+        }
+        match r {
+            Request::Twin(cmd) => {
                 self.last_error = self.twin.apply(cmd).err().map(|e| e.to_string());
             }
-            Control::Play(p) => {
+            Request::Play(p) => {
                 self.playing = p;
                 self.owed_s = 0.0;
             }
-            Control::SetSpeed(s) => self.speed = s,
-            Control::Step => self.twin.advance_minutes(1),
-            Control::Reset { seed } => {
+            Request::SetSpeed(s) => self.speed = s,
+            Request::Step => self.twin.advance_minutes(1),
+            Request::Reset { seed } => {
                 match Twin::new(self.scenario.clone().with_seed(seed)) {
                     Ok(t) => {
                         self.twin = t;
-                        self.last_error = None;
+                        (self.last_error, self.failure) = (None, None);
                     }
                     Err(e) => self.last_error = Some(e.to_string()),
                 }
                 self.owed_s = 0.0;
             }
-            Control::Inspect(site) => self.inspect = site,
-            Control::Quit => return false,
+            Request::Inspect(site) => self.inspect = site,
+            Request::Quit => return false,
+            Request::InjectPanic => panic!("injected by a test"),
         }
         true
+    }
+}
+
+/// What one turn of the worker's loop came to.
+enum Turn {
+    Publish(Arc<Published>),
+    Unchanged,
+    Quit,
+}
+
+/// The message a panic was raised with (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(s), _) => s,
+        (_, Some(s)) => s,
+        _ => "(no message)",
     }
 }

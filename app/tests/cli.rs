@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use edgetwin::ui::views::REGISTERED;
+
 fn edgetwin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_edgetwin"));
     c.current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
@@ -81,11 +83,62 @@ fn help_names_the_console_and_the_subcommands() {
     }
 }
 
+/// `[possible values: map, qoe, …]`, from the registry.
+fn registered_views() -> String {
+    let keys: Vec<&str> = REGISTERED.iter().map(|v| v.id.key()).collect();
+    format!("[possible values: {}]", keys.join(", "))
+}
+
+#[test]
+fn help_lists_every_registered_view() {
+    let out = edgetwin().arg("--help").output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&registered_views()), "help lacks {}:\n{stdout}", registered_views());
+}
+
 #[test]
 fn screenshot_rejects_an_unknown_view() {
     let out = edgetwin().args(["--screenshot", "x.png", "--view", "nowhere"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("expected one of map, qoe"));
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid value 'nowhere' for '--view <VIEW>'"), "{stderr}");
+    assert!(stderr.contains(&registered_views()), "{stderr}");
+}
+
+#[test]
+fn an_input_error_prints_no_backtrace() {
+    let dir = temp_dir("backtrace");
+    let path = dir.join("broken.toml");
+    std::fs::write(&path, "name = \"broken\"\nseed = \"seven\"\n").unwrap();
+    let out = edgetwin().env("RUST_BACKTRACE", "1").arg("run").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains(&format!("{}:2:8:", path.display())), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("stack backtrace"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn hours_days_and_frames_must_be_finite_and_positive() {
+    let cases: [(&[&str], &str, &[&str]); 8] = [
+        (&["run", "default"], "--hours", &["inf", "nan", "-1", "0"]),
+        (&["bench", "default"], "--hours", &["inf", "nan", "-1", "0"]),
+        (&["bench", "default"], "--warmup-hours", &["inf", "nan", "-1"]),
+        (&["compare", "default"], "--days", &["inf", "nan", "-1", "0"]),
+        (&["trace", "export", "default", "--out", "x.bin"], "--hours", &["inf", "nan", "-1", "0"]),
+        (&["bench-ui", "default"], "--after-sim-hours", &["inf", "nan", "-1"]),
+        (&["--screenshot", "x.png"], "--after-sim-hours", &["inf", "nan", "-1"]),
+        (&["bench-ui", "default"], "--frames", &["0", "-1"]),
+    ];
+    for (command, flag, values) in cases {
+        for value in values {
+            let out = edgetwin().args(command).arg(format!("{flag}={value}")).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let case = format!("{} {flag}={value}", command.join(" "));
+            assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
+            assert!(stderr.contains(&format!("invalid value '{value}' for '{flag}")), "{case}: {stderr}");
+        }
+    }
 }
 
 #[test]

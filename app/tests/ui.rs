@@ -1,17 +1,44 @@
 //! The console, driven as an operator would: real views, real twin worker, rendered on the CPU (Mesa llvmpipe)
 //! through egui_kittest. Snapshot images live in tests/snapshots/ (refresh with UPDATE_SNAPSHOTS=1).
 
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::Path;
+use std::sync::Once;
 use std::time::{Duration, Instant};
 
-use edgetwin::ui::ViewId;
-use edgetwin::ui::shell::{ConsoleApp, ScenarioSource};
+use edgetwin::ui::scenario_source::ScenarioSource;
+use edgetwin::ui::shell::ConsoleApp;
+use edgetwin::ui::view::ViewId;
+use edgetwin::ui::views::map::MapView;
+use edgetwin::ui::views::{PLANNED, REGISTERED, fill, map, placement, qoe};
+use edgetwin::worker::Request;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
 use twin::{SiteId, Twin};
 
 const SIZE: [f32; 2] = [1400.0, 860.0];
 
+/// Mesa's EGL looks for a Wayland display first, and libwayland prints "XDG_RUNTIME_DIR is invalid or not
+/// set" each time it finds no runtime directory: give the tests a private one, as a login session would, before
+/// the first renderer starts (and before any other thread could read the environment).
+fn private_runtime_dir() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir()) {
+            return;
+        }
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-runtime");
+        if !dir.is_dir() {
+            std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("creating the tests' runtime directory");
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("a private runtime directory");
+        // SAFETY: the first harness calls this before any renderer (or other thread of ours) reads the environment.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    });
+}
+
 fn harness(app: ConsoleApp) -> Harness<'static, ConsoleApp> {
+    private_runtime_dir();
     Harness::builder()
         .with_size(SIZE)
         // Site names come from GeoNames in every script; the bundled fonts cannot draw them all.
@@ -69,23 +96,27 @@ fn the_clock_runs_and_every_view_opens() {
     step_until(&mut h, "the reset", |app| app.state.twin.as_ref().is_some_and(|t| t.latest().seed == 7));
     assert_eq!(sim_minutes(h.state()), 0);
 
-    for view in ViewId::ALL.into_iter().filter(|v| v.available()) {
-        h.get_by_label(view.label()).click();
+    // Something each view shows once open.
+    let shows: [(ViewId, &str); 4] = [
+        (map::VIEW.id, "Fit world"),
+        (qoe::VIEW.id, "QoE & latency · World"),
+        (placement::VIEW.id, "files ranked by predicted popularity"),
+        (fill::VIEW.id, "Fill now: every site"),
+    ];
+    for view in &REGISTERED {
+        h.get_by_label(view.label).click();
         h.run_steps(2);
-        assert_eq!(h.state().state.view, view);
-        match view {
-            ViewId::Map => drop(h.get_by_label("Fit world")),
-            ViewId::Qoe => drop(h.get_by_label_contains("QoE & latency · World")),
-            ViewId::Placement => drop(h.get_by_label_contains("files ranked by predicted popularity")),
-            ViewId::Fill => drop(h.get_by_label("Fill now: every site")),
-            _ => {}
-        }
+        assert_eq!(h.state().state.view, view.id);
+        let (_, text) = shows.iter().find(|(id, _)| *id == view.id).expect("a probe for every registered view");
+        h.get_by_label_contains(text);
     }
     // Views still to come are listed but cannot be opened.
     let last = h.state().state.view;
-    h.get_by_label(ViewId::Ingest.label()).click();
-    h.run_steps(1);
-    assert_eq!(h.state().state.view, last);
+    for planned in PLANNED {
+        h.get_by_label(planned).click();
+        h.run_steps(1);
+        assert_eq!(h.state().state.view, last);
+    }
 }
 
 #[test]
@@ -100,12 +131,12 @@ fn clicking_a_site_opens_its_inspector() {
         let (lat, lon) = world.site_location(SiteId(s as u32));
         (SiteId(s as u32), world.sites[s].name.clone(), lat, lon)
     };
-    let map = &mut h.state_mut().state.map;
+    let map = h.state_mut().state.find_view_mut::<MapView>().unwrap();
     (map.center, map.zoom) = ([lon as f32, lat as f32], 60.0);
     h.run_steps(2);
     let pos = {
         let p = h.state().state.twin.as_ref().unwrap().latest();
-        h.state().state.map.site_screen_pos(&p.snapshot.model.world, site)
+        h.state().state.find_view::<MapView>().unwrap().site_screen_pos(&p.snapshot.model.world, site)
     };
     h.hover_at(pos);
     h.run_steps(1);
@@ -165,13 +196,13 @@ fn a_bad_scenario_shows_the_error_panel() {
 #[test]
 fn snapshots_of_each_view() {
     let mut h = harness(console_after(20));
-    for view in ViewId::ALL.into_iter().filter(|v| v.available()) {
-        h.state_mut().state.view = view;
+    for view in &REGISTERED {
+        h.state_mut().state.view = view.id;
         h.run_steps(3);
-        h.snapshot_options(view.key(), &snapshot_options());
+        h.snapshot_options(view.id.key(), &snapshot_options());
     }
     // A region picked in the QoE table lights up on the map.
-    h.state_mut().state.view = ViewId::Qoe;
+    h.state_mut().state.view = qoe::VIEW.id;
     h.run_steps(2);
     h.get_by_label("Europe").click();
     h.run_steps(2);
@@ -213,7 +244,7 @@ fn picking_a_title_in_the_placement_view_pins_it_and_lights_it_up_on_the_map() {
     step_until(&mut h, "the unpin", |app| app.state.twin.as_ref().unwrap().latest().snapshot.content.rules.is_empty());
     h.get_by_label("Show on map").click();
     h.run_steps(3);
-    assert_eq!(h.state().state.view, ViewId::Map);
+    assert_eq!(h.state().state.view, ViewId::MAP);
     h.get_by_label_contains(&format!("{name}: live at"));
     h.snapshot_options("map_title_selected", &snapshot_options());
 }
@@ -223,7 +254,7 @@ fn fill_now_runs_fills_out_of_window_and_they_show_on_the_gantt() {
     let mut h = harness(console_after(20));
     let (_, cold) = hot_and_cold(h.state());
     // Pinning the least popular title everywhere gives every site something to fill.
-    h.state().state.twin.as_ref().unwrap().send(edgetwin::worker::Control::Twin(twin::Command::SetTitleRule {
+    h.state().state.twin.as_ref().unwrap().send(Request::Twin(twin::Command::SetTitleRule {
         scope: twin::Scope::All,
         title: cold,
         rule: Some(twin::TitleRule::Pin),
@@ -242,4 +273,35 @@ fn fill_now_runs_fills_out_of_window_and_they_show_on_the_gantt() {
     });
     h.get_by_label("Pause").click();
     h.run_steps(2);
+}
+
+#[test]
+fn a_panic_in_the_twin_shows_the_error_panel_and_the_console_recovers() {
+    let mut h = harness(console_after(1));
+    h.run_steps(2);
+    let failed = |app: &ConsoleApp| app.state.twin.as_ref().is_some_and(|t| t.latest().failure.is_some());
+    h.state().state.twin.as_ref().unwrap().send(Request::InjectPanic);
+    step_until(&mut h, "the failure to be published", failed);
+    h.get_by_label("The twin stopped");
+    h.get_by_label_contains("the simulation panicked: injected by a test");
+    h.snapshot_options("twin_stopped", &snapshot_options());
+
+    // Start over: the same worker builds the scenario afresh.
+    h.state_mut().state.seed_edit = 9;
+    h.get_by_label("Start over").click();
+    step_until(&mut h, "the reset", |app| {
+        app.state.twin.as_ref().is_some_and(|t| t.latest().failure.is_none() && t.latest().seed == 9)
+    });
+    h.get_by_label("Step").click();
+    step_until(&mut h, "a step after the reset", |app| sim_minutes(app) == 1);
+
+    // Fails again; the default scenario loads in its place.
+    h.state().state.twin.as_ref().unwrap().send(Request::InjectPanic);
+    step_until(&mut h, "the second failure", failed);
+    h.get_by_label("Load the default scenario").click();
+    h.run_steps(1);
+    assert!(h.state().state.loading.is_some(), "the default loads in the background");
+    step_until(&mut h, "the default scenario", |app| app.state.twin.is_some());
+    step_until(&mut h, "the clock to run", |app| sim_minutes(app) > 0);
+    assert!(!failed(h.state()));
 }

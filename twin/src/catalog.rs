@@ -339,13 +339,17 @@ mod tests {
         assert_eq!((c.video_of(f), c.kind_of(f)), (v, FileKind::Video { rendition: 3 }));
         assert_eq!(c.kind_of(c.audio_file(v)), FileKind::AudioText);
         assert_eq!(c.title_of(f), c.videos[7].title);
-        // A title's files are its videos' files, contiguous.
-        for t in [TitleId(0), TitleId(c.titles.len() as u32 - 1)] {
+        // A title's files are its videos' files; every file belongs to the one title that lists it.
+        let mut seen = vec![0u32; c.file_count()];
+        for t in (0..c.titles.len() as u32).map(TitleId) {
             let files: Vec<FileId> = c.files_of(t).collect();
-            let videos = c.titles[t.0 as usize].videos.len();
-            assert_eq!(files.len(), videos * c.files_per_video());
-            assert!(files.iter().all(|&f| c.title_of(f) == t));
+            assert_eq!(files.len(), c.titles[t.0 as usize].videos.len() * c.files_per_video());
+            for f in files {
+                assert_eq!(c.title_of(f), t);
+                seen[f.0 as usize] += 1;
+            }
         }
+        assert!(seen.iter().all(|&n| n == 1), "each file is listed once");
         // 4300 kbps for one hour ≈ 4300 × 0.45 MB.
         let mb_per_hour: f64 = 4300.0 * 125.0 * 3600.0 / 1e6;
         assert!((mb_per_hour - 4300.0 * 0.45).abs() / mb_per_hour < 0.01);

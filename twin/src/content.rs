@@ -110,6 +110,7 @@ pub struct Content {
     /// Predicted and observed plays per video for each region's current and last day, `[region × videos]`.
     pub(crate) predicted_plays: Arc<Vec<f64>>,
     pub(crate) observed_plays: Arc<Vec<f64>>,
+    pub(crate) observed_days: [bool; REGIONS.len()],
     /// Each region's real popularity for its day in progress, for oracle sites (while some site uses it).
     oracle: Option<Arc<Vec<RegionPopularity>>>,
     cluster_plans: BTreeMap<(ClusterId, PlacementKind), Arc<Manifest>>,
@@ -119,7 +120,6 @@ pub struct Content {
     pub(crate) fill: Fill,
     /// Fill bytes of admissions made after the last minute, reported with the next.
     admissions: FillMinute,
-    next_generation: u64,
 }
 
 /// Each region's calendar at its member-weighted UTC offset at the start, to the hour.
@@ -165,13 +165,13 @@ impl Content {
             predicted: Arc::new(vec![RegionPopularity::default(); regions]),
             predicted_plays: Arc::new(vec![0.0; regions * model.catalog.videos.len()]),
             observed_plays: Arc::new(vec![0.0; regions * model.catalog.videos.len()]),
+            observed_days: [false; REGIONS.len()],
             oracle: None,
             cluster_plans: BTreeMap::new(),
             site_plans: vec![None; sites],
             rules: Rules::default(),
             fill: Fill::new(sources, sites),
             admissions: FillMinute::default(),
-            next_generation: 1,
         };
         for r in 0..regions {
             content.predict(model, r);
@@ -375,14 +375,14 @@ impl Content {
         let mut plans = std::mem::take(&mut self.cluster_plans);
         plans.retain(|(c, _), _| !in_region(*c));
         for (key, plan) in embedded.iter().zip(embedded_plans) {
-            plans.insert(*key, self.stamp(plan));
+            plans.insert(*key, Arc::new(plan));
         }
         // IXPs plan around every embedded plan (their members may come from a neighbouring region).
         let ixp_pop: BTreeMap<(ClusterId, PlacementKind), RegionPopularity> =
             ixp.iter().map(|&(c, kind)| ((c, kind), self.ixp_popularity(model, c, kind, &plans))).collect();
         let ixp_plans = parallel_map(&ixp, |&(c, kind)| self.plan_one(model, kind, c, None, &ixp_pop[&(c, kind)]));
         for (key, plan) in ixp.iter().zip(ixp_plans) {
-            plans.insert(*key, self.stamp(plan));
+            plans.insert(*key, Arc::new(plan));
         }
         let made = embedded.len() + ixp.len();
         self.cluster_plans = plans;
@@ -400,19 +400,12 @@ impl Content {
                 site_plans += 1;
                 let pop = ixp_pop.get(&(cluster, kind)).unwrap_or_else(|| self.popularity_for(kind, region));
                 let plan = self.plan_one(model, kind, cluster, Some(site), pop);
-                Some(self.stamp(plan))
+                Some(Arc::new(plan))
             } else {
                 self.cluster_plans.get(&(cluster, kind)).cloned()
             };
         }
         made + site_plans
-    }
-
-    /// Gives a plan its generation number.
-    fn stamp(&mut self, mut plan: Manifest) -> Arc<Manifest> {
-        plan.generation = self.next_generation;
-        self.next_generation += 1;
-        Arc::new(plan)
     }
 
     /// The planner sites in service, with the replica bytes their plan keeps free.
@@ -495,6 +488,7 @@ impl Content {
                 let observed = Arc::make_mut(&mut self.observed_plays);
                 let plays = crate::popularity::plays_of(&model.catalog, &model.stream_kbps, &bytes);
                 observed[r * n..(r + 1) * n].copy_from_slice(&plays);
+                self.observed_days[r] = true;
             }
             self.days[r] = RegionDay { day: d.day + 1, whole: true, ..d };
             self.predict(model, r);

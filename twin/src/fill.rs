@@ -674,3 +674,154 @@ mod tests {
         assert_eq!(log.since(n).count(), 0);
     }
 }
+
+// Queries for the console's views (branch console-views).
+
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::scenario::FillSpec;
+
+/// A site's fill windows that overlap `[from, to)`, clipped to it, oldest first. Each local day's window opens
+/// when the clock of the site's metro reads the window's start (`window_start_hour + window_shift_hours`) and
+/// closes `window_hours` of local clock later, as `Fill::in_window` judges it: a window spanning a
+/// daylight-saving change is an hour longer or shorter.
+pub fn fill_windows(model: &Model, site: SiteId, from: SimTime, to: SimTime) -> Vec<(SimTime, SimTime)> {
+    let metro = model.world.sites[site.0 as usize].metro;
+    windows_in_zone(&model.scenario.fill, model.world.metros[metro.0 as usize].tz, model.start_utc, from, to)
+}
+
+fn windows_in_zone(
+    spec: &FillSpec,
+    tz: Tz,
+    start_utc: DateTime<Utc>,
+    from: SimTime,
+    to: SimTime,
+) -> Vec<(SimTime, SimTime)> {
+    // Whole local minutes, as `Fill::in_window` compares them.
+    let open_min = ((spec.window_start_hour + spec.window_shift_hours) * 60.0).rem_euclid(1440.0);
+    let (open_min, close_min) = (open_min.ceil() as i64, (open_min + spec.window_hours * 60.0).ceil() as i64);
+    let sim = |utc: DateTime<Utc>| SimTime((utc - start_utc).num_seconds().max(0) as u64);
+    // The window of the local day before `from` may still be open at `from`.
+    let first_day = from.to_utc(start_utc).with_timezone(&tz).date_naive().pred_opt();
+    let last_day = to.to_utc(start_utc).with_timezone(&tz).date_naive();
+    let mut out: Vec<(SimTime, SimTime)> = Vec::new();
+    for day in first_day.into_iter().flat_map(|d| d.iter_days()).take_while(|d| *d <= last_day) {
+        let midnight = day.and_time(chrono::NaiveTime::MIN);
+        let open = sim(first_instant_reading(tz, midnight + Duration::minutes(open_min))).max(from);
+        let close = sim(first_instant_reading(tz, midnight + Duration::minutes(close_min))).min(to);
+        if open >= close {
+            continue;
+        }
+        match out.last_mut() {
+            // A window of 24 h runs into the next day's.
+            Some(last) if last.1 >= open => last.1 = last.1.max(close),
+            _ => out.push((open, close)),
+        }
+    }
+    out
+}
+
+/// The first instant the local clock reads `local` or later: the earlier reading when the clock goes back
+/// over it, the moment it jumps past when the clock goes forward over it.
+fn first_instant_reading(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+    // Clocks jump by whole minutes, by less than a day.
+    (0..=1440)
+        .find_map(|m| tz.from_local_datetime(&(local + Duration::minutes(m))).earliest())
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod fill_window_tests {
+    use chrono::Offset;
+
+    use super::*;
+    use crate::time::LocalClock;
+
+    fn spec(start_hour: f64, shift_hours: f64, hours: f64) -> FillSpec {
+        let mut spec = crate::test_support::small_scenario().fill;
+        (spec.window_start_hour, spec.window_shift_hours, spec.window_hours) = (start_hour, shift_hours, hours);
+        spec
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().expect("a UTC instant")
+    }
+
+    /// A model whose fills use `spec` (the small world: only the fill settings matter here).
+    fn model_with(spec: &FillSpec) -> Model {
+        let mut scenario = crate::test_support::small_scenario();
+        scenario.fill = spec.clone();
+        Model::build(scenario).unwrap()
+    }
+
+    /// What the engine's rule says at a minute, with the zone's offset at that minute.
+    fn engine_in_window(model: &Model, tz: Tz, start_utc: DateTime<Utc>, minute: u64) -> bool {
+        let now = SimTime::from_minutes(minute).to_utc(start_utc);
+        let offset = tz.offset_from_utc_datetime(&now.naive_utc()).fix().local_minus_utc();
+        Fill::in_window(model, LocalClock::at(now, offset))
+    }
+
+    #[test]
+    fn paris_windows_stretch_when_the_clocks_go_back() {
+        // Sunday 26 October 2025, 03:00 CEST becomes 02:00 CET (01:00 UTC).
+        let tz: Tz = "Europe/Paris".parse().unwrap();
+        let start = utc("2025-10-24T00:00:00Z");
+        let at = |s: &str| SimTime((utc(s) - start).num_seconds() as u64);
+        let windows = windows_in_zone(&spec(2.0, 0.0, 12.0), tz, start, SimTime(0), at("2025-10-28T00:00:00Z"));
+        assert_eq!(
+            windows,
+            vec![
+                (at("2025-10-24T00:00:00Z"), at("2025-10-24T12:00:00Z")), // 02:00–14:00 CEST
+                (at("2025-10-25T00:00:00Z"), at("2025-10-25T12:00:00Z")),
+                (at("2025-10-26T00:00:00Z"), at("2025-10-26T13:00:00Z")), // 02:00 CEST – 14:00 CET: 13 h
+                (at("2025-10-27T01:00:00Z"), at("2025-10-27T13:00:00Z")), // 02:00–14:00 CET
+            ]
+        );
+    }
+
+    #[test]
+    fn windows_agree_with_the_engine_rule_minute_by_minute() {
+        // Both of Europe's changes in 2026, and the southern hemisphere's (Sydney) and a zone without any.
+        for (zone, start) in [
+            ("Europe/Paris", "2026-03-27T00:00:00Z"),
+            ("Europe/Paris", "2026-10-23T00:00:00Z"),
+            ("Australia/Sydney", "2026-04-02T00:00:00Z"),
+            ("America/New_York", "2026-03-06T00:00:00Z"),
+            ("Asia/Kolkata", "2026-03-06T00:00:00Z"),
+        ] {
+            let tz: Tz = zone.parse().unwrap();
+            let start = utc(start);
+            for spec in [spec(2.0, 0.0, 12.0), spec(2.0, -2.0, 12.0), spec(22.0, 1.5, 9.25), spec(2.0, 0.0, 24.0)] {
+                let model = model_with(&spec);
+                let minutes = 5 * 1440;
+                let (from, to) = (SimTime::from_minutes(7), SimTime::from_minutes(minutes));
+                let windows = windows_in_zone(&spec, tz, start, from, to);
+                for m in 7..minutes {
+                    let t = SimTime::from_minutes(m);
+                    let listed = windows.iter().any(|&(a, b)| a <= t && t < b);
+                    assert_eq!(listed, engine_in_window(&model, tz, start, m), "{zone} {start} {spec:?} minute {m}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_sites_windows_follow_its_metro() {
+        let model = Model::build(crate::test_support::small_scenario()).unwrap();
+        let day = SimTime::from_minutes(crate::time::MINUTES_PER_DAY);
+        for s in 0..model.world.sites.len() as u32 {
+            let site = SiteId(s);
+            let tz = model.world.metros[model.world.sites[s as usize].metro.0 as usize].tz;
+            let windows = fill_windows(&model, site, day, SimTime(3 * day.0));
+            assert_eq!(windows, windows_in_zone(&model.scenario.fill, tz, model.start_utc, day, SimTime(3 * day.0)));
+            let open: u64 = windows.iter().map(|(a, b)| b.0 - a.0).sum();
+            assert_eq!(
+                open,
+                2 * 12 * 3600,
+                "two 12-hour windows in two days at {}",
+                model.world.sites[s as usize].name
+            );
+        }
+    }
+}

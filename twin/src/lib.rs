@@ -175,6 +175,7 @@ impl Twin {
                 predicted: self.content.predicted.clone(),
                 predicted_plays: self.content.predicted_plays.clone(),
                 observed_plays: self.content.observed_plays.clone(),
+                observed_days: self.content.observed_days,
                 prediction_errors: Arc::new(self.content.prediction_errors()),
                 rules: Arc::new(self.content.rules.iter().collect()),
                 fill: Arc::new(self.content.fill_status(&self.model)),

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{build_twin, load_scenario};
+use super::{build_twin, load_scenario, non_negative_span, positive_span};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -13,10 +13,10 @@ pub struct BenchArgs {
     #[arg(default_value = "assets/scenarios/netflix-scale.toml")]
     pub scenario: PathBuf,
     /// Simulated hours to time.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = positive_span)]
     pub hours: f64,
     /// Simulated hours to run first, untimed, so the timed part sees steady-state load.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_span)]
     pub warmup_hours: f64,
     /// Worker threads (default: all cores).
     #[arg(long)]
@@ -24,7 +24,6 @@ pub struct BenchArgs {
 }
 
 pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.hours > 0.0 && a.warmup_hours >= 0.0, "--hours must be > 0 and --warmup-hours ≥ 0");
     let scenario = load_scenario(&a.scenario, None)?;
     let t0 = Instant::now();
     let mut twin = build_twin(scenario, a.threads)?;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 use twin::{PlacementKind, Twin};
 
-use super::{build_twin, load_scenario};
+use super::{build_twin, load_scenario, positive_span};
 
 #[derive(Args, Debug)]
 pub struct CompareArgs {
@@ -15,7 +15,7 @@ pub struct CompareArgs {
     #[arg(default_value = "default")]
     pub scenario: PathBuf,
     /// Simulated days per policy.
-    #[arg(long, default_value_t = 7.0)]
+    #[arg(long, default_value_t = 7.0, value_parser = positive_span)]
     pub days: f64,
     /// Policies to compare, comma-separated.
     #[arg(long, default_value = "proactive,lru,lfu,oracle", value_delimiter = ',')]
@@ -81,7 +81,6 @@ pub fn measure(twin: &mut Twin, days: f64) -> PolicyResult {
 }
 
 pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.days > 0.0, "--days must be > 0");
     let kinds: Vec<PlacementKind> = a
         .policies
         .iter()

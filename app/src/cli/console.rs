@@ -3,7 +3,8 @@
 use std::time::Instant;
 
 use crate::cli::Args;
-use crate::ui::shell::{ConsoleApp, ScenarioSource};
+use crate::ui::scenario_source::ScenarioSource;
+use crate::ui::shell::ConsoleApp;
 
 pub fn open(args: &Args, launched: Instant) -> anyhow::Result<()> {
     let source = args.scenario.clone().map_or(ScenarioSource::Default, ScenarioSource::File);

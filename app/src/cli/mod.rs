@@ -13,8 +13,12 @@ mod trace;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 use twin::{Scenario, Twin, ValidScenario};
+
+use crate::ui::view::ViewId;
+use crate::ui::views::{self, REGISTERED};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,11 +38,11 @@ pub struct Args {
     /// Render one view to this PNG file (no window needed) and exit.
     #[arg(long, value_name = "PATH")]
     pub screenshot: Option<PathBuf>,
-    /// With --screenshot: the view to render (map, qoe).
-    #[arg(long, default_value = "map")]
-    pub view: String,
+    /// With --screenshot: the view to render.
+    #[arg(long, default_value = REGISTERED[0].id.key(), value_parser = view_parser())]
+    pub view: ViewId,
     /// With --screenshot: simulated hours to run before rendering.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_span)]
     pub after_sim_hours: f64,
     /// With --screenshot: the image size in points, WIDTHxHEIGHT.
     #[arg(long, default_value = "1600x900")]
@@ -73,6 +77,31 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::compare(a),
         Command::LpBound(a) => lp_bound::lp_bound(a),
         Command::Trace(c) => trace::run(c),
+    }
+}
+
+/// `--view`: one of the registered views; help and errors list them.
+fn view_parser() -> impl TypedValueParser<Value = ViewId> {
+    PossibleValuesParser::new(REGISTERED.iter().map(|v| v.id.key()))
+        .try_map(|key| views::by_key(&key).ok_or("not a registered view"))
+}
+
+/// A length of simulated time in the flag's unit (hours, days): a finite number above zero.
+pub fn positive_span(s: &str) -> Result<f64, String> {
+    span(s, false)
+}
+
+/// A length of simulated time that may be zero (time to run first).
+pub fn non_negative_span(s: &str) -> Result<f64, String> {
+    span(s, true)
+}
+
+/// Every hours and days flag goes through here: infinite or NaN spans would never finish simulating.
+fn span(s: &str, zero_allowed: bool) -> Result<f64, String> {
+    let expected = if zero_allowed { "a finite number, 0 or more" } else { "a finite number above 0" };
+    match s.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && (x > 0.0 || zero_allowed && x == 0.0) => Ok(x),
+        _ => Err(format!("expected {expected}, such as 24 or 1.5")),
     }
 }
 

@@ -6,14 +6,14 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{build_twin, kpi_file, load_scenario, summary};
+use super::{build_twin, kpi_file, load_scenario, positive_span, summary};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Scenario file (TOML), or `default` for the embedded default scenario.
     pub scenario: PathBuf,
     /// Simulated hours (default: the scenario's horizon).
-    #[arg(long)]
+    #[arg(long, value_parser = positive_span)]
     pub hours: Option<f64>,
     /// Seed for every random stream (default: the scenario's).
     #[arg(long)]
@@ -32,7 +32,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     }
     let scenario = load_scenario(&a.scenario, a.seed)?;
     let hours = a.hours.unwrap_or(scenario.horizon_hours);
-    anyhow::ensure!(hours.is_finite() && hours > 0.0, "--hours must be a positive number of hours, not {hours}");
     let started = Instant::now();
     let mut twin = build_twin(scenario, a.threads)?;
     let build_s = started.elapsed().as_secs_f64();

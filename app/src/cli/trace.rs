@@ -26,7 +26,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub site: Option<u32>,
     /// Simulated hours to record.
-    #[arg(long, default_value_t = 24.0)]
+    #[arg(long, default_value_t = 24.0, value_parser = super::positive_span)]
     pub hours: f64,
     /// Output file.
     #[arg(long)]
@@ -83,7 +83,6 @@ impl Format {
 }
 
 fn export(a: ExportArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(a.hours.is_finite() && a.hours > 0.0, "--hours must be a positive number of hours");
     let minutes = (a.hours * 60.0).ceil() as u64;
     let mut twin = super::build_twin(super::load_scenario(&a.scenario, None)?, None)?;
     let sites = twin.model().world.sites.len();

@@ -1,36 +1,44 @@
-//! Shown instead of the views when a scenario cannot be loaded: the error, located to file:line:column.
+//! Shown instead of the views when there is no twin to show: a scenario that could not be loaded (its error
+//! located to file:line:column), or a twin that stopped on a bug.
 
-use crate::state::AppState;
+use super::control::Control;
+use super::scenario_source::ScenarioSource;
+use crate::worker::Request;
 
-/// What the operator asked for from the error panel.
-pub enum ErrorAction {
-    None,
-    OpenAnother,
-    LoadDefault,
+/// What went wrong, for the panel.
+pub struct Problem<'a> {
+    pub heading: &'a str,
+    /// Where the scenario came from.
+    pub source: &'a str,
+    pub message: &'a str,
+    /// The scenario itself is fine: offer to start it over with this seed (as Reset in the top bar does).
+    pub reset_seed: Option<u64>,
 }
 
-pub fn ui(ui: &mut egui::Ui, state: &AppState) -> ErrorAction {
-    let mut action = ErrorAction::None;
+pub fn ui(ui: &mut egui::Ui, problem: &Problem, controls: &mut Vec<Control>) {
     ui.add_space(24.0);
     ui.vertical_centered(|ui| {
-        ui.heading("The scenario could not be loaded");
+        ui.heading(problem.heading);
         ui.add_space(8.0);
-        ui.label(format!("Source: {}", state.source));
+        ui.label(format!("Source: {}", problem.source));
     });
     ui.add_space(12.0);
-    if let Some(err) = &state.load_error {
-        egui::Frame::group(ui.style()).fill(ui.visuals().extreme_bg_color).show(ui, |ui| {
-            ui.add(egui::Label::new(egui::RichText::new(err).monospace().color(ui.visuals().error_fg_color)).wrap());
-        });
-    }
+    egui::Frame::group(ui.style()).fill(ui.visuals().extreme_bg_color).show(ui, |ui| {
+        let text = egui::RichText::new(problem.message).monospace().color(ui.visuals().error_fg_color);
+        ui.add(egui::Label::new(text).wrap());
+    });
     ui.add_space(12.0);
     ui.horizontal(|ui| {
+        if let Some(seed) = problem.reset_seed
+            && ui.button("Start over").on_hover_text(format!("Start the scenario over with seed {seed}")).clicked()
+        {
+            controls.push(Request::Reset { seed }.into());
+        }
         if ui.button("Open another scenario…").clicked() {
-            action = ErrorAction::OpenAnother;
+            controls.push(Control::PickScenarioFile);
         }
         if ui.button("Load the default scenario").clicked() {
-            action = ErrorAction::LoadDefault;
+            controls.push(Control::Open(ScenarioSource::Default));
         }
     });
-    action
 }

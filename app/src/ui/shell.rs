@@ -1,39 +1,18 @@
-//! The console's frame: top bar (scenario, clock, play controls), left navigation, status bar, and the current
-//! view in the middle. Loading a scenario (bare start, `edgetwin SCENARIO`, File → Open) happens here.
+//! The console's frame: top bar (scenario, clock, play controls), left navigation, status bar, the site
+//! inspector while a site is picked, and the current view in the middle. Everything the parts ask for comes
+//! back as a `Control`, carried out in `handle` after the frame; loading a scenario happens here too.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
-use twin::{Scenario, Twin};
+use twin::Twin;
 
-use super::{ViewId, error_panel, fill, map, placement, qoe, site_inspector};
+use super::control::Control;
+use super::error_panel::{self, Problem};
+use super::scenario_source::ScenarioSource;
+use super::view::{View, ViewCtx};
+use super::views::{self, PLANNED, REGISTERED};
 use crate::state::AppState;
-use crate::worker::{Control, Published, Speed, TwinHandle};
-
-/// Where a scenario comes from.
-#[derive(Clone, Debug)]
-pub enum ScenarioSource {
-    Default,
-    File(PathBuf),
-}
-
-impl ScenarioSource {
-    pub fn label(&self) -> String {
-        match self {
-            ScenarioSource::Default => "default (embedded)".to_string(),
-            ScenarioSource::File(p) => p.display().to_string(),
-        }
-    }
-
-    pub fn load(&self) -> Result<Twin, String> {
-        let scenario = match self {
-            ScenarioSource::Default => Scenario::parse("assets/scenarios/default.toml", twin::DEFAULT_SCENARIO),
-            ScenarioSource::File(p) => crate::cli::read_scenario(p),
-        }
-        .map_err(|e| e.to_string())?;
-        Twin::new(scenario).map_err(|e| e.to_string())
-    }
-}
+use crate::worker::{Published, Request, Speed, TwinHandle};
 
 pub struct ConsoleApp {
     pub state: AppState,
@@ -71,7 +50,7 @@ impl ConsoleApp {
         match result {
             Ok(twin) => {
                 let handle = TwinHandle::spawn(twin, self.repaint.clone());
-                handle.send(Control::Play(true));
+                handle.send(Request::Play(true));
                 self.state.seed_edit = handle.latest().seed;
                 self.state.twin = Some(handle);
             }
@@ -84,28 +63,17 @@ impl ConsoleApp {
         ConsoleApp { state: AppState::new(Some(TwinHandle::spawn(twin, repaint.clone())), source), repaint }
     }
 
-    fn switch_to(&mut self, source: ScenarioSource) {
-        let view = self.state.view;
-        *self = ConsoleApp::open(source, self.repaint.clone());
-        self.state.view = view;
-    }
-
-    fn send(&self, c: Control) {
-        if let Some(t) = &self.state.twin {
-            t.send(c);
-        }
-    }
-
-    /// Draws one frame.
+    /// Draws one frame, then carries out what its parts asked for.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
         self.poll_loading();
+        let picked_site = self.state.selection.site;
         let published = self.state.twin.as_ref().map(|t| t.latest());
-        self.top_bar(ui, published.as_deref());
+        let mut controls = Vec::new();
+        self.top_bar(ui, published.as_deref(), &mut controls);
         self.status_bar(ui, published.as_deref());
-        self.navigation(ui);
-
-        match published {
+        self.navigation(ui, &mut controls);
+        match published.as_deref() {
             None if self.state.loading.is_some() => {
                 egui::CentralPanel::default().show(ui, |ui| {
                     ui.centered_and_justified(|ui| {
@@ -117,70 +85,87 @@ impl ConsoleApp {
                 });
             }
             None => {
-                let action = egui::CentralPanel::default().show(ui, |ui| error_panel::ui(ui, &self.state)).inner;
-                match action {
-                    error_panel::ErrorAction::OpenAnother => self.pick_file(),
-                    error_panel::ErrorAction::LoadDefault => self.switch_to(ScenarioSource::Default),
-                    error_panel::ErrorAction::None => {}
-                }
+                let problem = Problem {
+                    heading: "The scenario could not be loaded",
+                    source: &self.state.source,
+                    message: self.state.load_error.as_deref().unwrap_or_default(),
+                    reset_seed: None,
+                };
+                egui::CentralPanel::default().show(ui, |ui| error_panel::ui(ui, &problem, &mut controls));
             }
-            Some(p) => {
-                if let Some(site) = self.state.selection.site {
-                    let mut controls = Vec::new();
-                    let close = egui::Panel::right("site_inspector")
-                        .default_size(340.0)
-                        .show(ui, |ui| site_inspector::ui(ui, &p, site, &mut controls))
-                        .inner;
-                    for c in controls {
-                        self.send(c);
-                    }
-                    if close {
-                        self.state.selection.site = None;
-                        self.send(Control::Inspect(None));
-                    }
-                }
-                let before = self.state.selection.site;
-                egui::CentralPanel::default().show(ui, |ui| self.show_view(ui, &p));
-                if self.state.selection.site != before {
-                    self.send(Control::Inspect(self.state.selection.site));
-                }
+            Some(Published { failure: Some(failure), .. }) => {
+                let problem = Problem {
+                    heading: "The twin stopped",
+                    source: &self.state.source,
+                    message: failure,
+                    reset_seed: Some(self.state.seed_edit),
+                };
+                egui::CentralPanel::default().show(ui, |ui| error_panel::ui(ui, &problem, &mut controls));
             }
+            Some(p) => controls.extend(self.show_views(ui, p)),
+        }
+        for c in controls {
+            self.handle(c);
+        }
+        if self.state.selection.site != picked_site {
+            self.send(Request::Inspect(self.state.selection.site));
         }
         self.state.frame_ms = started.elapsed().as_secs_f32() * 1000.0;
     }
 
-    fn show_view(&mut self, ui: &mut egui::Ui, p: &Published) {
+    /// The site inspector (while a site is picked) and the current view; returns what they asked for.
+    fn show_views(&mut self, ui: &mut egui::Ui, p: &Published) -> Vec<Control> {
         let s = &mut self.state;
-        let mut controls = Vec::new();
-        match s.view {
-            ViewId::Map => map::ui(ui, &mut s.map, &mut s.selection, p),
-            ViewId::Qoe => qoe::ui(ui, &mut s.qoe, &mut s.selection, p),
-            ViewId::Placement => placement::ui(ui, &mut s.placement, &mut s.selection, &mut s.view, p, &mut controls),
-            ViewId::Fill => fill::ui(ui, &mut s.fill, &mut s.selection, p, &mut controls),
-            other => {
-                ui.centered_and_justified(|ui| ui.label(format!("The {} view is not built yet.", other.label())));
+        let mut ctx = ViewCtx::new(p, &mut s.selection);
+        if ctx.selection.site.is_some() {
+            egui::Panel::right("site_inspector").default_size(340.0).show(ui, |ui| s.inspector.ui(ui, &mut ctx));
+        }
+        let current = REGISTERED.iter().position(|v| v.id == s.view);
+        if let Some(view) = current.and_then(|i| s.views.get_mut(i)) {
+            egui::CentralPanel::default().show(ui, |ui| view.ui(ui, &mut ctx));
+        }
+        ctx.into_controls()
+    }
+
+    /// Carries out one control: the one place where the console changes in answer to its parts.
+    fn handle(&mut self, control: Control) {
+        match control {
+            Control::Worker(r) => self.send(r),
+            Control::ShowView(id) => {
+                if views::spec(id).is_some() {
+                    self.state.view = id;
+                }
+            }
+            Control::Open(source) => self.switch_to(source),
+            Control::PickScenarioFile => {
+                if let Some(path) = rfd::FileDialog::new().add_filter("edgetwin scenario", &["toml"]).pick_file() {
+                    self.switch_to(ScenarioSource::File(path));
+                }
             }
         }
-        for c in controls {
-            self.send(c);
+    }
+
+    fn switch_to(&mut self, source: ScenarioSource) {
+        let view = self.state.view;
+        *self = ConsoleApp::open(source, self.repaint.clone());
+        self.state.view = view;
+    }
+
+    fn send(&self, r: Request) {
+        if let Some(t) = &self.state.twin {
+            t.send(r);
         }
     }
 
-    fn pick_file(&mut self) {
-        if let Some(path) = rfd::FileDialog::new().add_filter("edgetwin scenario", &["toml"]).pick_file() {
-            self.switch_to(ScenarioSource::File(path));
-        }
-    }
-
-    fn top_bar(&mut self, ui: &mut egui::Ui, p: Option<&Published>) {
+    fn top_bar(&mut self, ui: &mut egui::Ui, p: Option<&Published>, controls: &mut Vec<Control>) {
         egui::Panel::top("top_bar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.menu_button("File", |ui| {
                     if ui.button("Open scenario…").clicked() {
-                        self.pick_file();
+                        controls.push(Control::PickScenarioFile);
                     }
                     if ui.button("Open the default scenario").clicked() {
-                        self.switch_to(ScenarioSource::Default);
+                        controls.push(Control::Open(ScenarioSource::Default));
                     }
                     if ui.button("Quit").clicked() {
                         ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
@@ -215,15 +200,15 @@ impl ConsoleApp {
 
                 let play = if p.playing { "Pause" } else { "Play" };
                 if ui.button(play).clicked() {
-                    self.send(Control::Play(!p.playing));
+                    controls.push(Request::Play(!p.playing).into());
                 }
                 if ui.add_enabled(!p.playing, egui::Button::new("Step")).on_hover_text("Advance one minute").clicked() {
-                    self.send(Control::Step);
+                    controls.push(Request::Step.into());
                 }
                 egui::ComboBox::from_label("speed").selected_text(p.speed.label()).show_ui(ui, |ui| {
                     for s in Speed::CHOICES {
                         if ui.selectable_label(s == p.speed, s.label()).clicked() {
-                            self.send(Control::SetSpeed(s));
+                            controls.push(Request::SetSpeed(s).into());
                         }
                     }
                 });
@@ -231,7 +216,7 @@ impl ConsoleApp {
                 let seed_label = ui.label("seed");
                 ui.add(egui::DragValue::new(&mut self.state.seed_edit)).labelled_by(seed_label.id);
                 if ui.button("Reset").on_hover_text("Start the scenario over with this seed").clicked() {
-                    self.send(Control::Reset { seed: self.state.seed_edit });
+                    controls.push(Request::Reset { seed: self.state.seed_edit }.into());
                 }
             });
         });
@@ -259,18 +244,18 @@ impl ConsoleApp {
         });
     }
 
-    fn navigation(&mut self, ui: &mut egui::Ui) {
+    /// The registered views, then those still to come (greyed).
+    fn navigation(&mut self, ui: &mut egui::Ui, controls: &mut Vec<Control>) {
         egui::Panel::left("navigation").resizable(false).default_size(130.0).show(ui, |ui| {
             ui.add_space(6.0);
-            for v in ViewId::ALL {
-                let selected = self.state.view == v;
-                let r = ui.add_enabled(v.available(), egui::Button::selectable(selected, v.label()));
-                if r.clicked() {
-                    self.state.view = v;
+            for v in &REGISTERED {
+                if ui.add(egui::Button::selectable(self.state.view == v.id, v.label)).clicked() {
+                    controls.push(Control::ShowView(v.id));
                 }
-                if !v.available() {
-                    r.on_disabled_hover_text("Coming in a later release");
-                }
+            }
+            for label in PLANNED {
+                ui.add_enabled(false, egui::Button::selectable(false, label))
+                    .on_disabled_hover_text("Coming in a later release");
             }
         });
     }

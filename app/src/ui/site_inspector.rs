@@ -1,24 +1,40 @@
 //! Site inspector: one site's appliances, disk, files, egress against capacity, sessions, startup, and a plot
-//! of its last hours. Opened by clicking a site on the map.
+//! of its last hours. Shown beside the view while a site is picked (clicking one on the map or in the fill
+//! Gantt); closing it clears the pick.
 
 use egui_plot::{Legend, Line, Plot};
 use twin::world::SiteKind;
 use twin::{Command, PlacementKind, Scope, SiteId};
 
-use crate::worker::{Control, Published};
+use super::view::{View, ViewCtx};
+use super::widgets::HEALTHY;
 
-/// Draws the inspector; pushes any commands to send; returns true when the operator closes it.
-pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Control>) -> bool {
+/// Holds nothing of its own: the site is the selection's.
+#[derive(Default)]
+pub struct SiteInspector;
+
+impl View for SiteInspector {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx) {
+        let Some(site) = ctx.selection.site else { return };
+        if !inspect(ui, ctx, site) {
+            ctx.selection.site = None;
+        }
+    }
+}
+
+/// Draws the inspector; false when the operator closes it (or the site does not exist).
+fn inspect(ui: &mut egui::Ui, ctx: &mut ViewCtx, site: SiteId) -> bool {
+    let p = ctx.published;
     let world = &p.snapshot.model.world;
     let s = site.0 as usize;
     let (Some(info), Some(now)) = (world.sites.get(s), p.snapshot.sites.get(s)) else {
-        return true;
+        return false;
     };
-    let mut close = false;
+    let mut open = true;
     ui.horizontal(|ui| {
         ui.heading("Site");
         if ui.button("Close").clicked() {
-            close = true;
+            open = false;
         }
     });
     ui.strong(&info.name);
@@ -31,14 +47,14 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
     let up = p.snapshot.site_up[s];
     ui.horizontal(|ui| {
         if up {
-            ui.colored_label(egui::Color32::from_rgb(70, 200, 110), "in service");
+            ui.colored_label(HEALTHY, "in service");
             if ui.button("Take out of service").clicked() {
-                controls.push(Control::Twin(Command::SetSiteUp { site, up: false }));
+                ctx.send(Command::SetSiteUp { site, up: false });
             }
         } else {
             ui.colored_label(ui.visuals().error_fg_color, "out of service");
             if ui.button("Bring back").clicked() {
-                controls.push(Control::Twin(Command::SetSiteUp { site, up: true }));
+                ctx.send(Command::SetSiteUp { site, up: true });
             }
         }
     });
@@ -47,7 +63,6 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
     let model = &p.snapshot.model;
     let spec = &model.scenario.appliances;
     let content = &p.snapshot.content;
-    let placement = &p.snapshot.placement;
     let plan = content.site_plans[site.0 as usize].as_deref();
     let used_bytes = p.snapshot.placement.held_bytes(site) + plan.map_or(0, |m| m.replica_bytes);
     egui::Grid::new("site_facts").num_columns(2).show(ui, |ui| {
@@ -70,20 +85,19 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
         )));
         ui.end_row();
         ui.label("files live");
-        match plan {
-            Some(m) => {
-                let live = m.files.iter().filter(|&f| placement.holds(site, f)).count();
+        match (plan, p.snapshot.plan_progress(site)) {
+            (Some(m), Some(progress)) => {
                 ui.label(format!(
                     "{} of {} planned ({} pending) · {} on flash · catalogue {}",
-                    live,
-                    m.files.len(),
-                    m.files.len() - live,
+                    progress.live_files,
+                    progress.planned_files,
+                    progress.pending_files(),
                     m.layout.flash.len(),
                     model.catalog.file_count()
                 ));
             }
-            None => {
-                ui.label(format!("{} cached of {}", placement.held_count(site), model.catalog.file_count()));
+            _ => {
+                ui.label(format!("{} cached of {}", p.snapshot.placement.held_count(site), model.catalog.file_count()));
             }
         }
         ui.end_row();
@@ -115,7 +129,7 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
         ui.end_row();
     });
     ui.separator();
-    placement_controls(ui, p, site, controls);
+    placement_controls(ui, ctx, site);
     ui.separator();
 
     match &p.inspected {
@@ -144,12 +158,12 @@ pub fn ui(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Con
             ui.weak("History appears once the twin has simulated a minute with this site open.");
         }
     }
-    close
+    open
 }
 
 /// The site's placement policy (switchable), and its fill: window, progress, Fill now.
-fn placement_controls(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: &mut Vec<Control>) {
-    let content = &p.snapshot.content;
+fn placement_controls(ui: &mut egui::Ui, ctx: &mut ViewCtx, site: SiteId) {
+    let content = &ctx.snapshot().content;
     let s = site.0 as usize;
     let current = content.site_policy[s];
     ui.horizontal(|ui| {
@@ -160,7 +174,7 @@ fn placement_controls(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: 
             }
         });
         if chosen != current {
-            controls.push(Control::Twin(Command::SetSitePolicy { site, policy: chosen }));
+            ctx.send(Command::SetSitePolicy { site, policy: chosen });
         }
     });
     if current.is_reactive() {
@@ -176,7 +190,7 @@ fn placement_controls(ui: &mut egui::Ui, p: &Published, site: SiteId, controls: 
                 .text(fill.completion().map_or("up to date".into(), |c| format!("{:.0}% filled", 100.0 * c))),
         );
         if ui.button("Fill now").clicked() {
-            controls.push(Control::Twin(Command::FillNow { scope: Scope::Site(site) }));
+            ctx.send(Command::FillNow { scope: Scope::Site(site) });
         }
     });
 }

@@ -154,7 +154,7 @@ pub struct Manifest {
     pub replica_bytes: u64,
     /// Bytes on each appliance, storage appliances first, then flash.
     pub appliance_bytes: Vec<u64>,
-    /// Which plan this is: every plan made gets a new number, so a view can tell plans apart.
+    /// Unique to this plan among the plans made in this process (0: never planned): what views key caches by.
     pub generation: u64,
 }
 
@@ -262,13 +262,14 @@ impl Placement {
         let h = &self.held[site.0 as usize];
         h.base.len() + h.added.len() - h.removed.len()
     }
+    /// Whether a site's files are `files` itself (shared, nothing changed since).
+    pub fn shares(&self, site: SiteId, files: &Arc<FileSet>) -> bool {
+        let h = &self.held[site.0 as usize];
+        Arc::ptr_eq(&h.base, files) && h.added.is_empty() && h.removed.is_empty()
+    }
     /// Whether a site holds exactly `files`.
     pub fn holds_exactly(&self, site: SiteId, files: &Arc<FileSet>) -> bool {
-        let h = &self.held[site.0 as usize];
-        if Arc::ptr_eq(&h.base, files) && h.added.is_empty() && h.removed.is_empty() {
-            return true;
-        }
-        h.materialize() == **files
+        self.shares(site, files) || self.held[site.0 as usize].materialize() == **files
     }
     /// Bytes of one copy of every file the site holds.
     pub fn held_bytes(&self, site: SiteId) -> u64 {
@@ -383,6 +384,17 @@ pub struct PlanInput<'a> {
     /// Most bytes new to the cluster a night can bring: what one fill window moves.
     pub window_bytes: u64,
     pub rules: &'a BTreeMap<TitleId, TitleRule>,
+}
+
+// Plan generations: a process-wide counter, so a number never comes back, not even in
+// another twin after a reset. It numbers plans and feeds nothing in the simulation.
+static LAST_PLAN_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Manifest {
+    /// A generation number no plan has had yet.
+    pub(crate) fn next_generation() -> u64 {
+        LAST_PLAN_GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
 }
 
 #[cfg(test)]

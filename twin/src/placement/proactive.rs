@@ -46,7 +46,7 @@ impl Planner for Proactive {
             used_bytes: 0,
             replica_bytes: 0,
             appliance_bytes: vec![0; capacity.len()],
-            generation: 0,
+            generation: Manifest::next_generation(),
         };
         let mut layout = Layout { flash: FileSet::with_capacity(files), copies: Vec::new() };
         let total_bytes: f64 =

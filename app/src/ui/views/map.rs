@@ -7,12 +7,15 @@
 use std::collections::HashMap;
 
 use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, Vec2, epaint::Mesh};
-use twin::SiteId;
 use twin::world::{SiteKind, World};
+use twin::{SiteId, Snapshot};
 
-use super::land;
-use crate::state::Selection;
-use crate::worker::Published;
+use crate::ui::land;
+use crate::ui::selection::Selection;
+use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
+use crate::ui::widgets::{HEALTHY, TITLE_HIGHLIGHT, tier_color};
+
+pub const VIEW: ViewSpec = ViewSpec::of::<MapView>(ViewId::MAP, "Map");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ColorBy {
@@ -31,7 +34,7 @@ impl ColorBy {
     }
 }
 
-pub struct MapState {
+pub struct MapView {
     /// Centre of the view, (lon, lat) degrees.
     pub center: [f32; 2],
     /// Pixels per degree; 0 until the first frame fits the world.
@@ -41,13 +44,13 @@ pub struct MapState {
     pub rect: Rect,
 }
 
-impl Default for MapState {
+impl Default for MapView {
     fn default() -> Self {
-        MapState { center: [10.0, 20.0], zoom: 0.0, color_by: ColorBy::Load, rect: Rect::NOTHING }
+        MapView { center: [10.0, 20.0], zoom: 0.0, color_by: ColorBy::Load, rect: Rect::NOTHING }
     }
 }
 
-impl MapState {
+impl MapView {
     /// Where a site was drawn in the last frame (when zoomed in enough to draw sites one by one).
     pub fn site_screen_pos(&self, world: &World, site: SiteId) -> Pos2 {
         let proj = Projection { rect: self.rect, center: self.center, zoom: self.zoom };
@@ -131,104 +134,109 @@ struct Marker {
     down: usize,
 }
 
-pub fn ui(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p: &Published) {
-    let world = &p.snapshot.model.world;
-    ui_control(ui, state, selection, p);
-    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
-    let rect = response.rect;
-    if state.zoom <= 0.0 {
-        fit_world(state, rect);
-    }
-    navigate(ui, state, &response);
-    state.rect = rect;
-    let proj = Projection { rect, center: state.center, zoom: state.zoom };
-
-    painter.rect_filled(rect, 0.0, OCEAN);
-    draw_land(&painter, &proj);
-    let animating = draw_flows(ui, &painter, &proj, p) | draw_fill_flows(ui, &painter, &proj, p);
-    let markers = build_markers(&proj, p);
-    let holding = selection.title.map(|t| sites_holding(p, t));
-    draw_markers(&painter, &markers, state.color_by, selection, holding.as_deref(), p);
-    draw_origins(&painter, &proj, world);
-    draw_legend(&painter, rect, state.color_by);
-
-    let hovered = response.hover_pos().and_then(|pos| marker_at(&markers, pos));
-    if let Some(i) = hovered {
-        response.clone().on_hover_ui_at_pointer(|ui| marker_tooltip(ui, &markers[i], p));
-    }
-    if response.clicked() {
-        match hovered.map(|i| &markers[i]) {
-            Some(m) if m.sites.len() == 1 => selection.site = Some(SiteId(m.sites[0] as u32)),
-            Some(m) => {
-                // Clicking a cluster zooms into it.
-                state.center = proj.to_lonlat(m.pos);
-                state.zoom = (state.zoom * 3.0).min(400.0);
-            }
-            None => {}
+impl View for MapView {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx) {
+        let snap = ctx.snapshot();
+        let world = &snap.model.world;
+        let holding = ctx.selection.title.map(|t| snap.sites_holding(t));
+        self.ui_control(ui, ctx.selection, snap, holding.as_deref());
+        let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
+        let rect = response.rect;
+        if self.zoom <= 0.0 {
+            self.fit_world(rect);
         }
-    }
-    if animating {
-        ui.ctx().request_repaint();
+        self.navigate(ui, &response);
+        self.rect = rect;
+        let proj = Projection { rect, center: self.center, zoom: self.zoom };
+
+        painter.rect_filled(rect, 0.0, OCEAN);
+        draw_land(&painter, &proj);
+        let animating = draw_flows(ui, &painter, &proj, snap) | draw_fill_flows(ui, &painter, &proj, snap);
+        let markers = build_markers(&proj, snap);
+        draw_markers(&painter, &markers, self.color_by, ctx.selection, holding.as_deref(), snap);
+        draw_origins(&painter, &proj, world);
+        draw_legend(&painter, rect, self.color_by);
+
+        let hovered = response.hover_pos().and_then(|pos| marker_at(&markers, pos));
+        if let Some(i) = hovered {
+            response.clone().on_hover_ui_at_pointer(|ui| marker_tooltip(ui, &markers[i], snap));
+        }
+        if response.clicked() {
+            match hovered.map(|i| &markers[i]) {
+                Some(m) if m.sites.len() == 1 => ctx.selection.site = Some(SiteId(m.sites[0] as u32)),
+                Some(m) => {
+                    // Clicking a cluster zooms into it.
+                    self.center = proj.to_lonlat(m.pos);
+                    self.zoom = (self.zoom * 3.0).min(400.0);
+                }
+                None => {}
+            }
+        }
+        if animating {
+            ui.ctx().request_repaint();
+        }
     }
 }
 
-/// The knobs above the map.
-fn ui_control(ui: &mut egui::Ui, state: &mut MapState, selection: &mut Selection, p: &Published) {
-    ui.horizontal(|ui| {
-        if let Some(t) = selection.title {
-            let n = sites_holding(p, t).iter().filter(|&&h| h).count();
-            let name = &p.snapshot.model.catalog.titles[t.0 as usize].name;
-            ui.colored_label(TITLE_RING, format!("{name}: live at {n} sites"));
-            if ui.small_button("Clear").clicked() {
-                selection.title = None;
+impl MapView {
+    /// The knobs above the map.
+    fn ui_control(&mut self, ui: &mut egui::Ui, selection: &mut Selection, snap: &Snapshot, holding: Option<&[bool]>) {
+        ui.horizontal(|ui| {
+            if let (Some(t), Some(holding)) = (selection.title, holding) {
+                let n = holding.iter().filter(|&&h| h).count();
+                let name = &snap.model.catalog.titles[t.0 as usize].name;
+                ui.colored_label(TITLE_HIGHLIGHT, format!("{name}: live at {n} sites"));
+                if ui.small_button("Clear").clicked() {
+                    selection.title = None;
+                }
+                ui.separator();
+            }
+            if ui.button("Fit world").clicked() {
+                self.zoom = 0.0;
             }
             ui.separator();
-        }
-        if ui.button("Fit world").clicked() {
-            state.zoom = 0.0;
-        }
-        ui.separator();
-        ui.label("colour by");
-        for c in [ColorBy::Load, ColorBy::Health, ColorBy::Startup] {
-            ui.selectable_value(&mut state.color_by, c, c.label());
-        }
-        ui.separator();
-        if let Some(k) = p.snapshot.latest() {
-            ui.label(format!(
-                "edge {:.1} Gbps · backbone {:.2} Gbps · offload {}",
-                k.edge_gbps(),
-                k.backbone_gbps(),
-                k.offload().map_or("–".to_string(), |o| format!("{:.2}%", o * 100.0))
-            ));
-        }
-    });
-}
-
-fn fit_world(state: &mut MapState, rect: Rect) {
-    state.zoom = (rect.width() / 360.0).min(rect.height() / 150.0).max(0.1);
-    state.center = [10.0, 12.0];
-}
-
-fn navigate(ui: &egui::Ui, state: &mut MapState, response: &egui::Response) {
-    if response.dragged() {
-        let d = response.drag_delta();
-        state.center[0] -= d.x / state.zoom;
-        state.center[1] += d.y / state.zoom;
+            ui.label("colour by");
+            for c in [ColorBy::Load, ColorBy::Health, ColorBy::Startup] {
+                ui.selectable_value(&mut self.color_by, c, c.label());
+            }
+            ui.separator();
+            if let Some(k) = snap.latest() {
+                ui.label(format!(
+                    "edge {:.1} Gbps · backbone {:.2} Gbps · offload {}",
+                    k.edge_gbps(),
+                    k.backbone_gbps(),
+                    k.offload().map_or("–".to_string(), |o| format!("{:.2}%", o * 100.0))
+                ));
+            }
+        });
     }
-    if let Some(pointer) = response.hover_pos() {
-        let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
-        let factor = pinch * (scroll / 400.0).exp();
-        if (factor - 1.0).abs() > 1e-4 {
-            // Zoom about the pointer: the point under it stays put.
-            let proj = Projection { rect: response.rect, center: state.center, zoom: state.zoom };
-            let anchor = proj.to_lonlat(pointer);
-            let new_zoom = (state.zoom * factor).clamp(response.rect.width() / 720.0, 400.0);
-            let offset = pointer - response.rect.center();
-            state.center = [anchor[0] - offset.x / new_zoom, anchor[1] + offset.y / new_zoom];
-            state.zoom = new_zoom;
-        }
+
+    fn fit_world(&mut self, rect: Rect) {
+        self.zoom = (rect.width() / 360.0).min(rect.height() / 150.0).max(0.1);
+        self.center = [10.0, 12.0];
     }
-    state.center[1] = state.center[1].clamp(-85.0, 85.0);
+
+    fn navigate(&mut self, ui: &egui::Ui, response: &egui::Response) {
+        if response.dragged() {
+            let d = response.drag_delta();
+            self.center[0] -= d.x / self.zoom;
+            self.center[1] += d.y / self.zoom;
+        }
+        if let Some(pointer) = response.hover_pos() {
+            let (scroll, pinch) = ui.input(|i| (i.smooth_scroll_delta.y, i.zoom_delta()));
+            let factor = pinch * (scroll / 400.0).exp();
+            if (factor - 1.0).abs() > 1e-4 {
+                // Zoom about the pointer: the point under it stays put.
+                let proj = Projection { rect: response.rect, center: self.center, zoom: self.zoom };
+                let anchor = proj.to_lonlat(pointer);
+                let new_zoom = (self.zoom * factor).clamp(response.rect.width() / 720.0, 400.0);
+                let offset = pointer - response.rect.center();
+                self.center = [anchor[0] - offset.x / new_zoom, anchor[1] + offset.y / new_zoom];
+                self.zoom = new_zoom;
+            }
+        }
+        self.center[1] = self.center[1].clamp(-85.0, 85.0);
+    }
 }
 
 fn draw_land(painter: &egui::Painter, proj: &Projection) {
@@ -251,11 +259,11 @@ fn draw_land(painter: &egui::Painter, proj: &Projection) {
 }
 
 /// Backbone flows: dots streaming from each origin to the metros it serves, denser for more Gbps.
-fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p: &Published) -> bool {
-    let world = &p.snapshot.model.world;
+fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &Snapshot) -> bool {
+    let world = &snap.model.world;
     let t = ui.input(|i| i.time) as f32;
     let mut any = false;
-    for (m, &gbps) in p.snapshot.metro_origin_gbps.iter().enumerate() {
+    for (m, &gbps) in snap.metro_origin_gbps.iter().enumerate() {
         if gbps < 0.005 {
             continue;
         }
@@ -280,11 +288,11 @@ fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p: &Pub
 
 /// Fills in progress: a line from the source (a site or an S3 origin) to the filling site, dots streaming along
 /// it in the tier's colour.
-fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p: &Published) -> bool {
-    let world = &p.snapshot.model.world;
+fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &Snapshot) -> bool {
+    let world = &snap.model.world;
     let t = ui.input(|i| i.time) as f32;
     let mut any = false;
-    for (s, status) in p.snapshot.content.fill.iter().enumerate() {
+    for (s, status) in snap.content.fill.iter().enumerate() {
         let Some(a) = status.active else { continue };
         let (lat, lon) = match a.source {
             twin::fill::Source::Site(o) => world.site_location(o),
@@ -297,7 +305,7 @@ fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p:
             continue;
         }
         any = true;
-        let color = super::fill::tier_color(a.tier);
+        let color = tier_color(a.tier);
         painter.line_segment([from, to], Stroke::new(1.0, color.gamma_multiply(0.35)));
         for k in 0..3 {
             let f = (t * 0.35 + k as f32 / 3.0 + s as f32 * 0.137).fract();
@@ -306,15 +314,6 @@ fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, p:
     }
     any
 }
-
-/// Which sites hold any file of a title live.
-fn sites_holding(p: &Published, title: twin::catalog::TitleId) -> Vec<bool> {
-    let placement = &p.snapshot.placement;
-    let catalog = &p.snapshot.model.catalog;
-    (0..placement.sites()).map(|s| catalog.files_of(title).any(|f| placement.holds(SiteId(s as u32), f))).collect()
-}
-
-const TITLE_RING: Color32 = Color32::from_rgb(255, 90, 200);
 
 /// Origin traffic is a miss: amber when light, red when heavy.
 fn flow_color(gbps: f32) -> Color32 {
@@ -338,8 +337,8 @@ fn draw_origins(painter: &egui::Painter, proj: &Projection, world: &World) {
 }
 
 /// Sites on screen, merged into clusters when zoomed out. Off-screen sites cost nothing beyond a projection.
-fn build_markers(proj: &Projection, p: &Published) -> Vec<Marker> {
-    let world = &p.snapshot.model.world;
+fn build_markers(proj: &Projection, snap: &Snapshot) -> Vec<Marker> {
+    let world = &snap.model.world;
     let area = proj.rect.expand(10.0);
     // Merge when zoomed out, or when so many sites are on screen that drawing each would be clutter (and slow).
     let on_screen = world
@@ -364,8 +363,8 @@ fn build_markers(proj: &Projection, p: &Published) -> Vec<Marker> {
         if !area.contains(pos) {
             continue;
         }
-        let now = &p.snapshot.sites[i];
-        let down = !p.snapshot.site_up[i] as usize;
+        let now = &snap.sites[i];
+        let down = !snap.site_up[i] as usize;
         let slot = if cluster {
             let key = ((pos.x / CLUSTER_PX).floor() as i32, (pos.y / CLUSTER_PX).floor() as i32);
             *cells.entry(key).or_insert_with(|| {
@@ -412,7 +411,7 @@ impl Marker {
     }
 }
 
-fn marker_color(m: &Marker, by: ColorBy, p: &Published) -> Color32 {
+fn marker_color(m: &Marker, by: ColorBy, snap: &Snapshot) -> Color32 {
     let util = (m.egress_gbps / m.capacity_gbps.max(1e-9)) as f32;
     match by {
         ColorBy::Load => ramp(util / 0.95),
@@ -422,14 +421,14 @@ fn marker_color(m: &Marker, by: ColorBy, p: &Published) -> Color32 {
             } else if m.down > 0 || util >= 0.9 {
                 Color32::from_rgb(240, 170, 50)
             } else {
-                Color32::from_rgb(70, 200, 110)
+                HEALTHY
             }
         }
         ColorBy::Startup => {
             // Plays-weighted startup p50 of the marker's sites.
             let (mut w, mut sum) = (0.0f32, 0.0f32);
             for &s in &m.sites {
-                let now = &p.snapshot.sites[s];
+                let now = &snap.sites[s];
                 w += now.plays as f32;
                 sum += now.plays as f32 * now.startup_p50_ms;
             }
@@ -454,18 +453,18 @@ fn draw_markers(
     by: ColorBy,
     selection: &Selection,
     holding: Option<&[bool]>,
-    p: &Published,
+    snap: &Snapshot,
 ) {
-    let world = &p.snapshot.model.world;
+    let world = &snap.model.world;
     for m in markers {
         let r = m.radius();
         let held = holding.map(|h| m.sites.iter().any(|&s| h[s]));
         // With a title picked, sites without it fade.
-        let fill = marker_color(m, by, p);
+        let fill = marker_color(m, by, snap);
         let fill = if held == Some(false) { fill.gamma_multiply(0.25) } else { fill };
         painter.circle(m.pos, r, fill, Stroke::new(0.8, Color32::from_black_alpha(160)));
         if held == Some(true) {
-            painter.circle_stroke(m.pos, r + 2.0, Stroke::new(2.0, TITLE_RING));
+            painter.circle_stroke(m.pos, r + 2.0, Stroke::new(2.0, TITLE_HIGHLIGHT));
         }
         let in_region =
             selection.region.is_some_and(|reg| m.sites.iter().any(|&s| world.sites[s].region.0 as usize == reg));
@@ -488,17 +487,17 @@ fn marker_at(markers: &[Marker], pos: Pos2) -> Option<usize> {
         .map(|(i, _)| i)
 }
 
-fn marker_tooltip(ui: &mut egui::Ui, m: &Marker, p: &Published) {
-    let world = &p.snapshot.model.world;
+fn marker_tooltip(ui: &mut egui::Ui, m: &Marker, snap: &Snapshot) {
+    let world = &snap.model.world;
     if let [s] = m.sites[..] {
         let site = &world.sites[s];
-        let now = &p.snapshot.sites[s];
+        let now = &snap.sites[s];
         ui.strong(&site.name);
         ui.label(match site.kind {
             SiteKind::Ixp => "public IXP site".to_string(),
             SiteKind::Embedded(isp) => format!("embedded in {}", world.isps[isp.0 as usize].name),
         });
-        if !p.snapshot.site_up[s] {
+        if !snap.site_up[s] {
             ui.colored_label(ui.visuals().error_fg_color, "out of service");
         }
         ui.label(format!(
@@ -531,7 +530,7 @@ fn draw_legend(painter: &egui::Painter, rect: Rect, by: ColorBy) {
     let entries: Vec<(Color32, &str)> = match by {
         ColorBy::Load => vec![(ramp(0.0), "idle"), (ramp(0.5), "half"), (ramp(1.0), "at threshold")],
         ColorBy::Health => vec![
-            (Color32::from_rgb(70, 200, 110), "healthy"),
+            (HEALTHY, "healthy"),
             (Color32::from_rgb(240, 170, 50), "busy (90%+) or partly down"),
             (Color32::from_gray(110), "out of service"),
         ],

@@ -3,10 +3,12 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use twin::region::REGIONS;
-use twin::{History, KpiId, KpiSample};
+use twin::{History, KpiId, KpiSample, Snapshot};
 
-use crate::state::Selection;
-use crate::worker::Published;
+use crate::ui::selection::Selection;
+use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
+
+pub const VIEW: ViewSpec = ViewSpec::of::<QoeView>(ViewId::new("qoe"), "QoE & latency");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
@@ -76,30 +78,85 @@ impl Column {
     }
 }
 
-pub struct QoeState {
+/// The region table's sort order.
+pub struct QoeView {
     pub sort_by: Column,
     pub descending: bool,
 }
 
-impl Default for QoeState {
+impl Default for QoeView {
     fn default() -> Self {
-        QoeState { sort_by: Column::Sessions, descending: true }
+        QoeView { sort_by: Column::Sessions, descending: true }
     }
 }
 
-pub fn ui(ui: &mut egui::Ui, state: &mut QoeState, selection: &mut Selection, p: &Published) {
-    let (scope, history): (&str, &History) = match selection.region {
-        Some(r) => (REGIONS[r].1, &p.snapshot.region_kpis[r]),
-        None => ("World", &p.snapshot.kpis),
-    };
-    ui.horizontal(|ui| {
-        ui.heading(format!("QoE & latency · {scope}"));
-        if selection.region.is_some() && ui.button("Show the world").clicked() {
-            selection.region = None;
+impl View for QoeView {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx) {
+        let snapshot = ctx.snapshot();
+        let (scope, history): (&str, &History) = match ctx.selection.region {
+            Some(r) => (REGIONS[r].1, &snapshot.region_kpis[r]),
+            None => ("World", &snapshot.kpis),
+        };
+        ui.horizontal(|ui| {
+            ui.heading(format!("QoE & latency · {scope}"));
+            if ctx.selection.region.is_some() && ui.button("Show the world").clicked() {
+                ctx.selection.region = None;
+            }
+        });
+        self.region_table(ui, ctx.selection, snapshot);
+        ui.separator();
+        plots(ui, history);
+    }
+}
+
+impl QoeView {
+    fn region_table(&mut self, ui: &mut egui::Ui, selection: &mut Selection, snapshot: &Snapshot) {
+        let mut rows: Vec<(usize, KpiSample)> =
+            (0..REGIONS.len()).filter_map(|r| snapshot.region_kpis[r].last().map(|k| (r, *k))).collect();
+        rows.sort_by(|a, b| {
+            let (x, y) = (self.sort_by.value(a.0, &a.1).0, self.sort_by.value(b.0, &b.1).0);
+            let o = x.total_cmp(&y);
+            if self.descending { o.reverse() } else { o }
+        });
+        egui::Grid::new("region_table").striped(true).num_columns(Column::ALL.len()).show(ui, |ui| {
+            for c in Column::ALL {
+                let arrow = match (self.sort_by == c, self.descending) {
+                    (true, true) => " (down)",
+                    (true, false) => " (up)",
+                    _ => "",
+                };
+                if ui.button(egui::RichText::new(format!("{}{arrow}", c.title())).strong()).clicked() {
+                    if self.sort_by == c {
+                        self.descending = !self.descending;
+                    } else {
+                        (self.sort_by, self.descending) = (c, c != Column::Region);
+                    }
+                }
+            }
+            ui.end_row();
+            for (r, k) in &rows {
+                for c in Column::ALL {
+                    let text = c.value(*r, k).1;
+                    if c == Column::Region {
+                        let selected = selection.region == Some(*r);
+                        if ui.selectable_label(selected, text).on_hover_text("Highlight on the map").clicked() {
+                            selection.region = if selected { None } else { Some(*r) };
+                        }
+                    } else {
+                        ui.label(text);
+                    }
+                }
+                ui.end_row();
+            }
+        });
+        if rows.is_empty() {
+            ui.weak("No minutes simulated yet: press Play or Step.");
         }
-    });
-    region_table(ui, state, selection, p);
-    ui.separator();
+    }
+}
+
+/// The KPI time series of the world or the picked region, on one linked time axis.
+fn plots(ui: &mut egui::Ui, history: &History) {
     let plot_h = ((ui.available_height() - 20.0) / 5.0).max(70.0);
     let link = ui.scope_id().with("qoe_time");
     let plots: [(&str, &[(KpiId, &str)]); 5] = [
@@ -134,48 +191,4 @@ pub fn ui(ui: &mut egui::Ui, state: &mut QoeState, selection: &mut Selection, p:
 
 fn points(history: &History, kpi: KpiId) -> PlotPoints<'static> {
     history.iter().filter_map(|s| s.value(kpi).map(|v| [s.t.seconds() as f64 / 3600.0, v])).collect()
-}
-
-fn region_table(ui: &mut egui::Ui, state: &mut QoeState, selection: &mut Selection, p: &Published) {
-    let mut rows: Vec<(usize, KpiSample)> =
-        (0..REGIONS.len()).filter_map(|r| p.snapshot.region_kpis[r].last().map(|k| (r, *k))).collect();
-    rows.sort_by(|a, b| {
-        let (x, y) = (state.sort_by.value(a.0, &a.1).0, state.sort_by.value(b.0, &b.1).0);
-        let o = x.total_cmp(&y);
-        if state.descending { o.reverse() } else { o }
-    });
-    egui::Grid::new("region_table").striped(true).num_columns(Column::ALL.len()).show(ui, |ui| {
-        for c in Column::ALL {
-            let arrow = match (state.sort_by == c, state.descending) {
-                (true, true) => " (down)",
-                (true, false) => " (up)",
-                _ => "",
-            };
-            if ui.button(egui::RichText::new(format!("{}{arrow}", c.title())).strong()).clicked() {
-                if state.sort_by == c {
-                    state.descending = !state.descending;
-                } else {
-                    (state.sort_by, state.descending) = (c, c != Column::Region);
-                }
-            }
-        }
-        ui.end_row();
-        for (r, k) in &rows {
-            for c in Column::ALL {
-                let text = c.value(*r, k).1;
-                if c == Column::Region {
-                    let selected = selection.region == Some(*r);
-                    if ui.selectable_label(selected, text).on_hover_text("Highlight on the map").clicked() {
-                        selection.region = if selected { None } else { Some(*r) };
-                    }
-                } else {
-                    ui.label(text);
-                }
-            }
-            ui.end_row();
-        }
-    });
-    if rows.is_empty() {
-        ui.weak("No minutes simulated yet: press Play or Step.");
-    }
 }

@@ -1,0 +1,31 @@
+//! What the console's parts (views, the top bar, the error panel) ask for. They never act themselves: they
+//! send a `Control`, and the shell carries out every control after the frame, in one place
+//! (`ConsoleApp::handle`).
+
+use super::scenario_source::ScenarioSource;
+use super::view::ViewId;
+use crate::worker::Request;
+
+#[derive(Debug)]
+pub enum Control {
+    /// For the twin's worker: a twin command, the clock, a reset.
+    Worker(Request),
+    /// Put this view in the middle.
+    ShowView(ViewId),
+    /// Replace the twin with a scenario loaded afresh.
+    Open(ScenarioSource),
+    /// Ask the operator for a scenario file, then open it.
+    PickScenarioFile,
+}
+
+impl From<Request> for Control {
+    fn from(r: Request) -> Control {
+        Control::Worker(r)
+    }
+}
+
+impl From<twin::Command> for Control {
+    fn from(c: twin::Command) -> Control {
+        Control::Worker(Request::Twin(c))
+    }
+}
