@@ -1,20 +1,40 @@
-//! Cache replacement policies for replaying request traces, with libCacheSim's semantics so results compare:
-//! every first access is a miss; in byte mode an object larger than the cache is not admitted. Each policy is
-//! one file behind `Policy`; a new policy is a new file.
+//! Cache replacement policies for replaying request traces and for reactive sites, with libCacheSim's semantics
+//! so results compare: every first access is a miss, and an object costing more than the whole cache is not
+//! admitted. Each policy is one file behind `Policy`; a new policy is a new file.
+//!
+//! The online policies (all but Belady, which needs to know the future) are listed by [`OnlinePolicy`]:
+//! `OnlinePolicy::ALL`, `name()` and `parse()` for menus and flags, and `cache(capacity)` for an
+//! [`OnlineCache`], one enum over them all (Clone, Send, Sync, Debug; no boxing in the hot path). A reactive
+//! site builds one with `Capacity::Bytes(disk_bytes)` and feeds it `Access::new(file, size_bytes)`; the ids a
+//! request evicts are appended to the `evicted` out-parameter, so the site can mirror its contents.
+//!
+//! ```
+//! use twin::cache::{Access, Capacity, OnlinePolicy, Policy};
+//! let mut cache = OnlinePolicy::parse("s3fifo").unwrap().cache(Capacity::Bytes(10_000));
+//! let mut evicted = Vec::new();
+//! assert!(!cache.request(Access::new(7, 4_000), &mut evicted));
+//! assert!(cache.request(Access::new(7, 4_000), &mut evicted));
+//! ```
 
+mod arc;
+mod belady;
 mod fifo;
 mod lfu;
 mod lru;
+mod s3fifo;
+mod sieve;
 mod slab;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+pub use arc::Arc;
+pub use belady::Belady;
 pub use fifo::Fifo;
 pub use lfu::Lfu;
 pub use lru::Lru;
-
-use crate::trace::Request;
+pub use s3fifo::S3Fifo;
+pub use sieve::Sieve;
 
 /// A cache's capacity: a number of objects (each counts 1, whatever its size) or bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,11 +59,116 @@ impl Capacity {
     }
 }
 
+/// One request as a cache sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub obj_id: u64,
+    pub size_bytes: u64,
+    /// The 1-based index (in the trace) of the next request for the same object; None if there is none or it is
+    /// not known. Only Belady reads it.
+    pub next_access: Option<u64>,
+}
+
+impl Access {
+    /// A request with no knowledge of the future, as an online cache gets it.
+    pub fn new(obj_id: u64, size_bytes: u64) -> Access {
+        Access { obj_id, size_bytes, next_access: None }
+    }
+}
+
 pub trait Policy {
     fn name(&self) -> &'static str;
     /// Serves one request: true on a hit. On a miss the object is admitted if it fits, evicting as needed; the
     /// evicted ids are appended to `evicted` (the twin mirrors a site's cache contents from them).
-    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool;
+    fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool;
+}
+
+/// The policies that decide from the past alone, so a site can run them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OnlinePolicy {
+    Lru,
+    Lfu,
+    Fifo,
+    Sieve,
+    S3Fifo,
+    Arc,
+}
+
+impl OnlinePolicy {
+    pub const ALL: [OnlinePolicy; 6] = [
+        OnlinePolicy::Lru,
+        OnlinePolicy::Lfu,
+        OnlinePolicy::Fifo,
+        OnlinePolicy::Sieve,
+        OnlinePolicy::S3Fifo,
+        OnlinePolicy::Arc,
+    ];
+
+    /// The lowercase name, as libCacheSim spells it (without capitals).
+    pub fn name(self) -> &'static str {
+        match self {
+            OnlinePolicy::Lru => "lru",
+            OnlinePolicy::Lfu => "lfu",
+            OnlinePolicy::Fifo => "fifo",
+            OnlinePolicy::Sieve => "sieve",
+            OnlinePolicy::S3Fifo => "s3fifo",
+            OnlinePolicy::Arc => "arc",
+        }
+    }
+
+    /// A policy by name, in any case; `s3-fifo` is accepted for `s3fifo`.
+    pub fn parse(name: &str) -> Option<OnlinePolicy> {
+        let name = name.trim().to_ascii_lowercase().replace('-', "");
+        OnlinePolicy::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// An empty cache of this policy.
+    pub fn cache(self, capacity: Capacity) -> OnlineCache {
+        match self {
+            OnlinePolicy::Lru => OnlineCache::Lru(Lru::new(capacity)),
+            OnlinePolicy::Lfu => OnlineCache::Lfu(Lfu::new(capacity)),
+            OnlinePolicy::Fifo => OnlineCache::Fifo(Fifo::new(capacity)),
+            OnlinePolicy::Sieve => OnlineCache::Sieve(Sieve::new(capacity)),
+            OnlinePolicy::S3Fifo => OnlineCache::S3Fifo(S3Fifo::new(capacity)),
+            OnlinePolicy::Arc => OnlineCache::Arc(Arc::new(capacity)),
+        }
+    }
+}
+
+/// A cache of any online policy, dispatched by `match` (no boxing).
+#[derive(Clone, Debug)]
+pub enum OnlineCache {
+    Lru(Lru),
+    Lfu(Lfu),
+    Fifo(Fifo),
+    Sieve(Sieve),
+    S3Fifo(S3Fifo),
+    Arc(Arc),
+}
+
+impl Policy for OnlineCache {
+    fn name(&self) -> &'static str {
+        match self {
+            OnlineCache::Lru(c) => c.name(),
+            OnlineCache::Lfu(c) => c.name(),
+            OnlineCache::Fifo(c) => c.name(),
+            OnlineCache::Sieve(c) => c.name(),
+            OnlineCache::S3Fifo(c) => c.name(),
+            OnlineCache::Arc(c) => c.name(),
+        }
+    }
+
+    #[inline]
+    fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
+        match self {
+            OnlineCache::Lru(c) => c.request(access, evicted),
+            OnlineCache::Lfu(c) => c.request(access, evicted),
+            OnlineCache::Fifo(c) => c.request(access, evicted),
+            OnlineCache::Sieve(c) => c.request(access, evicted),
+            OnlineCache::S3Fifo(c) => c.request(access, evicted),
+            OnlineCache::Arc(c) => c.request(access, evicted),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -63,31 +188,25 @@ impl ReplayStats {
     }
 }
 
-/// Replays requests through a policy. In object mode bytes count 1 per request, as libCacheSim reports them.
-pub fn replay(policy: &mut dyn Policy, capacity: Capacity, requests: &[Request]) -> ReplayStats {
-    let mut s = ReplayStats::default();
+/// Replays requests through a policy, adding to `stats`. In object mode bytes count 1 per request, as
+/// libCacheSim reports them. Call it once per block of a long trace.
+pub fn replay<P: Policy + ?Sized>(
+    policy: &mut P,
+    capacity: Capacity,
+    accesses: impl IntoIterator<Item = Access>,
+    stats: &mut ReplayStats,
+) {
     let mut evicted = Vec::new();
-    for r in requests {
-        let cost = capacity.cost(r.size_bytes as u64);
-        s.requests += 1;
-        s.bytes += cost;
+    for access in accesses {
+        let cost = capacity.cost(access.size_bytes);
+        stats.requests += 1;
+        stats.bytes += cost;
         evicted.clear();
-        if !policy.request(r.obj_id, r.size_bytes as u64, &mut evicted) {
-            s.misses += 1;
-            s.miss_bytes += cost;
+        if !policy.request(access, &mut evicted) {
+            stats.misses += 1;
+            stats.miss_bytes += cost;
         }
     }
-    s
-}
-
-/// Builds a policy by name.
-pub fn policy(name: &str, capacity: Capacity) -> Option<Box<dyn Policy>> {
-    Some(match name {
-        "lru" => Box::new(Lru::new(capacity)),
-        "lfu" => Box::new(Lfu::new(capacity)),
-        "fifo" => Box::new(Fifo::new(capacity)),
-        _ => return None,
-    })
 }
 
 /// Object ids are already well spread or small integers: one multiply-mix is hash enough, and far cheaper
@@ -134,8 +253,8 @@ mod tests {
     use super::*;
 
     fn run(policy: &str, capacity: Capacity, ids: &[u64]) -> Vec<bool> {
-        let mut p = super::policy(policy, capacity).unwrap();
-        ids.iter().map(|&id| p.request(id, 10, &mut Vec::new())).collect()
+        let mut p = OnlinePolicy::parse(policy).unwrap().cache(capacity);
+        ids.iter().map(|&id| p.request(Access::new(id, 10), &mut Vec::new())).collect()
     }
 
     #[test]
@@ -154,14 +273,14 @@ mod tests {
     fn byte_mode_evicts_by_size_and_skips_objects_larger_than_the_cache() {
         let mut lru = Lru::new(Capacity::Bytes(100));
         let mut ev = Vec::new();
-        assert!(!lru.request(1, 60, &mut ev));
-        assert!(!lru.request(2, 30, &mut ev));
-        assert!(lru.request(1, 60, &mut ev));
-        assert!(!lru.request(3, 50, &mut ev)); // evicts 2 (LRU), then still needs room: evicts 1
+        assert!(!lru.request(Access::new(1, 60), &mut ev));
+        assert!(!lru.request(Access::new(2, 30), &mut ev));
+        assert!(lru.request(Access::new(1, 60), &mut ev));
+        assert!(!lru.request(Access::new(3, 50), &mut ev)); // evicts 2 (LRU), then still needs room: evicts 1
         assert_eq!(ev, [2, 1]);
-        assert!(!lru.request(1, 60, &mut ev));
-        assert!(!lru.request(4, 500, &mut ev)); // too big: not admitted, nothing evicted
-        assert!(lru.request(1, 60, &mut ev));
+        assert!(!lru.request(Access::new(1, 60), &mut ev));
+        assert!(!lru.request(Access::new(4, 500), &mut ev)); // too big: not admitted, nothing evicted
+        assert!(lru.request(Access::new(1, 60), &mut ev));
     }
 
     #[test]
