@@ -7,7 +7,7 @@
 //! name the file and the record (oracleGeneral) or line:column (CSV).
 
 use std::collections::HashMap;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 
 use crate::cache::Access;
 use crate::error::InputError;
@@ -104,21 +104,13 @@ impl<R: Read> TraceReader<R> {
     fn fill(&mut self, want: usize) -> Result<(), TraceError> {
         self.buf.drain(..self.start);
         self.start = 0;
-        while self.buf.len() < want && !self.at_end {
-            let len = self.buf.len();
-            self.buf.resize(want, 0);
-            match self.input.read(&mut self.buf[len..]) {
-                Ok(0) => {
-                    self.buf.truncate(len);
-                    self.at_end = true;
-                }
-                Ok(n) => self.buf.truncate(len + n),
-                Err(e) if e.kind() == ErrorKind::Interrupted => self.buf.truncate(len),
-                Err(source) => {
-                    self.buf.truncate(len);
-                    return Err(TraceError::Io { file: self.file.clone(), source });
-                }
-            }
+        if self.buf.len() < want && !self.at_end {
+            let missing = (want - self.buf.len()) as u64;
+            let got = (&mut self.input)
+                .take(missing)
+                .read_to_end(&mut self.buf)
+                .map_err(|source| TraceError::Io { file: self.file.clone(), source })?;
+            self.at_end = (got as u64) < missing;
         }
         Ok(())
     }
