@@ -257,6 +257,17 @@ mod tests {
         ids.iter().map(|&id| p.request(Access::new(id, 10), &mut Vec::new())).collect()
     }
 
+    /// Hits (true) and the ids evicted, request by request.
+    fn trace(cache: &mut dyn Policy, accesses: &[Access]) -> (Vec<bool>, Vec<u64>) {
+        let mut evicted = Vec::new();
+        let hits = accesses.iter().map(|&a| cache.request(a, &mut evicted)).collect();
+        (hits, evicted)
+    }
+
+    fn ids(ids: &[u64]) -> Vec<Access> {
+        ids.iter().map(|&id| Access::new(id, 10)).collect()
+    }
+
     #[test]
     fn hand_checked_lru_fifo_lfu() {
         // Capacity 2: a b a c b a
@@ -267,6 +278,73 @@ mod tests {
         assert_eq!(run("fifo", Capacity::Objects(2), &ids), [false, false, true, false, true, false]);
         // LFU: a m, b m, a h (a:2), c m (evict b, freq 1), b m (evict c), a h.
         assert_eq!(run("lfu", Capacity::Objects(2), &ids), [false, false, true, false, false, true]);
+    }
+
+    #[test]
+    fn lfu_evicts_the_object_that_reached_the_lowest_frequency_first() {
+        // a b c, then b and a reach 2 (b first), c too; d must evict among the 2s the one there longest: b.
+        let (_, evicted) = trace(&mut Lfu::new(Capacity::Objects(3)), &ids(&[1, 2, 3, 2, 1, 3, 4]));
+        assert_eq!(evicted, [2]);
+    }
+
+    #[test]
+    fn sieve_hand_skips_visited_objects_and_rests_after_its_victim() {
+        // a b c, a hit; d: the hand clears a, evicts b, rests on c; e evicts c; f evicts d (new, unvisited).
+        let (hits, evicted) = trace(&mut Sieve::new(Capacity::Objects(3)), &ids(&[1, 2, 3, 1, 4, 5, 6]));
+        assert_eq!(hits, [false, false, false, true, false, false, false]);
+        assert_eq!(evicted, [2, 3, 4]);
+    }
+
+    #[test]
+    fn s3fifo_promotes_twice_hit_objects_and_readmits_ghosts_to_main() {
+        // 20 objects: the small queue holds 2, the main 18. Until the first eviction, objects that find the small
+        // queue full go to the main one: 1 and 2 to small, 3..=20 to main.
+        let mut s3 = S3Fifo::new(Capacity::Objects(20));
+        let mut accesses = ids(&(1..=20).collect::<Vec<_>>());
+        accesses.extend(ids(&[1, 1]));
+        // 21: the small queue's oldest, 1 (hit twice), moves to main; 2 (never hit) is evicted to the ghosts.
+        accesses.extend(ids(&[21]));
+        // 2 is a ghost: a miss that goes to main, which is over its share, so main's oldest unhit object (3) goes.
+        accesses.extend(ids(&[2, 1, 2]));
+        let (hits, evicted) = trace(&mut s3, &accesses);
+        assert_eq!(evicted, [2, 3]);
+        assert_eq!(hits[20..], [true, true, false, false, true, true]);
+    }
+
+    #[test]
+    fn arc_ghost_hits_adapt_and_enter_t2() {
+        // Capacity 2: a b, a hit (to T2); c evicts b to B1; b (in B1) raises p and evicts a from T2 to B2;
+        // a (in B2) lowers p and evicts c from T1.
+        let (hits, evicted) = trace(&mut Arc::new(Capacity::Objects(2)), &ids(&[1, 2, 1, 3, 2, 1]));
+        assert_eq!(hits, [false, false, true, false, false, false]);
+        assert_eq!(evicted, [2, 1, 3]);
+    }
+
+    #[test]
+    fn belady_evicts_the_object_needed_furthest_ahead() {
+        // a(→4) b(→5) c(never) a b: c evicts b (needed later than a); at b, a and c are never needed: one goes.
+        let next = [Some(4), Some(5), None, None, None];
+        let accesses: Vec<Access> = [1, 2, 3, 1, 2]
+            .iter()
+            .zip(next)
+            .map(|(&obj_id, next_access)| Access { obj_id, size_bytes: 10, next_access })
+            .collect();
+        let (hits, evicted) = trace(&mut Belady::new(Capacity::Objects(2)), &accesses);
+        assert_eq!(hits, [false, false, false, true, false]);
+        assert_eq!(evicted[0], 2);
+    }
+
+    #[test]
+    fn online_policies_are_named_parsed_and_shareable() {
+        fn shareable<T: Clone + Send + Sync + std::fmt::Debug>() {}
+        shareable::<OnlineCache>();
+        shareable::<Belady>();
+        for p in OnlinePolicy::ALL {
+            assert_eq!(OnlinePolicy::parse(p.name()), Some(p));
+            assert_eq!(p.cache(Capacity::Bytes(1 << 30)).name(), p.name());
+        }
+        assert_eq!(OnlinePolicy::parse(" S3-FIFO"), Some(OnlinePolicy::S3Fifo));
+        assert_eq!(OnlinePolicy::parse("belady"), None, "Belady needs the future: not an online policy");
     }
 
     #[test]
