@@ -90,15 +90,16 @@ pub fn find(name: &str) -> Option<&'static Target> {
     ALL.iter().find(|t| t.name == name)
 }
 
-/// FNV-1a of an outcome's description, leaving out digits and anything quoted in backticks (so line and
-/// column numbers, or the unknown key an error names, do not count as new behaviour).
+/// FNV-1a of an outcome's description, leaving out digits and anything quoted (so line and column numbers,
+/// or the unknown key an error names, do not count as new behaviour).
 fn signature(description: &str) -> u64 {
     let mut quoted = false;
     description
         .bytes()
         .filter(|&b| {
-            quoted ^= b == b'`';
-            !quoted && b != b'`' && !b.is_ascii_digit()
+            let quote = b == b'`' || b == b'"';
+            quoted ^= quote;
+            !quoted && !quote && !b.is_ascii_digit()
         })
         .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }

@@ -57,7 +57,7 @@ pub const BLOCK_RECORDS: usize = 1 << 16;
 /// CSV input is read this much at a time.
 const CSV_CHUNK_BYTES: usize = 1 << 20;
 /// A CSV line longer than this is an error, so one endless line cannot take all memory.
-pub const MAX_CSV_LINE_BYTES: usize = 4096;
+const MAX_CSV_LINE_BYTES: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
@@ -85,10 +85,6 @@ impl<R: Read> TraceReader<R> {
     /// `file` names the input in errors.
     pub fn new(file: impl Into<String>, format: TraceFormat, input: R) -> TraceReader<R> {
         TraceReader { file: file.into(), format, input, buf: Vec::new(), start: 0, at_end: false, consumed: 0 }
-    }
-
-    pub fn format(&self) -> TraceFormat {
-        self.format
     }
 
     /// Replaces `block`'s contents with the next records, at most `BLOCK_RECORDS`; empty once the trace ends.
@@ -323,18 +319,16 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a[1].request, Request { time_s: 5, obj_id: 2, size_bytes: 20 });
         let at = |text: &str| match read(text) {
-            Err(TraceError::Input(e)) => (e.line, e.column, e.to_string()),
+            Err(TraceError::Input(e)) => (e.line, e.column, e.message),
             other => panic!("{other:?}"),
         };
-        let (line, column, message) = at("0,1,10\n5,x,20\n");
-        assert_eq!((line, column), (2, 3));
-        assert_eq!(message, "t.csv:2:3: expected an object id (unsigned 64-bit integer)");
-        assert_eq!(at("0,1\n").0..at("0,1\n").1, 1..4);
-        assert_eq!(at("0,1,10,4\n").0..at("0,1,10,4\n").1, 1..8);
-        assert_eq!(at("0,1,5000000000\n").0..at("0,1,5000000000\n").1, 1..5);
-        assert_eq!(at("0,é,1\n").0..at("0,é,1\n").1, 1..3);
+        assert_eq!(at("0,1,10\n5,x,20\n"), (2, 3, "expected an object id (unsigned 64-bit integer)".into()));
+        assert_eq!(at("0,1\n").1, 4, "a missing field is located at the line's end");
+        assert_eq!(at("0,1,10,4\n").1, 8, "an extra field is located at its start");
+        assert_eq!(at("0,1,5000000000\n"), (1, 5, "expected a size in bytes (unsigned 32-bit integer)".into()));
+        assert_eq!(at("0,é,1\n").1, 3, "columns count characters");
         let long = format!("0,1,{}\n", "1".repeat(MAX_CSV_LINE_BYTES));
-        assert!(at(&long).2.contains("longer than"), "{}", at(&long).2);
+        assert!(at(&long).2.contains("longer than"), "{:?}", at(&long));
     }
 
     #[test]
