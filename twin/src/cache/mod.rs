@@ -6,14 +6,15 @@
 //! `OnlinePolicy::ALL`, `name()` and `parse()` for menus and flags, and `cache(capacity)` for an
 //! [`OnlineCache`], one enum over them all (Clone, Send, Sync, Debug; no boxing in the hot path). A reactive
 //! site builds one with `Capacity::Bytes(disk_bytes)` and feeds it `Access::new(file, size_bytes)`; the ids a
-//! request evicts are appended to the `evicted` out-parameter, so the site can mirror its contents.
+//! request evicts are appended to the `evicted` out-parameter, so the site can mirror its contents. Note that
+//! S3-FIFO, as libCacheSim's, caches only objects smaller than a tenth of its capacity.
 //!
 //! ```
 //! use twin::cache::{Access, Capacity, OnlinePolicy, Policy};
 //! let mut cache = OnlinePolicy::parse("s3fifo").unwrap().cache(Capacity::Bytes(10_000));
 //! let mut evicted = Vec::new();
-//! assert!(!cache.request(Access::new(7, 4_000), &mut evicted));
-//! assert!(cache.request(Access::new(7, 4_000), &mut evicted));
+//! assert!(!cache.request(Access::new(7, 400), &mut evicted));
+//! assert!(cache.request(Access::new(7, 400), &mut evicted));
 //! ```
 
 mod arc;

@@ -6,6 +6,7 @@
 //! small queue's oldest object moves to the main queue if it was hit at least twice, else it is evicted and
 //! remembered as a ghost; a missed object found among the ghosts goes straight to the main queue. The main
 //! queue's oldest object is evicted if its count is 0, else reinserted with its count (at most 3) less one.
+//! As in libCacheSim, an object must be smaller than the small queue (a tenth of the capacity) to be cached.
 
 use super::slab::{Chain, Queue, Slab};
 use super::{Access, Capacity, IdMap, Policy};
@@ -75,6 +76,7 @@ impl S3Fifo {
     }
 
     /// Moves the small queue's oldest objects to the main queue until one is evicted (or the queue is empty).
+    /// Called only with a non-empty small queue.
     fn evict_small(&mut self, evicted: &mut Vec<u64>) -> bool {
         while let Some(oldest) = self.small.front() {
             let entry = *self.slab.get(oldest);
@@ -92,6 +94,7 @@ impl S3Fifo {
                 return true;
             }
         }
+        // The small queue emptied into the main one: the next round evicts from there.
         true
     }
 
