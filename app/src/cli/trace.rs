@@ -20,7 +20,8 @@ use twin::trace::{self, Record, TraceFormat, TraceReader};
 pub enum TraceCommand {
     /// Simulate a scenario and write the requests offered to one site (what a cache there would see).
     Export(ExportArgs),
-    /// Replay a trace through caches and print each one's miss ratio, byte miss ratio and speed.
+    /// Replay a trace through caches and print each one's miss ratio, byte miss ratio and speed (requests per
+    /// second of time spent in that cache), then the whole replay's speed, reading included, and peak memory.
     Replay(ReplayArgs),
 }
 
