@@ -72,6 +72,9 @@ fn csv_is_recognised_by_name_and_belady_refuses_it() {
 
     let (out, _, stderr) = replay(&[csv.to_str().unwrap(), "--policy", "belady", "--size", "2objects"]);
     assert!(!out.status.success() && stderr.contains("belady needs each request's next access"), "{stderr}");
+    let (out, stdout, stderr) = replay(&[csv.to_str().unwrap(), "--policy", "all", "--size", "2objects"]);
+    let policies = stdout.matches(": 3 requests, miss ratio").count();
+    assert!(out.status.success() && policies == 6 && !stdout.contains("belady"), "all but belady:\n{stdout}{stderr}");
 
     std::fs::write(&csv, "0,1,10\n1,x,10\n").unwrap();
     let (out, _, stderr) = replay(&[csv.to_str().unwrap(), "--size", "2objects"]);

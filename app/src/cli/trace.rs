@@ -57,7 +57,7 @@ pub struct ReplayArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Policies, comma-separated: lru, lfu, fifo, sieve, s3fifo, arc, belady (needs oracleGeneral's next
-    /// access), or all. Several replay side by side over one read of the trace.
+    /// access), or all (belady only if the format allows). Several replay side by side over one read of the trace.
     #[arg(long, default_value = "lru")]
     pub policy: String,
     /// Cache size: a number with a unit, `objects` or bytes (`bytes`, KB, MB, GB, TB, KiB, MiB, GiB, TiB),
@@ -164,7 +164,7 @@ fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     let capacity = parse_size(&a.size)?;
     anyhow::ensure!(a.repeat >= 1, "--repeat must be at least 1");
     let format = a.format.map_or_else(|| format_from_name(&a.file), Format::twin);
-    let mut runs = parse_policies(&a.policy, capacity)?;
+    let mut runs = parse_policies(&a.policy, capacity, format)?;
     if runs.iter().any(|r| matches!(r.cache, Replayed::Belady(_))) {
         anyhow::ensure!(
             format.has_next_access(),
@@ -200,9 +200,10 @@ fn replay(a: ReplayArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn parse_policies(list: &str, capacity: Capacity) -> anyhow::Result<Vec<Run>> {
+/// The policies named in `list`; `all` is every policy the trace's format allows (Belady needs next accesses).
+fn parse_policies(list: &str, capacity: Capacity, format: TraceFormat) -> anyhow::Result<Vec<Run>> {
     let names: Vec<&str> = if list.trim() == "all" {
-        OnlinePolicy::ALL.iter().map(|p| p.name()).chain(["belady"]).collect()
+        OnlinePolicy::ALL.iter().map(|p| p.name()).chain(format.has_next_access().then_some("belady")).collect()
     } else {
         list.split(',').map(str::trim).collect()
     };
