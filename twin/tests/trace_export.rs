@@ -1,7 +1,7 @@
 //! Recording the requests offered to one site: it changes nothing, it is deterministic, and the result is a
 //! trace the cache policies replay.
 
-use twin::cache::{self, Capacity};
+use twin::cache::{self, Access, Capacity, ReplayStats};
 use twin::{Scenario, SiteId, Twin};
 
 fn twin(threads: usize) -> Twin {
@@ -41,6 +41,8 @@ fn recording_changes_nothing_and_is_deterministic() {
     // A reactive cache the size of the site's disk, warmed by the trace, hits most requests.
     let disk = a.model().world.sites[busiest].disk_bytes;
     let mut lru = cache::Lru::new(Capacity::Bytes(disk));
-    let s = cache::replay(&mut lru, Capacity::Bytes(disk), trace);
+    let mut s = ReplayStats::default();
+    let accesses = trace.iter().map(|r| Access::new(r.obj_id, r.size_bytes as u64));
+    cache::replay(&mut lru, Capacity::Bytes(disk), accesses, &mut s);
     assert!(s.miss_ratio() < 0.5, "{}", s.miss_ratio());
 }

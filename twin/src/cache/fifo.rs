@@ -1,14 +1,17 @@
 //! First in, first out: hits change nothing; eviction takes the oldest admitted object.
 
 use super::slab::Queue;
-use super::{Capacity, Policy};
+use super::{Access, Capacity, Policy};
 
 #[derive(Clone, Debug)]
-pub struct Fifo(Queue);
+pub struct Fifo {
+    capacity: Capacity,
+    queue: Queue,
+}
 
 impl Fifo {
     pub fn new(capacity: Capacity) -> Fifo {
-        Fifo(Queue::new(capacity))
+        Fifo { capacity, queue: Queue::new(capacity.limit()) }
     }
 }
 
@@ -17,11 +20,11 @@ impl Policy for Fifo {
         "fifo"
     }
 
-    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool {
-        if self.0.list.index.contains_key(&obj_id) {
+    fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
+        if self.queue.slot(access.obj_id).is_some() {
             return true;
         }
-        self.0.admit(obj_id, size_bytes, evicted);
+        self.queue.admit(access.obj_id, self.capacity.cost(access.size_bytes), evicted);
         false
     }
 }

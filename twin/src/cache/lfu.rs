@@ -1,32 +1,78 @@
-//! Least frequently used, forgetting counts on eviction (as libCacheSim's LFU does). Objects sit in one list
-//! per frequency; eviction takes the object that reached the lowest frequency longest ago.
+//! Least frequently used, forgetting counts on eviction, as libCacheSim's LFU does. Objects sit in one list per
+//! frequency, in the order they reached it; the frequencies present form a list of their own, lowest first
+//! (the "O(1) LFU" of Shah, Mitra and Matani, 2010). A hit moves an object to the next frequency's list, made
+//! right after its own if missing; eviction takes the front of the lowest frequency's list: the object that
+//! reached the lowest frequency longest ago. Every step is O(1).
 
-use std::collections::BTreeMap;
+use super::slab::{Chain, Slab};
+use super::{Access, Capacity, IdMap, Policy};
 
-use super::slab::List;
-use super::{Capacity, IdMap, Policy};
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    id: u64,
+    cost: u64,
+    /// The slot of its frequency in `Lfu::freqs`.
+    freq_slot: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Freq {
+    count: u64,
+    objects: Chain,
+}
 
 #[derive(Clone, Debug)]
 pub struct Lfu {
     capacity: Capacity,
     used: u64,
-    /// Frequency → the objects with it, oldest first.
-    buckets: BTreeMap<u64, List>,
-    freq: IdMap<u64>,
+    objects: Slab<Entry>,
+    freqs: Slab<Freq>,
+    /// The frequencies that some object has, lowest first.
+    by_count: Chain,
+    index: IdMap<u32>,
 }
 
 impl Lfu {
     pub fn new(capacity: Capacity) -> Lfu {
-        Lfu { capacity, used: 0, buckets: BTreeMap::new(), freq: IdMap::default() }
+        Lfu {
+            capacity,
+            used: 0,
+            objects: Slab::default(),
+            freqs: Slab::default(),
+            by_count: Chain::default(),
+            index: IdMap::default(),
+        }
+    }
+
+    /// Moves a cached object from its frequency's list to the back of the next one's.
+    fn hit(&mut self, slot: u32) {
+        let from = self.objects.get(slot).freq_slot;
+        let count = self.freqs.get(from).count + 1;
+        let to = match self.freqs.next(from) {
+            Some(next) if self.freqs.get(next).count == count => next,
+            _ => self.freqs.insert_after(&mut self.by_count, Some(from), Freq { count, objects: Chain::default() }),
+        };
+        let mut from_objects = self.freqs.get(from).objects;
+        self.objects.transfer_to_back(&mut from_objects, &mut self.freqs.get_mut(to).objects, slot);
+        self.objects.get_mut(slot).freq_slot = to;
+        if from_objects.is_empty() {
+            self.freqs.remove(&mut self.by_count, from);
+        } else {
+            self.freqs.get_mut(from).objects = from_objects;
+        }
     }
 
     fn evict_one(&mut self, evicted: &mut Vec<u64>) -> bool {
-        let Some(mut entry) = self.buckets.first_entry() else { return false };
-        let Some(old) = entry.get_mut().pop_front() else { return false };
-        if entry.get().is_empty() {
-            entry.remove();
+        let Some(lowest) = self.by_count.front() else { return false };
+        let mut objects = self.freqs.get(lowest).objects;
+        let Some(oldest) = objects.front() else { return false };
+        let old = self.objects.remove(&mut objects, oldest);
+        if objects.is_empty() {
+            self.freqs.remove(&mut self.by_count, lowest);
+        } else {
+            self.freqs.get_mut(lowest).objects = objects;
         }
-        self.freq.remove(&old.id);
+        self.index.remove(&old.id);
         evicted.push(old.id);
         self.used -= old.cost;
         true
@@ -38,26 +84,24 @@ impl Policy for Lfu {
         "lfu"
     }
 
-    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool {
-        if let Some(f) = self.freq.get_mut(&obj_id) {
-            let old = *f;
-            *f += 1;
-            let bucket = self.buckets.get_mut(&old).expect("a cached object's frequency has a bucket");
-            let slot = bucket.index[&obj_id];
-            let node = bucket.remove(slot);
-            if bucket.is_empty() {
-                self.buckets.remove(&old);
-            }
-            self.buckets.entry(old + 1).or_default().push_back(obj_id, node.cost);
+    fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
+        if let Some(&slot) = self.index.get(&access.obj_id) {
+            self.hit(slot);
             return true;
         }
-        let cost = self.capacity.cost(size_bytes);
+        let cost = self.capacity.cost(access.size_bytes);
         if cost > self.capacity.limit() {
             return false;
         }
         while self.used + cost > self.capacity.limit() && self.evict_one(evicted) {}
-        self.buckets.entry(1).or_default().push_back(obj_id, cost);
-        self.freq.insert(obj_id, 1);
+        let ones = match self.by_count.front() {
+            Some(lowest) if self.freqs.get(lowest).count == 1 => lowest,
+            _ => self.freqs.insert_after(&mut self.by_count, None, Freq { count: 1, objects: Chain::default() }),
+        };
+        let slot = self
+            .objects
+            .push_back(&mut self.freqs.get_mut(ones).objects, Entry { id: access.obj_id, cost, freq_slot: ones });
+        self.index.insert(access.obj_id, slot);
         self.used += cost;
         false
     }

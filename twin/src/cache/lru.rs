@@ -1,14 +1,17 @@
 //! Least recently used: a hit moves the object to the recent end; eviction takes the least recent.
 
 use super::slab::Queue;
-use super::{Capacity, Policy};
+use super::{Access, Capacity, Policy};
 
 #[derive(Clone, Debug)]
-pub struct Lru(Queue);
+pub struct Lru {
+    capacity: Capacity,
+    queue: Queue,
+}
 
 impl Lru {
     pub fn new(capacity: Capacity) -> Lru {
-        Lru(Queue::new(capacity))
+        Lru { capacity, queue: Queue::new(capacity.limit()) }
     }
 }
 
@@ -17,12 +20,12 @@ impl Policy for Lru {
         "lru"
     }
 
-    fn request(&mut self, obj_id: u64, size_bytes: u64, evicted: &mut Vec<u64>) -> bool {
-        if let Some(&slot) = self.0.list.index.get(&obj_id) {
-            self.0.list.move_to_back(slot);
+    fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
+        if let Some(slot) = self.queue.slot(access.obj_id) {
+            self.queue.move_to_back(slot);
             return true;
         }
-        self.0.admit(obj_id, size_bytes, evicted);
+        self.queue.admit(access.obj_id, self.capacity.cost(access.size_bytes), evicted);
         false
     }
 }

@@ -3,7 +3,7 @@
 //! cache's policy. The caches are `crate::cache`'s, the same ones `trace replay` checks against libCacheSim;
 //! this mirrors their contents into the site's live set.
 
-use crate::cache::{Capacity, Lfu, Lru, Policy};
+use crate::cache::{self, Capacity, Lfu, Lru, Policy};
 use crate::catalog::FileId;
 use crate::scenario::PlacementKind;
 
@@ -45,7 +45,7 @@ impl SiteCache {
             CachePolicy::Lru(c) => c,
             CachePolicy::Lfu(c) => c,
         };
-        let hit = policy.request(file.0 as u64, size_bytes, evicted);
+        let hit = policy.request(cache::Access::new(file.0 as u64, size_bytes), evicted);
         Access { hit, admitted: !hit && size_bytes <= self.capacity_bytes }
     }
 }
