@@ -21,7 +21,8 @@ use crate::fill::{Admission, Fill, FillMinute, FillSources, SiteFillStatus, Tran
 use crate::model::Model;
 use crate::placement::oracle::Oracle;
 use crate::placement::proactive::Proactive;
-use crate::placement::reactive::SiteCache;
+use crate::cache::{OnlineCache, Policy};
+use crate::placement::reactive;
 use crate::placement::{ClusterId, Clusters, Manifest, Placement, PlanInput, Planner, Rules, Scope, TitleRule};
 use crate::popularity::{DayBytes, DayError, Predictor, file_popularity};
 use crate::region::REGIONS;
@@ -102,7 +103,7 @@ pub struct Content {
     /// Size of every file.
     sizes: Arc<Vec<u64>>,
     pub(crate) site_policy: Vec<PlacementKind>,
-    caches: Vec<Option<SiteCache>>,
+    caches: Vec<Option<OnlineCache>>,
     predictor: Predictor,
     days: Vec<RegionDay>,
     /// Each region's predicted popularity per file for its day in progress (what plans and fills order by).
@@ -461,7 +462,7 @@ impl Content {
             let Some(cache) = self.caches[site.0 as usize].as_mut() else { continue };
             let size = model.catalog.file_size_bytes(file);
             evicted.clear();
-            let access = cache.access(file, size, &mut evicted);
+            let access = reactive::request(cache, file, size, &mut evicted);
             for &e in &evicted {
                 let e = FileId(e as u32);
                 placement.remove(site, e, model.catalog.file_size_bytes(e));
@@ -598,22 +599,22 @@ impl Content {
         Ok(())
     }
 
-    /// Turns a site into a reactive cache primed with what it holds, most popular as most recent.
+    /// Turns a site into a reactive cache primed with what it holds, most popular as most recent; it keeps
+    /// what the cache took in.
     fn make_reactive(&mut self, model: &Model, site: SiteId, kind: PlacementKind, placement: &mut Placement) {
+        let PlacementKind::Reactive(policy) = kind else { return };
         let s = site.0 as usize;
-        let disk = model.world.sites[s].disk_bytes;
-        let Some(mut cache) = SiteCache::new(kind, disk) else { return };
+        let mut cache = reactive::site_cache(policy, model.world.sites[s].disk_bytes);
         let region = model.world.sites[s].region.0 as usize;
         let pop = &self.predicted[region].popularity;
         let mut files: Vec<FileId> = placement.held_files(site).collect();
         files.sort_by(|a, b| pop[a.0 as usize].total_cmp(&pop[b.0 as usize]).then(a.cmp(b)));
         let mut evicted = Vec::new();
-        for f in files {
-            cache.access(f, model.catalog.file_size_bytes(f), &mut evicted);
+        for &f in &files {
+            reactive::request(&mut cache, f, model.catalog.file_size_bytes(f), &mut evicted);
         }
-        for e in evicted {
-            let e = FileId(e as u32);
-            placement.remove(site, e, model.catalog.file_size_bytes(e));
+        for f in files.into_iter().filter(|f| !cache.contains(f.0 as u64)) {
+            placement.remove(site, f, model.catalog.file_size_bytes(f));
         }
         self.caches[s] = Some(cache);
         self.fill.clear(site);

@@ -1,7 +1,8 @@
 //! Invariants every policy keeps, on random request sequences, checked against a model built only from what the
 //! cache reports: the objects admitted (every miss that fits) less those reported evicted. A request hits
 //! exactly when the model holds its object, the model never exceeds the capacity, and only cached objects are
-//! reported evicted. This is what lets a reactive site mirror its contents from the `evicted` out-parameter.
+//! reported evicted, and `contains` agrees with the model. This is what lets a reactive site mirror its contents
+//! from the `evicted` out-parameter.
 
 use std::collections::HashMap;
 
@@ -25,6 +26,9 @@ fn check(cache: &mut dyn Policy, capacity: Capacity, requests: &[(u64, Option<u6
             model.insert(id, capacity.cost(size_of(id)));
         }
         prop_assert!(model.values().sum::<u64>() <= capacity.limit(), "{} over capacity at {}", cache.name(), i);
+        for probe in [id, (id + 7) % 30] {
+            prop_assert_eq!(cache.contains(probe), model.contains_key(&probe), "{} contains {} at {}", cache.name(), probe, i);
+        }
     }
     Ok(())
 }

@@ -17,8 +17,9 @@ pub struct CompareArgs {
     /// Simulated days per policy.
     #[arg(long, default_value_t = 7.0, value_parser = positive_span)]
     pub days: f64,
-    /// Policies to compare, comma-separated.
-    #[arg(long, default_value = "proactive,lru,lfu,oracle", value_delimiter = ',')]
+    /// Policies to compare, comma-separated: proactive, oracle, or a cache policy (lru, lfu, fifo, sieve,
+    /// s3fifo, arc).
+    #[arg(long, default_value = "proactive,lru,lfu,sieve,s3fifo,arc,oracle", value_delimiter = ',')]
     pub policies: Vec<String>,
     #[arg(long)]
     pub seed: Option<u64>,
@@ -86,7 +87,7 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| {
             PlacementKind::parse(p.trim()).ok_or_else(|| {
-                anyhow::anyhow!("--policies: unknown policy {p:?} (expected proactive, lru, lfu, oracle)")
+                anyhow::anyhow!("--policies: unknown policy {p:?} (expected one of {})", PlacementKind::names())
             })
         })
         .collect::<anyhow::Result<_>>()?;
@@ -97,7 +98,7 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
         eprintln!("{}: simulating {} days…", kind.name(), a.days);
         results.push(measure(&mut twin, a.days));
     }
-    let lru = results.iter().find(|r| r.policy == PlacementKind::Lru).map(|r| r.backbone_bytes());
+    let lru = results.iter().find(|r| r.policy.name() == "lru").map(|r| r.backbone_bytes());
     let tb = |b: u128| format!("{:.1}", b as f64 / 1e12);
     println!(
         "{:<10} {:>9} {:>8} {:>13} {:>10} {:>10} {:>22} {:>12} {:>8} {:>8}",

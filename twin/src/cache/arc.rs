@@ -149,6 +149,10 @@ impl Policy for Arc {
         "arc"
     }
 
+    fn contains(&self, obj_id: u64) -> bool {
+        self.index.get(&obj_id).is_some_and(|&slot| matches!(self.slab.get(slot).list, List::T1 | List::T2))
+    }
+
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
         self.ghost_hit = false;
         if let Some(&slot) = self.index.get(&access.obj_id) {

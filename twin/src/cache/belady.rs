@@ -27,6 +27,10 @@ impl Policy for Belady {
         "belady"
     }
 
+    fn contains(&self, obj_id: u64) -> bool {
+        self.next_access.contains_key(&obj_id)
+    }
+
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
         let next = access.next_access.unwrap_or(u64::MAX);
         if let Some(old) = self.next_access.insert(access.obj_id, next) {

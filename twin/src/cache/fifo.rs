@@ -20,6 +20,10 @@ impl Policy for Fifo {
         "fifo"
     }
 
+    fn contains(&self, obj_id: u64) -> bool {
+        self.queue.slot(obj_id).is_some()
+    }
+
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
         if self.queue.slot(access.obj_id).is_some() {
             return true;

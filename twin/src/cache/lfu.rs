@@ -84,6 +84,10 @@ impl Policy for Lfu {
         "lfu"
     }
 
+    fn contains(&self, obj_id: u64) -> bool {
+        self.index.contains_key(&obj_id)
+    }
+
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
         if let Some(&slot) = self.index.get(&access.obj_id) {
             self.hit(slot);

@@ -20,6 +20,10 @@ impl Policy for Lru {
         "lru"
     }
 
+    fn contains(&self, obj_id: u64) -> bool {
+        self.queue.slot(obj_id).is_some()
+    }
+
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
         if let Some(slot) = self.queue.slot(access.obj_id) {
             self.queue.move_to_back(slot);

@@ -82,10 +82,12 @@ pub trait Policy {
     /// Serves one request: true on a hit. On a miss the object is admitted if it fits, evicting as needed; the
     /// evicted ids are appended to `evicted` (the twin mirrors a site's cache contents from them).
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool;
+    /// Whether the object is cached now (a ghost, remembered only to guide admission, is not).
+    fn contains(&self, obj_id: u64) -> bool;
 }
 
 /// The policies that decide from the past alone, so a site can run them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OnlinePolicy {
     Lru,
     Lfu,
@@ -168,6 +170,17 @@ impl Policy for OnlineCache {
             OnlineCache::Sieve(c) => c.request(access, evicted),
             OnlineCache::S3Fifo(c) => c.request(access, evicted),
             OnlineCache::Arc(c) => c.request(access, evicted),
+        }
+    }
+
+    fn contains(&self, obj_id: u64) -> bool {
+        match self {
+            OnlineCache::Lru(c) => c.contains(obj_id),
+            OnlineCache::Lfu(c) => c.contains(obj_id),
+            OnlineCache::Fifo(c) => c.contains(obj_id),
+            OnlineCache::Sieve(c) => c.contains(obj_id),
+            OnlineCache::S3Fifo(c) => c.contains(obj_id),
+            OnlineCache::Arc(c) => c.contains(obj_id),
         }
     }
 }

@@ -122,6 +122,10 @@ impl Policy for S3Fifo {
         "s3fifo"
     }
 
+    fn contains(&self, obj_id: u64) -> bool {
+        self.index.contains_key(&obj_id)
+    }
+
     fn request(&mut self, access: Access, evicted: &mut Vec<u64>) -> bool {
         if let Some(&slot) = self.index.get(&access.obj_id) {
             let entry = self.slab.get_mut(slot);

@@ -11,6 +11,7 @@ mod validate;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cache::OnlinePolicy;
 use crate::error::InputError;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -326,35 +327,59 @@ pub struct PolicySpec {
     pub ixp_covered_weight: f64,
 }
 
+/// How a site chooses its content. Named in files and flags as "proactive", "oracle", or a cache policy's name
+/// ("lru", "lfu", "fifo", "sieve", "s3fifo", "arc").
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[serde(rename_all = "kebab-case")]
+#[serde(try_from = "String", into = "String")]
 pub enum PlacementKind {
     /// Nightly manifests from predicted popularity, filled in off-peak windows (Open Connect's way).
     Proactive,
-    /// A reactive cache: a miss is fetched at once and admitted, evicting the least recently used.
-    Lru,
-    /// A reactive cache evicting the least frequently used.
-    Lfu,
     /// Proactive placement that knows the coming day's real demand: the yardstick.
     Oracle,
+    /// A reactive cache: a miss is fetched at once and admitted, evicting by the policy.
+    Reactive(OnlinePolicy),
 }
 
 impl PlacementKind {
-    pub const ALL: [PlacementKind; 4] =
-        [PlacementKind::Proactive, PlacementKind::Lru, PlacementKind::Lfu, PlacementKind::Oracle];
+    pub const ALL: [PlacementKind; 8] = [
+        PlacementKind::Proactive,
+        PlacementKind::Oracle,
+        PlacementKind::Reactive(OnlinePolicy::Lru),
+        PlacementKind::Reactive(OnlinePolicy::Lfu),
+        PlacementKind::Reactive(OnlinePolicy::Fifo),
+        PlacementKind::Reactive(OnlinePolicy::Sieve),
+        PlacementKind::Reactive(OnlinePolicy::S3Fifo),
+        PlacementKind::Reactive(OnlinePolicy::Arc),
+    ];
     pub fn name(self) -> &'static str {
         match self {
             PlacementKind::Proactive => "proactive",
-            PlacementKind::Lru => "lru",
-            PlacementKind::Lfu => "lfu",
             PlacementKind::Oracle => "oracle",
+            PlacementKind::Reactive(p) => p.name(),
         }
     }
     pub fn parse(name: &str) -> Option<PlacementKind> {
         PlacementKind::ALL.into_iter().find(|k| k.name() == name)
     }
     pub fn is_reactive(self) -> bool {
-        matches!(self, PlacementKind::Lru | PlacementKind::Lfu)
+        matches!(self, PlacementKind::Reactive(_))
+    }
+    /// Every name, for messages.
+    pub fn names() -> String {
+        PlacementKind::ALL.map(|k| k.name()).join(", ")
+    }
+}
+
+impl TryFrom<String> for PlacementKind {
+    type Error = String;
+    fn try_from(name: String) -> Result<PlacementKind, String> {
+        PlacementKind::parse(&name).ok_or_else(|| format!("unknown placement {name:?}: expected one of {}", PlacementKind::names()))
+    }
+}
+
+impl From<PlacementKind> for String {
+    fn from(k: PlacementKind) -> String {
+        k.name().to_string()
     }
 }
 
