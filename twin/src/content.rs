@@ -622,6 +622,17 @@ impl Content {
         placement.set_layout(site, None);
     }
 
+    /// Heap bytes of the predictions (per file, per video) and of the plans (each counted once).
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let pop = |p: &RegionPopularity| p.popularity.len() * 8 + p.order.len() * 4;
+        let predictions = self.predicted.iter().map(pop).sum::<usize>()
+            + self.oracle.as_ref().map_or(0, |o| o.iter().map(pop).sum())
+            + (self.predicted_plays.len() + self.observed_plays.len()) * 8;
+        let plans = self.cluster_plans.len() + self.site_plans.iter().flatten().filter(|p| Arc::strong_count(p) == 1).count();
+        let plan_bytes = self.sizes.len() / 4; // files and flash bitmaps
+        (predictions, plans * plan_bytes + self.sizes.len() * 8)
+    }
+
     pub fn prediction_errors(&self) -> Vec<DayError> {
         self.predictor.errors()
     }

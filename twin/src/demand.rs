@@ -8,7 +8,7 @@
 
 use crate::catalog::{Catalog, TitleKind};
 use crate::region::REGIONS;
-use crate::rng::AliasTable;
+use crate::rng::{AliasTable, LogNormalTable};
 use crate::scenario::Scenario;
 use crate::time::{LocalClock, MINUTES_PER_DAY, SECONDS_PER_DAY};
 
@@ -27,6 +27,8 @@ pub struct Device {
     pub codec: usize,
     pub median_kbps: f64,
     pub sigma: f64,
+    /// Its access throughput's distribution, as drawn on the play path.
+    pub access_kbps: LogNormalTable,
     pub access_rtt_ms: f64,
 }
 
@@ -86,6 +88,7 @@ impl Demand {
                 codec: x.codecs.iter().find_map(|n| catalog.codecs.iter().position(|c| c == n)).unwrap_or(0),
                 median_kbps: x.median_mbps * 1000.0,
                 sigma: x.sigma,
+                access_kbps: LogNormalTable::new(x.median_mbps * 1000.0, x.sigma),
                 access_rtt_ms: x.access_rtt_ms,
             })
             .collect();

@@ -339,6 +339,12 @@ impl Fill {
         }
     }
 
+    /// Heap bytes of the sites' queues and deletion lists, and of the transfer log.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let queues = self.sites.iter().map(|f| f.queue.capacity() * 8 + f.deletes.capacity() * 4).sum();
+        (queues, self.transfers.len() * std::mem::size_of::<Transfer>())
+    }
+
     /// Whether a site's local clock is inside its fill window.
     pub fn in_window(model: &Model, local: LocalClock) -> bool {
         let f = &model.scenario.fill;
@@ -675,7 +681,7 @@ mod tests {
     }
 }
 
-// Queries for the console's views (branch console-views).
+// Queries for the console's views.
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -739,7 +745,7 @@ mod fill_window_tests {
     use crate::time::LocalClock;
 
     fn spec(start_hour: f64, shift_hours: f64, hours: f64) -> FillSpec {
-        let mut spec = crate::test_support::small_scenario().fill;
+        let mut spec = crate::test_support::small_scenario().fill.clone();
         (spec.window_start_hour, spec.window_shift_hours, spec.window_hours) = (start_hour, shift_hours, hours);
         spec
     }
@@ -750,8 +756,7 @@ mod fill_window_tests {
 
     /// A model whose fills use `spec` (the small world: only the fill settings matter here).
     fn model_with(spec: &FillSpec) -> Model {
-        let mut scenario = crate::test_support::small_scenario();
-        scenario.fill = spec.clone();
+        let scenario = crate::test_support::small_scenario().edit("test", |s| s.fill = spec.clone()).unwrap();
         Model::build(scenario).unwrap()
     }
 

@@ -191,6 +191,24 @@ impl Twin {
         }
     }
 
+    /// Where the twin's memory goes: (what, heap bytes), approximately; the largest parts only.
+    pub fn memory(&self) -> Vec<(&'static str, usize)> {
+        let (sessions, engine) = self.engine.heap_bytes();
+        let (sets, changes) = self.placement.heap_bytes();
+        let (predictions, plans) = self.content.heap_bytes();
+        let (queues, log) = self.content.fill.heap_bytes();
+        vec![
+            ("sessions in progress", sessions),
+            ("engine books and histories", engine),
+            ("sites' own file sets", sets),
+            ("sites' changes since their plan", changes),
+            ("predictions", predictions),
+            ("plans and file sizes", plans),
+            ("fill queues", queues),
+            ("transfer log", log),
+        ]
+    }
+
     /// Every simulated minute so far, worldwide.
     pub fn kpis(&self) -> &History {
         &self.engine.kpis

@@ -12,7 +12,7 @@
 //! A member whose stalls pass their patience gives up.
 
 use crate::demand::{COMPLETED_WATCH, PARTIAL_WATCH};
-use crate::rng::Rng;
+use crate::rng::{LogNormalTable, Rng};
 use crate::scenario::PlaybackSpec;
 
 /// Round trips before the first media byte: TCP handshake, TLS 1.3 handshake, first request.
@@ -23,6 +23,7 @@ pub const MAX_WATCH_S: u32 = 4 * 3600;
 #[derive(Clone, Debug)]
 pub struct Playback {
     spec: PlaybackSpec,
+    patience_s: LogNormalTable,
 }
 
 /// How a play starts.
@@ -48,7 +49,8 @@ pub struct ShortMinute {
 
 impl Playback {
     pub fn new(spec: PlaybackSpec) -> Playback {
-        Playback { spec }
+        let patience_s = LogNormalTable::new(spec.stall_patience_s, spec.stall_patience_sigma);
+        Playback { spec, patience_s }
     }
 
     pub fn spec(&self) -> &PlaybackSpec {
@@ -97,7 +99,7 @@ impl Playback {
     ) -> Start {
         let p = &self.spec;
         let abandon = p.base_ebvs + p.abandon_per_s * (startup_ms / 1000.0 - p.abandon_after_s).max(0.0);
-        let patience_s = rng.lognormal(p.stall_patience_s, p.stall_patience_sigma).clamp(1.0, u16::MAX as f64) as u16;
+        let patience_s = self.patience_s.sample(rng).clamp(1.0, u16::MAX as f64) as u16;
         if rng.f64() < abandon {
             return Start { startup_ms, abandoned: true, watch_minutes: 0, rebuffer_ms: 0, patience_s };
         }
@@ -108,7 +110,7 @@ impl Playback {
             rng.range_f64(PARTIAL_WATCH[0], PARTIAL_WATCH[1])
         };
         let watch_s = (duration_s as f64 * share).clamp(1.0, MAX_WATCH_S as f64);
-        let watch_minutes = ((watch_s / 60.0).round() as u32).max(1);
+        let watch_minutes = ((watch_s / 60.0 + 0.5) as u32).max(1);
 
         // Headroom h = throughput / bitrate ≥ 1 (the rung was chosen to fit): stalls from throughput swings
         // fade with its square.

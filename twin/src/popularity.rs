@@ -314,16 +314,20 @@ mod tests {
         let renditions = catalog.renditions.len();
         let kbps: Vec<f64> = catalog.renditions.iter().map(|r| r.kbps as f64 + 256.0).collect();
         let shares = vec![1.0 / renditions as f64; renditions];
-        // The truth is unlike anything the prior knows: a video's rank decides it. Two back-catalogue videos of
-        // one genre and kind stop being watched at day 10.
+        // The truth is unlike anything the prior knows: a video's rank decides it. Two back-catalogue episodes of
+        // one season stop being watched at day 10.
         let truth: Vec<f64> = (0..videos).map(|v| 500.0 / (1 + (v * 7919) % 211) as f64).collect();
         let old = |v: usize| catalog.videos[v].release_s < -30 * SECONDS_PER_DAY as i64;
         let p0 = Predictor::new(&catalog, 0.5, 0.5, &shares);
         let slot = |v: usize| p0.genre_slot(&catalog, 0, v);
+        let same_season = |a: usize, b: usize| {
+            let (x, y) = (&catalog.videos[a], &catalog.videos[b]);
+            x.title == y.title && x.release_s == y.release_s
+        };
         let (a, b) = (0..videos)
             .flat_map(|a| (a + 1..videos).map(move |b| (a, b)))
-            .find(|&(a, b)| old(a) && old(b) && slot(a) == slot(b) && truth[a] != truth[b])
-            .expect("two old videos of one genre and kind");
+            .find(|&(a, b)| old(a) && same_season(a, b) && slot(a) == slot(b) && truth[a] != truth[b])
+            .expect("two old episodes of one season");
         let bytes_for = |day: i64, weekday: usize| -> (Vec<u64>, Vec<u64>) {
             let video: Vec<u64> = (0..videos)
                 .map(|v| {

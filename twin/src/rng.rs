@@ -27,6 +27,8 @@ pub fn mix64(mut z: u64) -> u64 {
 #[derive(Clone, Debug)]
 pub struct Rng {
     s: [u64; 4],
+    /// The second normal of the last pair drawn, not yet used.
+    spare: Option<f64>,
 }
 
 impl Rng {
@@ -42,7 +44,7 @@ impl Rng {
             h = mix64(h.wrapping_add(i as u64));
             *v = h;
         }
-        Rng { s }
+        Rng { s, spare: None }
     }
 
     #[inline]
@@ -78,12 +80,22 @@ impl Rng {
         ((self.next_u64() as u128 * n as u128) >> 64) as u64
     }
 
-    /// Standard normal (Box–Muller, one of the pair).
+    /// Standard normal: Marsaglia's polar method, a pair per accepted point (no trigonometry; the second of
+    /// the pair is kept for the next call).
     #[inline]
     pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.f64(); // (0, 1]
-        let u2 = self.f64();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        if let Some(z) = self.spare.take() {
+            return z;
+        }
+        loop {
+            let (x, y) = (2.0 * self.f64() - 1.0, 2.0 * self.f64() - 1.0);
+            let s = x * x + y * y;
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.spare = Some(y * f);
+                return x * f;
+            }
+        }
     }
 
     /// Log-normal with the given median and log-space sigma.
@@ -110,6 +122,54 @@ impl Rng {
         } else {
             (lambda + lambda.sqrt() * self.normal() + 0.5).max(0.0) as u64
         }
+    }
+}
+
+/// A log-normal distribution drawn from a table of its quantiles, linearly interpolated: no logarithm or
+/// exponential per draw, for the play path. 1,024 quantiles at the middles of equal-probability slices (the
+/// tails are cut at about ±3.3 sigma).
+#[derive(Clone, Debug)]
+pub struct LogNormalTable {
+    quantiles: Vec<f64>,
+}
+
+impl LogNormalTable {
+    const SIZE: usize = 1024;
+
+    pub fn new(median: f64, sigma: f64) -> LogNormalTable {
+        let quantiles = (0..Self::SIZE)
+            .map(|i| median * (sigma * inverse_normal_cdf((i as f64 + 0.5) / Self::SIZE as f64)).exp())
+            .collect();
+        LogNormalTable { quantiles }
+    }
+
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> f64 {
+        let r = rng.next_u64();
+        let i = (r >> 54) as usize; // the top 10 bits pick a slice
+        let frac = ((r >> 22) & 0xFFFF_FFFF) as f64 / (1u64 << 32) as f64;
+        let (lo, hi) = (self.quantiles[i], self.quantiles[(i + 1).min(Self::SIZE - 1)]);
+        lo + (hi - lo) * frac
+    }
+}
+
+/// The standard normal quantile (Acklam's rational approximation; relative error below 1.2e-9).
+pub fn inverse_normal_cdf(p: f64) -> f64 {
+    const A: [f64; 6] = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.383577518672690e2, -3.066479806614716e1, 2.506628277459239];
+    const B: [f64; 5] = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+    const C: [f64; 6] = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const D: [f64; 4] = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+    let p = p.clamp(1e-300, 1.0 - 1e-16);
+    let tail = |q: f64| (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5]) / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0);
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
     }
 }
 
@@ -210,6 +270,20 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(Rng::new(7, Stream::World, &[]).next_u64(), Rng::new(7, Stream::Catalog, &[]).next_u64());
+    }
+
+    #[test]
+    fn log_normal_table_matches_the_distribution() {
+        assert!((inverse_normal_cdf(0.975) - 1.959_964).abs() < 1e-6);
+        assert!((inverse_normal_cdf(0.001) + 3.090_232).abs() < 1e-6);
+        let t = LogNormalTable::new(30_000.0, 0.8);
+        let mut rng = Rng::new(3, Stream::Calibration, &[]);
+        let mut draws: Vec<f64> = (0..200_000).map(|_| t.sample(&mut rng)).collect();
+        draws.sort_by(f64::total_cmp);
+        let q = |p: f64| draws[(p * draws.len() as f64) as usize];
+        assert!((q(0.5) / 30_000.0 - 1.0).abs() < 0.01, "median {}", q(0.5));
+        let p90 = 30_000.0 * (0.8f64 * 1.281_552).exp();
+        assert!((q(0.9) / p90 - 1.0).abs() < 0.02, "p90 {} vs {p90}", q(0.9));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Sessions in progress, kept per metro (the unit the engine hands to its worker threads): a slab of sessions,
 //! each slot's server account beside it (all a scan for sessions on a busy or failed server reads), the
 //! sessions switched below their starting rung, and a calendar ring of minute buckets saying which end when.
+//! A bucket lists its sessions' slots and is let go once its minute is done, so the ring holds four bytes a
+//! session; a session removed before its bucket comes round keeps its slot, unused, until it does.
 //!
 //! A session plays whole minutes. While its server has room it costs nothing per minute: its bytes are
 //! counted from its bitrate when something about it changes (`settle`). Only sessions on a busy or failed
@@ -19,7 +21,7 @@ pub const FREE: u32 = u32::MAX;
 /// One play in progress (its server account is kept beside it, in `MetroSessions::accounts`).
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// Bumped when the slot is freed, so stale ring and degraded entries are recognised.
+    /// Bumped when the slot is freed, so stale degraded entries are recognised.
     pub generation: u16,
     pub device: u8,
     pub rendition: u8,
@@ -29,13 +31,17 @@ pub struct Session {
     /// has used.
     pub candidate: u8,
     pub entries: u8,
+    /// Whether a ring bucket lists it.
+    in_ring: bool,
     pub group: u32,
     pub video: u32,
     /// Second (from the start) its playback ends, stalls included so far.
     pub end_s: u32,
     /// Bytes are counted up to the start of this minute.
     pub settled_minute: u32,
-    pub bytes: u64,
+    /// Bytes so far, low and high halves (two words keep the struct 4-byte aligned: 44 bytes, not 48).
+    bytes_lo: u32,
+    bytes_hi: u32,
     pub buffer_s: u16,
     pub stalled_s: u16,
     pub patience_s: u16,
@@ -44,6 +50,53 @@ pub struct Session {
 }
 
 impl Session {
+    /// A new session at `rendition` on candidate `candidate` of `group`, ending at `end_s`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        group: u32,
+        video: u32,
+        device: u8,
+        rendition: u8,
+        candidate: u8,
+        end_s: u32,
+        settled_minute: u32,
+        buffer_s: u16,
+        patience_s: u16,
+        access_100kbps: u16,
+    ) -> Session {
+        Session {
+            generation: 0,
+            device,
+            rendition,
+            target: rendition,
+            candidate,
+            entries: 1,
+            in_ring: false,
+            group,
+            video,
+            end_s,
+            settled_minute,
+            bytes_lo: 0,
+            bytes_hi: 0,
+            buffer_s,
+            stalled_s: 0,
+            patience_s,
+            access_100kbps,
+        }
+    }
+
+    /// Bytes delivered so far (counted up to `settled_minute`).
+    #[inline]
+    pub fn bytes(&self) -> u64 {
+        (self.bytes_hi as u64) << 32 | self.bytes_lo as u64
+    }
+
+    #[inline]
+    pub fn add_bytes(&mut self, bytes: u64) {
+        let total = self.bytes() + bytes;
+        (self.bytes_lo, self.bytes_hi) = (total as u32, (total >> 32) as u32);
+    }
+
     /// The first minute it no longer plays.
     #[inline]
     pub fn end_minute(&self) -> u32 {
@@ -54,7 +107,7 @@ impl Session {
     #[inline]
     pub fn settle(&mut self, minute: u32, kbps: f64) {
         if minute > self.settled_minute {
-            self.bytes += (minute - self.settled_minute) as u64 * kbps_minute_bytes(kbps);
+            self.add_bytes((minute - self.settled_minute) as u64 * kbps_minute_bytes(kbps));
             self.settled_minute = minute;
         }
     }
@@ -84,8 +137,10 @@ pub struct MetroSessions {
     pub accounts: Vec<u32>,
     pub slots: Vec<Session>,
     free: Vec<u32>,
-    /// `ring[minute % RING]`: the sessions whose last minute is `minute − 1`.
-    ring: Vec<Vec<u64>>,
+    /// `ring[minute % RING]`: the sessions whose last minute is `minute − 1`; and how many the bucket held
+    /// when it last came round (a new bucket reserves that much).
+    ring: Vec<Vec<u32>>,
+    ring_last: Vec<u32>,
     /// Sessions below the rendition they started at (entries may be stale).
     degraded: Vec<u64>,
     /// Live sessions.
@@ -99,6 +154,7 @@ impl Default for MetroSessions {
             slots: Vec::new(),
             free: Vec::new(),
             ring: vec![Vec::new(); RING],
+            ring_last: vec![0; RING],
             degraded: Vec::new(),
             count: 0,
         }
@@ -106,9 +162,19 @@ impl Default for MetroSessions {
 }
 
 impl MetroSessions {
-    /// The slot the next `insert` fills, if one is free (to prefetch it).
-    pub fn next_free(&self) -> Option<&Session> {
-        self.free.last().map(|&s| &self.slots[s as usize])
+    /// Heap bytes held: slots and their accounts, the ring, and the free and degraded lists.
+    pub fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Session>()
+            + self.accounts.capacity() * 4
+            + self.ring.iter().map(|b| b.capacity() * 4).sum::<usize>()
+            + self.free.capacity() * 4
+            + self.degraded.capacity() * 8
+    }
+
+    /// The slot the `n`-th next `insert` fills, if that many are free (to prefetch it).
+    pub fn free_slot(&self, n: usize) -> Option<&Session> {
+        let i = self.free.len().checked_sub(n + 1)?;
+        Some(&self.slots[self.free[i] as usize])
     }
 
     /// Files a new session on `account`, due to end at `session.end_minute()`; `now` is the current minute.
@@ -121,7 +187,6 @@ impl MetroSessions {
                 s
             }
             None => {
-                session.generation = 0;
                 self.slots.push(session);
                 self.accounts.push(account);
                 self.slots.len() as u32 - 1
@@ -132,20 +197,28 @@ impl MetroSessions {
         slot
     }
 
-    /// Files a live session in the bucket of its end (or the furthest one, if its end is further).
-    pub fn file(&mut self, slot: u32, now: u32) {
-        let s = &self.slots[slot as usize];
-        let due = s.end_minute().clamp(now + 1, now + RING as u32 - 1);
-        self.ring[due as usize % RING].push(entry(slot, s.generation));
+    /// Files a session in no bucket into the bucket of its end (or the furthest one, if its end is further).
+    fn file(&mut self, slot: u32, now: u32) {
+        let s = &mut self.slots[slot as usize];
+        let bucket = s.end_minute().clamp(now + 1, now + RING as u32 - 1) as usize % RING;
+        s.in_ring = true;
+        let list = &mut self.ring[bucket];
+        if list.capacity() == 0 {
+            list.reserve(self.ring_last[bucket] as usize);
+        }
+        list.push(slot);
     }
 
-    /// Frees a slot.
+    /// Ends a session: its slot is free at once if it is in no bucket (it came from `take_ended`), else when
+    /// its bucket comes round.
     pub fn remove(&mut self, slot: u32) {
         let s = &mut self.slots[slot as usize];
         s.generation = s.generation.wrapping_add(1);
         self.accounts[slot as usize] = FREE;
-        self.free.push(slot);
         self.count -= 1;
+        if !s.in_ring {
+            self.free.push(slot);
+        }
     }
 
     fn is_current(&self, slot: u32, generation: u16) -> bool {
@@ -176,25 +249,26 @@ impl MetroSessions {
         self.degraded = list;
     }
 
-    /// The sessions whose playback ended with minute `now` (their last minute): taken from the ring; entries
-    /// that went stale (ended early, or pushed later by stalls) are dropped or re-filed.
+    /// The sessions whose playback ended with minute `now` (their last minute), taken from the ring and in no
+    /// bucket now; sessions pushed later by stalls are re-filed, and slots of sessions removed early are freed.
     pub fn take_ended(&mut self, now: u32, out: &mut Vec<u32>) {
         let next = now + 1;
-        let mut bucket = std::mem::take(&mut self.ring[next as usize % RING]);
-        for &e in &bucket {
-            let (slot, generation) = unpack(e);
-            if !self.is_current(slot, generation) {
-                continue;
+        let bucket = std::mem::take(&mut self.ring[next as usize % RING]);
+        self.ring_last[next as usize % RING] = bucket.len() as u32;
+        for (i, &slot) in bucket.iter().enumerate() {
+            if let Some(&ahead) = bucket.get(i + 8) {
+                crate::prefetch::prefetch(&self.slots[ahead as usize]);
             }
-            if self.slots[slot as usize].end_minute() <= next {
+            let s = &mut self.slots[slot as usize];
+            s.in_ring = false;
+            if self.accounts[slot as usize] == FREE {
+                self.free.push(slot);
+            } else if s.end_minute() <= next {
                 out.push(slot);
             } else {
                 self.file(slot, now);
             }
         }
-        // Keep the bucket's allocation for its next turn.
-        bucket.clear();
-        self.ring[next as usize % RING] = bucket;
     }
 }
 
@@ -203,23 +277,7 @@ mod tests {
     use super::*;
 
     fn session(end_s: u32) -> Session {
-        Session {
-            generation: 0,
-            device: 0,
-            rendition: 1,
-            target: 1,
-            candidate: 0,
-            entries: 1,
-            group: 0,
-            video: 0,
-            end_s,
-            settled_minute: 0,
-            bytes: 0,
-            buffer_s: 0,
-            stalled_s: 0,
-            patience_s: 60,
-            access_100kbps: 100,
-        }
+        Session::new(0, 0, 0, 1, 0, end_s, 0, 0, 60, 100)
     }
 
     #[test]
@@ -239,11 +297,15 @@ mod tests {
             m.take_ended(now, &mut out);
             assert_eq!(out, if now == 3 { vec![a] } else { vec![] }, "minute {now}");
         }
-        // A reused slot does not answer to its old entries.
+        // A slot ended from the ring is free at once; one removed early waits for its bucket.
         m.remove(a);
         assert_eq!(m.accounts[a as usize], FREE);
         let c = m.insert(session(100 * 60), 7, 4);
         assert_eq!(c, a);
+        let early = m.insert(session(50 * 60), 7, 4);
+        m.remove(early);
+        let after = m.insert(session(100 * 60), 7, 4);
+        assert_ne!(after, early, "not reused before its bucket");
         let mut ended = Vec::new();
         for now in 4..10 * RING as u32 + 1 {
             out.clear();
@@ -253,8 +315,12 @@ mod tests {
                 m.remove(s);
             }
         }
-        assert_eq!(ended, [(99, c), (10 * RING as u32 - 1, far)]);
+        ended.sort_unstable();
+        let mut expected = vec![(99, c), (99, after), (10 * RING as u32 - 1, far)];
+        expected.sort_unstable();
+        assert_eq!(ended, expected);
         assert_eq!(m.count, 0);
+        assert!(m.free_slot(0).is_some(), "the early slot was freed when its bucket came round");
     }
 
     #[test]

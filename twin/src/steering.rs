@@ -56,6 +56,9 @@ pub struct Entry {
     pub candidate: Candidate,
     pub index: u8,
     pub appliance: Option<u32>,
+    /// The first site that admitted the play, holding its files or not: where it would go if every site held
+    /// every file, the cache it is offered to (what a reactive cache there would see).
+    pub offered: Option<SiteId>,
 }
 
 /// Whether sites take new plays now: `site[s]` and `appliance[a]` are the shares of what they are offered that
@@ -175,21 +178,6 @@ impl SteeringTable {
         })
     }
 
-    /// The candidate a play from `group` tries first.
-    #[inline]
-    pub fn first_candidate(&self, group: usize, play: u64) -> &Candidate {
-        self.order(group, play).next().map_or(&self.candidates[group][0], |(_, c)| c)
-    }
-
-    /// The site a play from `group` would go to if every site held every file: the site whose cache the play
-    /// is offered to (what a reactive cache there would see).
-    pub fn first_site(&self, group: usize, admission: &Admission, play: u64) -> Option<SiteId> {
-        self.order(group, play).find_map(|(_, c)| match c.target {
-            Target::Site(s) if admission_draw(play, s.0) < admission.site[s.0 as usize] => Some(s),
-            _ => None,
-        })
-    }
-
     /// The first entry of the list a client in `group` receives for `file` (and its audio file `audio`): the
     /// first candidate, in the play's order, that admits play `play` (at the site, and at the appliance that
     /// would serve it) and holds both. Never fails: the origin holds everything.
@@ -204,22 +192,27 @@ impl SteeringTable {
         placement: &Placement,
         shapes: &[SiteShape],
     ) -> Entry {
+        let mut offered = None;
         for (index, c) in self.order(group, play) {
             match c.target {
                 Target::Site(s) => {
                     let draw = admission_draw(play, s.0);
-                    if draw < admission.site[s.0 as usize] && placement.holds(s, file) && placement.holds(s, audio) {
+                    if draw >= admission.site[s.0 as usize] {
+                        continue;
+                    }
+                    offered.get_or_insert(s);
+                    if placement.holds(s, file) && placement.holds(s, audio) {
                         let a = appliance_of(shapes[s.0 as usize], placement.layout(s), file, play);
                         if draw < admission.appliance[a as usize] {
-                            return Entry { candidate: *c, index: index as u8, appliance: Some(a) };
+                            return Entry { candidate: *c, index: index as u8, appliance: Some(a), offered };
                         }
                     }
                 }
-                Target::Origin(_) => return Entry { candidate: *c, index: index as u8, appliance: None },
+                Target::Origin(_) => return Entry { candidate: *c, index: index as u8, appliance: None, offered },
             }
         }
         let cands = &self.candidates[group];
-        Entry { candidate: cands[cands.len() - 1], index: (cands.len() - 1) as u8, appliance: None }
+        Entry { candidate: cands[cands.len() - 1], index: (cands.len() - 1) as u8, appliance: None, offered }
     }
 
     /// The entry a session of `group` on candidate `current` moves to when its site fails: the first other
@@ -240,14 +233,16 @@ impl SteeringTable {
                 Target::Site(s) => {
                     if up[s.0 as usize] && placement.holds(s, file) && placement.holds(s, audio) {
                         let a = appliance_of(shapes[s.0 as usize], placement.layout(s), file, key);
-                        return Entry { candidate: *c, index: index as u8, appliance: Some(a) };
+                        return Entry { candidate: *c, index: index as u8, appliance: Some(a), offered: None };
                     }
                 }
-                Target::Origin(_) => return Entry { candidate: *c, index: index as u8, appliance: None },
+                Target::Origin(_) => {
+                    return Entry { candidate: *c, index: index as u8, appliance: None, offered: None };
+                }
             }
         }
         let cands = &self.candidates[group];
-        Entry { candidate: cands[cands.len() - 1], index: (cands.len() - 1) as u8, appliance: None }
+        Entry { candidate: cands[cands.len() - 1], index: (cands.len() - 1) as u8, appliance: None, offered: None }
     }
 }
 

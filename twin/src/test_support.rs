@@ -2,7 +2,8 @@
 
 use crate::scenario::{Scenario, ValidScenario};
 
-/// A small world that builds in milliseconds: 30 metros, 40 sites, 60 titles, 200,000 members.
+/// A small world that builds in milliseconds: 30 metros, 40 sites, 60 titles, 200,000 members, and disks far
+/// smaller than its catalogue (about 20 TB), so where files go matters.
 pub fn small_scenario() -> ValidScenario {
     Scenario::parse(
         "small.toml",
@@ -15,6 +16,9 @@ horizon_hours = 6.0
 metros = 30
 sites = 40
 ports = { step_gbps = 1.0 }
+[appliances]
+storage = { disk_tb = 4.0, egress_gbps = 96.0 }
+flash = { disk_tb = 0.5, egress_gbps = 190.0 }
 [catalog]
 titles = 60
 [demand]

@@ -1,16 +1,18 @@
 //! Placement and fill on a running twin: fills stay inside their windows and caps, disks never overflow,
-//! files serve only once complete, pins and excludes are honoured, policies can be switched, and proactive
-//! placement offloads the default scenario.
+//! files serve only once complete, pins and excludes are honoured, policies can be switched, proactive
+//! placement offloads the default scenario (whose disks hold a fraction of its catalogue), and the greedy
+//! planner stays under the placement LP's bound.
 
 use chrono::{Datelike, Offset, TimeZone};
 use twin::catalog::{FileId, TitleId};
 use twin::fill::Fill;
 use twin::placement::ClusterId;
 use twin::time::SimTime;
-use twin::{Command, PlacementKind, Scenario, Scope, SiteId, TitleRule, Twin};
+use twin::cache::OnlinePolicy;
+use twin::{Command, PlacementKind, Scenario, Scope, SiteId, TitleRule, Twin, ValidScenario};
 
 /// Disks far smaller than the catalogue (so plans churn and fills run) and fill caps small enough to bind.
-fn tight(policy: &str) -> Scenario {
+fn tight(policy: &str) -> ValidScenario {
     let text = format!(
         r#"
 name = "tight"
@@ -21,7 +23,7 @@ horizon_hours = 48.0
 metros = 30
 sites = 40
 [catalog]
-titles = 400
+titles = 150
 recent_share = 0.1
 [demand]
 members = 200000
@@ -30,6 +32,7 @@ storage = {{ disk_tb = 2.0, egress_gbps = 96.0 }}
 flash = {{ disk_tb = 0.6, egress_gbps = 190.0 }}
 [policy]
 placement = "{policy}"
+burn_in_days = 3
 [fill]
 storage_gbps = 0.05
 storage_window_tb = 0.12
@@ -107,8 +110,8 @@ fn fills_stay_in_their_windows_and_under_their_caps_and_disks_never_overflow() {
         assert!(*bytes < window_cap + largest_file, "site {}: {bytes} bytes in one window, cap {window_cap}", t.site.0);
     }
     let errors = &snap.content.prediction_errors;
-    assert_eq!(errors.len(), 1, "day 1 is scored once day 1 is over");
-    assert!(errors[0].wape.is_finite() && errors[0].wape > 0.0);
+    assert!(!errors.is_empty(), "days every region has seen whole are scored");
+    assert!(errors.iter().all(|e| e.wape.is_finite() && e.wape > 0.0));
 }
 
 #[test]
@@ -116,8 +119,7 @@ fn pins_and_excludes_are_honoured_after_a_fill_now() {
     let mut twin = Twin::new(tight("proactive")).unwrap();
     twin.advance_minutes(30);
     let model = twin.model().clone();
-    let rungs = model.catalog.ladder.len() as u32;
-    let files_of = |t: TitleId| (t.0 * rungs..(t.0 + 1) * rungs).map(FileId);
+    let files_of = |t: TitleId| model.catalog.files_of(t);
     // The most popular title in North America is excluded everywhere; the least popular one is pinned on one
     // cluster.
     let snap = twin.snapshot();
@@ -191,31 +193,39 @@ fn reactive_sites_admit_misses_evict_to_fit_and_can_be_switched() {
     let snap = twin.snapshot();
     assert_eq!(snap.content.site_policy[0], PlacementKind::Proactive);
     assert!(snap.content.site_plans[0].is_some());
-    twin.apply(Command::SetSitePolicy { site, policy: PlacementKind::Lfu }).unwrap();
+    twin.apply(Command::SetSitePolicy { site, policy: PlacementKind::Reactive(OnlinePolicy::Sieve) }).unwrap();
     twin.advance_minutes(60);
     assert_disks_fit(&twin);
 }
 
 #[test]
-fn proactive_placement_offloads_the_default_scenario() {
+fn proactive_placement_offloads_the_default_scenario_whose_disks_hold_a_fraction_of_it() {
     let mut twin = Twin::default_scenario().unwrap();
+    let model = twin.model().clone();
+    let catalogue = model.catalog.total_bytes();
+    let largest = model.world.sites.iter().map(|s| s.disk_bytes).max().unwrap();
+    assert!(largest < catalogue / 2, "a site holds {largest} bytes of a {catalogue}-byte catalogue");
     twin.advance_minutes(24 * 60);
     let t = twin.totals();
     let offload = t.edge_bytes as f64 / (t.edge_bytes + t.origin_bytes) as f64;
-    assert!(offload >= 0.9, "offload {offload}");
-    assert_eq!(twin.snapshot().content.prediction_errors.len(), 0, "day 0 is not scored");
+    assert!((0.9..0.995).contains(&offload), "offload {offload}");
 }
 
 #[test]
 fn the_lp_bound_bounds_the_greedy_planner() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets/scenarios/lp-small.toml");
-    let mut scenario = Scenario::load(&path).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
     // Tight disks (about a sixth of the catalogue per site), where placement matters.
-    scenario.appliances.storage.disk_tb *= 0.5;
-    scenario.appliances.flash.disk_tb *= 0.5;
-    scenario.policy.placement = PlacementKind::Oracle;
+    let scenario = Scenario::parse("lp-small.toml", &text)
+        .unwrap()
+        .edit("test", |s| {
+            s.appliances.storage.disk_tb *= 0.5;
+            s.appliances.flash.disk_tb *= 0.5;
+            s.policy.placement = PlacementKind::Oracle;
+        })
+        .unwrap();
     let twin = Twin::new(scenario).unwrap();
-    let instance = twin::placement::lp_bound::Instance::from_model(twin.model(), 0);
+    let instance = twin::placement::lp_bound::Instance::from_model(twin.model(), 0.0);
     let bound = instance.lp_upper_bound().unwrap();
     let snap = twin.snapshot();
     let greedy = instance.served_by(|s, f| snap.content.site_plans[s.0 as usize].as_ref().unwrap().files.contains(f));

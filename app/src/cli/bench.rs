@@ -53,7 +53,15 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
     let plays_before = twin.totals().plays;
     let t1 = Instant::now();
     let minutes = (a.hours * 60.0).round().max(1.0) as u64;
-    twin.advance_minutes(minutes);
+    // Hour by hour, keeping where the memory went at the hour it was highest.
+    let (mut top_rss, mut top_memory, mut top_at) = (0.0, Vec::new(), 0);
+    for done in (0..minutes).step_by(60) {
+        twin.advance_minutes((minutes - done).min(60));
+        let rss = rss_mib("VmRSS:").unwrap_or(0.0);
+        if rss > top_rss {
+            (top_rss, top_memory, top_at) = (rss, twin.memory(), twin.now().minutes());
+        }
+    }
     let wall = t1.elapsed().as_secs_f64();
     let plays = twin.totals().plays - plays_before;
     let rate = plays as f64 / wall;
@@ -67,12 +75,21 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         Some(mib) => println!("peak memory (VmHWM): {mib:.0} MiB"),
         None => println!("peak memory: not available on this platform"),
     }
+    println!("at the highest hourly reading ({top_rss:.0} MiB resident, minute {top_at}), the largest parts:");
+    for (what, bytes) in top_memory {
+        println!("  {what:<36} {:>8.0} MiB", bytes as f64 / (1 << 20) as f64);
+    }
     Ok(())
 }
 
 pub(super) fn peak_rss_mib() -> Option<f64> {
+    rss_mib("VmHWM:")
+}
+
+/// A memory figure of this process from /proc (Linux), in MiB.
+fn rss_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }

@@ -45,9 +45,14 @@ pub(crate) struct Draw {
     device: u8,
     movie: bool,
     access_kbps: f32,
-    /// The bits that draw its video.
+    /// The bits that draw its video, then the video and its duration.
     video_bits: u64,
+    video: u32,
+    duration_s: u32,
 }
+
+/// How many plays ahead the play path asks for the cache lines a play will read.
+const PREFETCH_AHEAD: usize = 16;
 
 /// The books a stream is kept in: its server account and up to three of its member region's books.
 #[derive(Clone, Copy)]
@@ -81,7 +86,7 @@ impl Books {
     fn change(&self, w: &mut Worker, ctx: &MinuteCtx, rendition: usize, sign: i64, now: bool) {
         let kbps = ctx.model.stream_kbps[rendition] as i64;
         let deltas = if now { &mut w.now } else { &mut w.after };
-        let d = Delta { rate_kbps: sign * kbps, sessions: sign };
+        let d = Delta { rate_kbps: (sign * kbps) as i32, sessions: sign as i32 };
         for &a in std::iter::once(&self.server).chain(&self.region[..self.n]) {
             deltas[a].rate_kbps += d.rate_kbps;
             deltas[a].sessions += d.sessions;
@@ -158,7 +163,7 @@ fn throttled_minute(ctx: &MinuteCtx, metro: usize, slot: u32, account: usize, st
     let delivered = ctx.capacity.delivered_kbps(account, kbps);
     s.settle(minute, kbps);
     let (got, nominal) = (kbps_minute_bytes(delivered), kbps_minute_bytes(kbps));
-    s.bytes += got;
+    s.add_bytes(got);
     s.settled_minute = minute + 1;
     books.deliver(w, ctx, got, nominal);
     if delivered >= kbps {
@@ -282,7 +287,7 @@ fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, 
     let s = &mut store.slots[slot as usize];
     let rendition = s.rendition as usize;
     s.settle(end_minute, ctx.model.stream_kbps[rendition]);
-    w.ended_bytes += s.bytes as u128;
+    w.ended_bytes += s.bytes() as u128;
     Books::of(ctx, region, account).change(w, ctx, rendition, -1, false);
     store.remove(slot);
 }
@@ -333,24 +338,34 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         let group = groups[group_table.sample(&mut rng) as usize];
         let device = model.demand.device_table.sample(&mut rng) as usize;
         let d = &model.demand.devices[device];
-        let access_kbps = rng.lognormal(d.median_kbps, d.sigma).min(u16::MAX as f64 * 100.0) as f32;
+        let access_kbps = d.access_kbps.sample(&mut rng).min(u16::MAX as f64 * 100.0) as f32;
         let movie = rng.f64() < movie_share;
         let video_bits = rng.next_u64();
         if movie { movies.prefetch(video_bits) } else { episodes.prefetch(video_bits) }
         let play = mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ seq << 1);
-        draws.push(Draw { play, group, device: device as u8, movie, access_kbps, video_bits });
+        draws.push(Draw { play, group, device: device as u8, movie, access_kbps, video_bits, video: 0, duration_s: 0 });
     }
-    // The videos, and the first site each play would try.
     for d in &mut draws {
-        let (video, _) = if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
-        if let Target::Site(s) = model.steering.first_candidate(d.group as usize, d.play).target {
-            ctx.placement.prefetch(s, catalog.audio_file(VideoId(video)));
+        (d.video, d.duration_s) =
+            if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
+    }
+    // Each play asks ahead for the file set of the first site the play `PREFETCH_AHEAD` after it will try, and
+    // for the slot its session will take.
+    // (`ahead` counts free slots from the next one a session takes.)
+    let ask = |store: &MetroSessions, i: usize, ahead: usize| {
+        let Some(d) = draws.get(i) else { return };
+        if let Target::Site(s) = model.steering.candidates(d.group as usize)[0].target {
+            ctx.placement.prefetch(s, catalog.audio_file(VideoId(d.video)));
         }
-        if let Some(next) = store.next_free() {
-            prefetch(next);
+        if let Some(slot) = store.free_slot(ahead) {
+            prefetch(slot);
         }
+    };
+    for i in 0..PREFETCH_AHEAD {
+        ask(store, i, i);
     }
     for (seq, d) in draws.iter().enumerate() {
+        ask(store, seq + PREFETCH_AHEAD, PREFETCH_AHEAD);
         start_play(ctx, metro, store, w, &mut rng, seq as u32, d);
     }
     w.draws = draws;
@@ -372,8 +387,7 @@ fn start_play(
     let cap = ctx.capacity;
     let admission = Admission { site: &cap.admit_site, appliance: &cap.admit_appliance };
     let region = world.metros[metro].region.0 as usize;
-    let (movies, episodes) = &ctx.hour.regions[region];
-    let (video, duration_s) = if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
+    let (video, duration_s) = (d.video, d.duration_s);
     let (group, play) = (d.group as usize, d.play);
     let device = &model.demand.devices[d.device as usize];
     let access_kbps = d.access_kbps as f64;
@@ -387,7 +401,25 @@ fn start_play(
         device.codec,
         model.playback.budget_kbps(model.playback.path_kbps(access_kbps, best_rtt), device.max_kbps),
     );
-    let first = model.steering.first_site(group, &admission, play);
+    // The highest rung the path to where it is held can carry: steer for the ideal rung, and step down to what
+    // the path allows until a place holding it can carry it.
+    let lowest = catalog.codec_renditions[device.codec].start as usize;
+    let mut rendition = ideal;
+    let mut first = None;
+    let (entry, account, rtt_ms, throughput) = loop {
+        let file = catalog.file(VideoId(video), rendition);
+        let entry = model.steering.steer(group, file, audio, play, &admission, ctx.placement, &world.shapes);
+        first = first.or(Some(entry.offered));
+        let account = entry.appliance.map_or(ctx.accounts.metro_origin(metro), |a| a as usize);
+        let rtt_ms = entry.candidate.rtt_ms as f64 + device.access_rtt_ms;
+        let throughput = model.playback.path_kbps(access_kbps, rtt_ms).min(cap.delivered_kbps(account, f64::MAX));
+        let fits = catalog.rendition_at_most(device.codec, model.playback.budget_kbps(throughput, device.max_kbps));
+        if fits >= rendition || rendition == lowest {
+            break (entry, account, rtt_ms, throughput);
+        }
+        rendition = fits.min(rendition - 1);
+    };
+    let first = first.flatten();
     if let Some(s) = first {
         let file = catalog.file(VideoId(video), ideal).0;
         if Some(s) == ctx.record {
@@ -398,23 +430,6 @@ fn start_play(
             w.reactive.push((s.0, metro as u32, seq, audio.0));
         }
     }
-
-    // The highest rung the path to where it is held can carry: steer for the ideal rung, and step down to what
-    // the path allows until a place holding it can carry it.
-    let lowest = catalog.codec_renditions[device.codec].start as usize;
-    let mut rendition = ideal;
-    let (entry, account, rtt_ms, throughput) = loop {
-        let file = catalog.file(VideoId(video), rendition);
-        let entry = model.steering.steer(group, file, audio, play, &admission, ctx.placement, &world.shapes);
-        let account = entry.appliance.map_or(ctx.accounts.metro_origin(metro), |a| a as usize);
-        let rtt_ms = entry.candidate.rtt_ms as f64 + device.access_rtt_ms;
-        let throughput = model.playback.path_kbps(access_kbps, rtt_ms).min(cap.delivered_kbps(account, f64::MAX));
-        let fits = catalog.rendition_at_most(device.codec, model.playback.budget_kbps(throughput, device.max_kbps));
-        if fits >= rendition || rendition == lowest {
-            break (entry, account, rtt_ms, throughput);
-        }
-        rendition = fits.min(rendition - 1);
-    };
     let stream_kbps = model.stream_kbps[rendition];
     let startup_ms = model.playback.startup_ms(
         model.control_plane_ms[metro] + model.scenario.playback.control_plane_round_trips * device.access_rtt_ms,
@@ -462,23 +477,18 @@ fn start_play(
         }
     }
 
-    let session = Session {
-        generation: 0,
-        device: d.device,
-        rendition: rendition as u8,
-        target: rendition as u8,
-        candidate: entry.index,
-        entries: 1,
-        group: group as u32,
+    let session = Session::new(
+        group as u32,
         video,
-        end_s: (minute + start.watch_minutes) * 60,
-        settled_minute: minute,
-        bytes: 0,
-        buffer_s: model.playback.full_buffer_s() as u16,
-        stalled_s: 0,
-        patience_s: start.patience_s,
-        access_100kbps: (access_kbps / 100.0).round() as u16,
-    };
+        d.device,
+        rendition as u8,
+        entry.index,
+        (minute + start.watch_minutes) * 60,
+        minute,
+        model.playback.full_buffer_s() as u16,
+        start.patience_s,
+        (access_kbps / 100.0 + 0.5) as u16,
+    );
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
     let slot = store.insert(session, account as u32, minute);
     if cap.throttled[account] {

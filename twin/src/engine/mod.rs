@@ -73,11 +73,12 @@ impl Accounts {
     }
 }
 
-/// A change to an account: streams' summed bitrate and their number.
+/// A minute's change to an account: streams' summed bitrate and their number (a minute moves far less than
+/// 2^31 kbps on one account).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Delta {
-    pub rate_kbps: i64,
-    pub sessions: i64,
+    pub rate_kbps: i32,
+    pub sessions: i32,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -361,6 +362,17 @@ impl Engine {
             .collect()
     }
 
+    /// Heap bytes of the sessions in progress, and of everything else the engine keeps.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let sessions = self.metros.iter().map(|m| m.lock().unwrap_or_else(PoisonError::into_inner).heap_bytes()).sum();
+        let per_worker = |w: &Worker| (w.video_bytes.len() + w.rendition_bytes.len()) * 8 + w.hist.len() * 4 + w.now.len() * 32;
+        let other = self.workers.iter().map(per_worker).sum::<usize>()
+            + self.site_history.len() * std::mem::size_of::<SiteMinute>()
+            + (self.video_bytes.len() + self.rendition_bytes.len()) * 8
+            + self.hist.len() * 4;
+        (sessions, other)
+    }
+
     /// This minute's capacity (after `begin_minute`).
     pub fn capacity(&self) -> &Capacity {
         &self.capacity
@@ -470,16 +482,16 @@ impl Engine {
         let mut site_plays = vec![0u32; sites];
         let mut throttled_bytes = vec![0u64; servers];
         let mut shortfall = vec![0u64; REGION_BOOKS * REGIONS.len()];
-        let mut after = vec![Delta::default(); total];
+        let mut after = vec![(0i64, 0i64); total];
         for w in &mut self.workers {
             for (a, d) in w.now.iter_mut().enumerate() {
-                self.rate[a] += d.rate_kbps;
-                self.sessions[a] += d.sessions;
+                self.rate[a] += d.rate_kbps as i64;
+                self.sessions[a] += d.sessions as i64;
                 *d = Delta::default();
             }
             for (acc, d) in after.iter_mut().zip(&mut w.after) {
-                acc.rate_kbps += d.rate_kbps;
-                acc.sessions += d.sessions;
+                acc.0 += d.rate_kbps as i64;
+                acc.1 += d.sessions as i64;
                 *d = Delta::default();
             }
             for (h, d) in self.hist.iter_mut().zip(&mut w.hist) {
@@ -535,8 +547,8 @@ impl Engine {
             .map(|r| self.sessions[accounts.book(Book::Edge, r)] + self.sessions[accounts.book(Book::Origin, r)])
             .collect();
         for (a, d) in after.iter().enumerate() {
-            self.rate[a] += d.rate_kbps;
-            self.sessions[a] += d.sessions;
+            self.rate[a] += d.0;
+            self.sessions[a] += d.1;
             debug_assert!(self.rate[a] >= 0 && self.sessions[a] >= 0);
         }
 

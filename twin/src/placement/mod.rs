@@ -271,6 +271,15 @@ impl Placement {
     pub fn holds_exactly(&self, site: SiteId, files: &Arc<FileSet>) -> bool {
         self.shares(site, files) || self.held[site.0 as usize].materialize() == **files
     }
+    /// Heap bytes of the sites' own file sets (a set shared by several sites counts once) and of their changes.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let mut bases: Vec<*const FileSet> = self.held.iter().map(|h| Arc::as_ptr(&h.base)).collect();
+        bases.sort_unstable();
+        bases.dedup();
+        let words = self.held.first().map_or(0, |h| h.base.words.len() * 8);
+        let changes = self.held.iter().map(|h| (h.added.capacity() + h.removed.capacity()) * 5).sum();
+        (bases.len() * words, changes)
+    }
     /// Bytes of one copy of every file the site holds.
     pub fn held_bytes(&self, site: SiteId) -> u64 {
         self.held_bytes[site.0 as usize]
