@@ -85,7 +85,27 @@ pub struct Load<'a> {
 }
 
 impl Capacity {
+    /// The minute's capacity from the streams playing at its start and the fills asked for (which share the
+    /// servers and links with the streams).
     pub fn compute(model: &Model, load: &Load) -> Capacity {
+        Capacity::shares(model, load, false)
+    }
+
+    /// The levels again, from the streams actually playing once the minute's plays have started and moved
+    /// (`hist`), with the fills at the rates they were granted taken off first: what the minute's streams get,
+    /// so no server delivers more than its capacity. Admission and fill grants stay as they were.
+    pub fn relevel(&mut self, model: &Model, hist: &[i32], site_up: &[bool], fills: &[FillRequest]) {
+        let granted: Vec<FillRequest> =
+            fills.iter().zip(&self.fill_kbps).map(|(f, &kbps)| FillRequest { kbps, ..f.clone() }).collect();
+        let load = Load { hist, offered_kbps: &[], site_up, fills: &granted };
+        let after = Capacity::shares(model, &load, true);
+        (self.level_kbps, self.path_share, self.throttled, self.utilization, self.link_utilization) =
+            (after.level_kbps, after.path_share, after.throttled, after.utilization, after.link_utilization);
+    }
+
+    /// Levels, admission and fill grants. With `fixed_fills`, the fills' rates are taken off the capacities
+    /// before the streams share what is left (and admission is not computed).
+    fn shares(model: &Model, load: &Load, fixed_fills: bool) -> Capacity {
         let world = &model.world;
         let kbps = &model.stream_kbps;
         let bitrates = kbps.len();
@@ -139,10 +159,16 @@ impl Capacity {
                     }
                 }
             }
-            flows.extend(site_fill_kbps[s].iter().map(|&(_, k)| (k, 1.0)));
+            let fills: f64 = site_fill_kbps[s].iter().map(|&(_, k)| k).sum();
+            let mut port_kbps = site.egress_gbps * 1e6;
+            if fixed_fills {
+                port_kbps = (port_kbps - fills).max(0.0);
+            } else {
+                flows.extend(site_fill_kbps[s].iter().map(|&(_, k)| (k, 1.0)));
+            }
             flows.sort_by(|x, y| x.0.total_cmp(&y.0));
             let idx: Vec<usize> = (0..flows.len()).collect();
-            let port = water_level(&idx, |i| flows[i].0, |i| flows[i].1, site.egress_gbps * 1e6);
+            let port = water_level(&idx, |i| flows[i].0, |i| flows[i].1, port_kbps);
             let site_demand: f64 = flows.iter().map(|f| f.0 * f.1).sum();
             for a in range {
                 cap.level_kbps[a] = cap.level_kbps[a].min(port);
@@ -153,18 +179,15 @@ impl Capacity {
             for &(i, _) in &site_fill_kbps[s] {
                 fill_level[i] = if up { port } else { 0.0 };
             }
-            cap.admit_site[s] = if up {
-                admit_share(model, site.egress_gbps * 1e6, site_demand, load.offered_kbps_site(model, s))
-            } else {
-                0.0
-            };
+            if !fixed_fills && up {
+                cap.admit_site[s] =
+                    admit_share(model, site.egress_gbps * 1e6, site_demand, load.offered_kbps_site(model, s));
+            }
         }
-        for (a, app) in world.appliances.iter().enumerate() {
-            cap.admit_appliance[a] = if cap.down[a] {
-                0.0
-            } else {
-                admit_share(model, app.egress_gbps * 1e6, demand_of(a), load.offered_kbps[a])
-            };
+        for (a, app) in world.appliances.iter().enumerate().filter(|_| !fixed_fills) {
+            if !cap.down[a] {
+                cap.admit_appliance[a] = admit_share(model, app.egress_gbps * 1e6, demand_of(a), load.offered_kbps[a]);
+            }
         }
 
         // Backbone: misses flow from each metro's origin along its path; fills along theirs.
@@ -206,10 +229,15 @@ impl Capacity {
                     flows.push((kbps[i], per_bitrate[i]));
                 }
             }
-            flows.extend(origin_fill_kbps[o].iter().map(|&(_, k)| (k, 1.0)));
+            let mut egress_kbps = model.scenario.world.origin_egress_gbps * 1e6;
+            if fixed_fills {
+                egress_kbps = (egress_kbps - origin_fill_kbps[o].iter().map(|&(_, k)| k).sum::<f64>()).max(0.0);
+            } else {
+                flows.extend(origin_fill_kbps[o].iter().map(|&(_, k)| (k, 1.0)));
+            }
             flows.sort_by(|x, y| x.0.total_cmp(&y.0));
             let idx: Vec<usize> = (0..flows.len()).collect();
-            let level = water_level(&idx, |i| flows[i].0, |i| flows[i].1, model.scenario.world.origin_egress_gbps * 1e6);
+            let level = water_level(&idx, |i| flows[i].0, |i| flows[i].1, egress_kbps);
             for m in (0..metros).filter(|&m| origin_of[m] == o) {
                 let a = appliances + m;
                 let share = path_share(&world.backbone.metro_origin_path[m]);

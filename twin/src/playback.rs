@@ -8,7 +8,8 @@
 //! throughput over bitrate shrinks.
 //!
 //! While playing, a minute in which the session gets less than its bitrate drains its buffer first, then
-//! stalls; the player then switches down to what it got, and back up a rung a minute once it gets all it asks.
+//! stalls; the player then switches down to what it got. It refills its buffer in the minutes it gets all it
+//! asks, and climbs back a rung at a time once the buffer is full and its server has room.
 //! A member whose stalls pass their patience gives up.
 
 use crate::demand::{COMPLETED_WATCH, PARTIAL_WATCH};
@@ -19,6 +20,10 @@ use crate::scenario::PlaybackSpec;
 const CONNECT_ROUND_TRIPS: f64 = 3.0;
 /// Longest a session may play; longer watch times are cut (a four-hour binge ends in a new session).
 pub const MAX_WATCH_S: u32 = 4 * 3600;
+/// Seconds of video a player adds to its buffer in a minute it gets all it asks (assumed: it fetches ahead a
+/// third faster than it plays), and so how soon after a shortfall it dares a higher rung: a buffer-based
+/// player climbs back only once its buffer is full again.
+const REFILL_S_PER_MINUTE: f64 = 20.0;
 
 #[derive(Clone, Debug)]
 pub struct Playback {
@@ -129,9 +134,14 @@ impl Playback {
         ShortMinute { stall_s, buffer_s: (buffer_s - shortfall_s).max(0.0) }
     }
 
-    /// The buffer a session holds after a minute in which it got all it asked.
+    /// The buffer a session starts with, and holds once refilled.
     pub fn full_buffer_s(&self) -> f64 {
         self.spec.buffer_s
+    }
+
+    /// The buffer after `minutes` in which the session got all it asked: it refills at `REFILL_S_PER_MINUTE`.
+    pub fn refilled_buffer_s(&self, buffer_s: f64, minutes: u32) -> f64 {
+        (buffer_s + REFILL_S_PER_MINUTE * minutes as f64).min(self.spec.buffer_s)
     }
 }
 

@@ -93,11 +93,12 @@ fn fills_stay_in_their_windows_and_under_their_caps_and_disks_never_overflow() {
         assert!(Fill::in_window(&model, local(t.site, t.start_s)), "{t:?} starts outside the window");
         assert!(Fill::in_window(&model, local(t.site, t.end_s - 0.5)), "{t:?} ends outside the window");
         // At most the ingress cap: transfers at a site run one at a time, each no faster than the cap.
-        let (rate_bps, window_cap) = Fill::caps(&model, t.site);
+        let (rate_kbps, window_cap) = Fill::caps(&model, t.site);
         assert!(t.start_s >= last_end[t.site.0 as usize] - 1e-6, "{t:?} overlaps the one before");
         last_end[t.site.0 as usize] = t.end_s;
         if t.end_s - t.start_s > 60.0 {
-            assert!(t.bytes as f64 / (t.end_s - t.start_s) <= rate_bps * 1.0001, "{t:?} beats the cap");
+            let kbps = t.bytes as f64 * 8.0 / 1000.0 / (t.end_s - t.start_s);
+            assert!(kbps <= rate_kbps * 1.0001, "{t:?} beats the cap");
         }
         // Windows open at 02:00 local: a transfer's window is the local day of its start, less two hours. A
         // transfer cut by the close finishes in the next window, so a window's transfers may pass its cap by
@@ -109,9 +110,6 @@ fn fills_stay_in_their_windows_and_under_their_caps_and_disks_never_overflow() {
         *bytes += t.bytes;
         assert!(*bytes < window_cap + largest_file, "site {}: {bytes} bytes in one window, cap {window_cap}", t.site.0);
     }
-    let errors = &snap.content.prediction_errors;
-    assert!(!errors.is_empty(), "days every region has seen whole are scored");
-    assert!(errors.iter().all(|e| e.wape.is_finite() && e.wape > 0.0));
 }
 
 #[test]
@@ -144,8 +142,9 @@ fn pins_and_excludes_are_honoured_after_a_fill_now() {
             break;
         }
     }
+    // (Plans made since, at a region's midnight, may have queued more for the sites' own windows.)
     let snap = twin.snapshot();
-    assert!(snap.content.fill.iter().all(|f| !f.forced && f.pending_files == 0), "fill now finished");
+    assert!(snap.content.fill.iter().all(|f| !f.forced), "every fill now finished");
     for &s in &members {
         assert!(files_of(cold).all(|f| twin.placement().holds(s, f)), "pinned title at site {}", s.0);
     }

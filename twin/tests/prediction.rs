@@ -34,9 +34,11 @@ burn_in_days = 0
     twin.advance_minutes(7 * 24 * 60);
     let errors = twin.snapshot().content.prediction_errors.clone();
     assert!(errors.len() >= 5, "{errors:?}");
-    let (first, last) = (errors[0].wape, errors[errors.len() - 1].wape);
-    assert!(first > 0.3, "the naive prior is far from this demand: {first}");
-    assert!(last < 0.5 * first && last < 0.2, "prediction converges: {first:.3} then {last:.3}");
+    // The first day is the naive prior's; the weekdays after it are learned; the first Saturday's swing to
+    // films is not known yet (no weekend seen), and shows as a jump.
+    let wape: Vec<f64> = errors.iter().map(|e| e.wape).collect();
+    assert!(wape[0] > 0.3, "the naive prior is far from this demand: {wape:?}");
+    assert!(wape[1..4].iter().all(|&w| w < 0.05), "prediction converges on the demand seen: {wape:?}");
 
     // What the plan uses now ranks videos as the demand model does (the test may read the truth; the twin's
     // predictor never does).

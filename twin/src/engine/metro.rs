@@ -25,7 +25,8 @@ pub(crate) struct MinuteCtx<'a> {
     pub local: &'a [LocalClock],
     pub capacity: &'a Capacity,
     pub accounts: Accounts,
-    /// Metros with sessions that may be on a throttled or failed server.
+    /// Metros with sessions that may be on a failed server (the minute's first half) or on a server where
+    /// some stream gets less than it asks (its second half).
     pub scan: &'a [bool],
     pub demand_scale: f64,
     /// The site whose offered requests are being recorded, if any.
@@ -109,13 +110,22 @@ impl Books {
     }
 }
 
-/// All the metro does in one minute.
-pub(crate) fn simulate_metro(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+/// The first half of the metro's minute: sessions on failed servers move, switched-down ones climb back where
+/// there is room, and new plays start. What every server's streams then get is worked out from who plays.
+pub(crate) fn start_minute(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
     if ctx.scan[metro] {
-        run_busy(ctx, metro, store, w);
+        move_off_failed(ctx, metro, store, w);
     }
     climb_back(ctx, metro, store, w);
     start_plays(ctx, metro, store, w);
+}
+
+/// The second half: sessions on servers where some stream gets less than it asks play their minute at their
+/// share, and the sessions whose last minute this was end.
+pub(crate) fn finish_minute(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    if ctx.scan[metro] {
+        play_busy(ctx, metro, store, w);
+    }
     end_sessions(ctx, metro, store, w);
 }
 
@@ -128,24 +138,22 @@ fn holds(ctx: &MinuteCtx, account: usize, video: u32, rendition: usize) -> bool 
     ctx.placement.holds(site, ctx.model.catalog.file(VideoId(video), rendition))
 }
 
-/// The minute of every session on a busy or failed server: moved off a failed one, played on a throttled one.
-fn run_busy(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
-    let cap = ctx.capacity;
+/// Every session on a failed server moves to the next entry of its list.
+fn move_off_failed(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
     for slot in 0..store.accounts.len() as u32 {
         let account = store.accounts[slot as usize];
-        if account == FREE || !(cap.throttled[account as usize] || cap.down[account as usize]) {
-            continue;
+        if account != FREE && ctx.capacity.down[account as usize] {
+            failover(ctx, metro, slot, store, w);
         }
-        let account = if cap.down[account as usize] {
-            match failover(ctx, metro, slot, store, w) {
-                Some(a) => a,
-                None => continue,
-            }
-        } else {
-            account as usize
-        };
-        if cap.throttled[account] {
-            throttled_minute(ctx, metro, slot, account, store, w);
+    }
+}
+
+/// Every session on a server where some stream gets less than it asks plays its minute at its share.
+fn play_busy(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
+    for slot in 0..store.accounts.len() as u32 {
+        let account = store.accounts[slot as usize];
+        if account != FREE && ctx.capacity.throttled[account as usize] {
+            throttled_minute(ctx, metro, slot, account as usize, store, w);
         }
     }
 }
@@ -161,16 +169,19 @@ fn throttled_minute(ctx: &MinuteCtx, metro: usize, slot: u32, account: usize, st
     let kbps = model.stream_kbps[rendition];
     let books = Books::of(ctx, region, account);
     let delivered = ctx.capacity.delivered_kbps(account, kbps);
+    // Minutes since it was last visited were full ones: its buffer refilled through them.
+    let full_minutes = minute.saturating_sub(s.settled_minute);
+    let buffer_s = model.playback.refilled_buffer_s(s.buffer_s as f64, full_minutes);
     s.settle(minute, kbps);
     let (got, nominal) = (kbps_minute_bytes(delivered), kbps_minute_bytes(kbps));
     s.add_bytes(got);
     s.settled_minute = minute + 1;
     books.deliver(w, ctx, got, nominal);
     if delivered >= kbps {
-        s.buffer_s = model.playback.full_buffer_s() as u16;
+        s.buffer_s = model.playback.refilled_buffer_s(buffer_s, 1) as u16;
         return;
     }
-    let short = model.playback.short_minute(s.buffer_s as f64, kbps, delivered);
+    let short = model.playback.short_minute(buffer_s, kbps, delivered);
     s.buffer_s = short.buffer_s as u16;
     let stall = short.stall_s.ceil() as u32;
     s.stalled_s = s.stalled_s.saturating_add(stall as u16);
@@ -202,8 +213,9 @@ fn throttled_minute(ctx: &MinuteCtx, metro: usize, slot: u32, account: usize, st
     }
 }
 
-/// Sessions switched down climb back a rung a minute towards the rendition they started at, where their server
-/// has room again and holds it.
+/// Sessions switched down refill their buffer, and climb back a rung at a time towards the rendition they
+/// started at once it is full, where their server has room again (under nine tenths of the threshold) and holds
+/// the rung.
 fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
     let model = ctx.model;
     let cap = ctx.capacity;
@@ -214,15 +226,22 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
     store.take_degraded(&mut degraded);
     for &slot in &degraded {
         let account = store.accounts[slot as usize] as usize;
-        if cap.throttled[account] || cap.down[account] || cap.utilization[account] >= overload {
+        if cap.throttled[account] || cap.down[account] {
             continue;
         }
         let s = &mut store.slots[slot as usize];
+        let full = model.playback.full_buffer_s();
+        if (s.buffer_s as f64) < full {
+            // Refilled through the minutes since it was last visited (its bytes are settled to then).
+            let minutes = minute.saturating_sub(s.settled_minute).max(1);
+            s.buffer_s = model.playback.refilled_buffer_s(s.buffer_s as f64, minutes) as u16;
+            s.settle(minute, model.stream_kbps[s.rendition as usize]);
+            continue;
+        }
         let rendition = s.rendition as usize;
         let up = rendition + 1;
-        if s.rendition < s.target && holds(ctx, account, s.video, up) {
+        if s.rendition < s.target && cap.utilization[account] < 0.9 * overload && holds(ctx, account, s.video, up) {
             s.settle(minute, model.stream_kbps[rendition]);
-            s.buffer_s = model.playback.full_buffer_s() as u16;
             Books::of(ctx, region, account).switch(w, ctx, rendition, up, true);
             s.rendition = up as u8;
             w.regions[region].switches_up += 1;
@@ -233,8 +252,8 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
 
 /// Moves a session off a failed server to the next entry of its steering list (a site up and holding its
 /// files, or the origin), counting the restart as a stall; ends it as a playback failure when its list has no
-/// entry left. Returns its new server account.
-fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker) -> Option<usize> {
+/// entry left.
+fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker) {
     let model = ctx.model;
     let minute = ctx.minute as u32;
     let region = model.world.metros[metro].region.0 as usize;
@@ -245,7 +264,7 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
         w.regions[region].playback_failures += 1;
         Books::of(ctx, region, old).deliver(w, ctx, 0, kbps_minute_bytes(model.stream_kbps[rendition]));
         finish(ctx, region, slot, store, w, minute);
-        return None;
+        return;
     }
     let video = VideoId(s.video);
     let file = model.catalog.file(video, rendition);
@@ -277,7 +296,6 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     s.end_s += restart;
     w.regions[region].rebuffer_ms += restart as u64 * 1000;
     w.regions[region].failovers += 1;
-    Some(account)
 }
 
 /// Ends a session with minute `end_minute` as its first minute not played: its bytes are settled and its
@@ -490,9 +508,5 @@ fn start_play(
         (access_kbps / 100.0 + 0.5) as u16,
     );
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
-    let slot = store.insert(session, account as u32, minute);
-    if cap.throttled[account] {
-        // A new stream on a busy server gets its share from its first minute.
-        throttled_minute(ctx, metro, slot, account, store, w);
-    }
+    store.insert(session, account as u32, minute);
 }

@@ -34,7 +34,7 @@ use crate::time::{LocalClock, SECONDS_PER_MINUTE, SimTime};
 use crate::trace::Request;
 use crate::world::SiteId;
 
-use metro::{MinuteCtx, simulate_metro};
+use metro::{MinuteCtx, finish_minute, start_minute};
 
 /// Minutes of per-site history kept for inspectors.
 pub const SITE_HISTORY_MINUTES: usize = 6 * 60;
@@ -200,8 +200,9 @@ pub struct Engine {
     hist: Vec<i32>,
     metros: Vec<Mutex<MetroSessions>>,
     pub(crate) site_up: Vec<bool>,
-    /// This minute's capacity (set by `begin_minute`).
+    /// This minute's capacity (set by `begin_minute`), and the fills it was asked for.
     capacity: Capacity,
+    fills: Vec<FillRequest>,
     /// Per appliance, bitrate of the plays steering offers it per minute (moving average), for admission.
     offered_kbps: Vec<f64>,
     /// The server accounts each metro's sessions can be on.
@@ -252,6 +253,7 @@ impl Clone for Engine {
                 .collect(),
             site_up: self.site_up.clone(),
             capacity: self.capacity.clone(),
+            fills: self.fills.clone(),
             offered_kbps: self.offered_kbps.clone(),
             metro_accounts: self.metro_accounts.clone(),
             demand_scale: self.demand_scale,
@@ -274,6 +276,34 @@ impl Clone for Engine {
             video_bytes: self.video_bytes.clone(),
             rendition_bytes: self.rendition_bytes.clone(),
         }
+    }
+}
+
+/// Runs `step` on every metro, busiest first, spread over the workers (the same results on any number).
+fn run_metros(
+    workers: &mut [Worker],
+    order: &[u32],
+    metros: &[Mutex<MetroSessions>],
+    ctx: &MinuteCtx,
+    step: fn(&MinuteCtx, usize, &mut MetroSessions, &mut Worker),
+) {
+    let next = AtomicUsize::new(0);
+    let work = |w: &mut Worker| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&metro) = order.get(i) else { break };
+            let mut store = metros[metro as usize].lock().unwrap_or_else(PoisonError::into_inner);
+            step(ctx, metro as usize, &mut store, w);
+        }
+    };
+    if workers.len() == 1 {
+        work(&mut workers[0]);
+    } else {
+        std::thread::scope(|scope| {
+            for w in workers.iter_mut() {
+                scope.spawn(|| work(w));
+            }
+        });
     }
 }
 
@@ -315,6 +345,7 @@ impl Engine {
             metros: (0..world.metros.len()).map(|_| Mutex::new(MetroSessions::default())).collect(),
             site_up: vec![true; sites],
             capacity: Capacity::default(),
+            fills: Vec::new(),
             // Until an appliance has been seen, assume it is offered a full egress's worth each minute.
             offered_kbps: world.appliances.iter().map(|a| a.egress_gbps * 1e6).collect(),
             metro_accounts: Arc::new(metro_accounts),
@@ -416,6 +447,7 @@ impl Engine {
     pub fn begin_minute(&mut self, model: &Model, fills: &[FillRequest]) {
         let load = Load { hist: &self.hist, offered_kbps: &self.offered_kbps, site_up: &self.site_up, fills };
         self.capacity = Capacity::compute(model, &load);
+        self.fills = fills.to_vec();
     }
 
     /// Simulates one minute (after `begin_minute`). `reactive[s]`: site `s` is a reactive cache (its offered
@@ -427,48 +459,43 @@ impl Engine {
             self.hour = Arc::new(model.demand.hour_popularity(&model.catalog, hour));
         }
         let local = self.local_clocks(model);
-        let cap = &self.capacity;
-        let scan: Vec<bool> = self
-            .metro_accounts
-            .iter()
-            .map(|accounts| accounts.iter().any(|&a| cap.throttled[a as usize] || cap.down[a as usize]))
-            .collect();
+        let scan = |cap: &Capacity, flag: fn(&Capacity, usize) -> bool| -> Vec<bool> {
+            self.metro_accounts.iter().map(|accounts| accounts.iter().any(|&a| flag(cap, a as usize))).collect()
+        };
 
-        let ctx = MinuteCtx {
+        // First half: moves off failed servers, climbs back, new plays, with the capacity of the minute's start.
+        let failed = scan(&self.capacity, |c, a| c.down[a]);
+        let mut ctx = MinuteCtx {
             model,
             placement,
             hour: &self.hour,
             minute,
             local: &local,
-            capacity: cap,
+            capacity: &self.capacity,
             accounts: self.accounts,
-            scan: &scan,
+            scan: &failed,
             demand_scale: self.demand_scale,
             record: self.recording.as_ref().map(|r| r.0),
             reactive,
             site_up: &self.site_up,
             popularity_sample: self.popularity_sample,
         };
-        let next = AtomicUsize::new(0);
-        let order = &self.metro_order;
-        let metros = &self.metros;
-        let work = |w: &mut Worker| {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&metro) = order.get(i) else { break };
-                let mut store = metros[metro as usize].lock().unwrap_or_else(PoisonError::into_inner);
-                simulate_metro(&ctx, metro as usize, &mut store, w);
+        run_metros(&mut self.workers, &self.metro_order, &self.metros, &ctx, start_minute);
+
+        // What each server's streams get, from who plays this minute; then the second half: streams on busy
+        // servers play at their share, and the minute's last sessions end.
+        for w in &mut self.workers {
+            for (h, d) in self.hist.iter_mut().zip(&mut w.hist) {
+                *h += std::mem::take(d);
             }
-        };
-        if self.workers.len() == 1 {
-            work(&mut self.workers[0]);
-        } else {
-            std::thread::scope(|scope| {
-                for w in self.workers.iter_mut() {
-                    scope.spawn(|| work(w));
-                }
-            });
         }
+        let mut capacity = self.capacity.clone();
+        capacity.relevel(model, &self.hist, &self.site_up, &self.fills);
+        let busy = scan(&capacity, |c, a| c.throttled[a]);
+        ctx.capacity = &capacity;
+        ctx.scan = &busy;
+        run_metros(&mut self.workers, &self.metro_order, &self.metros, &ctx, finish_minute);
+        self.capacity = capacity;
         self.close_minute(model, fill);
     }
 

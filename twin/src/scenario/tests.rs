@@ -94,7 +94,7 @@ fn every_invalid_value_is_refused_at_its_line() {
             ],
         ),
         ("world", "ixp_mix", &["[{ weight = nan, storage = 1 }]"]),
-        ("world.ports", "headroom_median", &["0.1", "inf", "nan"]),
+        ("world.ports", "headroom_median", &["0.05", "inf", "nan"]),
         ("world.ports", "headroom_sigma", &["-1.0", "nan"]),
         ("world.ports", "step_gbps", &["0.0", "inf"]),
         ("appliances", "storage", &["{ disk_tb = inf, egress_gbps = 96.0 }", "{ disk_tb = 1.0, egress_gbps = 0.0 }"]),

@@ -146,7 +146,7 @@ impl Scenario {
             )?;
         }
         let ports = |k| [Key("world"), Key("ports"), Key(k)];
-        within(w.ports.headroom_median, 0.5, 10.0, &ports("headroom_median"))?;
+        within(w.ports.headroom_median, 0.1, 10.0, &ports("headroom_median"))?;
         within(w.ports.headroom_sigma, 0.0, 2.0, &ports("headroom_sigma"))?;
         within(w.ports.step_gbps, 0.1, 10_000.0, &ports("step_gbps"))?;
         positive(w.origin_egress_gbps, 1e7, &at("origin_egress_gbps"))?;
