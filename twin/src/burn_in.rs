@@ -36,7 +36,8 @@ pub fn observe(model: &Model, calendars: &[RegionCalendar], predictor: &mut Pred
             let movie_share = demand.movie_play_share(weekend);
             let start = cal.start_s(day) as f64;
             let mid = start + SECONDS_PER_DAY as f64 / 2.0;
-            let weights: Vec<f64> = (0..catalog.videos.len()).map(|v| demand.video_weight(catalog, v, r, mid)).collect();
+            let weights: Vec<f64> =
+                (0..catalog.videos.len()).map(|v| demand.video_weight(catalog, v, r, mid)).collect();
             let mut kind_total = [0.0f64; 2];
             for (v, w) in weights.iter().enumerate() {
                 kind_total[is_movie(catalog, v)] += w;
@@ -55,11 +56,8 @@ pub fn observe(model: &Model, calendars: &[RegionCalendar], predictor: &mut Pred
                 })
                 .collect();
             let total: f64 = video_bytes.iter().map(|&b| b as f64).sum();
-            let rendition_bytes: Vec<u64> = shares
-                .iter()
-                .zip(&model.stream_kbps)
-                .map(|(s, k)| (total * s * k / mean_kbps) as u64)
-                .collect();
+            let rendition_bytes: Vec<u64> =
+                shares.iter().zip(&model.stream_kbps).map(|(s, k)| (total * s * k / mean_kbps) as u64).collect();
             let end = start + SECONDS_PER_DAY as f64;
             let bytes = DayBytes { videos: &video_bytes, renditions: &rendition_bytes };
             predictor.observe(catalog, &model.stream_kbps, r, day, weekday, end, &bytes);

@@ -52,7 +52,12 @@ pub struct Capacity {
 
 /// The fair level for streams asking `demand[i]` kbps each (`count[i]` of them, ascending by demand) plus
 /// `extra` single streams, sharing `capacity_kbps`: infinite when everything fits.
-fn water_level(order: &[usize], demand: impl Fn(usize) -> f64, count: impl Fn(usize) -> f64, capacity_kbps: f64) -> f64 {
+fn water_level(
+    order: &[usize],
+    demand: impl Fn(usize) -> f64,
+    count: impl Fn(usize) -> f64,
+    capacity_kbps: f64,
+) -> f64 {
     let total: f64 = order.iter().map(|&i| demand(i) * count(i)).sum();
     if total <= capacity_kbps {
         return f64::INFINITY;
@@ -131,8 +136,7 @@ impl Capacity {
         // Appliances, each on its own egress.
         for (a, app) in world.appliances.iter().enumerate() {
             let c = count(a);
-            cap.level_kbps[a] =
-                water_level(order, |i| kbps[i], |i| c[i].max(0) as f64, app.egress_gbps * 1e6);
+            cap.level_kbps[a] = water_level(order, |i| kbps[i], |i| c[i].max(0) as f64, app.egress_gbps * 1e6);
             cap.utilization[a] = demand_of(a) / (app.egress_gbps * 1e6);
         }
         // Sites: their appliances' streams (each capped at its appliance's level) and the fills they source
@@ -204,18 +208,16 @@ impl Capacity {
                 link_load[e as usize] += f.kbps;
             }
         }
-        let link_share: Vec<f64> = link_load
-            .iter()
-            .zip(&links)
-            .map(|(&l, &c)| if l > c * 1e6 { c * 1e6 / l } else { 1.0 })
-            .collect();
+        let link_share: Vec<f64> =
+            link_load.iter().zip(&links).map(|(&l, &c)| if l > c * 1e6 { c * 1e6 / l } else { 1.0 }).collect();
         for (u, (&l, &c)) in cap.link_utilization.iter_mut().zip(link_load.iter().zip(&links)) {
             *u = l / (c * 1e6);
         }
         let path_share = |path: &[u32]| path.iter().map(|&e| link_share[e as usize]).fold(1.0, f64::min);
 
         // Origins: the misses of the metros they serve and their fills share their egress.
-        let origin_of: Vec<usize> = (0..metros).map(|m| world.nearest_origin(crate::world::MetroId(m as u32))).collect();
+        let origin_of: Vec<usize> =
+            (0..metros).map(|m| world.nearest_origin(crate::world::MetroId(m as u32))).collect();
         for o in 0..world.origins.len() {
             let mut flows: Vec<(f64, f64)> = Vec::new();
             let mut per_bitrate = vec![0f64; bitrates];

@@ -262,7 +262,9 @@ impl Catalog {
     pub fn file_size_bytes(&self, file: FileId) -> u64 {
         let v = &self.videos[self.video_of(file).0 as usize];
         match self.kind_of(file) {
-            FileKind::Video { rendition } => self.renditions[rendition as usize].kbps as u64 * 125 * v.duration_s as u64,
+            FileKind::Video { rendition } => {
+                self.renditions[rendition as usize].kbps as u64 * 125 * v.duration_s as u64
+            }
             FileKind::AudioText => self.audio_bytes_per_s * v.duration_s as u64,
         }
     }

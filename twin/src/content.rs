@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use chrono::{Offset, TimeZone};
 
+use crate::cache::{OnlineCache, Policy};
 use crate::capacity::FillRequest;
 use crate::catalog::{Catalog, FileId, TitleId};
 use crate::engine::Engine;
@@ -21,7 +22,6 @@ use crate::fill::{Admission, Fill, FillMinute, FillSources, SiteFillStatus, Tran
 use crate::model::Model;
 use crate::placement::oracle::Oracle;
 use crate::placement::proactive::Proactive;
-use crate::cache::{OnlineCache, Policy};
 use crate::placement::reactive;
 use crate::placement::{ClusterId, Clusters, Manifest, Placement, PlanInput, Planner, Rules, Scope, TitleRule};
 use crate::popularity::{DayBytes, DayError, Predictor, file_popularity};
@@ -628,7 +628,8 @@ impl Content {
         let predictions = self.predicted.iter().map(pop).sum::<usize>()
             + self.oracle.as_ref().map_or(0, |o| o.iter().map(pop).sum())
             + (self.predicted_plays.len() + self.observed_plays.len()) * 8;
-        let plans = self.cluster_plans.len() + self.site_plans.iter().flatten().filter(|p| Arc::strong_count(p) == 1).count();
+        let plans =
+            self.cluster_plans.len() + self.site_plans.iter().flatten().filter(|p| Arc::strong_count(p) == 1).count();
         let plan_bytes = self.sizes.len() / 4; // files and flash bitmaps
         (predictions, plans * plan_bytes + self.sizes.len() * 8)
     }

@@ -200,11 +200,13 @@ impl FillSources {
             sites_at[s.metro.0 as usize].push(SiteId(i as u32));
         }
         // An embedded site fills from its own ISP's sites or from exchanges; an exchange from exchanges.
-        let may_source = |site: SiteId, other: SiteId| match (world.sites[site.0 as usize].kind, world.sites[other.0 as usize].kind) {
-            (_, SiteKind::Ixp) => true,
-            (SiteKind::Embedded(a), SiteKind::Embedded(b)) => a == b,
-            (SiteKind::Ixp, SiteKind::Embedded(_)) => false,
-        };
+        let may_source =
+            |site: SiteId, other: SiteId| match (world.sites[site.0 as usize].kind, world.sites[other.0 as usize].kind)
+            {
+                (_, SiteKind::Ixp) => true,
+                (SiteKind::Embedded(a), SiteKind::Embedded(b)) => a == b,
+                (SiteKind::Ixp, SiteKind::Embedded(_)) => false,
+            };
         let mut peers = vec![Vec::new(); world.sites.len()];
         let mut tiers = vec![Vec::new(); world.sites.len()];
         for (m, here) in sites_at.iter().enumerate() {
@@ -237,7 +239,11 @@ impl FillSources {
         FillSources {
             peers,
             tiers,
-            origin_links: world.sites.iter().map(|s| world.backbone.metro_origin_path[s.metro.0 as usize].clone()).collect(),
+            origin_links: world
+                .sites
+                .iter()
+                .map(|s| world.backbone.metro_origin_path[s.metro.0 as usize].clone())
+                .collect(),
             metro_of: world.sites.iter().map(|s| s.metro.0).collect(),
         }
     }
@@ -426,7 +432,8 @@ impl Fill {
         if opens {
             f.window_bytes = 0;
         }
-        if f.window_open && !in_window
+        if f.window_open
+            && !in_window
             && let Some(run) = f.run.take()
         {
             self.transfers.push(run);
@@ -437,7 +444,16 @@ impl Fill {
 
     /// Picks the next file a site fills and where from: the first pending file that fits and has a source (a
     /// peer, a tier site, or after waiting the origin); the rest wait their turn.
-    fn start_next(&mut self, model: &Model, site: SiteId, minute: u64, reserve_bytes: u64, placement: &Placement, up: &[bool], t_s: f64) {
+    fn start_next(
+        &mut self,
+        model: &Model,
+        site: SiteId,
+        minute: u64,
+        reserve_bytes: u64,
+        placement: &Placement,
+        up: &[bool],
+        t_s: f64,
+    ) {
         let escalation = &model.scenario.fill.escalation;
         let disk = model.world.sites[site.0 as usize].disk_bytes;
         let sources = self.sources.clone();
@@ -448,8 +464,10 @@ impl Fill {
             if model.catalog.file_size_bytes(p.file) > room {
                 continue;
             }
-            let found = sources.find(site, p.file, placement, up).map(|(r, t)| (Source::Site(r.site), t, r.links.clone()));
-            let waited = p.waiting_since != u32::MAX && minute >= p.waiting_since as u64 + escalation.wait_minutes as u64;
+            let found =
+                sources.find(site, p.file, placement, up).map(|(r, t)| (Source::Site(r.site), t, r.links.clone()));
+            let waited =
+                p.waiting_since != u32::MAX && minute >= p.waiting_since as u64 + escalation.wait_minutes as u64;
             let source = match found {
                 Some(s) => Some(s),
                 None if escalation.origin_allowed && (waited || escalation.wait_minutes == 0) => {
@@ -487,7 +505,14 @@ impl Fill {
 
     /// What every filling site asks for this minute: its ingress cap, from the source of the file it is on
     /// (or starts now). `sites` lists the planner sites with the replica bytes their plan keeps free.
-    pub fn requests(&mut self, model: &Model, minute: u64, sites: &[(SiteId, u64)], placement: &Placement, up: &[bool]) -> &[FillRequest] {
+    pub fn requests(
+        &mut self,
+        model: &Model,
+        minute: u64,
+        sites: &[(SiteId, u64)],
+        placement: &Placement,
+        up: &[bool],
+    ) -> &[FillRequest] {
         self.requesting.clear();
         self.requests.clear();
         self.settling.clear();
@@ -552,11 +577,20 @@ impl Fill {
             let rate_bps = kbps * 125.0;
             let minute_bytes = (kbps * BYTES_PER_KBPS_MINUTE as f64) as u64;
             let f = &self.sites[site.0 as usize];
-            let mut budget = if f.forced { minute_bytes } else { minute_bytes.min(window_cap.saturating_sub(f.window_bytes)) };
+            let mut budget =
+                if f.forced { minute_bytes } else { minute_bytes.min(window_cap.saturating_sub(f.window_bytes)) };
             let mut used = 0u64;
             while budget > 0 {
                 if self.sites[site.0 as usize].active.is_none() {
-                    self.start_next(model, site, minute, reserve(site), placement, up, t0 + used as f64 / rate_bps.max(1.0));
+                    self.start_next(
+                        model,
+                        site,
+                        minute,
+                        reserve(site),
+                        placement,
+                        up,
+                        t0 + used as f64 / rate_bps.max(1.0),
+                    );
                 }
                 let f = &mut self.sites[site.0 as usize];
                 let Some(a) = f.active.as_mut() else { break };

@@ -331,11 +331,9 @@ impl KpiId {
         match self {
             KpiId::ActiveSessions | KpiId::Plays | KpiId::SaturatedSites => "count",
             KpiId::OffloadPct | KpiId::InIspPct | KpiId::TransitPct | KpiId::RebufferPct | KpiId::EbvsPct => "%",
-            KpiId::BackboneGbps
-            | KpiId::MissGbps
-            | KpiId::BackboneFillGbps
-            | KpiId::FillGbps
-            | KpiId::EdgeGbps => "Gbps",
+            KpiId::BackboneGbps | KpiId::MissGbps | KpiId::BackboneFillGbps | KpiId::FillGbps | KpiId::EdgeGbps => {
+                "Gbps"
+            }
             KpiId::StartupP50Ms | KpiId::StartupP95Ms => "ms",
             KpiId::DeliveredKbps => "kbps",
         }

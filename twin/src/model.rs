@@ -42,7 +42,9 @@ impl Model {
         stream_order.sort_by(|&a, &b| stream_kbps[a].total_cmp(&stream_kbps[b]).then(a.cmp(&b)));
         let p = &scenario.playback;
         let control_plane_ms = (0..world.metros.len())
-            .map(|m| p.control_plane_service_ms + p.control_plane_round_trips * world.control_plane_rtt_ms(MetroId(m as u32)))
+            .map(|m| {
+                p.control_plane_service_ms + p.control_plane_round_trips * world.control_plane_rtt_ms(MetroId(m as u32))
+            })
             .collect();
         Ok(Model {
             start_utc: scenario.start_utc(),

@@ -171,7 +171,8 @@ impl Predictor {
                 if genre > 0.0 {
                     let ratio = plays / genre;
                     let n = self.launches_seen[region] as f64;
-                    self.launch_ratio[region] = if n == 0.0 { ratio } else { (n * self.launch_ratio[region] + ratio) / (n + 1.0) };
+                    self.launch_ratio[region] =
+                        if n == 0.0 { ratio } else { (n * self.launch_ratio[region] + ratio) / (n + 1.0) };
                     self.launches_seen[region] = (self.launches_seen[region] + 1).min(1000);
                 }
             }
@@ -195,7 +196,8 @@ impl Predictor {
         }
         let overall = sum.iter().sum::<f64>() / n.iter().sum::<u32>().max(1) as f64;
         for slot in 0..genres * 2 {
-            self.genre_rate[region * genres * 2 + slot] = if n[slot] > 0 { sum[slot] / n[slot] as f64 } else { overall };
+            self.genre_rate[region * genres * 2 + slot] =
+                if n[slot] > 0 { sum[slot] / n[slot] as f64 } else { overall };
         }
     }
 
@@ -287,7 +289,6 @@ pub fn plays_of(catalog: &Catalog, stream_kbps: &[f64], bytes: &DayBytes) -> Vec
         .collect()
 }
 
-
 /// Popularity of every file (bytes streamed ÷ file size per day) from its video's plays (full-play
 /// equivalents) and the share of plays at each rendition: a video file's is its video's plays × its
 /// rendition's share; the audio file's, its video's plays × the audio bitrate a play streams over the bytes the
@@ -333,7 +334,11 @@ mod tests {
                 .map(|v| {
                     let factor = if Predictor::is_movie(&catalog, v) == 1 && weekday >= 5 { 2.0 } else { 1.0 };
                     let gone = day >= 10 && (v == a || v == b);
-                    if gone { 0 } else { (truth[v] * factor * catalog.videos[v].duration_s as f64 * 125.0 * kbps[0]) as u64 }
+                    if gone {
+                        0
+                    } else {
+                        (truth[v] * factor * catalog.videos[v].duration_s as f64 * 125.0 * kbps[0]) as u64
+                    }
                 })
                 .collect();
             let mut rend = vec![0u64; renditions];

@@ -141,6 +141,9 @@ pub struct MetroSessions {
     /// when it last came round (a new bucket reserves that much).
     ring: Vec<Vec<u32>>,
     ring_last: Vec<u32>,
+    /// (bucket, slot) filed but not yet in their bucket: `flush` pushes them in one tight pass, with each
+    /// bucket's tail asked for ahead (a bucket's tail is rarely in cache, and a pass lets the misses overlap).
+    pending: Vec<(u32, u32)>,
     /// Sessions below the rendition they started at (entries may be stale).
     degraded: Vec<u64>,
     /// Live sessions.
@@ -155,6 +158,7 @@ impl Default for MetroSessions {
             free: Vec::new(),
             ring: vec![Vec::new(); RING],
             ring_last: vec![0; RING],
+            pending: Vec::new(),
             degraded: Vec::new(),
             count: 0,
         }
@@ -168,6 +172,7 @@ impl MetroSessions {
             + self.accounts.capacity() * 4
             + self.ring.iter().map(|b| b.capacity() * 4).sum::<usize>()
             + self.free.capacity() * 4
+            + self.pending.capacity() * 8
             + self.degraded.capacity() * 8
     }
 
@@ -197,16 +202,34 @@ impl MetroSessions {
         slot
     }
 
-    /// Files a session in no bucket into the bucket of its end (or the furthest one, if its end is further).
+    /// Files a session in no bucket into the bucket of its end (or the furthest one, if its end is further),
+    /// once `flush` runs.
     fn file(&mut self, slot: u32, now: u32) {
         let s = &mut self.slots[slot as usize];
         let bucket = s.end_minute().clamp(now + 1, now + RING as u32 - 1) as usize % RING;
         s.in_ring = true;
-        let list = &mut self.ring[bucket];
-        if list.capacity() == 0 {
-            list.reserve(self.ring_last[bucket] as usize);
+        self.pending.push((bucket as u32, slot));
+    }
+
+    /// Puts the filed sessions into their buckets. Runs before a bucket is taken; the play path calls it after
+    /// a minute's plays.
+    pub fn flush(&mut self) {
+        const AHEAD: usize = 8;
+        let pending = std::mem::take(&mut self.pending);
+        for (i, &(bucket, slot)) in pending.iter().enumerate() {
+            if let Some(&(ahead, _)) = pending.get(i + AHEAD) {
+                if let Some(tail) = self.ring[ahead as usize].last() {
+                    crate::prefetch::prefetch(tail);
+                }
+            }
+            let list = &mut self.ring[bucket as usize];
+            if list.capacity() == 0 {
+                list.reserve(self.ring_last[bucket as usize] as usize);
+            }
+            list.push(slot);
         }
-        list.push(slot);
+        self.pending = pending;
+        self.pending.clear();
     }
 
     /// Ends a session: its slot is free at once if it is in no bucket (it came from `take_ended`), else when
@@ -252,6 +275,7 @@ impl MetroSessions {
     /// The sessions whose playback ended with minute `now` (their last minute), taken from the ring and in no
     /// bucket now; sessions pushed later by stalls are re-filed, and slots of sessions removed early are freed.
     pub fn take_ended(&mut self, now: u32, out: &mut Vec<u32>) {
+        self.flush();
         let next = now + 1;
         let bucket = std::mem::take(&mut self.ring[next as usize % RING]);
         self.ring_last[next as usize % RING] = bucket.len() as u32;

@@ -184,8 +184,13 @@ mod view_query_tests {
             })
             .expect("some site lacks some title");
         let files = snap.model.catalog.files_of(cold).count();
-        twin.apply(Command::SetTitleRule { scope: Scope::Site(site), title: cold, rule: Some(TitleRule::Pin) }).unwrap();
-        twin.apply(Command::SetSitePolicy { site: SiteId(0), policy: PlacementKind::Reactive(crate::cache::OnlinePolicy::Lru) }).unwrap();
+        twin.apply(Command::SetTitleRule { scope: Scope::Site(site), title: cold, rule: Some(TitleRule::Pin) })
+            .unwrap();
+        twin.apply(Command::SetSitePolicy {
+            site: SiteId(0),
+            policy: PlacementKind::Reactive(crate::cache::OnlinePolicy::Lru),
+        })
+        .unwrap();
         let after = twin.snapshot();
         assert_eq!(after.plan_progress(SiteId(0)), None, "a reactive site has no plan");
         for s in (1..sites).map(SiteId) {

@@ -115,9 +115,8 @@ impl SteeringTable {
                 in_isp.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
                 let mut list: Vec<Candidate> =
                     in_isp.iter().take(PER_TIER).map(|&(km, i)| site(i, km, Tier::InIsp)).collect();
-                let reachable = |i: u32, km: f64| {
-                    world.sites[i as usize].region == m.region || km <= s.world.ixp_reach_km
-                };
+                let reachable =
+                    |i: u32, km: f64| world.sites[i as usize].region == m.region || km <= s.world.ixp_reach_km;
                 list.extend(
                     ixp_index
                         .nearest_neighbor_iter(&unit_vector(m.lat, m.lon))

@@ -255,10 +255,7 @@ impl World {
         let stream_kbps: f64 = d
             .devices
             .iter()
-            .map(|x| {
-                x.share / share_total
-                    * (x.max_kbps as f64).min(s.playback.abr_safety * x.median_mbps * 1000.0)
-            })
+            .map(|x| x.share / share_total * (x.max_kbps as f64).min(s.playback.abr_safety * x.median_mbps * 1000.0))
             .sum::<f64>()
             + s.catalog.audio.stream_kbps as f64;
         let member_gbps = concurrency * stream_kbps / 1e6;
@@ -443,9 +440,11 @@ mod tests {
         let w = World::build(&s).unwrap();
         for (i, site) in w.sites.iter().enumerate() {
             assert_eq!(site.appliances.len() as u32, site.storage_appliances + site.flash_appliances);
-            assert!(w.appliances[site.appliances.start as usize..site.appliances.end as usize]
-                .iter()
-                .all(|a| a.site == SiteId(i as u32)));
+            assert!(
+                w.appliances[site.appliances.start as usize..site.appliances.end as usize]
+                    .iter()
+                    .all(|a| a.site == SiteId(i as u32))
+            );
             assert!(site.port_gbps >= s.world.ports.step_gbps);
             assert_eq!(site.egress_gbps, site.port_gbps.min(site.appliance_gbps));
         }

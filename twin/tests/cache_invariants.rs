@@ -27,7 +27,14 @@ fn check(cache: &mut dyn Policy, capacity: Capacity, requests: &[(u64, Option<u6
         }
         prop_assert!(model.values().sum::<u64>() <= capacity.limit(), "{} over capacity at {}", cache.name(), i);
         for probe in [id, (id + 7) % 30] {
-            prop_assert_eq!(cache.contains(probe), model.contains_key(&probe), "{} contains {} at {}", cache.name(), probe, i);
+            prop_assert_eq!(
+                cache.contains(probe),
+                model.contains_key(&probe),
+                "{} contains {} at {}",
+                cache.name(),
+                probe,
+                i
+            );
         }
     }
     Ok(())

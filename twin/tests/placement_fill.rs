@@ -4,11 +4,11 @@
 //! planner stays under the placement LP's bound.
 
 use chrono::{Datelike, Offset, TimeZone};
+use twin::cache::OnlinePolicy;
 use twin::catalog::{FileId, TitleId};
 use twin::fill::Fill;
 use twin::placement::ClusterId;
 use twin::time::SimTime;
-use twin::cache::OnlinePolicy;
 use twin::{Command, PlacementKind, Scenario, Scope, SiteId, TitleRule, Twin, ValidScenario};
 
 /// Disks far smaller than the catalogue (so plans churn and fills run) and fill caps small enough to bind.

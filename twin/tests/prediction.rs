@@ -48,7 +48,8 @@ burn_in_days = 0
     let region = 2; // Europe, where most members of this small world live with North America
     let predicted = &snap.content.predicted_plays[region * videos..(region + 1) * videos];
     let truth_files = Oracle::popularity(model, region, snap.time.seconds() as f64);
-    let truth: Vec<f64> = (0..videos).map(|v| truth_files[model.catalog.audio_file(VideoId(v as u32)).0 as usize]).collect();
+    let truth: Vec<f64> =
+        (0..videos).map(|v| truth_files[model.catalog.audio_file(VideoId(v as u32)).0 as usize]).collect();
     let top = |x: &[f64]| {
         let mut idx: Vec<usize> = (0..x.len()).collect();
         idx.sort_by(|&a, &b| x[b].total_cmp(&x[a]));

@@ -108,8 +108,12 @@ fn span(s: &str, zero_allowed: bool) -> Result<f64, String> {
 /// Reads and validates a scenario file; errors name the file (and line and column for what is in it).
 pub fn read_scenario(path: &Path) -> Result<ValidScenario, twin::InputError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| twin::InputError { file: name.clone(), line: 1, column: 1, message: format!("cannot read: {e}") })?;
+    let text = std::fs::read_to_string(path).map_err(|e| twin::InputError {
+        file: name.clone(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read: {e}"),
+    })?;
     Scenario::parse(&name, &text)
 }
 

@@ -214,10 +214,8 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "\n(backbone = misses, plays served from the origin, + fills from another metro or the origin)"
-    );
+    let _ =
+        writeln!(out, "\n(backbone = misses, plays served from the origin, + fills from another metro or the origin)");
     let snap = twin.snapshot();
     let c = &snap.content;
     let kinds: Vec<String> = c.policy_counts().iter().map(|(k, n)| format!("{} on {n} sites", k.name())).collect();

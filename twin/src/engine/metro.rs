@@ -160,7 +160,14 @@ fn play_busy(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut W
 
 /// A minute of a session on a server where it may get less than it asks: it gets its share; a shortfall drains
 /// its buffer, then stalls it (and it gives up past its patience); it switches down to what it got.
-fn throttled_minute(ctx: &MinuteCtx, metro: usize, slot: u32, account: usize, store: &mut MetroSessions, w: &mut Worker) {
+fn throttled_minute(
+    ctx: &MinuteCtx,
+    metro: usize,
+    slot: u32,
+    account: usize,
+    store: &mut MetroSessions,
+    w: &mut Worker,
+) {
     let model = ctx.model;
     let minute = ctx.minute as u32;
     let region = model.world.metros[metro].region.0 as usize;
@@ -359,7 +366,11 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         let access_kbps = d.access_kbps.sample(&mut rng).min(u16::MAX as f64 * 100.0) as f32;
         let movie = rng.f64() < movie_share;
         let video_bits = rng.next_u64();
-        if movie { movies.prefetch(video_bits) } else { episodes.prefetch(video_bits) }
+        if movie {
+            movies.prefetch(video_bits)
+        } else {
+            episodes.prefetch(video_bits)
+        }
         let play = mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ seq << 1);
         draws.push(Draw { play, group, device: device as u8, movie, access_kbps, video_bits, video: 0, duration_s: 0 });
     }

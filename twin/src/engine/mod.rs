@@ -396,7 +396,8 @@ impl Engine {
     /// Heap bytes of the sessions in progress, and of everything else the engine keeps.
     pub fn heap_bytes(&self) -> (usize, usize) {
         let sessions = self.metros.iter().map(|m| m.lock().unwrap_or_else(PoisonError::into_inner).heap_bytes()).sum();
-        let per_worker = |w: &Worker| (w.video_bytes.len() + w.rendition_bytes.len()) * 8 + w.hist.len() * 4 + w.now.len() * 32;
+        let per_worker =
+            |w: &Worker| (w.video_bytes.len() + w.rendition_bytes.len()) * 8 + w.hist.len() * 4 + w.now.len() * 32;
         let other = self.workers.iter().map(per_worker).sum::<usize>()
             + self.site_history.len() * std::mem::size_of::<SiteMinute>()
             + (self.video_bytes.len() + self.rendition_bytes.len()) * 8
@@ -605,7 +606,7 @@ impl Engine {
                 t,
                 active_sessions: (self.sessions[accounts.book(Book::Edge, r)]
                     + self.sessions[accounts.book(Book::Origin, r)])
-                    .max(0) as u64,
+                .max(0) as u64,
                 stream_seconds: playing[r].max(0) as u64 * SECONDS_PER_MINUTE,
                 plays: c.plays,
                 ebvs: c.ebvs,

@@ -292,7 +292,11 @@ impl Placement {
         if h.contains(file) {
             return;
         }
-        if h.base.contains(file) { h.removed.remove(&file.0) } else { h.added.insert(file.0) };
+        if h.base.contains(file) {
+            h.removed.remove(&file.0)
+        } else {
+            h.added.insert(file.0)
+        };
         self.held_bytes[site.0 as usize] += size_bytes;
         self.compact(site);
     }
@@ -301,14 +305,19 @@ impl Placement {
         if !h.contains(file) {
             return;
         }
-        if h.base.contains(file) { h.removed.insert(file.0) } else { h.added.remove(&file.0) };
+        if h.base.contains(file) {
+            h.removed.insert(file.0)
+        } else {
+            h.added.remove(&file.0)
+        };
         self.held_bytes[site.0 as usize] -= size_bytes;
         self.compact(site);
     }
     /// Makes a site share `files` (which must equal what it holds) as its base, with no changes on top.
     pub fn share(&mut self, site: SiteId, files: &Arc<FileSet>) {
         debug_assert!(self.holds_exactly(site, files));
-        self.held[site.0 as usize] = Held { base: files.clone(), added: FileIds::default(), removed: FileIds::default() };
+        self.held[site.0 as usize] =
+            Held { base: files.clone(), added: FileIds::default(), removed: FileIds::default() };
     }
     /// Folds a site's changes into a base of its own once they take more memory than one (a cache turning
     /// over, a fill far from its plan): a change costs about as much as 64 files of a bitmap.

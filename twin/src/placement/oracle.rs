@@ -25,7 +25,8 @@ impl Oracle {
         let (catalog, demand) = (&model.catalog, &model.demand);
         let movie_share = (5.0 * demand.movie_play_share(false) + 2.0 * demand.movie_play_share(true)) / 7.0;
         let plays_at = |t_s: f64| {
-            let weights: Vec<f64> = (0..catalog.videos.len()).map(|v| demand.video_weight(catalog, v, region, t_s)).collect();
+            let weights: Vec<f64> =
+                (0..catalog.videos.len()).map(|v| demand.video_weight(catalog, v, region, t_s)).collect();
             let mut kind_total = [0.0f64; 2];
             for (v, w) in weights.iter().enumerate() {
                 kind_total[catalog.titles[catalog.videos[v].title.0 as usize].is_movie() as usize] += w;
@@ -42,8 +43,11 @@ impl Oracle {
                 .collect::<Vec<f64>>()
         };
         let day = SECONDS_PER_DAY as f64;
-        let plays: Vec<f64> =
-            plays_at(start_s + day / 2.0).into_iter().zip(plays_at(start_s + 1.5 * day)).map(|(a, b)| a.max(b)).collect();
+        let plays: Vec<f64> = plays_at(start_s + day / 2.0)
+            .into_iter()
+            .zip(plays_at(start_s + 1.5 * day))
+            .map(|(a, b)| a.max(b))
+            .collect();
         file_popularity(catalog, &plays, &demand.rendition_shares(&model.scenario, catalog))
     }
 }

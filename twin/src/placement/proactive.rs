@@ -64,7 +64,9 @@ impl Planner for Proactive {
         let smallest = input.order.iter().map(|&f| input.sizes[f as usize]).min().unwrap_or(0);
         let mut apps = Vec::new();
         for (i, f) in pinned.chain(ranked).enumerate() {
-            if i % 1024 == 0 && (0..capacity.len()).all(|a| capacity[a] - m.appliance_bytes[a].min(capacity[a]) < smallest) {
+            if i % 1024 == 0
+                && (0..capacity.len()).all(|a| capacity[a] - m.appliance_bytes[a].min(capacity[a]) < smallest)
+            {
                 break;
             }
             let size = input.sizes[f as usize];

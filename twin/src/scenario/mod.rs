@@ -373,7 +373,8 @@ impl PlacementKind {
 impl TryFrom<String> for PlacementKind {
     type Error = String;
     fn try_from(name: String) -> Result<PlacementKind, String> {
-        PlacementKind::parse(&name).ok_or_else(|| format!("unknown placement {name:?}: expected one of {}", PlacementKind::names()))
+        PlacementKind::parse(&name)
+            .ok_or_else(|| format!("unknown placement {name:?}: expected one of {}", PlacementKind::names()))
     }
 }
 

@@ -226,7 +226,8 @@ fn every_invalid_value_is_refused_at_its_line() {
     assert!(checked > 150, "{checked} cases");
 
     // A catalogue too large for the file budget is refused at its title count.
-    let big = MINIMAL.replace("titles = 50", "titles = 200000\nseasons_per_series = [40, 40]\nepisodes_per_season = [60, 60]");
+    let big = MINIMAL
+        .replace("titles = 50", "titles = 200000\nseasons_per_series = [40, 40]\nepisodes_per_season = [60, 60]");
     let e = Scenario::parse("big.toml", &big).unwrap_err();
     assert_eq!(e.line, 11, "{e}");
     assert!(e.message.contains("files"), "{e}");

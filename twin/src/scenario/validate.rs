@@ -53,7 +53,12 @@ impl Invalid {
                 Index(i) => format!("[{i}]"),
             })
             .collect::<String>();
-        InputError::at_offset(file, text, offset, format!("`{}`: expected {}", key.trim_start_matches('.'), self.expected))
+        InputError::at_offset(
+            file,
+            text,
+            offset,
+            format!("`{}`: expected {}", key.trim_start_matches('.'), self.expected),
+        )
     }
 }
 
@@ -175,9 +180,21 @@ impl Scenario {
             &at("recent_window_days"),
             "fewer days than back_catalog_days",
         )?;
-        check(c.release_hour_utc.is_finite() && (0.0..24.0).contains(&c.release_hour_utc), &at("release_hour_utc"), "an hour in [0, 24)")?;
-        check(!c.genres.is_empty() && c.genres.len() <= MAX_GENRES, &at("genres"), format!("1 to {MAX_GENRES} genres"))?;
-        check(!c.codecs.is_empty() && c.codecs.len() <= MAX_CODECS, &at("codecs"), format!("1 to {MAX_CODECS} codecs"))?;
+        check(
+            c.release_hour_utc.is_finite() && (0.0..24.0).contains(&c.release_hour_utc),
+            &at("release_hour_utc"),
+            "an hour in [0, 24)",
+        )?;
+        check(
+            !c.genres.is_empty() && c.genres.len() <= MAX_GENRES,
+            &at("genres"),
+            format!("1 to {MAX_GENRES} genres"),
+        )?;
+        check(
+            !c.codecs.is_empty() && c.codecs.len() <= MAX_CODECS,
+            &at("codecs"),
+            format!("1 to {MAX_CODECS} codecs"),
+        )?;
         for (i, codec) in c.codecs.iter().enumerate() {
             let path = |k| [Key("catalog"), Key("codecs"), Index(i), Key(k)];
             check(
@@ -185,7 +202,11 @@ impl Scenario {
                 &path("name"),
                 "a codec name used once",
             )?;
-            check(!codec.ladder.is_empty() && codec.ladder.len() <= MAX_RUNGS, &path("ladder"), format!("1 to {MAX_RUNGS} rungs"))?;
+            check(
+                !codec.ladder.is_empty() && codec.ladder.len() <= MAX_RUNGS,
+                &path("ladder"),
+                format!("1 to {MAX_RUNGS} rungs"),
+            )?;
             for (j, r) in codec.ladder.iter().enumerate() {
                 let rising = j == 0 || r.kbps > codec.ladder[j - 1].kbps;
                 check(
@@ -226,7 +247,11 @@ impl Scenario {
         for (i, v) in d.members_per_capita.values().into_iter().enumerate() {
             within(v, 0.0, 1e6, &[Key("demand"), Key("members_per_capita"), Key(REGIONS[i].0)])?;
         }
-        check(d.members_per_capita.values().iter().sum::<f64>() > 0.0, &at("members_per_capita"), "some region above 0")?;
+        check(
+            d.members_per_capita.values().iter().sum::<f64>() > 0.0,
+            &at("members_per_capita"),
+            "some region above 0",
+        )?;
         positive(d.viewing_hours_per_member_day, 24.0, &at("viewing_hours_per_member_day"))?;
         within(d.zipf_exponent, 0.0, 3.0, &at("zipf_exponent"))?;
         within(d.regional_taste_sigma, 0.0, 3.0, &at("regional_taste_sigma"))?;
@@ -238,7 +263,11 @@ impl Scenario {
         positive(d.weekend_factor, 100.0, &at("weekend_factor"))?;
         fraction(d.movie_play_share_weekday, &at("movie_play_share_weekday"))?;
         fraction(d.movie_play_share_weekend, &at("movie_play_share_weekend"))?;
-        check(d.daily_curve.len() == 24, &at("daily_curve"), format!("24 hourly weights, found {}", d.daily_curve.len()))?;
+        check(
+            d.daily_curve.len() == 24,
+            &at("daily_curve"),
+            format!("24 hourly weights, found {}", d.daily_curve.len()),
+        )?;
         for (i, &v) in d.daily_curve.iter().enumerate() {
             within(v, 0.0, 1e6, &[Key("demand"), Key("daily_curve"), Index(i)])?;
         }

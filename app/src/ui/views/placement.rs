@@ -411,5 +411,3 @@ fn cluster_offload(snap: &Snapshot, sites: &[twin::SiteId]) -> Option<f64> {
         .fold((0u64, 0u64), |(o, h), s| (o + c.site_offered_bytes[s.0 as usize], h + c.site_hit_bytes[s.0 as usize]));
     (offered > 0).then(|| hit as f64 / offered as f64)
 }
-
-
