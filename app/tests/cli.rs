@@ -22,7 +22,7 @@ fn run_prints_a_summary_and_writes_kpis() {
     let dir = temp_dir("run");
     let csv = dir.join("kpis.csv");
     let out = edgetwin()
-        .args(["run", "assets/scenarios/default.toml", "--hours", "3", "--seed", "5", "--out"])
+        .args(["run", "assets/scenarios/default.toml", "--hours", "8", "--seed", "5", "--out"])
         .arg(&csv)
         .output()
         .unwrap();
@@ -38,12 +38,35 @@ fn run_prints_a_summary_and_writes_kpis() {
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert!(rows.iter().all(|r| r.len() == header.len()));
     let world: Vec<&Vec<&str>> = rows.iter().filter(|r| r[2] == "world").collect();
-    assert_eq!(world.len(), 180, "one world row a minute");
-    let offload = header.iter().position(|h| *h == "offload_pct").unwrap();
-    for r in &world {
-        let v: f64 = r[offload].parse().unwrap();
-        assert!((0.0..=100.0).contains(&v));
+    assert_eq!(world.len(), 480, "one world row a minute");
+    // Every KPI and every raw counter of the sample has its column, under the KPI's own key.
+    let counters = twin::KpiSample::default().counters();
+    for key in twin::KpiId::ALL.iter().map(|k| k.key()).chain(counters.iter().map(|c| c.0)) {
+        assert_eq!(header.iter().filter(|h| **h == key).count(), 1, "one {key} column in {header:?}");
     }
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let sum = |name: &str| world.iter().map(|r| r[col(name)].parse::<u64>().unwrap() as f64).sum::<f64>();
+    let max = |name: &str| world.iter().map(|r| r[col(name)].parse::<f64>().unwrap()).fold(0.0, f64::max);
+    for r in &world {
+        let v: f64 = r[col("offload_pct")].parse().unwrap();
+        assert!((0.0..=100.0).contains(&v));
+        // Backbone means misses plus backbone fills, in the file as everywhere.
+        let part = |name: &str| r[col(name)].parse::<f64>().unwrap();
+        assert!((part("backbone_gbps") - part("miss_gbps") - part("backbone_fill_gbps")).abs() < 2e-4);
+    }
+    // The summary's World column agrees with the file: same names, same figures.
+    let summary = |label: &str| -> f64 {
+        let line = stdout.lines().find(|l| l.starts_with(label)).unwrap_or_else(|| panic!("no {label:?} row"));
+        line[label.len()..].split_whitespace().next().unwrap().replace(',', "").parse().unwrap()
+    };
+    let offload = 100.0 * sum("edge_bytes") / (sum("edge_bytes") + sum("origin_bytes"));
+    assert!((summary("offload %") - offload).abs() < 0.006, "offload {offload}");
+    assert!((summary("peak backbone Gbps") - max("backbone_gbps")).abs() < 0.051);
+    assert!((summary("  peak misses Gbps") - max("miss_gbps")).abs() < 0.051);
+    assert!(max("backbone_fill_gbps") > 1.0, "the night's fills crossed the backbone");
+    assert!((summary("  peak backbone fills Gbps") - max("backbone_fill_gbps")).abs() < 0.051);
+    assert!((summary("backbone TB") - (sum("origin_bytes") + sum("fill_backbone_bytes")) / 1e12).abs() < 0.051);
+    assert_eq!(summary("plays"), sum("plays"), "plays");
 
     let json = dir.join("kpis.json");
     let out = edgetwin().args(["run", "default", "--hours", "1", "--out"]).arg(&json).output().unwrap();

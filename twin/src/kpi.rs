@@ -86,6 +86,30 @@ pub struct KpiSample {
 }
 
 impl KpiSample {
+    /// The raw counters of the minute that are not KPIs themselves (`KpiId` covers `active_sessions`, `plays`
+    /// and `saturated_sites`), named as the KPI files name them.
+    pub fn counters(&self) -> [(&'static str, u64); 17] {
+        [
+            ("stream_seconds", self.stream_seconds),
+            ("ebvs", self.ebvs),
+            ("playback_failures", self.playback_failures),
+            ("stall_exits", self.stall_exits),
+            ("edge_bytes", self.edge_bytes),
+            ("origin_bytes", self.origin_bytes),
+            ("in_isp_bytes", self.in_isp_bytes),
+            ("transit_bytes", self.transit_bytes),
+            ("fill_peer_bytes", self.fill_bytes[0]),
+            ("fill_tier_bytes", self.fill_bytes[1]),
+            ("fill_origin_bytes", self.fill_bytes[2]),
+            ("fill_backbone_bytes", self.fill_backbone_bytes),
+            ("rebuffer_ms", self.rebuffer_ms),
+            ("watch_ms", self.watch_ms),
+            ("switches_down", self.switches_down),
+            ("switches_up", self.switches_up),
+            ("failovers", self.failovers),
+        ]
+    }
+
     /// Share of bytes served from the edge, if any bytes moved.
     pub fn offload(&self) -> Option<f64> {
         let total = self.edge_bytes + self.origin_bytes;

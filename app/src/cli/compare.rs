@@ -101,21 +101,21 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
     let lru = results.iter().find(|r| r.policy.name() == "lru").map(|r| r.backbone_bytes());
     let tb = |b: u128| format!("{:.1}", b as f64 / 1e12);
     println!(
-        "{:<10} {:>9} {:>8} {:>13} {:>10} {:>10} {:>22} {:>12} {:>8} {:>8}",
+        "{:<10} {:>9} {:>8} {:>13} {:>10} {:>18} {:>22} {:>12} {:>15} {:>8}",
         "policy",
         "offload%",
         "in-ISP%",
         "embedded hit%",
         "misses TB",
-        "fills TB",
+        "backbone fills TB",
         "fill TB peer/tier/orig",
         "backbone TB",
-        "vs LRU",
+        "backbone vs LRU",
         "wall s"
     );
     for r in &results {
         println!(
-            "{:<10} {:>9.2} {:>8.2} {:>13.2} {:>10} {:>10} {:>22} {:>12} {:>8} {:>8.1}",
+            "{:<10} {:>9.2} {:>8.2} {:>13.2} {:>10} {:>18} {:>22} {:>12} {:>15} {:>8.1}",
             r.policy.name(),
             100.0 * r.offload,
             100.0 * r.in_isp,

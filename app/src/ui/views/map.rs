@@ -202,9 +202,10 @@ impl MapView {
             ui.separator();
             if let Some(k) = snap.latest() {
                 ui.label(format!(
-                    "edge {:.1} Gbps · backbone {:.2} Gbps · offload {}",
+                    "edge {:.1} Gbps · backbone: misses {:.2} + fills {:.2} Gbps · offload {}",
                     k.edge_gbps(),
-                    k.backbone_gbps(),
+                    k.miss_gbps(),
+                    k.backbone_fill_gbps(),
                     k.offload().map_or("–".to_string(), |o| format!("{:.2}%", o * 100.0))
                 ));
             }

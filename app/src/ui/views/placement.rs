@@ -227,17 +227,18 @@ impl PlacementView {
             ui.label("titles");
             ui.add(egui::TextEdit::singleline(&mut self.search).hint_text("search by name").desired_width(160.0));
         });
-        // Titles in order of their most popular file.
+        // Titles in order of the plays the plan expected of them.
         let needle = self.search.to_lowercase();
-        let mut seen = vec![false; catalog.titles.len()];
-        let titles: Vec<TitleId> = snap.content.predicted[self.region]
-            .order
-            .iter()
-            .map(|&f| catalog.title_of(FileId(f)))
-            .filter(|&t| !std::mem::replace(&mut seen[t.0 as usize], true))
+        let mut titles: Vec<(TitleId, f64, Option<f64>)> = (0..catalog.titles.len() as u32)
+            .map(TitleId)
             .filter(|&t| needle.is_empty() || catalog.titles[t.0 as usize].name.to_lowercase().contains(&needle))
-            .take(200)
+            .map(|t| {
+                let (predicted, seen) = snap.content.title_plays(catalog, self.region, t);
+                (t, predicted, seen)
+            })
             .collect();
+        titles.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        titles.truncate(200);
         ui.weak(format!(
             "plays a day in {} (full-play equivalents): what today's plan used / what yesterday saw (– before a \
              whole day was seen)",
@@ -249,8 +250,7 @@ impl PlacementView {
                 ui.strong("predicted");
                 ui.strong("seen");
                 ui.end_row();
-                for t in titles {
-                    let (pred, seen) = snap.content.title_plays(catalog, self.region, t);
+                for (t, pred, seen) in titles {
                     let name = &catalog.titles[t.0 as usize].name;
                     if ui.selectable_label(ctx.selection.title == Some(t), name).clicked() {
                         ctx.selection.title = Some(t);

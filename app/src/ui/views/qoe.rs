@@ -1,5 +1,6 @@
-//! QoE & latency view: time series of startup p50/p95, rebuffer %, EBVS %, offload % and backbone Gbps (world,
-//! or the selected region), and a sortable per-region table. Picking a region highlights its sites on the map.
+//! QoE & latency view: time series of startup p50/p95, rebuffer %, EBVS %, offload/in-ISP/transit %,
+//! delivered bitrate, edge and fill Gbps, and backbone Gbps split into misses and fills (world, or the selected
+//! region), and a sortable per-region table. Picking a region highlights its sites on the map.
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use twin::region::REGIONS;
@@ -21,12 +22,15 @@ pub enum Column {
     Ebvs,
     Offload,
     InIsp,
+    Transit,
+    Delivered,
     EdgeGbps,
-    BackboneGbps,
+    MissGbps,
+    BackboneFillGbps,
 }
 
 impl Column {
-    const ALL: [Column; 11] = [
+    const ALL: [Column; 14] = [
         Column::Region,
         Column::Sessions,
         Column::Plays,
@@ -36,8 +40,11 @@ impl Column {
         Column::Ebvs,
         Column::Offload,
         Column::InIsp,
+        Column::Transit,
+        Column::Delivered,
         Column::EdgeGbps,
-        Column::BackboneGbps,
+        Column::MissGbps,
+        Column::BackboneFillGbps,
     ];
 
     fn title(self) -> &'static str {
@@ -51,8 +58,11 @@ impl Column {
             Column::Ebvs => "EBVS %",
             Column::Offload => "offload %",
             Column::InIsp => "in-ISP %",
+            Column::Transit => "transit %",
+            Column::Delivered => "Mbps/play",
             Column::EdgeGbps => "edge Gbps",
-            Column::BackboneGbps => "backbone Gbps",
+            Column::MissGbps => "misses Gbps",
+            Column::BackboneFillGbps => "bb fills Gbps",
         }
     }
 
@@ -72,8 +82,11 @@ impl Column {
             Column::Ebvs => opt(k.ebvs_pct(), 1.0, 2),
             Column::Offload => opt(k.offload(), 100.0, 2),
             Column::InIsp => opt(k.in_isp(), 100.0, 1),
+            Column::Transit => opt(k.transit(), 100.0, 2),
+            Column::Delivered => opt(k.delivered_kbps(), 1e-3, 2),
             Column::EdgeGbps => opt(Some(k.edge_gbps()), 1.0, 1),
-            Column::BackboneGbps => opt(Some(k.backbone_gbps()), 1.0, 2),
+            Column::MissGbps => opt(Some(k.miss_gbps()), 1.0, 2),
+            Column::BackboneFillGbps => opt(Some(k.backbone_fill_gbps()), 1.0, 2),
         }
     }
 }
@@ -157,22 +170,26 @@ impl QoeView {
 
 /// The KPI time series of the world or the picked region, on one linked time axis.
 fn plots(ui: &mut egui::Ui, history: &History) {
-    let plot_h = ((ui.available_height() - 20.0) / 5.0).max(70.0);
-    let link = ui.scope_id().with("qoe_time");
-    let plots: [(&str, &[(KpiId, &str)]); 5] = [
-        ("startup (ms)", &[(KpiId::StartupP50Ms, "startup p50"), (KpiId::StartupP95Ms, "startup p95")]),
-        ("% of watch time / plays", &[(KpiId::RebufferPct, "rebuffer %"), (KpiId::EbvsPct, "EBVS %")]),
-        ("% of bytes", &[(KpiId::OffloadPct, "offload %"), (KpiId::InIspPct, "in-ISP %")]),
-        ("edge Gbps", &[(KpiId::EdgeGbps, "edge Gbps")]),
+    let plots: [(&str, &[(KpiId, &str)]); 6] = [
+        ("startup ms", &[(KpiId::StartupP50Ms, "startup p50"), (KpiId::StartupP95Ms, "startup p95")]),
+        ("rebuffer, EBVS %", &[(KpiId::RebufferPct, "rebuffer %"), (KpiId::EbvsPct, "EBVS %")]),
+        (
+            "% of bytes",
+            &[(KpiId::OffloadPct, "offload %"), (KpiId::InIspPct, "in-ISP %"), (KpiId::TransitPct, "transit %")],
+        ),
+        ("kbps per play", &[(KpiId::DeliveredKbps, "delivered bitrate")]),
+        ("edge Gbps", &[(KpiId::EdgeGbps, "edge (plays)"), (KpiId::FillGbps, "fills, all tiers")]),
         (
             "backbone Gbps",
             &[
                 (KpiId::BackboneGbps, "backbone total"),
                 (KpiId::MissGbps, "misses (plays from origin)"),
-                (KpiId::FillGbps, "fills, all tiers"),
+                (KpiId::BackboneFillGbps, "fills over the backbone"),
             ],
         ),
     ];
+    let plot_h = ((ui.available_height() - 20.0) / plots.len() as f32).max(70.0);
+    let link = ui.scope_id().with("qoe_time");
     for (name, series) in plots {
         Plot::new(name)
             .height(plot_h)
