@@ -205,3 +205,25 @@ fn trace_export_writes_a_trace_that_replays() {
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("the world has sites 0 to"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn validate_holds_the_default_scenario_against_public_figures() {
+    let out = edgetwin().args(["validate", "default", "--days", "1"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let row = |figure: &str| -> &str {
+        stdout.lines().find(|l| l.starts_with(figure)).unwrap_or_else(|| panic!("no {figure:?} row:\n{stdout}"))
+    };
+    // The rows the default is calibrated to are ok, and each names its public source or says "assumed".
+    for figure in ["bytes straight into the member's ISP", "viewing hours per member per day", "startup time p50"] {
+        assert!(row(figure).contains("  ok  "), "{figure} is off:\n{stdout}");
+    }
+    assert!(row("bytes straight into the member's ISP").contains("Netflix Open Connect, 2018"));
+    assert!(row("rebuffer ratio").trim_end().ends_with("assumed"));
+    // A day measured cannot score a prediction (a day is scored once every region saw it whole): no value, not ok.
+    assert!(row("prediction WAPE, every video").contains("  –  "), "{stdout}");
+    let summary = stdout.lines().last().unwrap();
+    let ok: usize = summary.split(" ok").next().unwrap().trim().parse().unwrap();
+    let off: usize = summary.split(", ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(ok > 3 * off, "most rows are ok: {summary}");
+}

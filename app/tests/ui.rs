@@ -103,7 +103,7 @@ fn the_clock_runs_and_every_view_opens() {
         (placement::VIEW.id, "files ranked by predicted popularity"),
         (fill::VIEW.id, "Fill now: every site"),
     ];
-    for view in &REGISTERED {
+    for view in REGISTERED {
         h.get_by_label(view.label).click();
         h.run_steps(2);
         assert_eq!(h.state().state.view, view.id);
@@ -196,7 +196,7 @@ fn a_bad_scenario_shows_the_error_panel() {
 #[test]
 fn snapshots_of_each_view() {
     let mut h = harness(console_after(20));
-    for view in &REGISTERED {
+    for view in REGISTERED {
         h.state_mut().state.view = view.id;
         h.run_steps(3);
         h.snapshot_options(view.id.key(), &snapshot_options());

@@ -218,7 +218,7 @@ impl Capacity {
         // Origins: the misses of the metros they serve and their fills share their egress.
         let origin_of: Vec<usize> =
             (0..metros).map(|m| world.nearest_origin(crate::world::MetroId(m as u32))).collect();
-        for o in 0..world.origins.len() {
+        for (o, origin_fills) in origin_fill_kbps.iter().enumerate() {
             let mut flows: Vec<(f64, f64)> = Vec::new();
             let mut per_bitrate = vec![0f64; bitrates];
             for m in (0..metros).filter(|&m| origin_of[m] == o) {
@@ -233,9 +233,9 @@ impl Capacity {
             }
             let mut egress_kbps = model.scenario.world.origin_egress_gbps * 1e6;
             if fixed_fills {
-                egress_kbps = (egress_kbps - origin_fill_kbps[o].iter().map(|&(_, k)| k).sum::<f64>()).max(0.0);
+                egress_kbps = (egress_kbps - origin_fills.iter().map(|&(_, k)| k).sum::<f64>()).max(0.0);
             } else {
-                flows.extend(origin_fill_kbps[o].iter().map(|&(_, k)| (k, 1.0)));
+                flows.extend(origin_fills.iter().map(|&(_, k)| (k, 1.0)));
             }
             flows.sort_by(|x, y| x.0.total_cmp(&y.0));
             let idx: Vec<usize> = (0..flows.len()).collect();
@@ -249,7 +249,7 @@ impl Capacity {
                 cap.throttled[a] = level < top || share < 1.0;
                 cap.utilization[a] = demand_of(a) / (model.scenario.world.origin_egress_gbps * 1e6);
             }
-            for &(i, _) in &origin_fill_kbps[o] {
+            for &(i, _) in origin_fills {
                 fill_level[i] = level;
             }
         }

@@ -135,7 +135,7 @@ impl Catalog {
 
         let mut titles = Vec::with_capacity(works);
         let mut videos = Vec::new();
-        for w in 0..works {
+        for (w, &rank) in rank.iter().enumerate() {
             let movie = w < n_movies;
             let genre = rng.below(c.genres.len() as u64) as u16;
             let home = rng.below(REGIONS.len() as u64) as u8;
@@ -180,7 +180,7 @@ impl Catalog {
                 genre,
                 home_region: RegionId(home),
                 release_s,
-                appeal: 1.0 / ((rank[w] + 1) as f64).powf(d.zipf_exponent),
+                appeal: 1.0 / ((rank + 1) as f64).powf(d.zipf_exponent),
                 regional_taste,
                 videos: first..videos.len() as u32,
             });

@@ -52,13 +52,16 @@ pub struct Demand {
     releases_s: Vec<i64>,
 }
 
+/// An alias table whose draws are (video, its duration in seconds).
+pub type VideoTable = AliasTable<(u32, u32)>;
+
 /// The video tables for one hour: per region, alias tables over movies and over episodes, each draw yielding
 /// (video, its duration in seconds).
 #[derive(Clone, Debug, Default)]
 pub struct HourPopularity {
     /// Hours since the start.
     pub hour: i64,
-    pub regions: Vec<(AliasTable<(u32, u32)>, AliasTable<(u32, u32)>)>,
+    pub regions: Vec<(VideoTable, VideoTable)>,
 }
 
 impl Demand {

@@ -444,6 +444,7 @@ impl Fill {
 
     /// Picks the next file a site fills and where from: the first pending file that fits and has a source (a
     /// peer, a tier site, or after waiting the origin); the rest wait their turn.
+    #[allow(clippy::too_many_arguments)] // one minute's inputs to a site's fill; a struct would only rename them
     fn start_next(
         &mut self,
         model: &Model,
@@ -550,6 +551,7 @@ impl Fill {
 
     /// Moves this minute's fills at the rates granted to `requests` (`granted_kbps`, in their order). Returns
     /// the sites whose plan this minute finished.
+    #[allow(clippy::too_many_arguments)] // one minute's inputs to every fill; a struct would only rename them
     pub fn advance(
         &mut self,
         model: &Model,

@@ -13,6 +13,7 @@ pub mod content;
 pub mod demand;
 pub mod engine;
 pub mod error;
+pub mod fidelity;
 pub mod fill;
 pub mod kpi;
 pub mod metros;

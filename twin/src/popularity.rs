@@ -108,6 +108,7 @@ impl Predictor {
 
     /// Takes in a finished day of `region`: `day` (weekday 0 = Monday) ended at `end_s` (seconds from the
     /// start). `stream_kbps[r]`: what a play at rendition r streams (video and audio).
+    #[allow(clippy::too_many_arguments)] // a day's identity (region, day, weekday, end) and what it saw
     pub fn observe(
         &mut self,
         catalog: &Catalog,
@@ -158,15 +159,15 @@ impl Predictor {
 
         // Each video out by the day's end: its smoothed plays and days; launches teach the launch boost.
         let start_s = end_s - SECONDS_PER_DAY as f64;
-        for v in 0..videos {
+        for (v, &seen) in actual.iter().enumerate().take(videos) {
             let release = catalog.videos[v].release_s as f64;
             if release >= end_s {
                 continue;
             }
             let i = region * videos + v;
             let season = self.weekday[region][Predictor::is_movie(catalog, v)][weekday];
-            let plays = actual[v] / season;
-            if release >= start_s && actual[v] > 0.0 {
+            let plays = seen / season;
+            if release >= start_s && seen > 0.0 {
                 let genre = self.genre_rate[self.genre_slot(catalog, region, v)];
                 if genre > 0.0 {
                     let ratio = plays / genre;

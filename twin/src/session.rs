@@ -217,10 +217,10 @@ impl MetroSessions {
         const AHEAD: usize = 8;
         let pending = std::mem::take(&mut self.pending);
         for (i, &(bucket, slot)) in pending.iter().enumerate() {
-            if let Some(&(ahead, _)) = pending.get(i + AHEAD) {
-                if let Some(tail) = self.ring[ahead as usize].last() {
-                    crate::prefetch::prefetch(tail);
-                }
+            if let Some(&(ahead, _)) = pending.get(i + AHEAD)
+                && let Some(tail) = self.ring[ahead as usize].last()
+            {
+                crate::prefetch::prefetch(tail);
             }
             let list = &mut self.ring[bucket as usize];
             if list.capacity() == 0 {

@@ -181,6 +181,7 @@ impl SteeringTable {
     /// first candidate, in the play's order, that admits play `play` (at the site, and at the appliance that
     /// would serve it) and holds both. Never fails: the origin holds everything.
     #[inline]
+    #[allow(clippy::too_many_arguments)] // the play path: plain arguments, no struct built per play
     pub fn steer(
         &self,
         group: usize,
@@ -216,6 +217,7 @@ impl SteeringTable {
 
     /// The entry a session of `group` on candidate `current` moves to when its site fails: the first other
     /// candidate, in the group's order, that is up and holds the file and its audio.
+    #[allow(clippy::too_many_arguments)] // the play path: plain arguments, no struct built per move
     pub fn next(
         &self,
         group: usize,
@@ -264,11 +266,11 @@ fn mark_ties(list: &mut [Candidate], world: &World) {
         }
         let total: f64 = list[i..j].iter().map(egress).sum();
         let mut cumulative = 0.0;
-        for k in i..j {
-            cumulative += egress(&list[k]) / total.max(1e-9);
+        for (k, candidate) in list[i..j].iter_mut().enumerate() {
+            cumulative += egress(candidate) / total.max(1e-9);
             // Only the run's first candidate starts a rotation.
-            list[k].tie_len = if k == i { (j - i) as u8 } else { 1 };
-            list[k].tie_cumulative = if k + 1 == j { 1.0 } else { cumulative as f32 };
+            candidate.tie_len = if k == 0 { (j - i) as u8 } else { 1 };
+            candidate.tie_cumulative = if i + k + 1 == j { 1.0 } else { cumulative as f32 };
         }
         i = j;
     }

@@ -6,6 +6,7 @@
 //! from one operator to the next, in whole port steps: so capacity follows demand, as in the field, and the
 //! sites whose operators bought little headroom reach their threshold on a busy evening.
 
+use chrono::{DateTime, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TwinError;
@@ -108,6 +109,17 @@ pub struct World {
 }
 
 impl World {
+    /// The UTC offset, in seconds, of a region's members at `utc`: each metro's offset weighted by its members.
+    /// A region spans many zones (Asia runs from UTC+3 to UTC+9), so one city's clock would mislead.
+    pub fn members_utc_offset_s(&self, region: usize, utc: DateTime<Utc>) -> Option<i32> {
+        let (mut weighted, mut members) = (0.0, 0.0);
+        for m in self.metros.iter().filter(|m| m.region.0 as usize == region) {
+            weighted += m.tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc() as f64 * m.members;
+            members += m.members;
+        }
+        (members > 0.0).then(|| (weighted / members).round() as i32)
+    }
+
     pub fn build(s: &Scenario) -> Result<World, TwinError> {
         let w = &s.world;
         let mut rng = Rng::new(s.seed, Stream::World, &[]);

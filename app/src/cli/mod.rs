@@ -9,12 +9,14 @@ mod lp_bound;
 mod run;
 mod summary;
 mod trace;
+mod validate;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use twin::{Scenario, Twin, ValidScenario};
 
 use crate::ui::view::ViewId;
@@ -64,6 +66,8 @@ pub enum Command {
     LpBound(lp_bound::LpBoundArgs),
     /// Measure the console's CPU time per frame (layout + tessellation), headless.
     BenchUi(bench_ui::BenchUiArgs),
+    /// Hold the twin against public figures: one row per figure, with its source, tolerance and ok/off.
+    Validate(validate::ValidateArgs),
     /// Request traces in libCacheSim's formats.
     #[command(subcommand)]
     Trace(trace::TraceCommand),
@@ -77,6 +81,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Compare(a) => compare::compare(a),
         Command::LpBound(a) => lp_bound::lp_bound(a),
         Command::Trace(c) => trace::run(c),
+        Command::Validate(a) => validate::validate(a),
     }
 }
 
@@ -137,4 +142,22 @@ pub fn build_twin(scenario: ValidScenario, threads: Option<usize>) -> anyhow::Re
         twin.set_threads(t);
     }
     Ok(twin)
+}
+
+/// Advances the twin minute by minute, with a progress bar on the terminal for runs of an hour or more.
+pub fn simulate(twin: &mut Twin, minutes: u64) {
+    let bar = ProgressBar::new(minutes).with_style(
+        ProgressStyle::with_template("{spinner} simulating {msg} [{bar:40}] {pos}/{len} min, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    if minutes < 60 {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let start = twin.model().start_utc;
+    for _ in 0..minutes {
+        twin.advance_minutes(1);
+        bar.set_message(twin.now().to_utc(start).format("%a %H:%M UTC").to_string());
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
 }

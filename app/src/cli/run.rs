@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use super::{build_twin, kpi_file, load_scenario, positive_span, summary};
+use super::{build_twin, kpi_file, load_scenario, positive_span, simulate, summary};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -36,22 +35,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut twin = build_twin(scenario, a.threads)?;
     let build_s = started.elapsed().as_secs_f64();
 
-    let minutes = (hours * 60.0).ceil() as u64;
-    let bar = ProgressBar::new(minutes).with_style(
-        ProgressStyle::with_template("{spinner} simulating {msg} [{bar:40}] {pos}/{len} min, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    if minutes < 60 {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let start = twin.model().start_utc;
     let run_started = Instant::now();
-    for _ in 0..minutes {
-        twin.advance_minutes(1);
-        bar.set_message(twin.now().to_utc(start).format("%a %H:%M UTC").to_string());
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
+    simulate(&mut twin, (hours * 60.0).ceil() as u64);
     let run_s = run_started.elapsed().as_secs_f64();
 
     print!("{}", summary::render(&twin, hours, build_s, run_s));

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use chrono::{DateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use twin::region::REGIONS;
 use twin::{History, KpiSample, Twin};
 
@@ -96,19 +96,9 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-/// Local time of `utc` for a region's members: the UTC offset averaged over its metros, weighted by members.
-/// A region spans many zones (Asia runs from UTC+3 to UTC+9), so one city's clock would mislead.
+/// Local time of `utc` for a region's members (their members-weighted UTC offset).
 fn local_time(twin: &Twin, region: usize, utc: DateTime<Utc>) -> Option<String> {
-    let (mut weighted, mut members) = (0.0, 0.0);
-    for m in twin.model().world.metros.iter().filter(|m| m.region.0 as usize == region) {
-        let offset = m.tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
-        weighted += offset as f64 * m.members;
-        members += m.members;
-    }
-    if members <= 0.0 {
-        return None;
-    }
-    let offset_min = (weighted / members / 60.0).round() as i64;
+    let offset_min = (twin.model().world.members_utc_offset_s(region, utc)? as f64 / 60.0).round() as i64;
     let local = utc + chrono::Duration::minutes(offset_min);
     let sign = if offset_min < 0 { '-' } else { '+' };
     Some(format!("{} (UTC{sign}{}:{:02})", local.format("%a %H:%M"), offset_min.abs() / 60, offset_min.abs() % 60))

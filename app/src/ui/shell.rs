@@ -248,7 +248,7 @@ impl ConsoleApp {
     fn navigation(&mut self, ui: &mut egui::Ui, controls: &mut Vec<Control>) {
         egui::Panel::left("navigation").resizable(false).default_size(130.0).show(ui, |ui| {
             ui.add_space(6.0);
-            for v in &REGISTERED {
+            for v in REGISTERED {
                 if ui.add(egui::Button::selectable(self.state.view == v.id, v.label)).clicked() {
                     controls.push(Control::ShowView(v.id));
                 }

@@ -1,16 +1,20 @@
 //! The registry of views: those the console offers, in navigation order, and those still to come. A new view is
-//! one file in this folder (a type implementing `View`, and its `VIEW` entry), its `mod` line and its entry in
-//! `REGISTERED`; the navigation, `--view` and its help follow from this list.
+//! one file in this folder (a type implementing `View`, and its `VIEW` entry) and its name in the `views!` line
+//! below; the navigation, `--view` and its help follow from that list.
 
 use super::view::{ViewId, ViewSpec};
 
-pub mod fill;
-pub mod map;
-pub mod placement;
-pub mod qoe;
+/// Declares each view's module and registers its `VIEW`, in navigation order.
+macro_rules! views {
+    ($($view:ident),* $(,)?) => {
+        $(pub mod $view;)*
 
-/// The views the console offers, in navigation order. The first is where it opens.
-pub static REGISTERED: [ViewSpec; 4] = [map::VIEW, qoe::VIEW, placement::VIEW, fill::VIEW];
+        /// The views the console offers, in navigation order. The first is where it opens.
+        pub static REGISTERED: &[ViewSpec] = &[$($view::VIEW),*];
+    };
+}
+
+views![map, qoe, placement, fill];
 
 /// Views still to come: listed greyed in the navigation until they are registered.
 pub const PLANNED: [&str; 5] = ["Ingest", "Fleet", "Analytics", "What-if", "AWS mirror"];
