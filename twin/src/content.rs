@@ -23,7 +23,9 @@ use crate::model::Model;
 use crate::placement::oracle::Oracle;
 use crate::placement::proactive::Proactive;
 use crate::placement::reactive;
-use crate::placement::{ClusterId, Clusters, Manifest, Placement, PlanInput, Planner, Rules, Scope, TitleRule};
+use crate::placement::{
+    ClusterId, Clusters, FileSet, Manifest, Placement, PlanInput, Planner, Rules, Scope, TitleRule,
+};
 use crate::popularity::{DayBytes, DayError, Predictor, file_popularity};
 use crate::region::REGIONS;
 use crate::scenario::PlacementKind;
@@ -42,6 +44,32 @@ impl RegionPopularity {
     fn new(popularity: Vec<f64>) -> RegionPopularity {
         let mut order: Vec<u32> = (0..popularity.len() as u32).filter(|&f| popularity[f as usize] > 0.0).collect();
         order.sort_unstable_by(|&a, &b| popularity[b as usize].total_cmp(&popularity[a as usize]).then(a.cmp(&b)));
+        RegionPopularity { popularity, order }
+    }
+
+    /// This popularity with the `covered` files' scaled by `weight` (in [0, 1]). Scaling keeps the order within
+    /// the covered files and within the rest, so the new order is a merge of the two: no sort.
+    fn discounted(&self, covered: impl Fn(u32) -> bool, weight: f64) -> RegionPopularity {
+        let mut popularity = self.popularity.clone();
+        let (mut held, mut rest) = (Vec::new(), Vec::new());
+        for &f in &self.order {
+            if covered(f) {
+                popularity[f as usize] *= weight;
+                if popularity[f as usize] > 0.0 {
+                    held.push(f);
+                }
+            } else {
+                rest.push(f);
+            }
+        }
+        let mut order = Vec::with_capacity(held.len() + rest.len());
+        let (mut h, mut r) = (held.iter().peekable(), rest.iter().peekable());
+        // Most popular first; ties: lower file first, as `new` orders them.
+        let first = |a: u32, b: u32| popularity[a as usize].total_cmp(&popularity[b as usize]).then(b.cmp(&a)).is_gt();
+        while let (Some(&&a), Some(&&b)) = (h.peek(), r.peek()) {
+            order.extend(if first(a, b) { h.next() } else { r.next() });
+        }
+        order.extend(h.chain(r));
         RegionPopularity { popularity, order }
     }
 
@@ -114,7 +142,8 @@ pub struct Content {
     pub(crate) observed_days: [bool; REGIONS.len()],
     /// Each region's real popularity for its day in progress, for oracle sites (while some site uses it).
     oracle: Option<Arc<Vec<RegionPopularity>>>,
-    cluster_plans: BTreeMap<(ClusterId, PlacementKind), Arc<Manifest>>,
+    /// Each (cluster, policy, stripe)'s plan.
+    cluster_plans: BTreeMap<PlanKey, Arc<Manifest>>,
     /// What each planner site should hold (None for reactive sites).
     pub(crate) site_plans: Vec<Option<Arc<Manifest>>>,
     pub(crate) rules: Rules,
@@ -122,6 +151,9 @@ pub struct Content {
     /// Fill bytes of admissions made after the last minute, reported with the next.
     admissions: FillMinute,
 }
+
+/// A cluster's plan under a policy, in one of its stripes.
+type PlanKey = (ClusterId, PlacementKind, u8);
 
 /// Each region's calendar at its member-weighted UTC offset at the start, to the hour.
 fn calendars(model: &Model) -> Vec<RegionCalendar> {
@@ -144,7 +176,7 @@ impl Content {
     /// Observes the burn-in days, predicts and plans each region's day in progress, and returns the starting
     /// placement: every site already holds its plan, as a network running for a while would.
     pub fn new(model: &Model) -> (Content, Placement) {
-        let clusters = Arc::new(Clusters::build(&model.world));
+        let clusters = Arc::new(Clusters::build(&model.world, model.scenario.policy.peer_stripes));
         let sources = Arc::new(FillSources::build(model, &clusters));
         let policy = &model.scenario.policy;
         let shares = model.demand.rendition_shares(&model.scenario, &model.catalog);
@@ -188,7 +220,8 @@ impl Content {
                 None => {
                     let region = model.world.sites[s].region.0 as usize;
                     let pop = &content.predicted[region];
-                    Arc::new(content.plan_one(model, PlacementKind::Proactive, content.clusters.of(site), None, pop))
+                    let (cluster, stripe) = (content.clusters.of(site), content.clusters.stripe(site));
+                    Arc::new(content.plan_one(model, PlacementKind::Proactive, cluster, stripe, None, pop))
                 }
             };
             held.push(plan.files.clone());
@@ -250,12 +283,13 @@ impl Content {
         }
     }
 
-    /// One cluster's (or, with `site`, one site's) plan under a planner policy, from `pop`.
+    /// One cluster stripe's (or, with `site`, one site's) plan under a planner policy, from `pop`.
     fn plan_one(
         &self,
         model: &Model,
         kind: PlacementKind,
         cluster: ClusterId,
+        stripe: u8,
         site: Option<SiteId>,
         pop: &RegionPopularity,
     ) -> Manifest {
@@ -263,7 +297,7 @@ impl Content {
         let rules = self.rules.for_site(site.unwrap_or(SiteId(u32::MAX)), cluster);
         let previous = match site {
             Some(s) => self.site_plans[s.0 as usize].as_deref(),
-            None => self.cluster_plans.get(&(cluster, kind)).map(|m| &**m),
+            None => self.cluster_plans.get(&(cluster, kind, stripe)).map(|m| &**m),
         };
         let tb = 1e12;
         let f = &model.scenario.fill;
@@ -289,18 +323,41 @@ impl Content {
         }
     }
 
+    /// A cluster's plan in each of its stripes, from `base`: a stripe is planned after the ones before it, with
+    /// the files they hold counting `covered_weight` of their popularity. With each plan, the popularity it
+    /// was made from (None for the first stripe, made from `base`).
+    fn plan_stripes(
+        &self,
+        model: &Model,
+        kind: PlacementKind,
+        cluster: ClusterId,
+        base: &RegionPopularity,
+    ) -> Vec<(Manifest, Option<RegionPopularity>)> {
+        let weight = model.scenario.policy.covered_weight;
+        let mut stripes: Vec<(Manifest, Option<RegionPopularity>)> = Vec::new();
+        for stripe in 0..self.clusters.get(cluster).stripes {
+            let pop = (stripe > 0).then(|| {
+                let held: Vec<&FileSet> = stripes.iter().map(|(m, _)| &*m.files).collect();
+                base.discounted(|f| held.iter().any(|h| h.contains(FileId(f))), weight)
+            });
+            let plan = self.plan_one(model, kind, cluster, stripe, None, pop.as_ref().unwrap_or(base));
+            stripes.push((plan, pop));
+        }
+        stripes
+    }
+
     /// Popularity at the sites of an IXP cluster: the demand of every client group steering may send there
     /// (members × its region's popularity), with the files its own in-ISP sites plan to hold discounted to
-    /// `ixp_covered_weight`, so the IXP tier holds what the tier below lacks.
+    /// `covered_weight`, so the IXP tier holds what the tier below lacks.
     fn ixp_popularity(
         &self,
         model: &Model,
         cluster: ClusterId,
         kind: PlacementKind,
-        embedded: &BTreeMap<(ClusterId, PlacementKind), Arc<Manifest>>,
+        embedded: &BTreeMap<PlanKey, Arc<Manifest>>,
     ) -> RegionPopularity {
         let world = &model.world;
-        let embedded_keys: Vec<&(ClusterId, PlacementKind)> = embedded.keys().collect();
+        let embedded_keys: Vec<&PlanKey> = embedded.keys().collect();
         // Groups with the same region and the same in-ISP plans weigh files alike: sum their members.
         let mut members: BTreeMap<(usize, Vec<usize>), f64> = BTreeMap::new();
         for (g, group) in world.client_groups.iter().enumerate() {
@@ -317,7 +374,7 @@ impl Content {
                 .filter(|c| c.tier == Tier::InIsp)
                 .filter_map(site_of)
                 .filter_map(|s| {
-                    let key = (self.clusters.of(s), self.site_policy[s.0 as usize]);
+                    let key = (self.clusters.of(s), self.site_policy[s.0 as usize], self.clusters.stripe(s));
                     embedded_keys.binary_search(&&key).ok()
                 })
                 .collect();
@@ -330,7 +387,7 @@ impl Content {
         if members.is_empty() {
             return self.popularity_for(kind, region).clone();
         }
-        let weight = model.scenario.policy.ixp_covered_weight;
+        let weight = model.scenario.policy.covered_weight;
         let mut pop = vec![0.0; self.sizes.len()];
         for ((r, plans), m) in &members {
             let base = &self.popularity_for(kind, *r).popularity;
@@ -370,20 +427,29 @@ impl Content {
         wanted.sort();
         wanted.dedup();
         let (ixp, embedded): (Vec<_>, Vec<_>) = wanted.into_iter().partition(|(c, _)| self.clusters.get(*c).ixp);
-        let embedded_plans = parallel_map(&embedded, |&(c, kind)| {
-            self.plan_one(model, kind, c, None, self.popularity_for(kind, region))
-        });
+        let embedded_plans =
+            parallel_map(&embedded, |&(c, kind)| self.plan_stripes(model, kind, c, self.popularity_for(kind, region)));
         let mut plans = std::mem::take(&mut self.cluster_plans);
-        plans.retain(|(c, _), _| !in_region(*c));
-        for (key, plan) in embedded.iter().zip(embedded_plans) {
-            plans.insert(*key, Arc::new(plan));
+        plans.retain(|(c, _, _), _| !in_region(*c));
+        let mut stripe_pops: BTreeMap<PlanKey, RegionPopularity> = BTreeMap::new();
+        let mut keep =
+            |plans: &mut BTreeMap<PlanKey, Arc<Manifest>>, (c, kind): (ClusterId, PlacementKind), stripes| {
+                for (stripe, (plan, pop)) in (0u8..).zip(stripes) {
+                    plans.insert((c, kind, stripe), Arc::new(plan));
+                    if let Some(pop) = pop {
+                        stripe_pops.insert((c, kind, stripe), pop);
+                    }
+                }
+            };
+        for (&key, stripes) in embedded.iter().zip(embedded_plans) {
+            keep(&mut plans, key, stripes);
         }
         // IXPs plan around every embedded plan (their members may come from a neighbouring region).
         let ixp_pop: BTreeMap<(ClusterId, PlacementKind), RegionPopularity> =
             ixp.iter().map(|&(c, kind)| ((c, kind), self.ixp_popularity(model, c, kind, &plans))).collect();
-        let ixp_plans = parallel_map(&ixp, |&(c, kind)| self.plan_one(model, kind, c, None, &ixp_pop[&(c, kind)]));
-        for (key, plan) in ixp.iter().zip(ixp_plans) {
-            plans.insert(*key, Arc::new(plan));
+        let ixp_plans = parallel_map(&ixp, |&(c, kind)| self.plan_stripes(model, kind, c, &ixp_pop[&(c, kind)]));
+        for (&key, stripes) in ixp.iter().zip(ixp_plans) {
+            keep(&mut plans, key, stripes);
         }
         let made = embedded.len() + ixp.len();
         self.cluster_plans = plans;
@@ -391,7 +457,7 @@ impl Content {
         for s in 0..self.site_policy.len() {
             let site = SiteId(s as u32);
             let kind = self.site_policy[s];
-            let cluster = self.clusters.of(site);
+            let (cluster, stripe) = (self.clusters.of(site), self.clusters.stripe(site));
             if !in_region(cluster) {
                 continue;
             }
@@ -399,11 +465,13 @@ impl Content {
                 None
             } else if self.rules.has_site_rules(site) {
                 site_plans += 1;
-                let pop = ixp_pop.get(&(cluster, kind)).unwrap_or_else(|| self.popularity_for(kind, region));
-                let plan = self.plan_one(model, kind, cluster, Some(site), pop);
+                let pop = (stripe_pops.get(&(cluster, kind, stripe)))
+                    .or_else(|| ixp_pop.get(&(cluster, kind)))
+                    .unwrap_or_else(|| self.popularity_for(kind, region));
+                let plan = self.plan_one(model, kind, cluster, stripe, Some(site), pop);
                 Some(Arc::new(plan))
             } else {
-                self.cluster_plans.get(&(cluster, kind)).cloned()
+                self.cluster_plans.get(&(cluster, kind, stripe)).cloned()
             };
         }
         made + site_plans
@@ -688,5 +756,19 @@ mod tests {
         assert_eq!(merged.popularity, sorted.popularity);
         assert_eq!(merged.order, sorted.order);
         assert!(!merged.order.is_empty());
+    }
+
+    #[test]
+    fn a_discounted_order_equals_a_full_sort() {
+        let base = RegionPopularity::new((0..500).map(|f| ((f * 37) % 23) as f64).collect());
+        let covered = |f: u32| f.is_multiple_of(3);
+        for weight in [0.0, 0.2, 1.0] {
+            let merged = base.discounted(covered, weight);
+            let scaled =
+                base.popularity.iter().enumerate().map(|(f, &p)| if covered(f as u32) { p * weight } else { p });
+            let sorted = RegionPopularity::new(scaled.collect());
+            assert_eq!(merged.popularity, sorted.popularity);
+            assert_eq!(merged.order, sorted.order, "weight {weight}");
+        }
     }
 }

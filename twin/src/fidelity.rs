@@ -335,7 +335,7 @@ pub fn report(twin: &Twin, from: SimTime) -> Vec<Check> {
         (!errors.is_empty()).then(|| 100.0 * errors.iter().map(f).sum::<f64>() / errors.len() as f64)
     };
     checks.push(scalar(
-        "prediction WAPE, top 1,000 videos per region",
+        "prediction WAPE, top tenth of videos",
         mean(|e| e.head_wape),
         "%",
         1,

@@ -31,7 +31,7 @@ pub struct Isp {
     pub share: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 pub enum SiteKind {
     /// Appliances inside an ISP's network: they serve only that ISP's members.
     Embedded(IspId),

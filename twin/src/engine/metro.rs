@@ -10,7 +10,7 @@ use crate::placement::Placement;
 use crate::prefetch::prefetch;
 use crate::rng::{Rng, Stream, mix64};
 use crate::session::{FREE, MetroSessions, Session, kbps_minute_bytes};
-use crate::steering::{Admission, LIST_LEN, Target};
+use crate::steering::{Admission, LIST_LEN};
 use crate::time::LocalClock;
 use crate::world::SiteId;
 
@@ -378,12 +378,12 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         (d.video, d.duration_s) =
             if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
     }
-    // Each play asks ahead for the file set of the first site the play `PREFETCH_AHEAD` after it will try, and
-    // for the slot its session will take.
+    // Each play asks ahead for the file set of the first site the play `PREFETCH_AHEAD` after it will try (in
+    // its order: ties rotate), and for the slot its session will take.
     // (`ahead` counts free slots from the next one a session takes.)
     let ask = |store: &MetroSessions, i: usize, ahead: usize| {
         let Some(d) = draws.get(i) else { return };
-        if let Target::Site(s) = model.steering.candidates(d.group as usize)[0].target {
+        for s in model.steering.first_sites(d.group as usize, d.play, 1) {
             ctx.placement.prefetch(s, catalog.audio_file(VideoId(d.video)));
         }
         if let Some(slot) = store.free_slot(ahead) {

@@ -131,9 +131,16 @@ pub fn appliance_of(site: SiteShape, layout: Option<&Layout>, file: FileId, play
     let local = if copies <= 1 {
         tier.max_by_key(|&a| appliance_rank(file, a)).unwrap_or(0)
     } else {
-        let mut apps = Vec::with_capacity(copies);
-        copy_appliances(file, tier, copies, &mut apps);
-        apps[(mix64(play) % copies as u64) as usize]
+        // The play's copy: the k-th of the tier by rank, as `copy_appliances` orders them (no allocation: a
+        // popular file's plays come here).
+        let k = (mix64(play) % copies as u64) as usize;
+        let mut ranked = [(0u64, 0u32); crate::scenario::MAX_APPLIANCES_PER_SITE as usize];
+        let n = tier.len();
+        for (slot, a) in ranked.iter_mut().zip(tier) {
+            *slot = (appliance_rank(file, a), a);
+        }
+        ranked[..n].select_nth_unstable_by_key(k, |&(rank, _)| std::cmp::Reverse(rank));
+        ranked[k].1
     };
     site.first_appliance + local
 }

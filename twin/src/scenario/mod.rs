@@ -8,6 +8,8 @@
 mod defaults;
 mod validate;
 
+pub use validate::MAX_APPLIANCES_PER_SITE;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -321,10 +323,15 @@ pub struct PolicySpec {
     /// A file already planned for a cluster ranks as if this share more popular, so prediction noise does not
     /// churn the edge of the disk.
     pub incumbent_bonus: f64,
-    /// At an IXP, a file the members' own in-ISP sites already plan to hold counts this share of its
-    /// popularity: the IXP needs it only when those sites are full or down, so its disk goes to what the
-    /// tier below lacks.
-    pub ixp_covered_weight: f64,
+    /// A file the members' other sites already plan to hold counts this share of its popularity: at an IXP
+    /// (behind the members' in-ISP sites) and at a site striped after its peers. A second copy is worth only
+    /// the load it takes and the outages it covers, so the disk goes to what the members lack.
+    pub covered_weight: f64,
+    /// Embedded sites of one ISP in one metro reach the same members: their cluster's plan comes in this many
+    /// stripes, each planned after the ones before with what they hold discounted to `covered_weight`, and the
+    /// peers take stripes in turn, so together they cover more of the tail (1, the default: every peer holds
+    /// the same).
+    pub peer_stripes: u32,
 }
 
 /// How a site chooses its content. Named in files and flags as "proactive", "oracle", or a cache policy's name

@@ -361,7 +361,8 @@ impl Scenario {
             format!("a share in (0, 1], found {}", pol.replica_load_share),
         )?;
         within(pol.incumbent_bonus, 0.0, 10.0, &at("incumbent_bonus"))?;
-        fraction(pol.ixp_covered_weight, &at("ixp_covered_weight"))
+        fraction(pol.covered_weight, &at("covered_weight"))?;
+        count(pol.peer_stripes, 1, 8, &at("peer_stripes"))
     }
 
     fn validate_fill(&self) -> Checked {

@@ -46,7 +46,7 @@ struct HeatCells {
 
 const ROW_H: f32 = 18.0;
 const LABEL_W: f32 = 130.0;
-const STATS_W: f32 = 120.0;
+const STATS_W: f32 = 190.0;
 const FLASH: Color32 = Color32::from_rgb(250, 180, 60);
 const STORAGE: Color32 = Color32::from_rgb(70, 150, 250);
 const EMPTY: Color32 = Color32::from_rgb(28, 33, 42);
@@ -75,7 +75,7 @@ impl PlacementView {
             ui.separator();
             match c.prediction_errors.last() {
                 Some(e) => ui.label(format!(
-                    "prediction error (WAPE) day {}: {:.1}% all files, {:.1}% top 1,000",
+                    "prediction error (WAPE) day {}: {:.1}% all files, {:.1}% top tenth of videos",
                     e.day,
                     100.0 * e.wape,
                     100.0 * e.head_wape
@@ -100,6 +100,7 @@ impl PlacementView {
         let plot_w = (width - LABEL_W - STATS_W).max(100.0);
         let (per, cols) = buckets(order.len(), plot_w);
         let col_w = plot_w / cols.max(1) as f32;
+        // A striped cluster shows its first stripe.
         let plans: Vec<Option<&twin::placement::Manifest>> =
             clusters.iter().map(|cl| cl.sites.iter().find_map(|s| c.site_plans[s.0 as usize].as_deref())).collect();
         let key = (self.region, cols, plans.iter().map(|m| m.map_or(0, |m| m.generation)).collect());
@@ -179,8 +180,9 @@ impl PlacementView {
                     Pos2::new(plot_x + plot_w + 8.0, y + ROW_H / 2.0),
                     egui::Align2::LEFT_CENTER,
                     format!(
-                        "{} sites · {}",
+                        "{} sites{} · {}",
                         cluster.sites.len(),
+                        if cluster.stripes > 1 { format!(" in {} stripes", cluster.stripes) } else { String::new() },
                         offload.map_or("–".into(), |o| format!("{:.1}% off.", 100.0 * o))
                     ),
                     egui::FontId::proportional(11.0),
