@@ -56,7 +56,9 @@ pub struct Predictor {
     kind_level: [[f64; 2]; REGIONS.len()],
     weekday: [[[f64; WEEK]; 2]; REGIONS.len()],
     weekday_seen: [[bool; WEEK]; REGIONS.len()],
-    /// Mean rate of a video per region, genre and kind, `[(region × genres + genre) × 2 + kind]`.
+    /// Mean rate of a video per region, genre and kind, `[(region × genres + genre) × 2 + kind]`; 0 until the
+    /// region's first day is observed. (A placeholder rate there made the first launches' ratio a raw play
+    /// count, so launch priors grew with the square of the members.)
     genre_rate: Vec<f64>,
     /// First-day rate of launches over their genre's rate, per region.
     launch_ratio: [f64; REGIONS.len()],
@@ -82,7 +84,7 @@ impl Predictor {
             kind_level: [[0.0; 2]; REGIONS.len()],
             weekday: [[[1.0; WEEK]; 2]; REGIONS.len()],
             weekday_seen: [[false; WEEK]; REGIONS.len()],
-            genre_rate: vec![1.0; REGIONS.len() * catalog.genres.len() * 2],
+            genre_rate: vec![0.0; REGIONS.len() * catalog.genres.len() * 2],
             launch_ratio: [LAUNCH_RATIO_PRIOR; REGIONS.len()],
             launches_seen: [0; REGIONS.len()],
             rendition_share: (0..REGIONS.len()).flat_map(|_| rendition_shares.iter().copied()).collect(),
