@@ -11,8 +11,6 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
-use chrono::{Offset, TimeZone};
-
 use crate::cache::{OnlineCache, Policy};
 use crate::capacity::FillRequest;
 use crate::catalog::{Catalog, FileId, TitleId};
@@ -160,14 +158,8 @@ fn calendars(model: &Model) -> Vec<RegionCalendar> {
     let start = model.start_utc;
     (0..REGIONS.len())
         .map(|r| {
-            let (mut weighted, mut members) = (0.0, 0.0);
-            for m in model.world.metros.iter().filter(|m| m.region.0 as usize == r) {
-                let offset = m.tz.offset_from_utc_datetime(&start.naive_utc()).fix().local_minus_utc();
-                weighted += offset as f64 * m.members;
-                members += m.members;
-            }
-            let offset_h = if members > 0.0 { (weighted / members / 3600.0).round() } else { 0.0 };
-            RegionCalendar::new(start, offset_h as i64 * 3600)
+            let offset_s = model.world.members_utc_offset_s(r, start).unwrap_or(0);
+            RegionCalendar::new(start, (offset_s as f64 / 3600.0).round() as i64 * 3600)
         })
         .collect()
 }
