@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::TitleId;
+use crate::fleet::GroupPolicy;
 use crate::placement::{Scope, TitleRule};
 use crate::scenario::PlacementKind;
 use crate::world::SiteId;
@@ -24,4 +25,11 @@ pub enum Command {
     SetTitleRule { scope: Scope, title: TitleId, rule: Option<TitleRule> },
     /// Switch how a site chooses its content.
     SetSitePolicy { site: SiteId, policy: PlacementKind },
+    /// Set a control-plane region's scaling policy (index into the scenario's origins): its kind, limits,
+    /// target and instance type.
+    SetScalingPolicy { region: usize, policy: GroupPolicy },
+    /// Terminate instances of a region's group at once (the group replaces them).
+    KillInstances { region: usize, count: u32 },
+    /// Take a control-plane region out (its members go to the nearest region in service) or bring it back.
+    EvacuateRegion { region: usize, evacuated: bool },
 }

@@ -55,6 +55,8 @@ pub struct KpiSample {
     pub plays: u64,
     /// Exits before video start (EBVS), among `plays`.
     pub ebvs: u64,
+    /// Plays that failed before starting: a control-plane call timed out (Mux: video startup failures).
+    pub start_failures: u64,
     /// Plays that failed after starting: their server went down and no entry of their list was left.
     pub playback_failures: u64,
     /// Plays given up after stalls passed the member's patience.
@@ -185,6 +187,7 @@ impl KpiSample {
         self.stream_seconds += o.stream_seconds;
         self.plays += o.plays;
         self.ebvs += o.ebvs;
+        self.start_failures += o.start_failures;
         self.playback_failures += o.playback_failures;
         self.stall_exits += o.stall_exits;
         self.edge_bytes += o.edge_bytes;
@@ -211,16 +214,22 @@ pub fn bytes_per_minute_to_gbps(bytes: u64) -> f64 {
 /// Samples per frozen chunk of a `History`: an hour of minutes.
 const HISTORY_CHUNK: usize = 60;
 
-/// An append-only run of samples. Clones share every full hour, so a snapshot carrying a week of history
-/// costs a few dozen pointer copies, not a megabyte.
-#[derive(Clone, Debug, Default)]
-pub struct History {
-    chunks: Vec<Arc<[KpiSample]>>,
-    tail: Vec<KpiSample>,
+/// An append-only run of samples (the twin's KPIs by default; the fleet's minutes too). Clones share every
+/// full hour, so a snapshot carrying a week of history costs a few dozen pointer copies, not a megabyte.
+#[derive(Clone, Debug)]
+pub struct History<T = KpiSample> {
+    chunks: Vec<Arc<[T]>>,
+    tail: Vec<T>,
 }
 
-impl History {
-    pub fn push(&mut self, sample: KpiSample) {
+impl<T> Default for History<T> {
+    fn default() -> Self {
+        History { chunks: Vec::new(), tail: Vec::new() }
+    }
+}
+
+impl<T> History<T> {
+    pub fn push(&mut self, sample: T) {
         self.tail.push(sample);
         if self.tail.len() == HISTORY_CHUNK {
             self.chunks.push(Arc::from(std::mem::take(&mut self.tail)));
@@ -232,36 +241,36 @@ impl History {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    pub fn get(&self, i: usize) -> Option<&KpiSample> {
+    pub fn get(&self, i: usize) -> Option<&T> {
         match self.chunks.get(i / HISTORY_CHUNK) {
             Some(chunk) => chunk.get(i % HISTORY_CHUNK),
             None => self.tail.get(i - self.chunks.len() * HISTORY_CHUNK),
         }
     }
-    pub fn last(&self) -> Option<&KpiSample> {
+    pub fn last(&self) -> Option<&T> {
         self.tail.last().or_else(|| self.chunks.last().and_then(|c| c.last()))
     }
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &KpiSample> + '_ {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
         self.chunks.iter().flat_map(|c| c.iter()).chain(self.tail.iter())
     }
 }
 
-impl std::ops::Index<usize> for History {
-    type Output = KpiSample;
-    fn index(&self, i: usize) -> &KpiSample {
+impl<T> std::ops::Index<usize> for History<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
         self.get(i).unwrap_or_else(|| panic!("history index {i} out of range (len {})", self.len()))
     }
 }
 
-impl<'a> IntoIterator for &'a History {
-    type Item = &'a KpiSample;
-    type IntoIter = Box<dyn DoubleEndedIterator<Item = &'a KpiSample> + 'a>;
+impl<'a, T> IntoIterator for &'a History<T> {
+    type Item = &'a T;
+    type IntoIter = Box<dyn DoubleEndedIterator<Item = &'a T> + 'a>;
     fn into_iter(self) -> Self::IntoIter {
         Box::new(self.iter())
     }
 }
 
-impl PartialEq for History {
+impl<T: PartialEq> PartialEq for History<T> {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
     }

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod error;
 pub mod fidelity;
 pub mod fill;
+pub mod fleet;
 pub mod kpi;
 pub mod metros;
 pub mod model;
@@ -51,6 +52,7 @@ pub use world::SiteId;
 
 use content::Content;
 use engine::Engine;
+use fleet::Fleet;
 
 /// The embedded default scenario, so the console opens with no file at hand.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/default.toml");
@@ -62,6 +64,7 @@ pub struct Twin {
     placement: Placement,
     content: Content,
     engine: Engine,
+    fleet: Fleet,
 }
 
 impl Twin {
@@ -70,7 +73,8 @@ impl Twin {
         let model = Model::build(scenario)?;
         let (content, placement) = Content::new(&model);
         let engine = Engine::new(&model);
-        Ok(Twin { model: Arc::new(model), placement, content, engine })
+        let fleet = Fleet::new(&model);
+        Ok(Twin { model: Arc::new(model), placement, content, engine, fleet })
     }
 
     /// The embedded default scenario.
@@ -105,6 +109,16 @@ impl Twin {
         self.engine.now()
     }
 
+    /// The minute in progress (0-based).
+    fn minute(&self) -> u64 {
+        self.engine.now().minutes()
+    }
+
+    /// The control plane: each region's Auto Scaling group, its minutes and its scaling events.
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
     /// Worker threads per simulated minute (default: all cores). Results do not depend on it.
     pub fn set_threads(&mut self, threads: usize) {
         self.engine.set_threads(&self.model, threads);
@@ -118,13 +132,15 @@ impl Twin {
     }
 
     /// One minute: fills ask for capacity, the capacity model shares it out, fills move, plays are simulated,
-    /// reactive caches learn, and a region at its midnight has its day observed and its next day planned.
+    /// the control plane serves the minute's requests and scales, reactive caches learn, and a region at its midnight has its day observed and its next day planned.
     fn step_minute(&mut self) {
         let fills = self.content.fill_requests(&self.model, &mut self.engine, &mut self.placement);
         self.engine.begin_minute(&self.model, &fills);
         let fill = self.content.move_fills(&self.model, &self.engine, &mut self.placement);
         let reactive = self.content.reactive_sites();
-        self.engine.step_minute(&self.model, &self.placement, &reactive, &fill);
+        self.engine.step_minute(&self.model, &self.placement, &reactive, &fill, &self.fleet);
+        let load = self.engine.control_plane_load(&self.fleet);
+        self.fleet.step(&self.model, self.engine.now().minutes() - 1, &load);
         self.content.after_minute(&self.model, &mut self.engine, &mut self.placement);
     }
 
@@ -158,6 +174,11 @@ impl Twin {
             Command::SetSitePolicy { site, policy } => {
                 self.content.set_policy(&self.model, site, policy, &mut self.placement)?
             }
+            Command::SetScalingPolicy { region, policy } => self.fleet.set_policy(region, policy, self.minute())?,
+            Command::KillInstances { region, count } => self.fleet.kill(region, count, self.minute())?,
+            Command::EvacuateRegion { region, evacuated } => {
+                self.fleet.evacuate(&self.model, region, evacuated, self.minute())?
+            }
         }
         Ok(())
     }
@@ -189,6 +210,7 @@ impl Twin {
             sites: Arc::new(e.site_now.clone()),
             site_up: Arc::new(e.site_up.clone()),
             metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
+            fleet: Arc::new(self.fleet.snapshot()),
         }
     }
 

@@ -9,7 +9,7 @@ use crate::error::TwinError;
 use crate::playback::Playback;
 use crate::scenario::ValidScenario;
 use crate::steering::SteeringTable;
-use crate::world::{MetroId, World};
+use crate::world::World;
 
 #[derive(Debug)]
 pub struct Model {
@@ -25,8 +25,6 @@ pub struct Model {
     pub stream_kbps: Vec<f64>,
     /// Renditions by ascending `stream_kbps`.
     pub stream_order: Vec<usize>,
-    /// Control-plane time of a play from each metro: service time plus round trips to the nearest region.
-    pub control_plane_ms: Vec<f64>,
 }
 
 impl Model {
@@ -40,12 +38,6 @@ impl Model {
         let stream_kbps: Vec<f64> = catalog.renditions.iter().map(|r| r.kbps as f64 + audio).collect();
         let mut stream_order: Vec<usize> = (0..stream_kbps.len()).collect();
         stream_order.sort_by(|&a, &b| stream_kbps[a].total_cmp(&stream_kbps[b]).then(a.cmp(&b)));
-        let p = &scenario.playback;
-        let control_plane_ms = (0..world.metros.len())
-            .map(|m| {
-                p.control_plane_service_ms + p.control_plane_round_trips * world.control_plane_rtt_ms(MetroId(m as u32))
-            })
-            .collect();
         Ok(Model {
             start_utc: scenario.start_utc(),
             scenario,
@@ -56,7 +48,6 @@ impl Model {
             playback,
             stream_kbps,
             stream_order,
-            control_plane_ms,
         })
     }
 }

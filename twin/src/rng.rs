@@ -12,6 +12,7 @@ pub enum Stream {
     Sessions = 4,
     Calibration = 5,
     BurnIn = 6,
+    Fleet = 7,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mixer, used to derive stream seeds.

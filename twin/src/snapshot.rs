@@ -8,6 +8,7 @@ use crate::catalog::{Catalog, TitleId};
 use crate::content::RegionPopularity;
 use crate::engine::SiteMinute;
 use crate::fill::{SiteFillStatus, TransferLog};
+use crate::fleet::FleetSnapshot;
 use crate::kpi::{History, KpiSample};
 use crate::model::Model;
 use crate::placement::{Clusters, Manifest, Placement, Scope, TitleRule};
@@ -34,6 +35,8 @@ pub struct Snapshot {
     pub site_up: Arc<Vec<bool>>,
     /// Backbone Gbps from the origin into each metro (index as `world.metros`) in the last minute.
     pub metro_origin_gbps: Arc<Vec<f32>>,
+    /// The control plane: each region's group, its minutes and its scaling events.
+    pub fleet: Arc<FleetSnapshot>,
 }
 
 /// Placement and fill, as the placement and fill views read them.

@@ -196,12 +196,6 @@ impl World {
         (0..ms.len()).min_by(|&a, &b| ms[a].total_cmp(&ms[b])).unwrap_or(0)
     }
 
-    /// Round trip from a metro to its nearest control-plane region (the control plane runs in the origin
-    /// regions), over the backbone.
-    pub fn control_plane_rtt_ms(&self, metro: MetroId) -> f64 {
-        2.0 * self.backbone.metro_origin_ms[metro.0 as usize][self.nearest_origin(metro)]
-    }
-
     pub fn site_location(&self, site: SiteId) -> (f64, f64) {
         let m = &self.metros[self.sites[site.0 as usize].metro.0 as usize];
         (m.lat, m.lon)

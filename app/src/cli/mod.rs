@@ -4,6 +4,7 @@ mod bench;
 mod bench_ui;
 mod compare;
 pub mod console;
+mod fleet_table;
 mod kpi_file;
 mod lp_bound;
 mod run;

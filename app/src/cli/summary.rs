@@ -11,6 +11,7 @@ struct Column {
     name: String,
     plays: u64,
     ebvs: u64,
+    start_failures: u64,
     playback_failures: u64,
     stall_exits: u64,
     edge_bytes: u128,
@@ -42,6 +43,7 @@ impl Column {
             name: name.to_string(),
             plays: sum(|s| s.plays) as u64,
             ebvs: sum(|s| s.ebvs) as u64,
+            start_failures: sum(|s| s.start_failures) as u64,
             playback_failures: sum(|s| s.playback_failures) as u64,
             stall_exits: sum(|s| s.stall_exits) as u64,
             edge_bytes: sum(|s| s.edge_bytes),
@@ -155,9 +157,10 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     );
 
     type Row = (&'static str, fn(&Column) -> String);
-    let rows: [Row; 26] = [
+    let rows: [Row; 27] = [
         ("plays", |c| group_thousands(c.plays)),
         ("EBVS %", |c| pct(c.ebvs as u128, c.plays as u128)),
+        ("start failures %", |c| pct(c.start_failures as u128, c.plays as u128)),
         ("playback failures %", |c| pct(c.playback_failures as u128, c.plays as u128)),
         ("stall exits %", |c| pct(c.stall_exits as u128, c.plays as u128)),
         ("startup p50 (s)", |c| seconds(c.startup_p50_ms)),
@@ -220,6 +223,7 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         group_thousands(planned as u64),
         group_thousands(c.transfers.len() as u64)
     );
+    out.push_str(&super::fleet_table::render(&snap));
     if !c.prediction_errors.is_empty() {
         let days: Vec<String> = c
             .prediction_errors

@@ -4,6 +4,7 @@
 use crate::capacity::Capacity;
 use crate::catalog::VideoId;
 use crate::demand::HourPopularity;
+use crate::fleet::Fleet;
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS};
 use crate::model::Model;
 use crate::placement::Placement;
@@ -36,6 +37,8 @@ pub(crate) struct MinuteCtx<'a> {
     pub site_up: &'a [bool],
     /// One play in this many counts towards popularity (with this weight).
     pub popularity_sample: u64,
+    /// The control plane as this minute's plays meet it.
+    pub fleet: &'a Fleet,
 }
 
 /// A play drawn, before it is steered.
@@ -424,6 +427,15 @@ fn start_play(
     let candidates = model.steering.candidates(group);
     let minute = ctx.minute as u32;
 
+    // The play calls to the control plane come first: one that times out fails the play.
+    let (cp_region, cp_round_trips_ms) = ctx.fleet.route(metro);
+    w.cp_plays[cp_region] += 1;
+    let Some(api_ms) = ctx.fleet.play_calls_ms(cp_region, play) else {
+        w.regions[region].plays += 1;
+        w.regions[region].start_failures += 1;
+        return;
+    };
+
     // The rung the access link could carry from the nearest place, as a cache there would be asked for.
     let best_rtt = candidates[0].rtt_ms as f64 + device.access_rtt_ms;
     let ideal = catalog.rendition_at_most(
@@ -461,7 +473,7 @@ fn start_play(
     }
     let stream_kbps = model.stream_kbps[rendition];
     let startup_ms = model.playback.startup_ms(
-        model.control_plane_ms[metro] + model.scenario.playback.control_plane_round_trips * device.access_rtt_ms,
+        cp_round_trips_ms + api_ms + model.scenario.playback.control_plane_round_trips * device.access_rtt_ms,
         rtt_ms,
         stream_kbps,
         throughput,

@@ -24,6 +24,7 @@ use crate::capacity::{Capacity, FillRequest, Load};
 use crate::catalog::FileId;
 use crate::demand::HourPopularity;
 use crate::fill::FillMinute;
+use crate::fleet::{ApiLoad, Fleet};
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
 use crate::model::Model;
 use crate::placement::Placement;
@@ -85,6 +86,7 @@ pub(crate) struct Delta {
 pub(crate) struct RegionCounters {
     pub plays: u64,
     pub ebvs: u64,
+    pub start_failures: u64,
     pub playback_failures: u64,
     pub stall_exits: u64,
     pub rebuffer_ms: u64,
@@ -124,6 +126,8 @@ pub(crate) struct Worker {
     pub rendition_bytes: Vec<u64>,
     /// Bytes of the sessions that ended.
     pub ended_bytes: u128,
+    /// Plays per control-plane region this minute.
+    pub cp_plays: Vec<u64>,
     /// The minute's plays, drawn before they are steered, and a list of slots to reuse.
     pub draws: Vec<metro::Draw>,
     pub scratch: Vec<u32>,
@@ -151,6 +155,7 @@ impl Worker {
             video_bytes: vec![0; REGIONS.len() * model.catalog.videos.len()],
             rendition_bytes: vec![0; REGIONS.len() * renditions],
             ended_bytes: 0,
+            cp_plays: vec![0; model.world.origins.len()],
             draws: Vec::new(),
             scratch: Vec::new(),
         }
@@ -175,6 +180,7 @@ pub struct SiteMinute {
 pub struct Totals {
     pub plays: u64,
     pub ebvs: u64,
+    pub start_failures: u64,
     pub playback_failures: u64,
     pub stall_exits: u64,
     /// Bytes of every session that has ended, counted by the session itself.
@@ -233,6 +239,8 @@ pub struct Engine {
     /// Startup histogram per region over the whole run, for summaries.
     pub(crate) run_hist: Vec<u64>,
     pub(crate) totals: Totals,
+    /// Plays per control-plane region in the last minute.
+    cp_plays: Vec<u64>,
     /// Bytes streamed per region and video, and per region and rendition, since each region's day began.
     video_bytes: Vec<u64>,
     rendition_bytes: Vec<u64>,
@@ -273,6 +281,7 @@ impl Clone for Engine {
             site_hit_bytes: self.site_hit_bytes.clone(),
             run_hist: self.run_hist.clone(),
             totals: self.totals,
+            cp_plays: self.cp_plays.clone(),
             video_bytes: self.video_bytes.clone(),
             rendition_bytes: self.rendition_bytes.clone(),
         }
@@ -368,6 +377,7 @@ impl Engine {
             site_hit_bytes: vec![0; sites],
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
             totals: Totals::default(),
+            cp_plays: vec![0; world.origins.len()],
             video_bytes: vec![0; REGIONS.len() * model.catalog.videos.len()],
             rendition_bytes: vec![0; REGIONS.len() * renditions],
         }
@@ -453,7 +463,14 @@ impl Engine {
 
     /// Simulates one minute (after `begin_minute`). `reactive[s]`: site `s` is a reactive cache (its offered
     /// requests are logged); `fill`: fill bytes that moved this minute, recorded with the minute's KPIs.
-    pub fn step_minute(&mut self, model: &Model, placement: &Placement, reactive: &[bool], fill: &FillMinute) {
+    pub fn step_minute(
+        &mut self,
+        model: &Model,
+        placement: &Placement,
+        reactive: &[bool],
+        fill: &FillMinute,
+        fleet: &Fleet,
+    ) {
         let minute = self.minute;
         let hour = (minute / 60) as i64;
         if self.hour.hour != hour && (self.hour.hour / 24 != hour / 24 || model.demand.hour_changes(hour)) {
@@ -480,6 +497,7 @@ impl Engine {
             reactive,
             site_up: &self.site_up,
             popularity_sample: self.popularity_sample,
+            fleet,
         };
         run_metros(&mut self.workers, &self.metro_order, &self.metros, &ctx, start_minute);
 
@@ -511,6 +529,7 @@ impl Engine {
         let mut throttled_bytes = vec![0u64; servers];
         let mut shortfall = vec![0u64; REGION_BOOKS * REGIONS.len()];
         let mut after = vec![(0i64, 0i64); total];
+        self.cp_plays.fill(0);
         for w in &mut self.workers {
             for (a, d) in w.now.iter_mut().enumerate() {
                 self.rate[a] += d.rate_kbps as i64;
@@ -534,6 +553,7 @@ impl Engine {
             for (acc, r) in regions.iter_mut().zip(&mut w.regions) {
                 acc.plays += r.plays;
                 acc.ebvs += r.ebvs;
+                acc.start_failures += r.start_failures;
                 acc.playback_failures += r.playback_failures;
                 acc.stall_exits += r.stall_exits;
                 acc.rebuffer_ms += r.rebuffer_ms;
@@ -561,6 +581,9 @@ impl Engine {
                 *acc += std::mem::take(b);
             }
             self.totals.ended_session_bytes += std::mem::take(&mut w.ended_bytes);
+            for (acc, p) in self.cp_plays.iter_mut().zip(&mut w.cp_plays) {
+                *acc += std::mem::take(p);
+            }
         }
         // This minute's bytes: from the streams' bitrate, or what they got where some got less.
         let full = |rate: i64| (rate.max(0) as u64) * crate::session::BYTES_PER_KBPS_MINUTE;
@@ -610,6 +633,7 @@ impl Engine {
                 stream_seconds: playing[r].max(0) as u64 * SECONDS_PER_MINUTE,
                 plays: c.plays,
                 ebvs: c.ebvs,
+                start_failures: c.start_failures,
                 playback_failures: c.playback_failures,
                 stall_exits: c.stall_exits,
                 edge_bytes: book(Book::Edge),
@@ -639,6 +663,7 @@ impl Engine {
         let tot = &mut self.totals;
         tot.plays += global.plays;
         tot.ebvs += global.ebvs;
+        tot.start_failures += global.start_failures;
         tot.playback_failures += global.playback_failures;
         tot.stall_exits += global.stall_exits;
         tot.edge_bytes += global.edge_bytes as u128;
@@ -649,6 +674,17 @@ impl Engine {
         tot.watch_ms += global.watch_ms as u128;
         tot.stream_seconds += global.stream_seconds as u128;
         self.kpis.push(global);
+    }
+
+    /// The last minute's demand on each control-plane region: its plays, and the sessions of its members
+    /// playing now.
+    pub fn control_plane_load(&self, fleet: &Fleet) -> Vec<ApiLoad> {
+        let mut loads: Vec<ApiLoad> = self.cp_plays.iter().map(|&plays| ApiLoad { plays, playing: 0 }).collect();
+        for (m, store) in self.metros.iter().enumerate() {
+            let (region, _) = fleet.route(m);
+            loads[region].playing += store.lock().unwrap_or_else(PoisonError::into_inner).count as u64;
+        }
+        loads
     }
 
     fn record_sites(&mut self, model: &Model, bytes: &[u64], site_plays: &[u32]) {

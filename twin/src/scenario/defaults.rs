@@ -225,8 +225,7 @@ pub fn devices() -> Vec<DeviceSpec> {
 impl Default for PlaybackSpec {
     fn default() -> Self {
         PlaybackSpec {
-            // Assumed: 40 ms of service time and two round trips (TLS resumption, the play call).
-            control_plane_service_ms: 40.0,
+            // Assumed: two round trips (TLS resumption, the play call).
             control_plane_round_trips: 2.0,
             player_init_ms: 150.0,
             startup_buffer_s: 4.0,
@@ -283,5 +282,37 @@ impl Default for FillSpec {
 impl Default for EscalationSpec {
     fn default() -> Self {
         EscalationSpec { max_hops: 4, wait_minutes: 30, origin_allowed: true }
+    }
+}
+
+impl Default for FleetSpec {
+    fn default() -> Self {
+        FleetSpec {
+            // m5.2xlarge: 8 vCPUs, $0.384 an hour on demand in us-east-1 (AWS EC2 on-demand pricing, Linux).
+            instance_type: "m5.2xlarge".into(),
+            instance_vcpus: 8,
+            instance_usd_per_hour: 0.384,
+            // Assumed: 4 minutes from launch to in service for a JVM service behind a load balancer; AWS's
+            // default instance warm-up is 300 s.
+            launch_s: 240,
+            warmup_s: 300,
+            min: 2,
+            max: 20_000,
+            protected: 0,
+            // Assumed: CPU held at 50%, headroom for a failed zone (Netflix runs its services at about that).
+            metric: ScalingMetric::Cpu,
+            target: 0.5,
+            // AWS's default scale-in cooldown for simple policies; target tracking scales in as cautiously.
+            scale_in_cooldown_s: 300,
+            policy: ScalingKind::TargetTracking,
+            // AWS predictive scaling's default scheduling buffer is 300 s.
+            predictive_buffer_s: 300,
+            // Assumed: a 1 s client timeout per API call, and a 250 ms p95 objective.
+            timeout_ms: 1000.0,
+            latency_slo_ms: 250.0,
+            // Assumed: about one instance in 500 fails a day.
+            instance_failures_per_day: 0.002,
+            groups: Vec::new(),
+        }
     }
 }

@@ -8,7 +8,7 @@
 mod defaults;
 mod validate;
 
-pub use validate::MAX_APPLIANCES_PER_SITE;
+pub use validate::{MAX_APPLIANCES_PER_SITE, MAX_INSTANCES};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,8 @@ pub struct Scenario {
     pub policy: PolicySpec,
     #[serde(default)]
     pub fill: FillSpec,
+    #[serde(default)]
+    pub fleet: FleetSpec,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -270,9 +272,8 @@ pub struct DeviceSpec {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PlaybackSpec {
-    /// Control-plane time before the client contacts a site: a service time, plus round trips to the nearest
-    /// control-plane region.
-    pub control_plane_service_ms: f64,
+    /// Round trips to the control-plane region before the client contacts a site (the API fleet's latency for
+    /// the play calls comes on top: `crate::fleet`).
     pub control_plane_round_trips: f64,
     pub player_init_ms: f64,
     /// Seconds of video buffered before the first frame, fetched at no more than `startup_max_kbps`.
@@ -480,3 +481,79 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests;
+
+/// The control plane: one EC2 Auto Scaling group of API instances per origin region, serving the members that
+/// region serves (`crate::fleet`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetSpec {
+    /// The instance type: its name, vCPUs and on-demand price.
+    pub instance_type: String,
+    pub instance_vcpus: u32,
+    pub instance_usd_per_hour: f64,
+    /// Pending to in service: boot, application start and load-balancer registration.
+    pub launch_s: u32,
+    /// A new instance's metrics count towards scaling only after this long in service.
+    pub warmup_s: u32,
+    /// Group size limits, and instances protected from scale-in.
+    pub min: u32,
+    pub max: u32,
+    pub protected: u32,
+    /// Target tracking: the metric held at `target` (CPU as a share, or requests a second per instance).
+    pub metric: ScalingMetric,
+    pub target: f64,
+    /// No scale-in for this long after any scaling activity.
+    pub scale_in_cooldown_s: u32,
+    /// Every group's policy, unless `groups` names another for its region.
+    pub policy: ScalingKind,
+    /// Predictive scaling has instances in service this long before the forecast load arrives.
+    pub predictive_buffer_s: u32,
+    /// Clients give up on an API call after this long (the call fails).
+    pub timeout_ms: f64,
+    /// The p95 API latency the fleet is run to: a minute above it is a violation.
+    pub latency_slo_ms: f64,
+    /// Instances that fail (and are replaced) per instance-day.
+    pub instance_failures_per_day: f64,
+    /// Per-region overrides.
+    pub groups: Vec<GroupSpec>,
+}
+
+/// One region's group, where it differs from `[fleet]`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSpec {
+    /// An origin region of `[world] origins`.
+    pub region: String,
+    pub policy: Option<ScalingKind>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+}
+
+/// What target tracking holds at its target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScalingMetric {
+    /// Average CPU utilisation of the instances in service (AWS `ASGAverageCPUUtilization`).
+    Cpu,
+    /// Requests a second per instance in service (AWS `ALBRequestCountPerTarget`, per second).
+    Requests,
+}
+
+/// How a group decides its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScalingKind {
+    /// Target tracking alone: react to the metric.
+    TargetTracking,
+    /// Predictive scaling from the past days' curve, with target tracking beside it (the larger wins).
+    Predictive,
+}
+
+impl ScalingKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ScalingKind::TargetTracking => "target-tracking",
+            ScalingKind::Predictive => "predictive",
+        }
+    }
+}

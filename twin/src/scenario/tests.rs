@@ -171,7 +171,6 @@ fn every_invalid_value_is_refused_at_its_line() {
                 "[{ name = \"tv\", share = 1.0, max_kbps = 5800, codecs = [\"avc\"], median_mbps = 30.0, sigma = 0.8, access_rtt_ms = -1.0 }]",
             ],
         ),
-        ("playback", "control_plane_service_ms", &["-1.0", "inf"]),
         ("playback", "control_plane_round_trips", &["nan"]),
         ("playback", "player_init_ms", &["inf"]),
         ("playback", "startup_buffer_s", &["0.0", "nan"]),
@@ -207,6 +206,17 @@ fn every_invalid_value_is_refused_at_its_line() {
         ("fill", "flash_window_tb", &["-1.0"]),
         ("fill.escalation", "max_hops", &["65"]),
         ("fill.escalation", "wait_minutes", &["100000"]),
+        ("fleet", "instance_type", &["\"\""]),
+        ("fleet", "instance_vcpus", &["0"]),
+        ("fleet", "launch_s", &["4000"]),
+        ("fleet", "max", &["0", "1000000"]),
+        ("fleet", "min", &["30000"]),
+        ("fleet", "metric", &["\"memory\""]),
+        ("fleet", "target", &["1.5", "0.0", "nan"]),
+        ("fleet", "policy", &["\"reactive\""]),
+        ("fleet", "timeout_ms", &["0.0"]),
+        ("fleet", "instance_failures_per_day", &["-1.0"]),
+        ("fleet", "groups", &["[{ region = \"mars-1\" }]", "[{ region = \"us-east-1\", min = 5, max = 4 }]"]),
     ];
     let mut checked = 0;
     for &(section, key, values) in cases {

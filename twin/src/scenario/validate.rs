@@ -26,6 +26,8 @@ pub const MAX_CODECS: usize = 8;
 pub const MAX_DEVICES: usize = 64;
 pub const MAX_GENRES: usize = 1000;
 pub const MAX_KBPS: u32 = 1_000_000;
+/// Most instances one Auto Scaling group may have.
+pub const MAX_INSTANCES: u32 = 100_000;
 
 /// One step of a path into the TOML document.
 #[derive(Clone, Debug)]
@@ -116,7 +118,8 @@ impl Scenario {
         self.validate_demand()?;
         self.validate_playback()?;
         self.validate_policy()?;
-        self.validate_fill()
+        self.validate_fill()?;
+        self.validate_fleet()
     }
 
     fn validate_world(&self) -> Checked {
@@ -306,7 +309,6 @@ impl Scenario {
     fn validate_playback(&self) -> Checked {
         let p = &self.playback;
         let at = |k| [Key("playback"), Key(k)];
-        within(p.control_plane_service_ms, 0.0, 60_000.0, &at("control_plane_service_ms"))?;
         within(p.control_plane_round_trips, 0.0, 100.0, &at("control_plane_round_trips"))?;
         within(p.player_init_ms, 0.0, 60_000.0, &at("player_init_ms"))?;
         positive(p.startup_buffer_s, 600.0, &at("startup_buffer_s"))?;
@@ -386,6 +388,46 @@ impl Scenario {
         let e = &f.escalation;
         count(e.max_hops, 0, 64, &[Key("fill"), Key("escalation"), Key("max_hops")])?;
         count(e.wait_minutes, 0, 7 * 24 * 60, &[Key("fill"), Key("escalation"), Key("wait_minutes")])
+    }
+}
+
+impl Scenario {
+    fn validate_fleet(&self) -> Checked {
+        let f = &self.fleet;
+        let at = |k| [Key("fleet"), Key(k)];
+        check(!f.instance_type.is_empty(), &at("instance_type"), "an instance type name such as \"m5.2xlarge\"")?;
+        count(f.instance_vcpus, 1, 448, &at("instance_vcpus"))?;
+        within(f.instance_usd_per_hour, 0.0, 1000.0, &at("instance_usd_per_hour"))?;
+        count(f.launch_s, 0, 3600, &at("launch_s"))?;
+        count(f.warmup_s, 0, 3600, &at("warmup_s"))?;
+        count(f.max, 1, MAX_INSTANCES, &at("max"))?;
+        count(f.min, 0, f.max, &at("min"))?;
+        count(f.protected, 0, f.max, &at("protected"))?;
+        match f.metric {
+            ScalingMetric::Cpu => check(
+                f.target.is_finite() && f.target > 0.0 && f.target < 1.0,
+                &at("target"),
+                format!("a CPU share in (0, 1) for metric = \"cpu\", found {}", f.target),
+            )?,
+            ScalingMetric::Requests => positive(f.target, 1e6, &at("target"))?,
+        }
+        count(f.scale_in_cooldown_s, 0, 24 * 3600, &at("scale_in_cooldown_s"))?;
+        count(f.predictive_buffer_s, 0, 3600, &at("predictive_buffer_s"))?;
+        positive(f.timeout_ms, 600_000.0, &at("timeout_ms"))?;
+        positive(f.latency_slo_ms, 600_000.0, &at("latency_slo_ms"))?;
+        within(f.instance_failures_per_day, 0.0, 100.0, &at("instance_failures_per_day"))?;
+        for (i, g) in f.groups.iter().enumerate() {
+            let path = |k| [Key("fleet"), Key("groups"), Index(i), Key(k)];
+            check(
+                self.world.origins.contains(&g.region) && f.groups[..i].iter().all(|other| other.region != g.region),
+                &path("region"),
+                format!("one of [world] origins ({}), each named once", self.world.origins.join(", ")),
+            )?;
+            let max = g.max.unwrap_or(f.max);
+            count(max, 1, MAX_INSTANCES, &path("max"))?;
+            count(g.min.unwrap_or(f.min.min(max)), 0, max, &path("min"))?;
+        }
+        Ok(())
     }
 }
 

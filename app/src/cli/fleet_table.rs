@@ -1,0 +1,53 @@
+//! The control-plane table `run` and `compare` print: per region, the fleet's size, cost and latency.
+
+use std::fmt::Write;
+
+use twin::Snapshot;
+
+/// One row per region, over the run.
+pub fn render(snap: &Snapshot) -> String {
+    let fleet = &snap.fleet;
+    let f = &snap.model.scenario.fleet;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\ncontrol plane ({} × {} vCPU at ${:.3}/h; p95 objective {:.0} ms; timeout {:.0} ms):",
+        f.instance_type, f.instance_vcpus, f.instance_usd_per_hour, f.latency_slo_ms, f.timeout_ms
+    );
+    let _ = writeln!(
+        out,
+        "{:<16}{:>14}{:>15}{:>11}{:>13}{:>12}{:>14}{:>13}{:>11}{:>11}{:>12}",
+        "region",
+        "policy",
+        "instances",
+        "inst-h",
+        "cost $",
+        "peak rps",
+        "p95 @peak",
+        "worst p95",
+        "SLO min",
+        "failed %",
+        "scale o/i",
+    );
+    for (r, name) in fleet.names.iter().enumerate() {
+        let s = fleet.summary(r, 0, f.latency_slo_ms);
+        let failed = if s.requests > 0.0 { 100.0 * s.failed_requests as f64 / s.requests } else { 0.0 };
+        let name = if fleet.evacuated[r] { format!("{name} (out)") } else { name.clone() };
+        let _ = writeln!(
+            out,
+            "{:<16}{:>14}{:>15}{:>11.0}{:>13.0}{:>12.0}{:>11.0} ms{:>10.0} ms{:>11}{:>11.3}{:>12}",
+            name,
+            fleet.policies[r].kind.name(),
+            format!("{}–{}", s.min_in_service, s.peak_in_service),
+            s.instance_hours,
+            s.cost_usd,
+            s.peak_rps,
+            s.p95_at_peak_ms,
+            s.max_p95_ms,
+            s.slo_violation_minutes,
+            failed,
+            format!("{}/{}", s.scale_outs, s.scale_ins),
+        );
+    }
+    out
+}
