@@ -10,10 +10,12 @@ use edgetwin::ui::scenario_source::ScenarioSource;
 use edgetwin::ui::shell::ConsoleApp;
 use edgetwin::ui::view::ViewId;
 use edgetwin::ui::views::map::MapView;
-use edgetwin::ui::views::{PLANNED, REGISTERED, fill, map, placement, qoe};
+use edgetwin::ui::views::{PLANNED, REGISTERED, fill, fleet, map, placement, qoe};
 use edgetwin::worker::Request;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
+use twin::fleet::Activity;
+use twin::scenario::ScalingKind;
 use twin::{SiteId, Twin};
 
 const SIZE: [f32; 2] = [1400.0, 860.0];
@@ -97,11 +99,12 @@ fn the_clock_runs_and_every_view_opens() {
     assert_eq!(sim_minutes(h.state()), 0);
 
     // Something each view shows once open.
-    let shows: [(ViewId, &str); 4] = [
+    let shows: [(ViewId, &str); 5] = [
         (map::VIEW.id, "Fit world"),
         (qoe::VIEW.id, "QoE & latency · World"),
         (placement::VIEW.id, "files ranked by predicted popularity"),
         (fill::VIEW.id, "Fill now: every site"),
+        (fleet::VIEW.id, "Fleet · us-east-1"),
     ];
     for view in REGISTERED {
         h.get_by_label(view.label).click();
@@ -300,6 +303,47 @@ fn fill_now_runs_fills_out_of_window_and_they_show_on_the_gantt() {
     });
     h.get_by_label("Pause").click();
     h.run_steps(2);
+}
+
+#[test]
+fn the_fleet_view_kills_instances_evacuates_a_region_and_edits_its_policy() {
+    let mut h = harness(console_after(20));
+    h.get_by_label("Fleet").click();
+    h.run_steps(2);
+    let fleet = |app: &ConsoleApp| app.state.twin.as_ref().unwrap().latest().snapshot.fleet.clone();
+    h.get_by_label("Kill instances").click();
+    step_until(&mut h, "the kill", |app| fleet(app).events.iter().any(|e| e.event.activity == Activity::Kill));
+    h.get_by_label("Evacuate region").click();
+    step_until(&mut h, "the evacuation", |app| fleet(app).evacuated[0]);
+    h.get_by_label("Play").click();
+    step_until(&mut h, "the evacuated region's members to move", |app| {
+        fleet(app).history[0].last().is_some_and(|m| m.evacuated && m.members == 0.0)
+    });
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "the worker to pause", |app| app.state.twin.as_ref().is_some_and(|t| !t.latest().playing));
+    h.get_by_label_contains("us-east-1 (evacuated)");
+    h.get_by_label("Restore region").click();
+    step_until(&mut h, "the restore", |app| !fleet(app).evacuated[0]);
+    // A policy edit is sent only when applied.
+    h.get_by_label("predictive").click();
+    h.run_steps(2);
+    assert_eq!(fleet(h.state()).policies[0].kind, ScalingKind::TargetTracking);
+    h.get_by_label("Apply policy").click();
+    step_until(&mut h, "the policy", |app| fleet(app).policies[0].kind == ScalingKind::Predictive);
+}
+
+#[test]
+fn the_map_shows_each_region_s_fleet() {
+    let mut h = harness(console_after(20));
+    h.run_steps(3);
+    h.state()
+        .state
+        .twin
+        .as_ref()
+        .unwrap()
+        .send(Request::Twin(twin::Command::EvacuateRegion { region: 1, evacuated: true }));
+    step_until(&mut h, "the evacuation", |app| app.state.twin.as_ref().unwrap().latest().snapshot.fleet.evacuated[1]);
+    h.snapshot_options("map_fleet_evacuated", &snapshot_options());
 }
 
 #[test]

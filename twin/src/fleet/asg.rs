@@ -26,6 +26,16 @@ const LOW_ALARM_SHARE: f64 = 0.9;
 /// Most of its capacity a group sheds in one scale-in.
 const SCALE_IN_STEP: f64 = 0.1;
 
+/// Instance types an operator can pick: (name, vCPUs, on-demand $ an hour), from AWS EC2 on-demand pricing
+/// (Linux, us-east-1).
+pub const INSTANCE_TYPES: [(&str, u32, f64); 5] = [
+    ("c5.large", 2, 0.085),
+    ("m5.xlarge", 4, 0.192),
+    ("m5.2xlarge", 8, 0.384),
+    ("c5.4xlarge", 16, 0.68),
+    ("m5.8xlarge", 32, 1.536),
+];
+
 /// An instance type: vCPUs and on-demand price.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InstanceType {

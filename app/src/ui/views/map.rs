@@ -137,7 +137,6 @@ struct Marker {
 impl View for MapView {
     fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx) {
         let snap = ctx.snapshot();
-        let world = &snap.model.world;
         let holding = ctx.selection.title.map(|t| snap.sites_holding(t));
         self.ui_control(ui, ctx.selection, snap, holding.as_deref());
         let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::click_and_drag());
@@ -154,7 +153,7 @@ impl View for MapView {
         let animating = draw_flows(ui, &painter, &proj, snap) | draw_fill_flows(ui, &painter, &proj, snap);
         let markers = build_markers(&proj, snap);
         draw_markers(&painter, &markers, self.color_by, ctx.selection, holding.as_deref(), snap);
-        draw_origins(&painter, &proj, world);
+        draw_origins(&painter, &proj, snap);
         draw_legend(&painter, rect, self.color_by);
 
         let hovered = response.hover_pos().and_then(|pos| marker_at(&markers, pos));
@@ -321,8 +320,10 @@ fn flow_color(gbps: f32) -> Color32 {
     if gbps < 1.0 { Color32::from_rgb(240, 190, 70) } else { Color32::from_rgb(240, 80, 60) }
 }
 
-fn draw_origins(painter: &egui::Painter, proj: &Projection, world: &World) {
-    for o in &world.origins {
+/// Origin regions: the S3 origin, and the region's control-plane fleet (instances in service, API p95) beside it.
+fn draw_origins(painter: &egui::Painter, proj: &Projection, snap: &Snapshot) {
+    let fleet = &snap.fleet;
+    for (r, o) in snap.model.world.origins.iter().enumerate() {
         let c = proj.to_screen(o.lon as f32, o.lat as f32);
         let s = 6.0;
         let pts = vec![c + Vec2::new(0.0, -s), c + Vec2::new(s, 0.0), c + Vec2::new(0.0, s), c + Vec2::new(-s, 0.0)];
@@ -334,6 +335,18 @@ fn draw_origins(painter: &egui::Painter, proj: &Projection, world: &World) {
             egui::FontId::proportional(11.0),
             Color32::from_rgb(255, 190, 90),
         );
+        let fleet_line = match (fleet.evacuated.get(r), fleet.history.get(r).and_then(|h| h.last())) {
+            (Some(true), _) => Some(("fleet evacuated".to_string(), Color32::from_rgb(240, 80, 60))),
+            (_, Some(m)) => {
+                let slow = m.p95_ms as f64 > snap.model.scenario.fleet.latency_slo_ms;
+                let color = if slow { Color32::from_rgb(240, 80, 60) } else { Color32::from_rgb(200, 200, 200) };
+                Some((format!("fleet {} inst · p95 {:.0} ms", m.in_service, m.p95_ms), color))
+            }
+            _ => None,
+        };
+        if let Some((text, color)) = fleet_line {
+            painter.text(c + Vec2::new(8.0, -8.0), egui::Align2::LEFT_TOP, text, egui::FontId::proportional(11.0), color);
+        }
     }
 }
 
