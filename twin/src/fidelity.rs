@@ -359,5 +359,46 @@ pub fn report(twin: &Twin, from: SimTime) -> Vec<Check> {
         Source::Assumed,
         Band { lo: LO, hi: 80.0 },
     ));
+
+    // -- Control plane.
+    let fleet = twin.fleet();
+    let minutes = |r: usize| fleet.history[r].iter().filter(move |m| m.t > from);
+    let span_minutes = minutes(0).count();
+    let members = twin.model().scenario.demand.members as f64;
+    let mean_rps = (span_minutes > 0).then(|| {
+        (0..fleet.history.len()).flat_map(minutes).map(|m| m.total_rps() as f64).sum::<f64>() / span_minutes as f64
+    });
+    checks.push(scalar(
+        "API requests per member per second (mean)",
+        mean_rps.map(|r| r / members),
+        "",
+        4,
+        "Zuul: over 1 M requests/s for about 125 M members ≈ 0.008",
+        Source::Public("Netflix Tech Blog, \"Open Sourcing Zuul 2\", 2018"),
+        Band { lo: 0.004, hi: 0.016 },
+    ));
+    let worst_p95 = (0..fleet.history.len())
+        .flat_map(minutes)
+        .map(|m| m.p95_ms as f64)
+        .fold(None, |a, v| Some(a.map_or(v, |a: f64| a.max(v))));
+    let objective = twin.model().scenario.fleet.latency_slo_ms;
+    checks.push(scalar(
+        "worst minute's API p95 latency",
+        worst_p95,
+        " ms",
+        0,
+        "an auto-scaled fleet meets its p95 objective",
+        Source::Assumed,
+        Band { lo: LO, hi: objective },
+    ));
+    checks.push(scalar(
+        "plays failed at the control plane",
+        (total.plays > 0).then(|| 100.0 * total.start_failures as f64 / total.plays as f64),
+        "%",
+        3,
+        "a healthy fleet fails almost no play call",
+        Source::Assumed,
+        Band { lo: LO, hi: 0.1 },
+    ));
     checks
 }

@@ -179,13 +179,13 @@ const ONE_METRO: &str = "metros = 1\norigins = [\"ap-northeast-1\"]";
 #[test]
 fn predictive_scaling_meets_the_objective_through_a_steep_ramp_where_target_tracking_falls_behind() {
     // A steep evening ramp (the curve triples between 17 h and 18 h local), and a service run close to its
-    // capacity: 10 minutes from launch to serving (assumed: boot, and caches to warm), CPU held at 80%, a
+    // capacity: 15 minutes from launch to serving (assumed: boot, and caches to warm), CPU held at 80%, a
     // 100 ms p95 objective. Target tracking reacts once the load has risen; predictive scaling launches for
     // the forecast.
     let curve = "daily_curve = [0.3, 0.2, 0.15, 0.1, 0.1, 0.1, 0.1, 0.15, 0.2, 0.25, 0.3, 0.3, \
                  0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 1.0, 1.0, 1.0, 1.0, 0.8, 0.5]";
     let run = |kind: &str| {
-        let fleet = format!("policy = \"{kind}\"\ntarget = 0.8\nlaunch_s = 600\nlatency_slo_ms = 100.0");
+        let fleet = format!("policy = \"{kind}\"\ntarget = 0.8\nlaunch_s = 900\nlatency_slo_ms = 100.0");
         let mut t = Twin::new(scenario_in(ONE_METRO, &fleet, curve)).expect("builds");
         t.advance_minutes(4 * 24 * 60);
         t

@@ -1,5 +1,7 @@
 //! `edgetwin compare`: the same scenario and seed run once per placement policy, side by side: offload, what
-//! crossed the backbone (misses and fills), and fills by source tier. A benchmark: prints figures, asserts none.
+//! crossed the backbone (misses and fills), and fills by source tier; or, with `--scaling`, once per
+//! control-plane scaling policy: the fleet's cost and latency, and what members saw. A benchmark: prints
+//! figures, asserts none.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,6 +23,9 @@ pub struct CompareArgs {
     /// s3fifo, arc).
     #[arg(long, default_value = "proactive,lru,lfu,sieve,s3fifo,arc,oracle", value_delimiter = ',')]
     pub policies: Vec<String>,
+    /// Compare the control plane's scaling policies (target-tracking, predictive) in every region instead.
+    #[arg(long)]
+    pub scaling: bool,
     #[arg(long)]
     pub seed: Option<u64>,
     #[arg(long)]
@@ -82,6 +87,9 @@ pub fn measure(twin: &mut Twin, days: f64) -> PolicyResult {
 }
 
 pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
+    if a.scaling {
+        return compare_scaling(&a);
+    }
     let kinds: Vec<PlacementKind> = a
         .policies
         .iter()
@@ -126,6 +134,55 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
             tb(r.backbone_bytes()),
             lru.map_or("–".into(), |l| format!("{:.2}×", r.backbone_bytes() as f64 / l.max(1) as f64)),
             r.wall_s
+        );
+    }
+    Ok(())
+}
+
+/// Target tracking beside predictive scaling, every region under each in turn, over the same days: each
+/// region's instance-hours, cost and latency, and the members' failed plays and startup time, over the last
+/// day (when the predictive policy has past days to forecast from).
+fn compare_scaling(a: &CompareArgs) -> anyhow::Result<()> {
+    use twin::scenario::ScalingKind;
+    let last_day_from = ((a.days - 1.0).max(0.0) * 24.0 * 60.0).round() as usize;
+    println!(
+        "{:<16} {:<16} {:>10} {:>10} {:>14} {:>14} {:>10} {:>10}",
+        "policy", "region", "inst-h", "cost $", "p95 @peak ms", "worst p95 ms", "SLO min", "failed %"
+    );
+    for kind in [ScalingKind::TargetTracking, ScalingKind::Predictive] {
+        let scenario = load_scenario(&a.scenario, a.seed)?.edit("--scaling", |s| {
+            s.fleet.policy = kind;
+            s.fleet.groups.iter_mut().for_each(|g| g.policy = None);
+        })?;
+        let mut twin = build_twin(scenario, a.threads)?;
+        eprintln!("{}: simulating {} days…", kind.name(), a.days);
+        twin.advance_minutes((a.days * 24.0 * 60.0).round() as u64);
+        let snap = twin.snapshot();
+        let slo = snap.model.scenario.fleet.latency_slo_ms;
+        for (r, name) in snap.fleet.names.iter().enumerate() {
+            let s = snap.fleet.summary(r, last_day_from, slo);
+            println!(
+                "{:<16} {:<16} {:>10.0} {:>10.0} {:>14.0} {:>14.0} {:>10} {:>10.3}",
+                kind.name(),
+                name,
+                s.instance_hours,
+                s.cost_usd,
+                s.p95_at_peak_ms,
+                s.max_p95_ms,
+                s.slo_violation_minutes,
+                100.0 * s.failed_requests as f64 / s.requests.max(1.0)
+            );
+        }
+        let last_day: Vec<_> = twin.kpis().iter().skip(last_day_from).collect();
+        let plays: u64 = last_day.iter().map(|k| k.plays).sum();
+        let failed: u64 = last_day.iter().map(|k| k.start_failures).sum();
+        let worst_p95 = last_day.iter().map(|k| k.startup_p95_ms).fold(0.0, f64::max);
+        println!(
+            "{:<16} {:<16} start failures {:.3}% of {plays} plays, worst minute's startup p95 {:.2} s",
+            kind.name(),
+            "members",
+            100.0 * failed as f64 / plays.max(1) as f64,
+            worst_p95 / 1000.0,
         );
     }
     Ok(())

@@ -51,3 +51,26 @@ pub fn render(snap: &Snapshot) -> String {
     }
     out
 }
+
+/// The timeline of an evacuation drill: how each region that took in members came through.
+pub fn render_evacuation(snap: &Snapshot, evacuated: usize, at: u64) -> String {
+    let fleet = &snap.fleet;
+    let mut out = format!("\nevacuation of {} at {:.1} h (minute {at}):\n", fleet.names[evacuated], at as f64 / 60.0);
+    let minutes = |m: Option<u64>| m.map_or("not in the run".to_string(), |m| format!("{m} min"));
+    for r in fleet.evacuation_timeline(evacuated, at) {
+        let _ = writeln!(
+            out,
+            "  {:<16} members {:.2} M → {:.2} M; p95 {:.0} ms before, {:.0} ms worst; first scale-out after {}, \
+             all instances in service after {}, p95 within 25% of before after {}",
+            fleet.names[r.region],
+            r.members_before / 1e6,
+            r.members_after / 1e6,
+            r.p95_before_ms,
+            r.p95_peak_ms,
+            minutes(r.scale_out_after_min),
+            minutes(r.capacity_after_min),
+            minutes(r.recovered_after_min),
+        );
+    }
+    out
+}

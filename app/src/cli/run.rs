@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{build_twin, kpi_file, load_scenario, positive_span, simulate, summary};
+use super::{build_twin, kpi_file, load_scenario, non_negative_span, positive_span, simulate, summary};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -23,6 +23,13 @@ pub struct RunArgs {
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Evacuate this control-plane region (an origin region, such as us-east-1) at `--evacuate-at`, as an
+    /// evacuation drill does, and print how the other regions came through it.
+    #[arg(long, value_name = "REGION")]
+    pub evacuate: Option<String>,
+    /// With --evacuate: simulated hours from the start.
+    #[arg(long, default_value_t = 20.0, value_parser = non_negative_span)]
+    pub evacuate_at: f64,
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<()> {
@@ -35,11 +42,34 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     let mut twin = build_twin(scenario, a.threads)?;
     let build_s = started.elapsed().as_secs_f64();
 
+    let minutes = (hours * 60.0).ceil() as u64;
+    let drill = match &a.evacuate {
+        Some(name) => {
+            let names = &twin.fleet().names;
+            let region = names.iter().position(|n| n == name).ok_or_else(|| {
+                anyhow::anyhow!("--evacuate: no control-plane region {name:?} (this scenario has {})", names.join(", "))
+            })?;
+            let at = (a.evacuate_at * 60.0).round() as u64;
+            anyhow::ensure!(at < minutes, "--evacuate-at {} h is not before the run's end ({hours} h)", a.evacuate_at);
+            Some((region, at))
+        }
+        None => None,
+    };
     let run_started = Instant::now();
-    simulate(&mut twin, (hours * 60.0).ceil() as u64);
+    match drill {
+        Some((region, at)) => {
+            simulate(&mut twin, at);
+            twin.apply(twin::Command::EvacuateRegion { region, evacuated: true })?;
+            simulate(&mut twin, minutes - at);
+        }
+        None => simulate(&mut twin, minutes),
+    }
     let run_s = run_started.elapsed().as_secs_f64();
 
     print!("{}", summary::render(&twin, hours, build_s, run_s));
+    if let Some((region, at)) = drill {
+        print!("{}", super::fleet_table::render_evacuation(&twin.snapshot(), region, at));
+    }
     if let Some(out) = &a.out {
         kpi_file::write(&twin, out)?;
         println!("KPIs per minute written to {}", out.display());

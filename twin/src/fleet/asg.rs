@@ -257,8 +257,8 @@ impl Group {
             self.desired = self.tracking;
             self.ready = vec![0; self.desired as usize];
         }
-        let replaced = self.desired.saturating_sub(self.instances());
-        if replaced > 0 {
+        // Instances lost since the last minute (failed, killed) are replaced.
+        if self.instances() < self.desired {
             events.push(GroupEvent {
                 minute,
                 activity: Activity::Replace,
@@ -316,7 +316,9 @@ impl Group {
             let activity = if to > from { Activity::ScaleOut } else { Activity::ScaleIn };
             events.push(GroupEvent { minute, activity, from, to });
         }
-        let pending = self.instances() - in_service;
-        GroupMinute { in_service, pending, queue, desired: self.desired, billed: self.instances() }
+        let billed = self.instances();
+        // The group acts on its new desired capacity at once; what is missing at the next minute was lost.
+        self.reconcile(minute, timing);
+        GroupMinute { in_service, pending: billed - in_service, queue, desired: self.desired, billed }
     }
 }

@@ -345,3 +345,62 @@ impl FleetSnapshot {
         }
     }
 }
+
+/// How a region that took in an evacuated region's members came through it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recovery {
+    pub region: usize,
+    /// Its members before and after.
+    pub members_before: f64,
+    pub members_after: f64,
+    /// p95 in the minute before the evacuation, and the worst after it.
+    pub p95_before_ms: f64,
+    pub p95_peak_ms: f64,
+    /// Minutes from the evacuation to its first scale-out, to having every instance it wants in service, and
+    /// to p95 back within 25% of before (None: not within the run).
+    pub scale_out_after_min: Option<u64>,
+    pub capacity_after_min: Option<u64>,
+    pub recovered_after_min: Option<u64>,
+}
+
+impl FleetSnapshot {
+    /// The timeline of every region that took in members when `evacuated` was evacuated at minute `at`.
+    pub fn evacuation_timeline(&self, evacuated: usize, at: u64) -> Vec<Recovery> {
+        let at_i = at as usize;
+        (0..self.names.len())
+            .filter(|&r| r != evacuated)
+            .filter_map(|r| {
+                let h = &self.history[r];
+                let before = h.get(at_i.checked_sub(1)?)?;
+                let after: Vec<&FleetMinute> = h.iter().skip(at_i).collect();
+                let members_after = after.first()?.members;
+                (members_after > before.members).then_some(())?;
+                let peak = after.iter().enumerate().max_by(|a, b| a.1.p95_ms.total_cmp(&b.1.p95_ms))?;
+                let scale_out = self
+                    .events
+                    .iter()
+                    .find(|e| e.region == r && e.event.activity == Activity::ScaleOut && e.event.minute >= at)
+                    .map(|e| e.event.minute - at);
+                let capacity = scale_out.and_then(|s| {
+                    after.iter().skip(s as usize + 1).position(|m| m.pending == 0 && m.in_service >= m.desired)
+                });
+                let within = |m: &FleetMinute| m.p95_ms <= 1.25 * before.p95_ms;
+                let recovered = if within(peak.1) {
+                    Some(0)
+                } else {
+                    after.iter().skip(peak.0).position(|m| within(m)).map(|i| (peak.0 + i) as u64)
+                };
+                Some(Recovery {
+                    region: r,
+                    members_before: before.members,
+                    members_after,
+                    p95_before_ms: before.p95_ms as f64,
+                    p95_peak_ms: peak.1.p95_ms as f64,
+                    scale_out_after_min: scale_out,
+                    capacity_after_min: capacity.zip(scale_out).map(|(c, s)| s + 1 + c as u64),
+                    recovered_after_min: recovered,
+                })
+            })
+            .collect()
+    }
+}

@@ -116,7 +116,8 @@ impl Queue {
         if utilization < 1.0 && backlog < capacity / mu {
             // Steady state (a backlog under one service time's work drains within the minute).
             let c = self.wait_probability(arrivals_per_s);
-            let q = |mu: f64, p: f64| self.quantile_s(arrivals_per_s, c, mu, p) * 1000.0;
+            // A request the client gave up on took the timeout: no response time is longer.
+            let q = |mu: f64, p: f64| self.quantile_s(arrivals_per_s, c, mu, p).min(timeout_s) * 1000.0;
             return QueueMinute {
                 utilization,
                 p50_ms: q(mu, 0.5),
@@ -136,7 +137,8 @@ impl Queue {
         let shed = (backlog + offered - capacity * 60.0 - end).max(0.0);
         let wait_s = |b: f64| b / capacity;
         let (start_wait, end_wait) = (wait_s(backlog.min(max_backlog)), wait_s(end));
-        let at = |p: f64, service_s: f64| (start_wait + (end_wait - start_wait) * p + service_s) * 1000.0;
+        let at =
+            |p: f64, service_s: f64| (start_wait + (end_wait - start_wait) * p + service_s).min(timeout_s) * 1000.0;
         let failed_share = if offered > 0.0 { (shed / offered).min(1.0) } else { 0.0 };
         QueueMinute {
             utilization,

@@ -107,30 +107,35 @@ impl FleetView {
             for kind in [ScalingKind::TargetTracking, ScalingKind::Predictive] {
                 ui.radio_value(&mut draft.kind, kind, kind.name());
             }
-            ui.label("min");
-            ui.add(egui::DragValue::new(&mut draft.min).range(0..=draft.max));
-            ui.label("max");
-            ui.add(egui::DragValue::new(&mut draft.max).range(draft.min.max(1)..=twin::scenario::MAX_INSTANCES));
+            let label = ui.label("min");
+            ui.add(egui::DragValue::new(&mut draft.min).range(0..=draft.max)).labelled_by(label.id);
+            let label = ui.label("max");
+            ui.add(egui::DragValue::new(&mut draft.max).range(draft.min.max(1)..=twin::scenario::MAX_INSTANCES))
+                .labelled_by(label.id);
             match draft.metric {
                 ScalingMetric::Cpu => {
-                    ui.label("target CPU %");
+                    let label = ui.label("target CPU %");
                     let mut pct = draft.target * 100.0;
-                    ui.add(egui::DragValue::new(&mut pct).range(5.0..=95.0).speed(1.0));
+                    ui.add(egui::DragValue::new(&mut pct).range(5.0..=95.0).speed(1.0)).labelled_by(label.id);
                     draft.target = pct / 100.0;
                 }
                 ScalingMetric::Requests => {
-                    ui.label("target requests/s per instance");
-                    ui.add(egui::DragValue::new(&mut draft.target).range(1.0..=1e6));
+                    let label = ui.label("target requests/s per instance");
+                    ui.add(egui::DragValue::new(&mut draft.target).range(1.0..=1e6)).labelled_by(label.id);
                 }
             }
-            ui.label("instance");
-            egui::ComboBox::from_id_salt("fleet_instance").selected_text(&draft.instance.name).show_ui(ui, |ui| {
-                for &(name, vcpus, usd_per_hour) in &INSTANCE_TYPES {
-                    let t = InstanceType { name: name.into(), vcpus, usd_per_hour };
-                    let text = format!("{name} · {vcpus} vCPU · ${usd_per_hour}/h");
-                    ui.selectable_value(&mut draft.instance, t, text);
-                }
-            });
+            let label = ui.label("instance");
+            egui::ComboBox::from_id_salt("fleet_instance")
+                .selected_text(&draft.instance.name)
+                .show_ui(ui, |ui| {
+                    for &(name, vcpus, usd_per_hour) in &INSTANCE_TYPES {
+                        let t = InstanceType { name: name.into(), vcpus, usd_per_hour };
+                        let text = format!("{name} · {vcpus} vCPU · ${usd_per_hour}/h");
+                        ui.selectable_value(&mut draft.instance, t, text);
+                    }
+                })
+                .response
+                .labelled_by(label.id);
             let changed = draft != *current;
             if ui.add_enabled(changed, egui::Button::new("Apply policy")).clicked() {
                 ctx.send(Command::SetScalingPolicy { region: r, policy: draft.clone() });
@@ -141,7 +146,8 @@ impl FleetView {
         });
         self.draft = Some((r, draft));
         ui.horizontal(|ui| {
-            ui.add(egui::DragValue::new(&mut self.kill_count).range(1..=1000));
+            let label = ui.label("instances to kill");
+            ui.add(egui::DragValue::new(&mut self.kill_count).range(1..=1000)).labelled_by(label.id);
             if ui.button("Kill instances").on_hover_text("Terminate them now; the group replaces them").clicked() {
                 ctx.send(Command::KillInstances { region: r, count: self.kill_count });
             }
