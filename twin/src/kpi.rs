@@ -90,10 +90,11 @@ pub struct KpiSample {
 impl KpiSample {
     /// The raw counters of the minute that are not KPIs themselves (`KpiId` covers `active_sessions`, `plays`
     /// and `saturated_sites`), named as the KPI files name them.
-    pub fn counters(&self) -> [(&'static str, u64); 17] {
+    pub fn counters(&self) -> [(&'static str, u64); 18] {
         [
             ("stream_seconds", self.stream_seconds),
             ("ebvs", self.ebvs),
+            ("start_failures", self.start_failures),
             ("playback_failures", self.playback_failures),
             ("stall_exits", self.stall_exits),
             ("edge_bytes", self.edge_bytes),

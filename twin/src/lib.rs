@@ -132,7 +132,8 @@ impl Twin {
     }
 
     /// One minute: fills ask for capacity, the capacity model shares it out, fills move, plays are simulated,
-    /// the control plane serves the minute's requests and scales, reactive caches learn, and a region at its midnight has its day observed and its next day planned.
+    /// the control plane serves the minute's requests and scales, reactive caches learn, and a region at its
+    /// midnight has its day observed and its next day planned.
     fn step_minute(&mut self) {
         let fills = self.content.fill_requests(&self.model, &mut self.engine, &mut self.placement);
         self.engine.begin_minute(&self.model, &fills);

@@ -1,4 +1,5 @@
-//! The control-plane table `run` and `compare` print: per region, the fleet's size, cost and latency.
+//! The control-plane tables `run` prints: per region, the fleet's size, cost and latency over the run, and an
+//! evacuation drill's timeline.
 
 use std::fmt::Write;
 

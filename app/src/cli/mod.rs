@@ -61,7 +61,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Measure simulation speed (plays per second) and peak memory on a scenario.
     Bench(bench::BenchArgs),
-    /// Run one scenario once per placement policy and compare offload, backbone bytes and fills.
+    /// Run one scenario once per placement policy and compare offload, backbone bytes and fills; with
+    /// --scaling, once per control-plane scaling policy.
     Compare(compare::CompareArgs),
     /// How far greedy placement is from the placement LP's optimum, on a small instance.
     LpBound(lp_bound::LpBoundArgs),

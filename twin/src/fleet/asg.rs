@@ -1,23 +1,34 @@
-//! One region's EC2 Auto Scaling group of API instances, with the semantics AWS documents:
+//! One region's EC2 Auto Scaling group of API instances, after the semantics AWS documents, with what it
+//! leaves open stated as assumed:
 //!
-//! - desired capacity within [min, max]; the group launches or terminates instances to match it, and replaces
-//!   instances that fail their health check (a killed or failed instance is noticed at the next minute);
-//! - a launched instance is pending for `launch_s`, then in service; for `warmup_s` after that its metrics do
-//!   not count, and while any instance is pending or warming the group does not scale in;
+//! - desired capacity within [min, max]; the group launches or terminates instances to match it at once, and
+//!   replaces instances that fail their health check or are killed, in the minute it notices them;
+//! - a launched instance is pending for `launch_s`, then in service; pending and warming (`warmup_s` after it
+//!   entered service) instances count as capacity already, so target tracking scales out only past them, and
+//!   the group does not scale in while any instance is pending or warming;
 //! - target tracking: the high alarm fires when the metric is over target for 3 consecutive 1-minute data
 //!   points, and the group scales out to `in service × metric ÷ target`; the low alarm fires after 15
 //!   consecutive points under 90% of target (AWS's low alarm sits a little below target: the 90% is assumed),
-//!   and the group then scales in, by at most a tenth at a time, never within the cooldown after any
-//!   scaling activity;
-//! - scale-in protection keeps `protected` instances from being terminated by a scale-in;
-//! - predictive scaling (beside target tracking, the larger wins) sizes the group for the forecast load
-//!   `launch_s + predictive_buffer_s` ahead, so instances are in service before the ramp arrives.
+//!   and the group then scales in to `in service × metric ÷ target`, by at most a tenth at a time (assumed),
+//!   and not within `scale_in_cooldown_s` of its last scaling activity (assumed: AWS's cooldown for simple
+//!   scaling); with no instance in service there is no data point, and the group only makes sure one is
+//!   launching if it has load;
+//! - scale-in never takes the group below its `protected` instances (a simplification of AWS's scale-in
+//!   protection, which protects named instances);
+//! - predictive scaling (beside target tracking) is a floor: it raises desired capacity to what the forecast
+//!   load `launch_s + predictive_buffer_s` ahead needs, so instances are in service before the ramp arrives;
+//!   capacity comes down only by target tracking's scale-in.
 
 use serde::{Deserialize, Serialize};
 
 use super::queue::{Queue, QueueMinute};
-use super::requests::{RequestType, mean_cpu_ms};
-use crate::scenario::{FleetSpec, MAX_INSTANCES, ScalingKind, ScalingMetric};
+use super::requests::{API_TYPES, RequestType, mean_cpu_ms};
+use crate::scenario::{
+    FleetSpec, MAX_INSTANCES, MAX_TARGET_RPS, MAX_USD_PER_HOUR, MAX_VCPUS, ScalingKind, ScalingMetric,
+};
+
+/// A play call's own mean service time (s).
+const PLAY_SERVICE_S: f64 = RequestType::Play.cpu_ms() / 1000.0;
 
 /// Data points over target before the high alarm fires, and under 90% of target before the low alarm does.
 pub const HIGH_ALARM_POINTS: u32 = 3;
@@ -70,13 +81,16 @@ impl GroupPolicy {
         }
         let target_ok = match self.metric {
             ScalingMetric::Cpu => self.target > 0.0 && self.target < 1.0,
-            ScalingMetric::Requests => self.target > 0.0 && self.target.is_finite(),
+            ScalingMetric::Requests => self.target > 0.0 && self.target <= MAX_TARGET_RPS,
         };
         if !target_ok {
             return Err(format!("target {} is not a CPU share in (0, 1) or a positive request rate", self.target));
         }
-        if self.instance.vcpus == 0 || !(self.instance.usd_per_hour >= 0.0 && self.instance.usd_per_hour.is_finite()) {
-            return Err("an instance type needs at least one vCPU and a price of 0 or more".into());
+        let price_ok = self.instance.usd_per_hour >= 0.0 && self.instance.usd_per_hour <= MAX_USD_PER_HOUR;
+        if !(1..=MAX_VCPUS).contains(&self.instance.vcpus) || !price_ok {
+            return Err(format!(
+                "an instance type needs 1 to {MAX_VCPUS} vCPUs and a price from 0 to {MAX_USD_PER_HOUR} $ an hour"
+            ));
         }
         Ok(())
     }
@@ -215,27 +229,39 @@ impl Group {
         killed
     }
 
-    /// A new policy, at once: its limits apply to desired capacity now.
-    pub fn set_policy(&mut self, policy: GroupPolicy, minute: u64) -> GroupEvent {
+    /// A new policy, at the start of minute `minute`: its limits apply to desired capacity now, and the
+    /// group launches or terminates to match.
+    pub fn set_policy(&mut self, policy: GroupPolicy, minute: u64, timing: &Timing) -> GroupEvent {
         let from = self.desired;
         self.policy = policy;
         self.tracking = self.clamp(self.tracking);
         self.desired = self.clamp(self.desired);
         self.last_activity = Some(minute);
+        self.reconcile(minute, timing);
         GroupEvent { minute, activity: Activity::Policy, from, to: self.desired }
     }
 
-    /// Launches or terminates instances to match desired capacity: pending ones go first, then the newest
-    /// in service; protected instances stay.
-    fn reconcile(&mut self, minute: u64, timing: &Timing) {
+    /// Launches (at the start of minute `launched`) or terminates instances to match desired capacity:
+    /// pending ones go first, then the newest in service.
+    fn reconcile(&mut self, launched: u64, timing: &Timing) {
         let n = self.instances();
         if n < self.desired {
-            let ready = minute + timing.launch_min;
+            let ready = launched + timing.launch_min;
             self.ready.extend(std::iter::repeat_n(ready, (self.desired - n) as usize));
         } else if n > self.desired {
             self.ready.sort_unstable();
-            self.ready.truncate(self.desired.max(self.policy.protected.min(self.in_service(minute))) as usize);
+            self.ready.truncate(self.desired as usize);
         }
+    }
+
+    /// One instance's queue under a mix of mean CPU `mean_ms`.
+    fn queue(&self, mean_ms: f64) -> Queue {
+        Queue { servers: self.policy.instance.vcpus, rate_per_s: 1000.0 / mean_ms }
+    }
+
+    /// What a play call meets on an idle group.
+    pub fn idle(&self, timing: &Timing) -> QueueMinute {
+        self.queue(mean_cpu_ms(&[0.0; API_TYPES.len()])).minute(0.0, 0.0, timing.timeout_s, PLAY_SERVICE_S)
     }
 
     /// One minute of `rps` (total requests a second, of mean CPU `mean_ms`), and the scaling decisions it
@@ -249,7 +275,6 @@ impl Group {
         forecast: impl Fn(u64) -> Option<f64>,
         events: &mut Vec<GroupEvent>,
     ) -> GroupMinute {
-        let mean_ms = if mean_ms > 0.0 { mean_ms } else { mean_cpu_ms(&[0.0; 6]) };
         if !self.sized {
             // The twin starts with the group at the size its load needs, all in service.
             self.sized = true;
@@ -259,66 +284,164 @@ impl Group {
         }
         // Instances lost since the last minute (failed, killed) are replaced.
         if self.instances() < self.desired {
-            events.push(GroupEvent {
-                minute,
-                activity: Activity::Replace,
-                from: self.in_service(minute),
-                to: self.desired,
-            });
+            let event =
+                GroupEvent { minute, activity: Activity::Replace, from: self.in_service(minute), to: self.desired };
+            events.push(event);
+            self.reconcile(minute, timing);
         }
-        self.reconcile(minute, timing);
         let in_service = self.in_service(minute);
         let queue = if in_service == 0 {
             QueueMinute::down(rps, timing.timeout_s)
         } else {
-            let q = Queue { servers: self.policy.instance.vcpus, rate_per_s: 1000.0 / mean_ms };
-            q.minute(rps / in_service as f64, self.backlog, timing.timeout_s, RequestType::Play.cpu_ms() / 1000.0)
+            // The backlog is the group's: the load balancer spreads it over the instances in service now.
+            let n = in_service as f64;
+            let q = self.queue(mean_ms).minute(rps / n, self.backlog / n, timing.timeout_s, PLAY_SERVICE_S);
+            QueueMinute { backlog: q.backlog * n, ..q }
         };
         self.backlog = queue.backlog;
 
-        // Target tracking, on this minute's data point.
-        let ratio = match self.policy.metric {
-            ScalingMetric::Cpu => queue.utilization.min(1.0) / self.policy.target,
-            ScalingMetric::Requests if in_service > 0 => rps / in_service as f64 / self.policy.target,
-            ScalingMetric::Requests => f64::INFINITY,
-        };
-        let ratio = if in_service == 0 && rps > 0.0 { f64::INFINITY } else { ratio };
-        self.high_points = if ratio > 1.0 { self.high_points + 1 } else { 0 };
-        self.low_points = if ratio < LOW_ALARM_SHARE { self.low_points + 1 } else { 0 };
         // No scale-in while instances are pending or warming, nor within the cooldown after any activity.
         let settled = self.ready.iter().all(|&r| r + timing.warmup_min <= minute)
             && self.last_activity.is_none_or(|a| minute >= a + timing.cooldown_min);
-        if self.high_points >= HIGH_ALARM_POINTS {
-            // Instances pending or warming count as capacity already: scale out only past them.
-            let wanted = if ratio.is_finite() {
-                (in_service.max(1) as f64 * ratio).ceil() as u32
-            } else {
-                self.desired.max(1) * 2
+        if in_service == 0 {
+            // No data point: the alarms hold; with load and nothing launching, launch one.
+            if rps > 0.0 && self.instances() == 0 {
+                self.tracking = self.tracking.max(self.clamp(1));
+            }
+        } else {
+            // Target tracking, on this minute's data point.
+            let ratio = match self.policy.metric {
+                ScalingMetric::Cpu => queue.utilization.min(1.0) / self.policy.target,
+                ScalingMetric::Requests => rps / in_service as f64 / self.policy.target,
             };
-            self.tracking = self.clamp(self.tracking.max(wanted));
-        } else if self.low_points >= LOW_ALARM_POINTS && settled {
-            let step = ((in_service as f64 * SCALE_IN_STEP).ceil() as u32).max(1);
-            let wanted = ((in_service as f64 * ratio).ceil() as u32).max(in_service.saturating_sub(step));
-            self.tracking = self.tracking.min(self.clamp(wanted.max(self.policy.protected.min(in_service))));
+            self.high_points = if ratio > 1.0 { self.high_points + 1 } else { 0 };
+            self.low_points = if ratio < LOW_ALARM_SHARE { self.low_points + 1 } else { 0 };
+            let wanted = (in_service as f64 * ratio).ceil() as u32;
+            if self.high_points >= HIGH_ALARM_POINTS {
+                // Instances pending or warming count as capacity already: scale out only past them.
+                self.tracking = self.clamp(self.tracking.max(wanted));
+            } else if self.low_points >= LOW_ALARM_POINTS && settled {
+                let step = ((in_service as f64 * SCALE_IN_STEP).ceil() as u32).max(1);
+                let floor = in_service.saturating_sub(step).max(self.policy.protected.min(in_service));
+                self.tracking = self.tracking.min(self.clamp(wanted.max(floor)));
+            }
         }
+        // Predictive scaling raises the floor to what the forecast peak ahead needs.
         let predicted = match self.policy.kind {
             ScalingKind::Predictive => (minute + 1..=minute + timing.lead_min)
                 .filter_map(&forecast)
                 .reduce(f64::max)
-                .map(|peak| (peak / self.target_rps(mean_ms)).ceil() as u32),
-            ScalingKind::TargetTracking => None,
+                .map_or(0, |peak| (peak / self.target_rps(mean_ms)).ceil() as u32),
+            ScalingKind::TargetTracking => 0,
         };
         let from = self.desired;
-        let to = self.clamp(self.tracking.max(predicted.unwrap_or(0)));
-        if to > from || (to < from && settled) {
+        let to = if predicted > from {
+            self.clamp(predicted.max(self.tracking))
+        } else if self.tracking > from {
+            self.tracking
+        } else if self.tracking < from && settled && self.low_points >= LOW_ALARM_POINTS {
+            // Down only by target tracking's scale-in, a tenth at most, and never below the forecast's floor.
+            let step = ((from as f64 * SCALE_IN_STEP).ceil() as u32).max(1);
+            self.clamp(self.tracking.max(predicted).max(from.saturating_sub(step)))
+        } else {
+            from
+        };
+        if to != from {
             self.desired = to;
             self.last_activity = Some(minute);
             let activity = if to > from { Activity::ScaleOut } else { Activity::ScaleIn };
             events.push(GroupEvent { minute, activity, from, to });
         }
         let billed = self.instances();
-        // The group acts on its new desired capacity at once; what is missing at the next minute was lost.
-        self.reconcile(minute, timing);
+        // The group acts on its new desired capacity at once: launches start with the next minute.
+        self.reconcile(minute + 1, timing);
         GroupMinute { in_service, pending: billed - in_service, queue, desired: self.desired, billed }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(min: u32, max: u32) -> GroupPolicy {
+        GroupPolicy {
+            kind: ScalingKind::TargetTracking,
+            min,
+            max,
+            protected: 0,
+            metric: ScalingMetric::Requests,
+            target: 100.0,
+            instance: InstanceType { name: "t".into(), vcpus: 2, usd_per_hour: 0.1 },
+        }
+    }
+
+    const TIMING: Timing = Timing { launch_min: 4, warmup_min: 5, cooldown_min: 5, lead_min: 9, timeout_s: 1.0 };
+
+    /// Runs minutes `from..to` at `rps`, returning the events.
+    fn run(g: &mut Group, from: u64, to: u64, rps: impl Fn(u64) -> f64) -> Vec<GroupEvent> {
+        let mut events = Vec::new();
+        for m in from..to {
+            g.step(m, rps(m), 10.0, &TIMING, |_| None, &mut events);
+        }
+        events
+    }
+
+    #[test]
+    fn an_idle_group_stays_put() {
+        let mut g = Group::new(policy(0, 50));
+        assert!(run(&mut g, 0, 60, |_| 0.0).is_empty());
+        assert_eq!(g.instances(), 0);
+    }
+
+    #[test]
+    fn a_scale_out_serves_after_the_launch_time() {
+        let mut g = Group::new(policy(1, 50));
+        run(&mut g, 0, 10, |_| 400.0);
+        assert_eq!(g.in_service(10), 4);
+        // Load doubles from minute 10: the alarm fires on the third point (minute 12), instances launched at
+        // the start of minute 13 serve from minute 17.
+        let events = run(&mut g, 10, 13, |_| 800.0);
+        assert_eq!(events, [GroupEvent { minute: 12, activity: Activity::ScaleOut, from: 4, to: 8 }]);
+        assert_eq!((g.in_service(16), g.in_service(17)), (4, 8));
+    }
+
+    #[test]
+    fn killed_instances_are_replaced_without_overshoot() {
+        let mut g = Group::new(policy(1, 50));
+        run(&mut g, 0, 10, |_| 400.0);
+        g.kill(4, 10);
+        let events = run(&mut g, 10, 30, |_| 400.0);
+        assert_eq!(events, [GroupEvent { minute: 10, activity: Activity::Replace, from: 0, to: 4 }]);
+        assert_eq!((g.desired, g.in_service(14)), (4, 4));
+    }
+
+    #[test]
+    fn scale_in_waits_for_the_low_alarm_and_sheds_a_tenth_at_most() {
+        let mut g = Group::new(policy(1, 100));
+        run(&mut g, 0, 10, |_| 4000.0);
+        assert_eq!(g.desired, 40);
+        let events = run(&mut g, 10, 40, |_| 400.0);
+        let ins: Vec<_> = events.iter().filter(|e| e.activity == Activity::ScaleIn).collect();
+        assert_eq!(ins[0].minute, 10 + LOW_ALARM_POINTS as u64 - 1, "{events:?}");
+        assert_eq!((ins[0].from, ins[0].to), (40, 36));
+        // Each later scale-in waits out the cooldown.
+        assert!(ins.windows(2).all(|w| w[1].minute >= w[0].minute + TIMING.cooldown_min), "{ins:?}");
+    }
+
+    #[test]
+    fn predictive_capacity_is_a_floor_that_comes_down_only_by_scale_in() {
+        let mut g = Group::new(GroupPolicy { kind: ScalingKind::Predictive, ..policy(1, 100) });
+        let mut events = Vec::new();
+        // A forecast of 4,000 requests/s ahead raises capacity before the load arrives.
+        for m in 0..5 {
+            g.step(m, 400.0, 10.0, &TIMING, |_| Some(4000.0), &mut events);
+        }
+        assert_eq!(g.desired, 40);
+        // The forecast drops: capacity comes down by target tracking's scale-in, a tenth at a time.
+        for m in 5..40 {
+            g.step(m, 400.0, 10.0, &TIMING, |_| Some(400.0), &mut events);
+        }
+        let ins: Vec<_> = events.iter().filter(|e| e.activity == Activity::ScaleIn).collect();
+        assert!(!ins.is_empty() && ins.iter().all(|e| e.from - e.to <= e.from.div_ceil(10)), "{ins:?}");
     }
 }

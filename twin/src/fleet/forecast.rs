@@ -1,9 +1,10 @@
 //! The load forecast predictive scaling plans with, from observed minutes only: the same minute of the past
 //! days. With two weeks seen, the same weekday of the last two weeks (the weekly curve); before that, the
 //! median of the last three days (the daily curve; a median, so one odd day does not move it). The caller
-//! scales it by how today's load compares with the forecast so far (`level`). Netflix's Scryer forecast the same way at heart, from the
-//! strong daily and weekly periodicity of its traffic (Netflix Tech Blog, "Scryer: Netflix's Predictive Auto
-//! Scaling Engine", 2013); AWS predictive scaling likewise learns daily and weekly patterns.
+//! scales it by how today's load compares with the forecast so far (`level`). Netflix's Scryer forecast the
+//! same way at heart, from the strong daily and weekly periodicity of its traffic (Netflix Tech Blog, "Scryer:
+//! Netflix's Predictive Auto Scaling Engine", 2013); AWS predictive scaling likewise learns daily and weekly
+//! patterns.
 
 use crate::kpi::History;
 use crate::time::MINUTES_PER_DAY;

@@ -23,7 +23,7 @@ use crate::time::SimTime;
 use crate::world::MetroId;
 
 pub use asg::{Activity, Group, GroupEvent, GroupPolicy, InstanceType, Timing};
-use queue::{LATENCY_POINTS, Queue, QueueMinute};
+use queue::{LATENCY_POINTS, QueueMinute};
 use requests::{API_TYPES, PLAY_CALLS, THUMBNAILS_PER_PLAY, mean_cpu_ms, requests_per_s};
 
 /// One region's control plane in one minute.
@@ -123,18 +123,8 @@ impl Fleet {
             })
             .collect::<Vec<_>>();
         let timing = Timing::of(f);
-        let idle = |g: &Group| {
-            let mean = mean_cpu_ms(&[0.0; API_TYPES.len()]);
-            let play_s = requests::RequestType::Play.cpu_ms() / 1000.0;
-            Queue { servers: g.policy.instance.vcpus, rate_per_s: 1000.0 / mean }.minute(
-                0.0,
-                0.0,
-                timing.timeout_s,
-                play_s,
-            )
-        };
         let mut fleet = Fleet {
-            now: groups.iter().map(idle).collect(),
+            now: groups.iter().map(|g| g.idle(&timing)).collect(),
             history: vec![History::default(); names.len()],
             evacuated: vec![false; names.len()],
             names,
@@ -261,7 +251,7 @@ impl Fleet {
     pub fn set_policy(&mut self, region: usize, policy: GroupPolicy, minute: u64) -> Result<(), TwinError> {
         self.check_region(region)?;
         policy.check().map_err(|e| TwinError::Model(format!("{}: {e}", self.names[region])))?;
-        let event = self.groups[region].set_policy(policy, minute);
+        let event = self.groups[region].set_policy(policy, minute, &self.timing);
         self.events.push(FleetEvent { region, event });
         Ok(())
     }

@@ -20,8 +20,8 @@ pub struct QueueMinute {
     pub play_failed_share: f64,
     /// Requests waiting at the end of the minute, per instance (0 in steady state).
     pub backlog: f64,
-    /// Response time (ms) at the middle of each of `LATENCY_POINTS` equal slices of the distribution: what a
-    /// play's calls draw from.
+    /// A play call's response time (ms) at the middle of each of `LATENCY_POINTS` equal slices of its
+    /// distribution below the timeout: what a play's calls that do not fail draw from.
     pub table: [f32; LATENCY_POINTS],
 }
 
@@ -118,15 +118,17 @@ impl Queue {
             let c = self.wait_probability(arrivals_per_s);
             // A request the client gave up on took the timeout: no response time is longer.
             let q = |mu: f64, p: f64| self.quantile_s(arrivals_per_s, c, mu, p).min(timeout_s) * 1000.0;
+            let play_failed = self.tail(arrivals_per_s, c, play_mu, timeout_s);
             return QueueMinute {
                 utilization,
                 p50_ms: q(mu, 0.5),
                 p95_ms: q(mu, 0.05),
                 p99_ms: q(mu, 0.01),
                 failed_share: self.tail(arrivals_per_s, c, mu, timeout_s),
-                play_failed_share: self.tail(arrivals_per_s, c, play_mu, timeout_s),
+                play_failed_share: play_failed,
                 backlog: 0.0,
-                table: std::array::from_fn(|k| q(play_mu, 1.0 - slice_middle(k)) as f32),
+                // A play call that did not time out: slices of the distribution below the timeout.
+                table: std::array::from_fn(|k| q(play_mu, 1.0 - slice_middle(k) * (1.0 - play_failed)) as f32),
             };
         }
         // Fluid: the backlog moves by the excess over the minute; a request waits the backlog's work ahead of

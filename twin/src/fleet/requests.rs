@@ -69,7 +69,7 @@ impl RequestType {
 
     /// CPU milliseconds one request takes on an API instance (assumed: personalised pages cost the most, a
     /// heartbeat is a log write).
-    pub fn cpu_ms(self) -> f64 {
+    pub const fn cpu_ms(self) -> f64 {
         match self {
             RequestType::Home => 60.0,
             RequestType::Rows => 25.0,

@@ -26,8 +26,12 @@ pub const MAX_CODECS: usize = 8;
 pub const MAX_DEVICES: usize = 64;
 pub const MAX_GENRES: usize = 1000;
 pub const MAX_KBPS: u32 = 1_000_000;
-/// Most instances one Auto Scaling group may have.
+/// Most instances one Auto Scaling group may have, vCPUs an instance may have, its price, and the request
+/// rate a target may hold per instance.
 pub const MAX_INSTANCES: u32 = 100_000;
+pub const MAX_VCPUS: u32 = 448;
+pub const MAX_USD_PER_HOUR: f64 = 1000.0;
+pub const MAX_TARGET_RPS: f64 = 1e6;
 
 /// One step of a path into the TOML document.
 #[derive(Clone, Debug)]
@@ -396,8 +400,8 @@ impl Scenario {
         let f = &self.fleet;
         let at = |k| [Key("fleet"), Key(k)];
         check(!f.instance_type.is_empty(), &at("instance_type"), "an instance type name such as \"m5.2xlarge\"")?;
-        count(f.instance_vcpus, 1, 448, &at("instance_vcpus"))?;
-        within(f.instance_usd_per_hour, 0.0, 1000.0, &at("instance_usd_per_hour"))?;
+        count(f.instance_vcpus, 1, MAX_VCPUS, &at("instance_vcpus"))?;
+        within(f.instance_usd_per_hour, 0.0, MAX_USD_PER_HOUR, &at("instance_usd_per_hour"))?;
         count(f.launch_s, 0, 3600, &at("launch_s"))?;
         count(f.warmup_s, 0, 3600, &at("warmup_s"))?;
         count(f.max, 1, MAX_INSTANCES, &at("max"))?;
@@ -409,7 +413,7 @@ impl Scenario {
                 &at("target"),
                 format!("a CPU share in (0, 1) for metric = \"cpu\", found {}", f.target),
             )?,
-            ScalingMetric::Requests => positive(f.target, 1e6, &at("target"))?,
+            ScalingMetric::Requests => positive(f.target, MAX_TARGET_RPS, &at("target"))?,
         }
         count(f.scale_in_cooldown_s, 0, 24 * 3600, &at("scale_in_cooldown_s"))?;
         count(f.predictive_buffer_s, 0, 3600, &at("predictive_buffer_s"))?;

@@ -7,7 +7,6 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotUi, VLine};
 use twin::fleet::asg::{INSTANCE_TYPES, InstanceType};
 use twin::fleet::requests::API_TYPES;
 use twin::fleet::{Activity, FleetMinute, FleetSnapshot, GroupPolicy};
-use twin::kpi::History;
 use twin::scenario::{ScalingKind, ScalingMetric};
 use twin::{Command, Snapshot};
 
@@ -18,7 +17,7 @@ pub const VIEW: ViewSpec = ViewSpec::of::<FleetView>(ViewId::new("fleet"), "Flee
 /// The picked region, the policy being edited for it, and how many instances "Kill" takes.
 pub struct FleetView {
     pub region: usize,
-    /// (region, policy) while the operator edits; None shows the group's own.
+    /// (region, policy) while the operator's edit differs from the group's policy; None shows the group's.
     draft: Option<(usize, GroupPolicy)>,
     pub kill_count: u32,
 }
@@ -144,7 +143,7 @@ impl FleetView {
                 draft = current.clone();
             }
         });
-        self.draft = Some((r, draft));
+        self.draft = (draft != *current).then_some((r, draft));
         ui.horizontal(|ui| {
             let label = ui.label("instances to kill");
             ui.add(egui::DragValue::new(&mut self.kill_count).range(1..=1000)).labelled_by(label.id);
@@ -185,7 +184,7 @@ fn plots(ui: &mut egui::Ui, fleet: &FleetSnapshot, region: usize, slo_ms: f64) {
             plot.vline(VLine::new(name, e.minute as f64 / 60.0).color(color).style(LineStyle::dashed_loose()));
         }
     };
-    let series = |f: fn(&FleetMinute) -> f64| -> PlotPoints<'static> {
+    let series = |f: &dyn Fn(&FleetMinute) -> f64| -> PlotPoints<'static> {
         history.iter().map(|m| [m.t.seconds() as f64 / 3600.0, f(m)]).collect()
     };
     let plot_h = ((ui.available_height() - 20.0) / 4.0).max(80.0);
@@ -200,28 +199,24 @@ fn plots(ui: &mut egui::Ui, fleet: &FleetSnapshot, region: usize, slo_ms: f64) {
             .allow_scroll(false)
     };
     plot("instances").show(ui, |p| {
-        p.line(Line::new("in service", series(|m| m.in_service as f64)).width(1.5));
-        p.line(Line::new("desired", series(|m| m.desired as f64)).width(1.0).style(LineStyle::dashed_dense()));
+        p.line(Line::new("in service", series(&|m| m.in_service as f64)).width(1.5));
+        p.line(Line::new("desired", series(&|m| m.desired as f64)).width(1.0).style(LineStyle::dashed_dense()));
         marks(p);
     });
     plot("requests/s").show(ui, |p| {
-        p.line(Line::new("total", series(|m| m.total_rps() as f64)).width(1.5));
+        p.line(Line::new("total", series(&|m| m.total_rps() as f64)).width(1.5));
         for (i, t) in API_TYPES.iter().enumerate() {
-            p.line(Line::new(t.name(), rps_of(history, i)).width(1.0));
+            p.line(Line::new(t.name(), series(&|m| m.rps[i] as f64)).width(1.0));
         }
     });
     plot("CPU %").show(ui, |p| {
-        p.line(Line::new("CPU", series(|m| 100.0 * m.cpu as f64)).width(1.5));
+        p.line(Line::new("CPU", series(&|m| 100.0 * m.cpu as f64)).width(1.5));
     });
     plot("API latency ms").show(ui, |p| {
-        p.line(Line::new("p50", series(|m| m.p50_ms as f64)).width(1.0));
-        p.line(Line::new("p95", series(|m| m.p95_ms as f64)).width(1.5));
-        p.line(Line::new("p99", series(|m| m.p99_ms as f64)).width(1.0));
+        p.line(Line::new("p50", series(&|m| m.p50_ms as f64)).width(1.0));
+        p.line(Line::new("p95", series(&|m| m.p95_ms as f64)).width(1.5));
+        p.line(Line::new("p99", series(&|m| m.p99_ms as f64)).width(1.0));
         p.hline(egui_plot::HLine::new("p95 objective", slo_ms).style(LineStyle::dashed_loose()));
         marks(p);
     });
-}
-
-fn rps_of(history: &History<FleetMinute>, i: usize) -> PlotPoints<'static> {
-    history.iter().map(|m| [m.t.seconds() as f64 / 3600.0, m.rps[i] as f64]).collect()
 }
