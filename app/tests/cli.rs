@@ -69,10 +69,26 @@ fn run_prints_a_summary_and_writes_kpis() {
     assert_eq!(summary("plays"), sum("plays"), "plays");
 
     let json = dir.join("kpis.json");
-    let out = edgetwin().args(["run", "default", "--hours", "1", "--out"]).arg(&json).output().unwrap();
+    let fleet = dir.join("fleet.csv");
+    let mut run = edgetwin();
+    let out = run.args(["run", "default", "--hours", "1", "--out"]).arg(&json).arg("--fleet-out").arg(&fleet).output();
+    let out = out.unwrap();
     assert!(out.status.success());
     let parsed: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(parsed.as_array().unwrap().iter().filter(|r| r["scope"] == "world").count(), 60);
+    // The control plane: a row a minute per region, its instances and cost as the summary's table has them.
+    let text = std::fs::read_to_string(&fleet).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3 * 60, "{header:?}");
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let east: Vec<_> = rows.iter().filter(|r| r[col("scope")] == "us-east-1").collect();
+    assert_eq!(east.len(), 60);
+    assert!(east.iter().all(|r| r[col("in_service")].parse::<u32>().unwrap() >= 2), "at least min");
+    let hours: f64 = east.last().unwrap()[col("instance_hours")].parse().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("us-east-1")).expect("the control-plane table");
+    assert_eq!(line.split_whitespace().nth(3).unwrap(), format!("{hours:.0}"), "{line}");
     std::fs::remove_dir_all(&dir).ok();
 }
 

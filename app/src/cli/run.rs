@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// Write per-minute KPIs, worldwide and per region, to a .csv or .json file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write the control plane's minutes, per region (instances, requests by type, CPU, latency, cost), to a
+    /// .csv or .json file.
+    #[arg(long)]
+    pub fleet_out: Option<PathBuf>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
@@ -33,7 +37,7 @@ pub struct RunArgs {
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<()> {
-    if let Some(out) = &a.out {
+    for out in a.out.iter().chain(&a.fleet_out) {
         kpi_file::check_extension(out)?;
     }
     let scenario = load_scenario(&a.scenario, a.seed)?;
@@ -73,6 +77,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     if let Some(out) = &a.out {
         kpi_file::write(&twin, out)?;
         println!("KPIs per minute written to {}", out.display());
+    }
+    if let Some(out) = &a.fleet_out {
+        kpi_file::write_fleet(&twin, out)?;
+        println!("control-plane minutes written to {}", out.display());
     }
     Ok(())
 }
