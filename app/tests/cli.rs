@@ -243,3 +243,33 @@ fn validate_holds_the_default_scenario_against_public_figures() {
     let off: usize = summary.split(", ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(ok > 3 * off, "most rows are ok: {summary}");
 }
+
+#[test]
+fn whatif_prints_the_deltas_and_locates_a_bad_edit() {
+    let dir = temp_dir("whatif");
+    let good = dir.join("edits.toml");
+    std::fs::write(&good, "[[edit]]\nkind = \"demand_scale\"\nfactor = 2.0\n").unwrap();
+    let report = dir.join("report.md");
+    let out = edgetwin()
+        .args(["whatif", "default", "--at", "1", "--hours", "1", "--seeds", "2", "--edits"])
+        .arg(&good)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let row = stdout.lines().find(|l| l.starts_with("backbone (TB)")).expect("a backbone row");
+    let delta: f64 = row.split_whitespace().nth(4).unwrap().parse().unwrap();
+    assert!(delta > 0.0, "twice the plays, more backbone: {row}");
+    assert!(row.contains('±'), "two seed pairs give an interval: {row}");
+    assert!(std::fs::read_to_string(&report).unwrap().contains("| offload (%) |"));
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[edit]]\nkind = \"demand_scale\"\nfactor = 2.0\n\n[[edit]]\nkind = \"warp\"\n").unwrap();
+    let out = edgetwin().args(["whatif", "default", "--edits"]).arg(&bad).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml:5:1") && stderr.contains("warp"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -52,6 +52,32 @@ pub const ALL: &[Target] = &[
         run: scenario,
     },
     Target {
+        name: "edits",
+        about: "what-if edits TOML through twin::whatif::Edits::parse",
+        seeds: edits_seeds,
+        tokens: &[
+            b"\n[[edit]]\n",
+            b"kind = ",
+            b"\"site_down\"",
+            b"\"policy\"",
+            b"\"scaling\"",
+            b"at_hours = ",
+            b"site = ",
+            b"cluster = ",
+            b" = ",
+            b"\"",
+            b"-1",
+            b"nan",
+            b"inf",
+            b"1e308",
+            b"18446744073709551616",
+            b"{",
+            b"}",
+        ],
+        max_len: 4 << 10,
+        run: edits,
+    },
+    Target {
         name: "oracle_general",
         about: "oracleGeneral trace bytes through twin::trace::TraceReader",
         seeds: oracle_general_seeds,
@@ -116,6 +142,19 @@ fn scenario_seeds() -> Vec<Vec<u8>> {
 
 fn scenario(data: &[u8]) -> u64 {
     match twin::Scenario::parse("fuzz.toml", &String::from_utf8_lossy(data)) {
+        Ok(_) => signature("ok"),
+        Err(e) => signature(&e.message),
+    }
+}
+
+fn edits_seeds() -> Vec<Vec<u8>> {
+    let mixed = "[[edit]]\nkind = \"site_down\"\nsite = 3\nat_hours = 1.5\n\n[[edit]]\nkind = \"pin\"\ntitle = 2\n\
+                 cluster = 1\n\n[[edit]]\nkind = \"scaling\"\nregion = \"us-east-1\"\nmin = 4\n";
+    vec![include_str!("../../assets/edits/lru-everywhere.toml").as_bytes().to_vec(), mixed.as_bytes().to_vec()]
+}
+
+fn edits(data: &[u8]) -> u64 {
+    match twin::whatif::Edits::parse("fuzz.toml", &String::from_utf8_lossy(data)) {
         Ok(_) => signature("ok"),
         Err(e) => signature(&e.message),
     }

@@ -577,6 +577,12 @@ impl Content {
         }
     }
 
+    /// The sites a scope names, or why it names none.
+    pub fn sites_in_scope(&self, scope: Scope) -> Result<Vec<SiteId>, TwinError> {
+        self.check_scope(scope)?;
+        Ok(self.sites_in(scope))
+    }
+
     fn sites_in(&self, scope: Scope) -> Vec<SiteId> {
         match scope {
             Scope::Site(s) => vec![s],

@@ -32,6 +32,7 @@ pub mod snapshot;
 pub mod steering;
 pub mod time;
 pub mod trace;
+pub mod whatif;
 pub mod world;
 
 #[cfg(test)]
@@ -261,6 +262,18 @@ impl Twin {
 
     pub fn totals(&self) -> Totals {
         self.engine.totals
+    }
+
+    /// The startup-time histogram of every play so far, worldwide (`kpi::HIST_BINS` bins).
+    pub fn startup_hist(&self) -> Vec<u64> {
+        let bins = kpi::HIST_BINS;
+        let mut hist = vec![0u64; bins];
+        for r in 0..region::REGIONS.len() {
+            for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
+                *h += c;
+            }
+        }
+        hist
     }
 
     /// Startup-time percentile over the whole run so far, worldwide or for one region.

@@ -11,6 +11,7 @@ mod run;
 mod summary;
 mod trace;
 mod validate;
+mod whatif;
 
 use std::path::{Path, PathBuf};
 
@@ -73,6 +74,8 @@ pub enum Command {
     /// Request traces in libCacheSim's formats.
     #[command(subcommand)]
     Trace(trace::TraceCommand),
+    /// Fork a scenario, apply an edits file in a branch, and compare base and branch (over seed pairs).
+    Whatif(whatif::WhatifArgs),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -84,6 +87,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::LpBound(a) => lp_bound::lp_bound(a),
         Command::Trace(c) => trace::run(c),
         Command::Validate(a) => validate::validate(a),
+        Command::Whatif(a) => whatif::whatif(a),
     }
 }
 
