@@ -79,7 +79,7 @@ pub enum Change {
 }
 
 /// A change and when it applies.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Edit {
     /// Hours after the fork (0: at once).
     pub at_hours: f64,
@@ -313,6 +313,12 @@ fn outcome(twin: &Twin, from: &Mark) -> Outcome {
 
 /// Runs `twin` for `hours`, applying each edit at its time after now; returns what the horizon gave.
 pub fn run_branch(twin: &mut Twin, edits: &Edits, hours: f64) -> Result<Outcome, TwinError> {
+    if let Some(late) = edits.edits.iter().find(|e| e.at_hours > hours) {
+        return Err(TwinError::Model(format!(
+            "an edit at {} h after the fork comes after the {hours} h the branch runs",
+            late.at_hours
+        )));
+    }
     let from = mark(twin);
     let start = twin.now().minutes();
     let end = start + (hours * 60.0).round() as u64;

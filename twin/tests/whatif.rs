@@ -73,6 +73,9 @@ fn an_edit_naming_what_is_not_there_is_refused() {
     ] {
         assert!(whatif::compare(&twin, &edits(vec![change.clone()]), 0.1).is_err(), "{change:?}");
     }
+    // An edit after the horizon would never apply: refused too.
+    let late = Edits { edits: vec![Edit { at_hours: 5.0, change: Change::DemandScale { factor: 2.0 } }] };
+    assert!(whatif::compare(&twin, &late, 1.0).is_err());
 }
 
 #[test]
