@@ -266,9 +266,14 @@ impl Twin {
 
     /// The startup-time histogram of every play so far, worldwide (`kpi::HIST_BINS` bins).
     pub fn startup_hist(&self) -> Vec<u64> {
+        self.startup_hist_of(None)
+    }
+
+    /// The same, worldwide or for one region.
+    fn startup_hist_of(&self, region: Option<usize>) -> Vec<u64> {
         let bins = kpi::HIST_BINS;
         let mut hist = vec![0u64; bins];
-        for r in 0..region::REGIONS.len() {
+        for r in (0..region::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
             for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
                 *h += c;
             }
@@ -278,13 +283,6 @@ impl Twin {
 
     /// Startup-time percentile over the whole run so far, worldwide or for one region.
     pub fn run_startup_ms(&self, region: Option<usize>, q: f64) -> Option<f64> {
-        let bins = kpi::HIST_BINS;
-        let mut hist = vec![0u64; bins];
-        for r in (0..region::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
-            for (h, &c) in hist.iter_mut().zip(&self.engine.run_hist[r * bins..(r + 1) * bins]) {
-                *h += c;
-            }
-        }
-        kpi::hist_quantile(&hist, 1, q)
+        kpi::hist_quantile(&self.startup_hist_of(region), 1, q)
     }
 }

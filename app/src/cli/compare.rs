@@ -170,7 +170,7 @@ fn compare_scaling(a: &CompareArgs) -> anyhow::Result<()> {
                 s.p95_at_peak_ms,
                 s.max_p95_ms,
                 s.slo_violation_minutes,
-                100.0 * s.failed_requests as f64 / s.requests.max(1.0)
+                s.failed_pct()
             );
         }
         let last_day: Vec<_> = twin.kpis().iter().skip(last_day_from).collect();

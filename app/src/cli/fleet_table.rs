@@ -32,7 +32,6 @@ pub fn render(snap: &Snapshot) -> String {
     );
     for (r, name) in fleet.names.iter().enumerate() {
         let s = fleet.summary(r, 0, f.latency_slo_ms);
-        let failed = if s.requests > 0.0 { 100.0 * s.failed_requests as f64 / s.requests } else { 0.0 };
         let name = if fleet.evacuated[r] { format!("{name} (out)") } else { name.clone() };
         let _ = writeln!(
             out,
@@ -46,7 +45,7 @@ pub fn render(snap: &Snapshot) -> String {
             s.p95_at_peak_ms,
             s.max_p95_ms,
             s.slo_violation_minutes,
-            failed,
+            s.failed_pct(),
             format!("{}/{}", s.scale_outs, s.scale_ins),
         );
     }

@@ -89,8 +89,9 @@ pub struct Fleet {
     pub groups: Vec<Group>,
     timing: Timing,
     pub evacuated: Vec<bool>,
-    /// Per metro: the region serving it and the round trips there (ms).
+    /// Per metro: the region serving it and the round trips there (ms); members each region serves.
     route: Vec<(u8, f32)>,
+    members: Vec<f64>,
     /// What the coming minute's play calls meet in each region.
     now: Vec<QueueMinute>,
     pub history: Vec<History<FleetMinute>>,
@@ -131,6 +132,7 @@ impl Fleet {
             groups,
             timing,
             route: Vec::new(),
+            members: Vec::new(),
             events: Vec::new(),
             seed: model.scenario.seed,
         };
@@ -160,6 +162,10 @@ impl Fleet {
                 (r as u8, (trips * 2.0 * ms[r]) as f32)
             })
             .collect();
+        self.members = vec![0.0; self.groups.len()];
+        for (m, metro) in model.world.metros.iter().enumerate() {
+            self.members[self.route[m].0 as usize] += metro.members;
+        }
     }
 
     /// The region serving a metro's members, and the round trips to it (ms).
@@ -184,7 +190,6 @@ impl Fleet {
     /// Runs minute `minute` (0-based) of every region's group under `loads`, and records it.
     pub fn step(&mut self, model: &Model, minute: u64, loads: &[ApiLoad]) {
         let f = &model.scenario.fleet;
-        let members = self.members(model);
         let mut events = Vec::new();
         for (r, group) in self.groups.iter_mut().enumerate() {
             let load = loads.get(r).copied().unwrap_or_default();
@@ -221,20 +226,11 @@ impl Fleet {
                 failed_requests: (total * 60.0 * g.queue.failed_share).round() as u64,
                 instance_hours: hours + billed_hours,
                 cost_usd: cost + billed_hours * group.policy.instance.usd_per_hour,
-                members: members[r],
+                members: self.members[r],
                 evacuated: self.evacuated[r],
             });
             self.now[r] = g.queue;
         }
-    }
-
-    /// Members each region serves now.
-    fn members(&self, model: &Model) -> Vec<f64> {
-        let mut members = vec![0.0; self.groups.len()];
-        for (m, metro) in model.world.metros.iter().enumerate() {
-            members[self.route[m].0 as usize] += metro.members;
-        }
-        members
     }
 
     fn check_region(&self, region: usize) -> Result<(), TwinError> {
@@ -303,6 +299,13 @@ pub struct RegionSummary {
     pub requests: f64,
     pub scale_outs: usize,
     pub scale_ins: usize,
+}
+
+impl RegionSummary {
+    /// Failed requests, as a share of all (%).
+    pub fn failed_pct(&self) -> f64 {
+        if self.requests > 0.0 { 100.0 * self.failed_requests as f64 / self.requests } else { 0.0 }
+    }
 }
 
 impl FleetSnapshot {
