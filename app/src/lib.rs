@@ -5,4 +5,5 @@ pub mod cli;
 pub mod screenshot;
 pub mod state;
 pub mod ui;
+pub mod whatif_history;
 pub mod worker;

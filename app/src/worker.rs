@@ -47,6 +47,8 @@ pub enum Request {
     Reset {
         seed: u64,
     },
+    /// Send a fork of the twin as it stands now (a what-if starts from it).
+    Fork(std::sync::mpsc::Sender<Twin>),
     /// Attach this site's recent history to published frames.
     Inspect(Option<SiteId>),
     Quit,
@@ -290,6 +292,10 @@ impl Worker {
                     Err(e) => self.last_error = Some(e.to_string()),
                 }
                 self.owed_s = 0.0;
+            }
+            Request::Fork(reply) => {
+                // The asker may have gone (its view closed): nothing to do then.
+                let _ = reply.send(self.twin.fork());
             }
             Request::Inspect(site) => self.inspect = site,
             Request::Quit => return false,

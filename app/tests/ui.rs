@@ -10,7 +10,8 @@ use edgetwin::ui::scenario_source::ScenarioSource;
 use edgetwin::ui::shell::ConsoleApp;
 use edgetwin::ui::view::ViewId;
 use edgetwin::ui::views::map::MapView;
-use edgetwin::ui::views::{PLANNED, REGISTERED, fill, fleet, map, placement, qoe};
+use edgetwin::ui::views::whatif::WhatifView;
+use edgetwin::ui::views::{PLANNED, REGISTERED, fill, fleet, map, placement, qoe, whatif};
 use edgetwin::worker::Request;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
@@ -22,20 +23,27 @@ const SIZE: [f32; 2] = [1400.0, 860.0];
 
 /// Mesa's EGL looks for a Wayland display first, and libwayland prints "XDG_RUNTIME_DIR is invalid or not
 /// set" each time it finds no runtime directory: give the tests a private one, as a login session would, before
-/// the first renderer starts (and before any other thread could read the environment).
+/// the first renderer starts (and before any other thread could read the environment). And an empty data
+/// folder, for the what-if history.
 fn private_runtime_dir() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        if std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir()) {
-            return;
+        if !std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir()) {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-runtime");
+            if !dir.is_dir() {
+                std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("creating the tests' runtime directory");
+            }
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+                .expect("a private runtime directory");
+            // SAFETY: the first harness calls this before any renderer (or other thread of ours) reads the
+            // environment.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
         }
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-runtime");
-        if !dir.is_dir() {
-            std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("creating the tests' runtime directory");
-        }
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("a private runtime directory");
-        // SAFETY: the first harness calls this before any renderer (or other thread of ours) reads the environment.
-        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        // The what-if view keeps its history under XDG_DATA_HOME: an empty one for the tests, not the user's.
+        let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xdg-data-{}", std::process::id()));
+        std::fs::remove_dir_all(&data).ok();
+        // SAFETY: as above.
+        unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
     });
 }
 
@@ -99,12 +107,13 @@ fn the_clock_runs_and_every_view_opens() {
     assert_eq!(sim_minutes(h.state()), 0);
 
     // Something each view shows once open.
-    let shows: [(ViewId, &str); 5] = [
+    let shows: [(ViewId, &str); 6] = [
         (map::VIEW.id, "Fit world"),
         (qoe::VIEW.id, "QoE & latency · World"),
         (placement::VIEW.id, "files ranked by predicted popularity"),
         (fill::VIEW.id, "Fill now: every site"),
         (fleet::VIEW.id, "Fleet · us-east-1"),
+        (whatif::VIEW.id, "No comparison yet"),
     ];
     for view in REGISTERED {
         h.get_by_label(view.label).click();
@@ -375,4 +384,49 @@ fn a_panic_in_the_twin_shows_the_error_panel_and_the_console_recovers() {
     step_until(&mut h, "the default scenario", |app| app.state.twin.is_some());
     step_until(&mut h, "the clock to run", |app| sim_minutes(app) > 0);
     assert!(!failed(h.state()));
+}
+
+#[test]
+fn a_what_if_comparison_runs_in_the_background_shows_its_deltas_and_reopens_from_the_history() {
+    let mut h = harness(console_after(20));
+    let busiest = {
+        let p = h.state().state.twin.as_ref().unwrap().latest();
+        let sites = &p.snapshot.sites;
+        (0..sites.len()).max_by(|&a, &b| sites[a].egress_gbps.total_cmp(&sites[b].egress_gbps)).unwrap()
+    };
+    let history = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("whatif-view-{}", std::process::id()));
+    std::fs::remove_dir_all(&history).ok();
+    {
+        let v = h.state_mut().state.find_view_mut::<WhatifView>().unwrap();
+        v.history_path = Some(history.join("history.sqlite"));
+        v.hours = 3.0;
+    }
+    h.state_mut().state.selection.site = Some(SiteId(busiest as u32));
+    h.get_by_label("What-if").click();
+    h.run_steps(2);
+    // The edit comes from the picked site, as an operator would make it.
+    h.get_by_label("Take it down").click();
+    h.run_steps(1);
+    fn view(app: &ConsoleApp) -> &WhatifView {
+        app.state.find_view::<WhatifView>().unwrap()
+    }
+    assert_eq!(view(h.state()).edits.len(), 1);
+    h.get_by_label("Close").click();
+    h.get_by_label("Run comparison").click();
+    step_until(&mut h, "the comparison", |app| view(app).report.is_some());
+    let report = view(h.state()).report.clone().unwrap();
+    let offload = &report.deltas[0];
+    assert_eq!(offload.figure, "offload");
+    assert!(offload.delta < 0.0, "taking the busiest site down lowers offload: {offload:?}");
+    assert!(report.sites[busiest].served.branch == 0.0 && report.sites[busiest].served.base > 0.0);
+    assert_eq!(report.base_series.len(), 3);
+    // The console's own twin was not touched by the branch.
+    assert!(h.state().state.twin.as_ref().unwrap().latest().snapshot.site_up[busiest]);
+    h.snapshot_options("whatif_comparison", &snapshot_options());
+    // Saved: it reopens from the history as it was, without a rerun.
+    h.state_mut().state.find_view_mut::<WhatifView>().unwrap().report = None;
+    h.get_by_label("Open #1").click();
+    h.run_steps(2);
+    assert_eq!(view(h.state()).report.as_ref(), Some(&report));
+    std::fs::remove_dir_all(&history).ok();
 }

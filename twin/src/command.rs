@@ -23,6 +23,9 @@ pub enum Command {
     /// Pin a title (keep all its files) or exclude it, at a site, a cluster or everywhere; None clears the
     /// rule. Takes effect at the next fill.
     SetTitleRule { scope: Scope, title: TitleId, rule: Option<TitleRule> },
+    /// Give a cluster's sites (or every site's) `factor` times their appliances' disk (0.1 to 100); plans
+    /// follow at once, fills at the next window or with `FillNow`.
+    SetDiskScale { scope: Scope, factor: f64 },
     /// Switch how a site chooses its content.
     SetSitePolicy { site: SiteId, policy: PlacementKind },
     /// Set a control-plane region's scaling policy (index into the scenario's origins): its kind, limits,

@@ -31,6 +31,9 @@ use crate::steering::{Target, Tier};
 use crate::time::{RegionCalendar, SECONDS_PER_DAY};
 use crate::world::SiteId;
 
+/// Most a cluster's disk may be scaled by (`set_disk_scale`).
+pub const MAX_DISK_SCALE: f64 = 100.0;
+
 /// Popularity per file for one region, and the files with any, most popular first.
 #[derive(Clone, Debug, Default)]
 pub struct RegionPopularity {
@@ -145,6 +148,8 @@ pub struct Content {
     /// What each planner site should hold (None for reactive sites).
     pub(crate) site_plans: Vec<Option<Arc<Manifest>>>,
     pub(crate) rules: Rules,
+    /// Each cluster's disk as a multiple of its appliances' (an operator's "what if it had twice the disk").
+    disk_scale: Vec<f64>,
     pub(crate) fill: Fill,
     /// Fill bytes of admissions made after the last minute, reported with the next.
     admissions: FillMinute,
@@ -152,6 +157,11 @@ pub struct Content {
 
 /// A cluster's plan under a policy, in one of its stripes.
 type PlanKey = (ClusterId, PlacementKind, u8);
+
+/// A site's disk: its appliances', times its cluster's disk scale.
+fn site_disk_bytes(model: &Model, clusters: &Clusters, scale: &[f64], site: SiteId) -> u64 {
+    (model.world.sites[site.0 as usize].disk_bytes as f64 * scale[clusters.of(site).0 as usize]) as u64
+}
 
 /// Each region's calendar at its member-weighted UTC offset at the start, to the hour.
 fn calendars(model: &Model) -> Vec<RegionCalendar> {
@@ -176,6 +186,7 @@ impl Content {
         let calendars = calendars(model);
         crate::burn_in::observe(model, &calendars, &mut predictor, policy.burn_in_days);
         let sites = model.world.sites.len();
+        let clusters_len = clusters.len();
         let kind = policy.placement;
         let regions = REGIONS.len();
         let mut content = Content {
@@ -195,6 +206,7 @@ impl Content {
             cluster_plans: BTreeMap::new(),
             site_plans: vec![None; sites],
             rules: Rules::default(),
+            disk_scale: vec![1.0; clusters_len],
             fill: Fill::new(sources, sites),
             admissions: FillMinute::default(),
         };
@@ -302,8 +314,10 @@ impl Content {
             order: &pop.order,
             storage_appliances: c.storage_appliances,
             flash_appliances: c.flash_appliances,
-            storage_disk_bytes: (model.scenario.appliances.storage.disk_tb * tb) as u64,
-            flash_disk_bytes: (model.scenario.appliances.flash.disk_tb * tb) as u64,
+            storage_disk_bytes: (model.scenario.appliances.storage.disk_tb * tb * self.disk_scale[cluster.0 as usize])
+                as u64,
+            flash_disk_bytes: (model.scenario.appliances.flash.disk_tb * tb * self.disk_scale[cluster.0 as usize])
+                as u64,
             previous,
             window_bytes: (window_tb * tb) as u64,
             rules: &rules,
@@ -469,13 +483,57 @@ impl Content {
         made + site_plans
     }
 
-    /// The planner sites in service, with the replica bytes their plan keeps free.
-    fn planner_sites(&self) -> Vec<(SiteId, u64)> {
+    /// The planner sites, with the bytes fills may bring them to: their disk less the replica bytes their plan
+    /// keeps free.
+    fn planner_sites(&self, model: &Model) -> Vec<(SiteId, u64)> {
         self.site_plans
             .iter()
             .enumerate()
-            .filter_map(|(s, p)| p.as_ref().map(|p| (SiteId(s as u32), p.replica_bytes)))
+            .filter_map(|(s, p)| {
+                let site = SiteId(s as u32);
+                p.as_ref().map(|p| (site, self.disk_bytes(model, site).saturating_sub(p.replica_bytes)))
+            })
             .collect()
+    }
+
+    /// A site's disk: its appliances', times its cluster's disk scale.
+    pub fn disk_bytes(&self, model: &Model, site: SiteId) -> u64 {
+        site_disk_bytes(model, &self.clusters, &self.disk_scale, site)
+    }
+
+    /// Gives every site in `scope` (a cluster, or every site) `factor` times its appliances' disk, and replans:
+    /// fills bring the bigger plans in at the next window (or at once with `fill_now`); a smaller disk drops
+    /// what no longer fits at that fill. A reactive site's cache takes the new size at once.
+    pub fn set_disk_scale(
+        &mut self,
+        model: &Model,
+        scope: Scope,
+        factor: f64,
+        placement: &mut Placement,
+    ) -> Result<(), TwinError> {
+        self.check_scope(scope)?;
+        if !(factor.is_finite() && (0.1..=MAX_DISK_SCALE).contains(&factor)) {
+            return Err(TwinError::Model(format!("a disk scale must be from 0.1 to {MAX_DISK_SCALE}, not {factor}")));
+        }
+        let clusters: Vec<usize> = match scope {
+            Scope::Site(_) => {
+                return Err(TwinError::Model(
+                    "a disk change applies to a whole cluster (its sites share one plan): give a cluster".into(),
+                ));
+            }
+            Scope::Cluster(c) => vec![c.0 as usize],
+            Scope::All => (0..self.clusters.len()).collect(),
+        };
+        for &c in &clusters {
+            self.disk_scale[c] = factor;
+            for site in self.clusters.get(ClusterId(c as u32)).sites.clone() {
+                if let kind @ PlacementKind::Reactive(_) = self.site_policy[site.0 as usize] {
+                    self.make_reactive(model, site, kind, placement);
+                }
+            }
+        }
+        self.plan(model);
+        Ok(())
     }
 
     /// This minute's fill requests, after opening the windows that open now (a site is replanned then).
@@ -492,7 +550,7 @@ impl Content {
                 placement.set_layout(site, Some(plan.layout.clone()));
             }
         }
-        let sites = self.planner_sites();
+        let sites = self.planner_sites(model);
         self.fill.requests(model, minute, &sites, placement, &engine.site_up).to_vec()
     }
 
@@ -500,10 +558,13 @@ impl Content {
     pub fn move_fills(&mut self, model: &Model, engine: &Engine, placement: &mut Placement) -> FillMinute {
         let mut out = std::mem::take(&mut self.admissions);
         let minute = engine.now().minutes();
-        let plans = &self.site_plans;
-        let reserve = |s: SiteId| plans[s.0 as usize].as_ref().map_or(0, |p| p.replica_bytes);
+        let (plans, clusters, scale) = (&self.site_plans, &self.clusters, &self.disk_scale);
+        let limit = |s: SiteId| {
+            let reserve = plans[s.0 as usize].as_ref().map_or(0, |p| p.replica_bytes);
+            site_disk_bytes(model, clusters, scale, s).saturating_sub(reserve)
+        };
         let granted = &engine.capacity().fill_kbps;
-        let finished = self.fill.advance(model, minute, granted, reserve, placement, &engine.site_up, &mut out);
+        let finished = self.fill.advance(model, minute, granted, limit, placement, &engine.site_up, &mut out);
         for site in finished {
             if let Some(plan) = &self.site_plans[site.0 as usize]
                 && placement.holds_exactly(site, &plan.files)
@@ -670,7 +731,7 @@ impl Content {
     fn make_reactive(&mut self, model: &Model, site: SiteId, kind: PlacementKind, placement: &mut Placement) {
         let PlacementKind::Reactive(policy) = kind else { return };
         let s = site.0 as usize;
-        let mut cache = reactive::site_cache(policy, model.world.sites[s].disk_bytes);
+        let mut cache = reactive::site_cache(policy, self.disk_bytes(model, site));
         let region = model.world.sites[s].region.0 as usize;
         let pop = &self.predicted[region].popularity;
         let mut files: Vec<FileId> = placement.held_files(site).collect();

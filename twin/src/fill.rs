@@ -450,16 +450,15 @@ impl Fill {
         model: &Model,
         site: SiteId,
         minute: u64,
-        reserve_bytes: u64,
+        limit_bytes: u64,
         placement: &Placement,
         up: &[bool],
         t_s: f64,
     ) {
         let escalation = &model.scenario.fill.escalation;
-        let disk = model.world.sites[site.0 as usize].disk_bytes;
         let sources = self.sources.clone();
         let f = &mut self.sites[site.0 as usize];
-        let room = disk.saturating_sub(placement.held_bytes(site) + reserve_bytes);
+        let room = limit_bytes.saturating_sub(placement.held_bytes(site));
         let mut chosen = None;
         for (i, p) in f.queue.iter_mut().enumerate() {
             if model.catalog.file_size_bytes(p.file) > room {
@@ -505,7 +504,7 @@ impl Fill {
     }
 
     /// What every filling site asks for this minute: its ingress cap, from the source of the file it is on
-    /// (or starts now). `sites` lists the planner sites with the replica bytes their plan keeps free.
+    /// (or starts now). `sites` lists the planner sites with the bytes fills may bring each to.
     pub fn requests(
         &mut self,
         model: &Model,
@@ -518,7 +517,7 @@ impl Fill {
         self.requests.clear();
         self.settling.clear();
         let t_s = (minute * SECONDS_PER_MINUTE) as f64;
-        for &(site, reserve) in sites {
+        for &(site, limit) in sites {
             let (rate_kbps, window_cap) = Fill::caps(model, site);
             let f = &self.sites[site.0 as usize];
             let has_budget = f.forced || f.window_bytes < window_cap;
@@ -526,7 +525,7 @@ impl Fill {
                 continue;
             }
             if f.active.is_none() {
-                self.start_next(model, site, minute, reserve, placement, up, t_s);
+                self.start_next(model, site, minute, limit, placement, up, t_s);
             }
             let f = &mut self.sites[site.0 as usize];
             let Some(a) = f.active.as_ref() else {
@@ -557,7 +556,7 @@ impl Fill {
         model: &Model,
         minute: u64,
         granted_kbps: &[f64],
-        reserve: impl Fn(SiteId) -> u64,
+        limit: impl Fn(SiteId) -> u64,
         placement: &mut Placement,
         up: &[bool],
         out: &mut FillMinute,
@@ -588,7 +587,7 @@ impl Fill {
                         model,
                         site,
                         minute,
-                        reserve(site),
+                        limit(site),
                         placement,
                         up,
                         t0 + used as f64 / rate_bps.max(1.0),

@@ -173,6 +173,9 @@ impl Twin {
             }
             Command::FillNow { scope } => self.content.fill_now(&self.model, scope, &mut self.placement)?,
             Command::SetTitleRule { scope, title, rule } => self.content.set_rule(&self.model, scope, title, rule)?,
+            Command::SetDiskScale { scope, factor } => {
+                self.content.set_disk_scale(&self.model, scope, factor, &mut self.placement)?
+            }
             Command::SetSitePolicy { site, policy } => {
                 self.content.set_policy(&self.model, site, policy, &mut self.placement)?
             }
@@ -260,17 +263,22 @@ impl Twin {
         self.engine.recording.as_ref().map_or(&[], |r| &r.1)
     }
 
+    /// Per site, the bytes steering sent it first and the bytes it served of them, since the start.
+    pub fn site_bytes(&self) -> (&[u64], &[u64]) {
+        (&self.engine.site_offered_bytes, &self.engine.site_hit_bytes)
+    }
+
+    /// Worker threads per simulated minute.
+    pub fn threads(&self) -> usize {
+        self.engine.threads()
+    }
+
     pub fn totals(&self) -> Totals {
         self.engine.totals
     }
 
-    /// The startup-time histogram of every play so far, worldwide (`kpi::HIST_BINS` bins).
-    pub fn startup_hist(&self) -> Vec<u64> {
-        self.startup_hist_of(None)
-    }
-
-    /// The same, worldwide or for one region.
-    fn startup_hist_of(&self, region: Option<usize>) -> Vec<u64> {
+    /// The startup-time histogram of every play so far (`kpi::HIST_BINS` bins), worldwide or for one region.
+    pub fn startup_hist(&self, region: Option<usize>) -> Vec<u64> {
         let bins = kpi::HIST_BINS;
         let mut hist = vec![0u64; bins];
         for r in (0..region::REGIONS.len()).filter(|&r| region.is_none_or(|x| x == r)) {
@@ -283,6 +291,6 @@ impl Twin {
 
     /// Startup-time percentile over the whole run so far, worldwide or for one region.
     pub fn run_startup_ms(&self, region: Option<usize>, q: f64) -> Option<f64> {
-        kpi::hist_quantile(&self.startup_hist_of(region), 1, q)
+        kpi::hist_quantile(&self.startup_hist(region), 1, q)
     }
 }

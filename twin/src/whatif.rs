@@ -4,6 +4,8 @@
 //! An edits file is TOML: a list of `[[edit]]` tables, each a `kind` with its fields and an optional `at_hours`
 //! (hours after the fork; 0 by default). Each edit becomes the `Command`s an operator would send by hand.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
 use serde::{Deserialize, Serialize};
 
 use crate::Twin;
@@ -11,6 +13,7 @@ use crate::command::Command;
 use crate::error::{InputError, TwinError};
 use crate::kpi::{self, HIST_BINS};
 use crate::placement::{ClusterId, Scope, TitleRule};
+use crate::region::REGIONS;
 use crate::scenario::{PlacementKind, ScalingKind};
 use crate::world::SiteId;
 
@@ -45,6 +48,11 @@ pub enum Change {
     Policy {
         policy: PlacementKind,
         site: Option<u32>,
+        cluster: Option<u32>,
+    },
+    /// Give a cluster (or every cluster) `factor` times its appliances' disk.
+    Disk {
+        factor: f64,
         cluster: Option<u32>,
     },
     /// Fill now, out of window, at a site, a cluster or every site.
@@ -177,6 +185,9 @@ impl Change {
                 let sites = twin.content().sites_in_scope(scope)?;
                 Ok(sites.into_iter().map(|site| Command::SetSitePolicy { site, policy: *policy }).collect())
             }
+            Change::Disk { factor, cluster } => {
+                Ok(vec![Command::SetDiskScale { scope: scope(None, *cluster)?, factor: *factor }])
+            }
             Change::FillNow { site, cluster } => Ok(vec![Command::FillNow { scope: scope(*site, *cluster)? }]),
             Change::DemandScale { factor } => Ok(vec![Command::SetDemandScale { factor: *factor }]),
             Change::Evacuate { region: r } => {
@@ -202,9 +213,10 @@ impl Change {
 }
 
 /// What a branch did over the horizon: the figures a comparison puts side by side.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub offload_pct: f64,
+    pub in_isp_pct: f64,
     pub transit_pct: f64,
     pub backbone_tb: f64,
     pub fill_tb: [f64; 3],
@@ -221,8 +233,9 @@ pub struct Outcome {
 }
 
 /// The names and units of `Outcome`'s figures, in `Outcome::values` order.
-pub const FIGURES: [(&str, &str); 15] = [
+pub const FIGURES: [(&str, &str); 16] = [
     ("offload", "%"),
+    ("in-ISP", "%"),
     ("transit", "%"),
     ("backbone", "TB"),
     ("fill from peers", "TB"),
@@ -243,6 +256,7 @@ impl Outcome {
     pub fn values(&self) -> [f64; FIGURES.len()] {
         [
             self.offload_pct,
+            self.in_isp_pct,
             self.transit_pct,
             self.backbone_tb,
             self.fill_tb[0],
@@ -261,16 +275,84 @@ impl Outcome {
     }
 }
 
-/// Where a branch stood at the fork, to measure the horizon from.
-struct Mark {
-    minutes: usize,
-    startup_hist: Vec<u64>,
-    fleet: (f64, f64),
+/// The figures a comparison gives per region (of `region::REGIONS`), in `RegionOutcome::values` order.
+pub const REGION_FIGURES: [(&str, &str); 5] =
+    [("offload", "%"), ("backbone", "TB"), ("startup p95", "ms"), ("rebuffer", "%"), ("EBVS", "%")];
+
+/// One region's part of a branch's horizon.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegionOutcome {
+    pub offload_pct: f64,
+    pub backbone_tb: f64,
+    pub startup_p95_ms: f64,
+    pub rebuffer_pct: f64,
+    pub ebvs_pct: f64,
 }
 
-fn mark(twin: &Twin) -> Mark {
-    let fleet = fleet_totals(twin);
-    Mark { minutes: twin.kpis().len(), startup_hist: twin.startup_hist(), fleet }
+impl RegionOutcome {
+    pub fn values(&self) -> [f64; REGION_FIGURES.len()] {
+        [self.offload_pct, self.backbone_tb, self.startup_p95_ms, self.rebuffer_pct, self.ebvs_pct]
+    }
+}
+
+/// One site's part of a branch's horizon: the bytes steering sent it first, and those it served of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SiteOutcome {
+    pub offered_tb: f64,
+    pub served_tb: f64,
+}
+
+impl SiteOutcome {
+    /// The share of what it was offered that it served.
+    pub fn hit_pct(&self) -> Option<f64> {
+        (self.offered_tb > 0.0).then(|| 100.0 * self.served_tb / self.offered_tb)
+    }
+}
+
+/// One hour of a branch, for its time series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Hours after the fork, at the hour's end.
+    pub hour: f64,
+    pub offload_pct: f64,
+    /// The mean of the hour's minutes' startup p95.
+    pub startup_p95_ms: f64,
+    pub rebuffer_pct: f64,
+    pub backbone_gbps: f64,
+    /// Control-plane instances in service at the hour's end, every region.
+    pub instances: f64,
+}
+
+/// What a branch did: worldwide, per region, per site, and hour by hour.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub outcome: Outcome,
+    pub regions: Vec<RegionOutcome>,
+    pub sites: Vec<SiteOutcome>,
+    pub series: Vec<Point>,
+}
+
+/// Where a branch stood at the fork, to measure the horizon from.
+#[derive(Clone, Debug)]
+struct Mark {
+    minutes: usize,
+    region_hist: Vec<Vec<u64>>,
+    fleet: (f64, f64),
+    site_offered: Vec<u64>,
+    site_hit: Vec<u64>,
+}
+
+impl Mark {
+    fn of(twin: &Twin) -> Mark {
+        let (site_offered, site_hit) = twin.site_bytes();
+        Mark {
+            minutes: twin.kpis().len(),
+            region_hist: (0..REGIONS.len()).map(|r| twin.startup_hist(Some(r))).collect(),
+            fleet: fleet_totals(twin),
+            site_offered: site_offered.to_vec(),
+            site_hit: site_hit.to_vec(),
+        }
+    }
 }
 
 fn fleet_totals(twin: &Twin) -> (f64, f64) {
@@ -281,23 +363,46 @@ fn fleet_totals(twin: &Twin) -> (f64, f64) {
         .fold((0.0, 0.0), |a, m| (a.0 + m.instance_hours, a.1 + m.cost_usd))
 }
 
-fn outcome(twin: &Twin, from: &Mark) -> Outcome {
+fn pct(a: u64, b: u64) -> f64 {
+    if b > 0 { 100.0 * a as f64 / b as f64 } else { 0.0 }
+}
+
+fn sum(minutes: impl Iterator<Item = impl std::borrow::Borrow<kpi::KpiSample>>) -> kpi::KpiSample {
     let mut total = kpi::KpiSample::default();
-    for k in twin.kpis().iter().skip(from.minutes) {
-        total.add_counts(k);
+    for k in minutes {
+        total.add_counts(k.borrow());
     }
-    let hist: Vec<u64> = twin.startup_hist().iter().zip(&from.startup_hist).map(|(a, b)| a - b).collect();
-    debug_assert_eq!(hist.len(), HIST_BINS);
-    let pct = |a: u64, b: u64| if b > 0 { 100.0 * a as f64 / b as f64 } else { 0.0 };
+    total
+}
+
+fn backbone_bytes(k: &kpi::KpiSample) -> u64 {
+    k.origin_bytes + k.fill_backbone_bytes
+}
+
+fn run_result(twin: &Twin, from: &Mark) -> Run {
+    let minutes: Vec<&kpi::KpiSample> = twin.kpis().iter().skip(from.minutes).collect();
+    let total = sum(minutes.iter().copied());
+    let hist_since = |r: Option<usize>| -> Vec<u64> {
+        let regions = r.map_or(0..REGIONS.len(), |r| r..r + 1);
+        let mut hist = vec![0u64; HIST_BINS];
+        for r in regions {
+            for ((h, now), then) in hist.iter_mut().zip(twin.startup_hist(Some(r))).zip(&from.region_hist[r]) {
+                *h += now - then;
+            }
+        }
+        hist
+    };
+    let hist = hist_since(None);
     let served = total.edge_bytes + total.origin_bytes;
     let (hours, cost) = fleet_totals(twin);
-    let world = &twin.model().world;
-    let disk: f64 = world.sites.iter().map(|s| s.disk_bytes as f64).sum();
-    let held: f64 = (0..world.sites.len()).map(|s| twin.placement().held_bytes(SiteId(s as u32)) as f64).sum();
-    Outcome {
+    let sites = twin.model().world.sites.len();
+    let disk: f64 = (0..sites).map(|s| twin.content().disk_bytes(twin.model(), SiteId(s as u32)) as f64).sum();
+    let held: f64 = (0..sites).map(|s| twin.placement().held_bytes(SiteId(s as u32)) as f64).sum();
+    let outcome = Outcome {
         offload_pct: pct(total.edge_bytes, served),
+        in_isp_pct: pct(total.in_isp_bytes, served),
         transit_pct: pct(total.transit_bytes, served),
-        backbone_tb: (total.origin_bytes + total.fill_backbone_bytes) as f64 / 1e12,
+        backbone_tb: backbone_bytes(&total) as f64 / 1e12,
         fill_tb: total.fill_bytes.map(|b| b as f64 / 1e12),
         startup_p50_ms: kpi::hist_quantile(&hist, 1, 0.5).unwrap_or(0.0),
         startup_p95_ms: kpi::hist_quantile(&hist, 1, 0.95).unwrap_or(0.0),
@@ -308,79 +413,390 @@ fn outcome(twin: &Twin, from: &Mark) -> Outcome {
         instance_hours: hours - from.fleet.0,
         fleet_cost_usd: cost - from.fleet.1,
         disk_use_pct: if disk > 0.0 { 100.0 * held / disk } else { 0.0 },
+    };
+    let regions = (0..REGIONS.len())
+        .map(|r| {
+            let t = sum(twin.region_kpis(r).iter().skip(from.minutes));
+            RegionOutcome {
+                offload_pct: pct(t.edge_bytes, t.edge_bytes + t.origin_bytes),
+                backbone_tb: backbone_bytes(&t) as f64 / 1e12,
+                startup_p95_ms: kpi::hist_quantile(&hist_since(Some(r)), 1, 0.95).unwrap_or(0.0),
+                rebuffer_pct: t.rebuffer_pct().unwrap_or(0.0),
+                ebvs_pct: t.ebvs_pct().unwrap_or(0.0),
+            }
+        })
+        .collect();
+    let (offered, hit) = twin.site_bytes();
+    let sites = (0..sites)
+        .map(|s| SiteOutcome {
+            offered_tb: (offered[s] - from.site_offered[s]) as f64 / 1e12,
+            served_tb: (hit[s] - from.site_hit[s]) as f64 / 1e12,
+        })
+        .collect();
+    let fleet = &twin.fleet().history;
+    let series = minutes
+        .chunks(60)
+        .enumerate()
+        .map(|(h, hour)| {
+            let t = sum(hour.iter().copied());
+            let last = from.minutes + h * 60 + hour.len() - 1;
+            Point {
+                hour: (h * 60 + hour.len()) as f64 / 60.0,
+                offload_pct: pct(t.edge_bytes, t.edge_bytes + t.origin_bytes),
+                startup_p95_ms: hour.iter().map(|k| k.startup_p95_ms).sum::<f64>() / hour.len() as f64,
+                rebuffer_pct: t.rebuffer_pct().unwrap_or(0.0),
+                backbone_gbps: backbone_bytes(&t) as f64 * 8.0 / (hour.len() as f64 * 60.0) / 1e9,
+                instances: fleet.iter().filter(|h| last < h.len()).map(|h| h[last].in_service as f64).sum(),
+            }
+        })
+        .collect();
+    Run { outcome, regions, sites, series }
+}
+
+/// A fork running with its edits: step it a minute at a time (to show progress, or stop), or run it out.
+#[derive(Clone, Debug)]
+pub struct Branch {
+    twin: Twin,
+    /// The edits by time, and how many are applied.
+    edits: Vec<Edit>,
+    applied: usize,
+    start: u64,
+    end: u64,
+    from: Mark,
+}
+
+impl Branch {
+    /// `twin` (a fork) to run `hours` from now with `edits`, each at its time after now.
+    pub fn new(twin: Twin, edits: &Edits, hours: f64) -> Result<Branch, TwinError> {
+        if let Some(late) = edits.edits.iter().find(|e| e.at_hours >= hours) {
+            return Err(TwinError::Model(format!(
+                "an edit at {} h after the fork does not come before the branch ends, {hours} h after it",
+                late.at_hours
+            )));
+        }
+        let mut sorted = edits.edits.clone();
+        sorted.sort_by(|a, b| a.at_hours.total_cmp(&b.at_hours));
+        let start = twin.now().minutes();
+        let end = start + (hours * 60.0).round() as u64;
+        Ok(Branch { from: Mark::of(&twin), twin, edits: sorted, applied: 0, start, end })
+    }
+
+    /// Minutes run, of the horizon's.
+    pub fn progress(&self) -> (u64, u64) {
+        (self.twin.now().minutes() - self.start, self.end - self.start)
+    }
+
+    pub fn done(&self) -> bool {
+        self.twin.now().minutes() >= self.end
+    }
+
+    /// Applies the edits due now, then simulates a minute (nothing once done).
+    pub fn step(&mut self) -> Result<(), TwinError> {
+        let now = self.twin.now().minutes();
+        while let Some(e) = self.edits.get(self.applied)
+            && self.start + (e.at_hours * 60.0).round() as u64 <= now
+        {
+            for command in e.change.commands(&self.twin)? {
+                self.twin.apply(command)?;
+            }
+            self.applied += 1;
+        }
+        if !self.done() {
+            self.twin.advance_minutes(1);
+        }
+        Ok(())
+    }
+
+    /// Runs to the end of the horizon; returns what it gave.
+    pub fn run(&mut self) -> Result<Run, TwinError> {
+        while !self.done() {
+            self.step()?;
+        }
+        Ok(self.result())
+    }
+
+    /// What the horizon gave so far.
+    pub fn result(&self) -> Run {
+        run_result(&self.twin, &self.from)
+    }
+
+    pub fn twin(&self) -> &Twin {
+        &self.twin
     }
 }
 
 /// Runs `twin` for `hours`, applying each edit at its time after now; returns what the horizon gave.
-pub fn run_branch(twin: &mut Twin, edits: &Edits, hours: f64) -> Result<Outcome, TwinError> {
-    if let Some(late) = edits.edits.iter().find(|e| e.at_hours > hours) {
-        return Err(TwinError::Model(format!(
-            "an edit at {} h after the fork comes after the {hours} h the branch runs",
-            late.at_hours
-        )));
-    }
-    let from = mark(twin);
-    let start = twin.now().minutes();
-    let end = start + (hours * 60.0).round() as u64;
-    let mut pending: Vec<&Edit> = edits.edits.iter().collect();
-    pending.sort_by(|a, b| a.at_hours.total_cmp(&b.at_hours));
-    let mut next = pending.into_iter().peekable();
-    while twin.now().minutes() < end {
-        while let Some(e) = next.next_if(|e| start + (e.at_hours * 60.0).round() as u64 <= twin.now().minutes()) {
-            for command in e.change.commands(twin)? {
-                twin.apply(command)?;
-            }
-        }
-        twin.advance_minutes(1);
-    }
-    Ok(outcome(twin, &from))
+pub fn run_branch(twin: &mut Twin, edits: &Edits, hours: f64) -> Result<Run, TwinError> {
+    let mut branch = Branch::new(twin.fork(), edits, hours)?;
+    let run = branch.run()?;
+    *twin = branch.twin;
+    Ok(run)
 }
 
 /// A base and a branch (base + edits), from the same fork.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pair {
-    pub base: Outcome,
-    pub branch: Outcome,
+    pub base: Run,
+    pub branch: Run,
+}
+
+/// Forks `twin` once per entry of `branches` and runs each with its edits over `hours`, side by side (two
+/// at a time, on their own threads).
+pub fn run_all(twin: &Twin, branches: &[Edits], hours: f64) -> Result<Vec<Run>, TwinError> {
+    let mut made: Vec<Branch> =
+        branches.iter().map(|e| Branch::new(twin.fork(), e, hours)).collect::<Result<_, _>>()?;
+    let progress = Progress::default();
+    run_together(&mut made, &progress)?;
+    Ok(made.iter().map(Branch::result).collect())
 }
 
 /// Forks `twin` and runs the base and the branch over `hours`.
 pub fn compare(twin: &Twin, edits: &Edits, hours: f64) -> Result<Pair, TwinError> {
-    let mut base = twin.fork();
-    let mut branch = twin.fork();
-    Ok(Pair { base: run_branch(&mut base, &Edits::default(), hours)?, branch: run_branch(&mut branch, edits, hours)? })
+    let mut runs = run_all(twin, &[Edits::default(), edits.clone()], hours)?.into_iter();
+    let (Some(base), Some(branch)) = (runs.next(), runs.next()) else { unreachable!("two branches were run") };
+    Ok(Pair { base, branch })
 }
 
-/// Each figure's base and branch means over seed pairs, the mean delta, and its 95% interval (half-width;
-/// None with one pair).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+/// How far a comparison has gone, and the switch that stops it; shared with whoever watches.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub minutes_done: AtomicU64,
+    pub minutes_total: AtomicU64,
+    pub cancel: AtomicBool,
+}
+
+impl Progress {
+    pub fn fraction(&self) -> f64 {
+        let total = self.minutes_total.load(Ordering::Relaxed);
+        if total == 0 { 0.0 } else { self.minutes_done.load(Ordering::Relaxed) as f64 / total as f64 }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Steps `branches` to their ends two at a time, each pair on two threads. Stops early (Ok) if cancelled.
+fn run_together(branches: &mut [Branch], progress: &Progress) -> Result<(), TwinError> {
+    for chunk in branches.chunks_mut(2) {
+        let results: Vec<Result<(), TwinError>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chunk
+                .iter_mut()
+                .map(|b| {
+                    scope.spawn(move || {
+                        while !b.done() && !progress.cancelled() {
+                            b.step()?;
+                            progress.minutes_done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+        });
+        results.into_iter().collect::<Result<(), _>>()?;
+        if progress.cancelled() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The twin seed pair `i` starts from: the fork itself for pair 0, else the same scenario with the next
+/// seeds, built and run to the fork's moment.
+pub fn seed_twin(fork: &Twin, i: u32) -> Result<Twin, TwinError> {
+    if i == 0 {
+        return Ok(fork.fork());
+    }
+    let scenario = fork.model().scenario.clone();
+    let seed = scenario.seed + i as u64;
+    let mut twin = Twin::new(scenario.with_seed(seed))?;
+    twin.set_threads(fork.threads());
+    twin.advance_to(fork.now());
+    Ok(twin)
+}
+
+/// `seeds` seed pairs of a base and a branch with `edits`, each `hours` from the fork's moment (pair 0 from
+/// `fork` itself). Reports progress in minutes simulated (building a pair's twin counts its minutes to the
+/// fork); None if cancelled.
+pub fn run_pairs(
+    fork: &Twin,
+    edits: &Edits,
+    hours: f64,
+    seeds: u32,
+    progress: &Progress,
+) -> Result<Option<Vec<Pair>>, TwinError> {
+    let horizon = (hours * 60.0).round() as u64;
+    let catch_up = fork.now().minutes();
+    let total = seeds as u64 * 2 * horizon + (seeds as u64).saturating_sub(1) * catch_up;
+    progress.minutes_total.store(total, Ordering::Relaxed);
+    let mut pairs = Vec::new();
+    for i in 0..seeds {
+        if progress.cancelled() {
+            return Ok(None);
+        }
+        let twin = seed_twin(fork, i)?;
+        if i > 0 {
+            progress.minutes_done.fetch_add(catch_up, Ordering::Relaxed);
+        }
+        let mut both = [Branch::new(twin.fork(), &Edits::default(), hours)?, Branch::new(twin, edits, hours)?];
+        run_together(&mut both, progress)?;
+        if progress.cancelled() {
+            return Ok(None);
+        }
+        pairs.push(Pair { base: both[0].result(), branch: both[1].result() });
+    }
+    Ok(Some(pairs))
+}
+
+/// A figure's base and branch means over seed pairs, the mean delta, and its 95% interval (half-width; None
+/// with one pair).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Delta {
-    pub figure: &'static str,
-    pub unit: &'static str,
+    pub figure: String,
+    pub unit: String,
     pub base: f64,
     pub branch: f64,
     pub delta: f64,
     pub interval: Option<f64>,
 }
 
+impl Delta {
+    /// From each pair's (base, branch) values of one figure.
+    fn of(figure: &str, unit: &str, values: &[(f64, f64)]) -> Delta {
+        let n = values.len() as f64;
+        let mean = |f: &dyn Fn(&(f64, f64)) -> f64| values.iter().map(f).sum::<f64>() / n;
+        let delta = mean(&|v| v.1 - v.0);
+        let interval = (values.len() > 1).then(|| {
+            let var = values.iter().map(|v| (v.1 - v.0 - delta).powi(2)).sum::<f64>() / (n - 1.0);
+            t_975(values.len() - 1) * (var / n).sqrt()
+        });
+        Delta {
+            figure: figure.into(),
+            unit: unit.into(),
+            base: mean(&|v| v.0),
+            branch: mean(&|v| v.1),
+            delta,
+            interval,
+        }
+    }
+
+    /// The delta as a share of the base, in %, where the base is not zero.
+    pub fn pct(&self) -> Option<f64> {
+        (self.base.abs() > 1e-12).then(|| 100.0 * self.delta / self.base)
+    }
+}
+
 /// The deltas of `pairs` (one per seed), figure by figure.
 pub fn deltas(pairs: &[Pair]) -> Vec<Delta> {
-    let n = pairs.len() as f64;
     FIGURES
         .iter()
         .enumerate()
         .map(|(i, &(figure, unit))| {
-            let base: Vec<f64> = pairs.iter().map(|p| p.base.values()[i]).collect();
-            let branch: Vec<f64> = pairs.iter().map(|p| p.branch.values()[i]).collect();
-            let d: Vec<f64> = branch.iter().zip(&base).map(|(b, a)| b - a).collect();
-            let mean = |v: &[f64]| v.iter().sum::<f64>() / n;
-            let delta = mean(&d);
-            let interval = (pairs.len() > 1).then(|| {
-                let var = d.iter().map(|x| (x - delta).powi(2)).sum::<f64>() / (n - 1.0);
-                t_975(pairs.len() - 1) * (var / n).sqrt()
-            });
-            Delta { figure, unit, base: mean(&base), branch: mean(&branch), delta, interval }
+            let v: Vec<(f64, f64)> =
+                pairs.iter().map(|p| (p.base.outcome.values()[i], p.branch.outcome.values()[i])).collect();
+            Delta::of(figure, unit, &v)
         })
         .collect()
+}
+
+/// One region's deltas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegionDeltas {
+    pub region: String,
+    pub deltas: Vec<Delta>,
+}
+
+/// One site's bytes served and hit ratio in both branches (means over pairs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SiteDelta {
+    pub site: u32,
+    pub served: Delta,
+    pub hit_pct: Delta,
+}
+
+/// A comparison, whole: what was compared, the deltas worldwide, per region and per site, and both branches'
+/// mean series. What a report file holds, and what the history keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub title: String,
+    pub edits: String,
+    pub at_hours: f64,
+    pub hours: f64,
+    pub seeds: u32,
+    pub wall_s: f64,
+    pub deltas: Vec<Delta>,
+    pub regions: Vec<RegionDeltas>,
+    pub sites: Vec<SiteDelta>,
+    pub base_series: Vec<Point>,
+    pub branch_series: Vec<Point>,
+}
+
+impl Report {
+    /// The report of `pairs`; `title` names the comparison.
+    pub fn new(title: String, edits: &Edits, at_hours: f64, hours: f64, pairs: &[Pair], wall_s: f64) -> Report {
+        let regions = REGIONS
+            .iter()
+            .enumerate()
+            .map(|(r, (name, _))| RegionDeltas {
+                region: name.to_string(),
+                deltas: REGION_FIGURES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(figure, unit))| {
+                        let v: Vec<(f64, f64)> = pairs
+                            .iter()
+                            .map(|p| (p.base.regions[r].values()[i], p.branch.regions[r].values()[i]))
+                            .collect();
+                        Delta::of(figure, unit, &v)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let site_count = pairs.first().map_or(0, |p| p.base.sites.len());
+        let sites = (0..site_count)
+            .map(|s| {
+                let of = |f: &dyn Fn(&SiteOutcome) -> f64| -> Vec<(f64, f64)> {
+                    pairs.iter().map(|p| (f(&p.base.sites[s]), f(&p.branch.sites[s]))).collect()
+                };
+                SiteDelta {
+                    site: s as u32,
+                    served: Delta::of("served", "TB", &of(&|o| o.served_tb)),
+                    hit_pct: Delta::of("hit ratio", "%", &of(&|o| o.hit_pct().unwrap_or(0.0))),
+                }
+            })
+            .collect();
+        let mean_series = |pick: &dyn Fn(&Pair) -> &Vec<Point>| -> Vec<Point> {
+            let n = pairs.len() as f64;
+            let len = pairs.iter().map(|p| pick(p).len()).min().unwrap_or(0);
+            (0..len)
+                .map(|i| {
+                    let mean = |f: &dyn Fn(&Point) -> f64| pairs.iter().map(|p| f(&pick(p)[i])).sum::<f64>() / n;
+                    Point {
+                        hour: mean(&|p| p.hour),
+                        offload_pct: mean(&|p| p.offload_pct),
+                        startup_p95_ms: mean(&|p| p.startup_p95_ms),
+                        rebuffer_pct: mean(&|p| p.rebuffer_pct),
+                        backbone_gbps: mean(&|p| p.backbone_gbps),
+                        instances: mean(&|p| p.instances),
+                    }
+                })
+                .collect()
+        };
+        Report {
+            title,
+            edits: edits.to_toml(),
+            at_hours,
+            hours,
+            seeds: pairs.len() as u32,
+            wall_s,
+            deltas: deltas(pairs),
+            regions,
+            sites,
+            base_series: mean_series(&|p| &p.base.series),
+            branch_series: mean_series(&|p| &p.branch.series),
+        }
+    }
 }
 
 /// Student's t at 97.5% for `df` degrees of freedom (two-sided 95%).

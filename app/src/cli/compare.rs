@@ -1,5 +1,7 @@
 //! `edgetwin compare`: the same scenario and seed run once per placement policy, side by side: offload, what
-//! crossed the backbone (misses and fills), and fills by source tier; or, with `--scaling`, once per
+//! crossed the backbone (misses and fills), and fills by source tier. Each policy is a what-if branch (a
+//! policy edit for every site at the start) of one twin, so compare shares whatif's machinery. Or, with
+//! `--scaling`, once per
 //! control-plane scaling policy: the fleet's cost and latency, and what members saw. A benchmark: prints
 //! figures, asserts none.
 
@@ -7,7 +9,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
-use twin::{PlacementKind, Twin};
+use twin::PlacementKind;
+use twin::whatif::{self, Change, Edit, Edits};
 
 use super::{build_twin, load_scenario, positive_span};
 
@@ -32,60 +35,6 @@ pub struct CompareArgs {
     pub threads: Option<usize>,
 }
 
-/// What one policy's run gave.
-pub struct PolicyResult {
-    pub policy: PlacementKind,
-    pub offload: f64,
-    pub in_isp: f64,
-    /// Byte hit ratio of embedded sites: bytes they served of the bytes first offered to them.
-    pub embedded_offload: f64,
-    pub miss_bytes: u128,
-    pub fill_bytes: [u128; 3],
-    pub fill_backbone_bytes: u128,
-    pub wall_s: f64,
-}
-
-impl PolicyResult {
-    pub fn backbone_bytes(&self) -> u128 {
-        self.miss_bytes + self.fill_backbone_bytes
-    }
-}
-
-pub fn measure(twin: &mut Twin, days: f64) -> PolicyResult {
-    let t0 = Instant::now();
-    twin.advance_minutes((days * 24.0 * 60.0).round() as u64);
-    let wall_s = t0.elapsed().as_secs_f64();
-    let totals = twin.totals();
-    let snap = twin.snapshot();
-    let c = &snap.content;
-    let (mut offered, mut hit) = (0u128, 0u128);
-    for (s, site) in twin.model().world.sites.iter().enumerate() {
-        if matches!(site.kind, twin::world::SiteKind::Embedded(_)) {
-            offered += c.site_offered_bytes[s] as u128;
-            hit += c.site_hit_bytes[s] as u128;
-        }
-    }
-    let mut fill_bytes = [0u128; 3];
-    let mut fill_backbone_bytes = 0u128;
-    for k in twin.kpis().iter() {
-        for (a, b) in fill_bytes.iter_mut().zip(k.fill_bytes) {
-            *a += b as u128;
-        }
-        fill_backbone_bytes += k.fill_backbone_bytes as u128;
-    }
-    let served = (totals.edge_bytes + totals.origin_bytes).max(1) as f64;
-    PolicyResult {
-        policy: c.site_policy[0],
-        offload: totals.edge_bytes as f64 / served,
-        in_isp: totals.in_isp_bytes as f64 / served,
-        embedded_offload: hit as f64 / offered.max(1) as f64,
-        miss_bytes: totals.origin_bytes,
-        fill_bytes,
-        fill_backbone_bytes,
-        wall_s,
-    }
-}
-
 pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
     if a.scaling {
         return compare_scaling(&a);
@@ -99,43 +48,43 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    let mut results = Vec::new();
-    for kind in kinds {
-        let scenario = load_scenario(&a.scenario, a.seed)?.edit("--policies", |s| s.policy.placement = kind)?;
-        let mut twin = build_twin(scenario, a.threads)?;
-        eprintln!("{}: simulating {} days…", kind.name(), a.days);
-        results.push(measure(&mut twin, a.days));
-    }
-    let lru = results.iter().find(|r| r.policy.name() == "lru").map(|r| r.backbone_bytes());
-    let tb = |b: u128| format!("{:.1}", b as f64 / 1e12);
+    // One what-if branch per policy, each switching every site to it at the start.
+    let branches: Vec<Edits> = kinds
+        .iter()
+        .map(|&policy| Edits {
+            edits: vec![Edit { at_hours: 0.0, change: Change::Policy { policy, site: None, cluster: None } }],
+        })
+        .collect();
+    let twin = build_twin(load_scenario(&a.scenario, a.seed)?, a.threads)?;
+    eprintln!("{} policies, two at a time: simulating {} days each…", kinds.len(), a.days);
+    let started = Instant::now();
+    let runs = whatif::run_all(&twin, &branches, a.days * 24.0)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let embedded: Vec<usize> = (twin.model().world.sites.iter().enumerate())
+        .filter(|(_, s)| matches!(s.kind, twin::world::SiteKind::Embedded(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let lru = kinds.iter().position(|k| k.name() == "lru").map(|i| runs[i].outcome.backbone_tb);
     println!(
-        "{:<10} {:>9} {:>8} {:>13} {:>10} {:>18} {:>22} {:>12} {:>15} {:>8}",
-        "policy",
-        "offload%",
-        "in-ISP%",
-        "embedded hit%",
-        "misses TB",
-        "backbone fills TB",
-        "fill TB peer/tier/orig",
-        "backbone TB",
-        "backbone vs LRU",
-        "wall s"
+        "{:<10} {:>9} {:>8} {:>13} {:>12} {:>22} {:>15}",
+        "policy", "offload%", "in-ISP%", "embedded hit%", "backbone TB", "fill TB peer/tier/orig", "backbone vs LRU"
     );
-    for r in &results {
+    for (kind, run) in kinds.iter().zip(&runs) {
+        let o = &run.outcome;
+        let (offered, served) =
+            embedded.iter().fold((0.0, 0.0), |t, &s| (t.0 + run.sites[s].offered_tb, t.1 + run.sites[s].served_tb));
         println!(
-            "{:<10} {:>9.2} {:>8.2} {:>13.2} {:>10} {:>18} {:>22} {:>12} {:>15} {:>8.1}",
-            r.policy.name(),
-            100.0 * r.offload,
-            100.0 * r.in_isp,
-            100.0 * r.embedded_offload,
-            tb(r.miss_bytes),
-            tb(r.fill_backbone_bytes),
-            format!("{}/{}/{}", tb(r.fill_bytes[0]), tb(r.fill_bytes[1]), tb(r.fill_bytes[2])),
-            tb(r.backbone_bytes()),
-            lru.map_or("–".into(), |l| format!("{:.2}×", r.backbone_bytes() as f64 / l.max(1) as f64)),
-            r.wall_s
+            "{:<10} {:>9.2} {:>8.2} {:>13.2} {:>12.1} {:>22} {:>15}",
+            kind.name(),
+            o.offload_pct,
+            o.in_isp_pct,
+            100.0 * served / offered.max(f64::MIN_POSITIVE),
+            o.backbone_tb,
+            format!("{:.1}/{:.1}/{:.1}", o.fill_tb[0], o.fill_tb[1], o.fill_tb[2]),
+            lru.map_or("–".into(), |l| format!("{:.2}×", o.backbone_tb / l.max(f64::MIN_POSITIVE))),
         );
     }
+    println!("\n{} policies × {} days in {wall_s:.1} s", kinds.len(), a.days);
     Ok(())
 }
 

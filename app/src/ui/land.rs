@@ -2,6 +2,12 @@
 
 use std::sync::OnceLock;
 
+use egui::{Color32, Mesh, Pos2, Shape, Stroke};
+
+pub const OCEAN: Color32 = Color32::from_rgb(18, 24, 33);
+const LAND: Color32 = Color32::from_rgb(44, 52, 62);
+const COAST: Color32 = Color32::from_rgb(70, 82, 96);
+
 const LAND_110M: &str = include_str!("../../../assets/land-110m.txt");
 const LAND_50M: &str = include_str!("../../../assets/land-50m.txt");
 
@@ -30,6 +36,30 @@ pub fn land(detailed: bool) -> &'static Land {
     } else {
         COARSE.get_or_init(|| parse("assets/land-110m.txt", LAND_110M))
     }
+}
+
+/// Paints land and coastlines: each polygon `visible` says is on screen, placed by `to_screen(lon, lat)`.
+pub fn paint(
+    painter: &egui::Painter,
+    detailed: bool,
+    to_screen: impl Fn(f32, f32) -> Pos2,
+    visible: impl Fn([f32; 2], [f32; 2]) -> bool,
+) {
+    let mut mesh = Mesh::default();
+    let mut coast = Vec::new();
+    for poly in land(detailed).polygons.iter().filter(|p| visible(p.min, p.max)) {
+        let base = mesh.vertices.len() as u32;
+        for pt in &poly.points {
+            mesh.colored_vertex(to_screen(pt[0], pt[1]), LAND);
+        }
+        mesh.indices.extend(poly.triangles.iter().map(|i| base + i));
+        for line in &poly.outlines {
+            let line: Vec<Pos2> = line.iter().map(|pt| to_screen(pt[0], pt[1])).collect();
+            coast.push(Shape::line(line, Stroke::new(0.6, COAST)));
+        }
+    }
+    painter.add(Shape::mesh(mesh));
+    painter.extend(coast);
 }
 
 /// Parses one polygon per line. A malformed line is skipped with a warning naming file:line: the map then

@@ -387,6 +387,10 @@ impl Engine {
         SimTime::from_minutes(self.minute)
     }
 
+    pub fn threads(&self) -> usize {
+        self.workers.len()
+    }
+
     /// Worker threads used per minute. Results do not depend on it: workers hold only a minute's
     /// accumulators, emptied at its end.
     pub fn set_threads(&mut self, model: &Model, threads: usize) {

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, Vec2, epaint::Mesh};
+use egui::{Color32, Pos2, Rect, Sense, Shape, Stroke, Vec2};
 use twin::world::{SiteKind, World};
 use twin::{SiteId, Snapshot};
 
@@ -93,9 +93,7 @@ const MAX_SITES_DRAWN_ALONE: usize = 1000;
 /// Above this many pixels per degree, the 1:50m coastline replaces the 1:110m one.
 const DETAILED_LAND_ZOOM: f32 = 9.0;
 
-const OCEAN: Color32 = Color32::from_rgb(18, 24, 33);
-const LAND: Color32 = Color32::from_rgb(44, 52, 62);
-const COAST: Color32 = Color32::from_rgb(70, 82, 96);
+const OCEAN: Color32 = land::OCEAN;
 
 /// Equirectangular projection of the current view.
 struct Projection {
@@ -240,22 +238,12 @@ impl MapView {
 }
 
 fn draw_land(painter: &egui::Painter, proj: &Projection) {
-    let land = land::land(proj.zoom >= DETAILED_LAND_ZOOM);
-    let mut mesh = Mesh::default();
-    let mut coast = Vec::new();
-    for poly in land.polygons.iter().filter(|p| proj.visible(p.min, p.max)) {
-        let base = mesh.vertices.len() as u32;
-        for pt in &poly.points {
-            mesh.colored_vertex(proj.to_screen(pt[0], pt[1]), LAND);
-        }
-        mesh.indices.extend(poly.triangles.iter().map(|i| base + i));
-        for line in &poly.outlines {
-            let line: Vec<Pos2> = line.iter().map(|pt| proj.to_screen(pt[0], pt[1])).collect();
-            coast.push(Shape::line(line, Stroke::new(0.6, COAST)));
-        }
-    }
-    painter.add(Shape::mesh(mesh));
-    painter.extend(coast);
+    land::paint(
+        painter,
+        proj.zoom >= DETAILED_LAND_ZOOM,
+        |lon, lat| proj.to_screen(lon, lat),
+        |min, max| proj.visible(min, max),
+    );
 }
 
 /// Backbone flows: dots streaming from each origin to the metros it serves, denser for more Gbps.
