@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use twin::{Command, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
+use twin::{Command, SimTime, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
 
 /// Simulated seconds per wall second, or as fast as the twin goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,6 +70,9 @@ pub struct Published {
     pub plays_per_s: f64,
     /// A command the twin refused, to show the operator.
     pub last_error: Option<String>,
+    /// The operator's commands the twin took since its start, each with the moment it took it: what the What-if
+    /// view can replay as edits.
+    pub actions: Arc<Vec<(SimTime, Command)>>,
     /// The twin panicked: what it said. The snapshot is the last one before; nothing runs until a reset.
     pub failure: Option<String>,
 }
@@ -122,6 +125,7 @@ struct Worker {
     /// Simulated seconds owed to the clock at the chosen speed, not yet simulated.
     owed_s: f64,
     last_error: Option<String>,
+    actions: Arc<Vec<(SimTime, Command)>>,
     /// Set when the twin panicked: its state cannot be trusted, so only a reset brings it back.
     failure: Option<String>,
     rate: RateMeter,
@@ -162,6 +166,7 @@ impl Worker {
             inspect: None,
             owed_s: 0.0,
             last_error: None,
+            actions: Arc::default(),
             failure: None,
             rate: RateMeter { since: Instant::now(), sim_s: 0.0, plays: 0, sim_speed: 0.0, plays_per_s: 0.0 },
         }
@@ -177,6 +182,7 @@ impl Worker {
             sim_speed: if self.playing { self.rate.sim_speed } else { 0.0 },
             plays_per_s: if self.playing { self.rate.plays_per_s } else { 0.0 },
             last_error: self.last_error.clone(),
+            actions: self.actions.clone(),
             failure: None,
         }
     }
@@ -275,7 +281,14 @@ impl Worker {
         }
         match r {
             Request::Twin(cmd) => {
-                self.last_error = self.twin.apply(cmd).err().map(|e| e.to_string());
+                let now = self.twin.now();
+                self.last_error = match self.twin.apply(cmd.clone()) {
+                    Ok(()) => {
+                        Arc::make_mut(&mut self.actions).push((now, cmd));
+                        None
+                    }
+                    Err(e) => Some(e.to_string()),
+                };
             }
             Request::Play(p) => {
                 self.playing = p;
@@ -287,6 +300,7 @@ impl Worker {
                 match Twin::new(self.scenario.clone().with_seed(seed)) {
                     Ok(t) => {
                         self.twin = t;
+                        self.actions = Arc::default();
                         (self.last_error, self.failure) = (None, None);
                     }
                     Err(e) => self.last_error = Some(e.to_string()),

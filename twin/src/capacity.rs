@@ -86,6 +86,8 @@ pub struct Load<'a> {
     /// Demand per account (kbps) steering offered last minute, for admission.
     pub offered_kbps: &'a [f64],
     pub site_up: &'a [bool],
+    /// Per S3 origin region: whether it serves (down, the misses and fills it would serve get nothing).
+    pub origin_up: &'a [bool],
     pub fills: &'a [FillRequest],
 }
 
@@ -99,10 +101,10 @@ impl Capacity {
     /// The levels again, from the streams actually playing once the minute's plays have started and moved
     /// (`hist`), with the fills at the rates they were granted taken off first: what the minute's streams get,
     /// so no server delivers more than its capacity. Admission and fill grants stay as they were.
-    pub fn relevel(&mut self, model: &Model, hist: &[i32], site_up: &[bool], fills: &[FillRequest]) {
+    pub fn relevel(&mut self, model: &Model, hist: &[i32], up: (&[bool], &[bool]), fills: &[FillRequest]) {
         let granted: Vec<FillRequest> =
             fills.iter().zip(&self.fill_kbps).map(|(f, &kbps)| FillRequest { kbps, ..f.clone() }).collect();
-        let load = Load { hist, offered_kbps: &[], site_up, fills: &granted };
+        let load = Load { hist, offered_kbps: &[], site_up: up.0, origin_up: up.1, fills: &granted };
         let after = Capacity::shares(model, &load, true);
         (self.level_kbps, self.path_share, self.throttled, self.utilization, self.link_utilization) =
             (after.level_kbps, after.path_share, after.throttled, after.utilization, after.link_utilization);
@@ -219,6 +221,7 @@ impl Capacity {
         let origin_of: Vec<usize> =
             (0..metros).map(|m| world.nearest_origin(crate::world::MetroId(m as u32))).collect();
         for (o, origin_fills) in origin_fill_kbps.iter().enumerate() {
+            let up = load.origin_up.get(o).copied().unwrap_or(true);
             let mut flows: Vec<(f64, f64)> = Vec::new();
             let mut per_bitrate = vec![0f64; bitrates];
             for m in (0..metros).filter(|&m| origin_of[m] == o) {
@@ -231,7 +234,7 @@ impl Capacity {
                     flows.push((kbps[i], per_bitrate[i]));
                 }
             }
-            let mut egress_kbps = model.scenario.world.origin_egress_gbps * 1e6;
+            let mut egress_kbps = if up { model.scenario.world.origin_egress_gbps * 1e6 } else { 0.0 };
             if fixed_fills {
                 egress_kbps = (egress_kbps - origin_fills.iter().map(|&(_, k)| k).sum::<f64>()).max(0.0);
             } else {
@@ -245,8 +248,9 @@ impl Capacity {
                 let share = path_share(&world.backbone.metro_origin_path[m]);
                 cap.level_kbps[a] = level;
                 cap.path_share[a] = share;
+                cap.down[a] = !up;
                 let top = count(a).iter().zip(kbps).filter(|(n, _)| **n > 0).map(|(_, &k)| k).fold(0.0, f64::max);
-                cap.throttled[a] = level < top || share < 1.0;
+                cap.throttled[a] = !up || level < top || share < 1.0;
                 cap.utilization[a] = demand_of(a) / (model.scenario.world.origin_egress_gbps * 1e6);
             }
             for &(i, _) in origin_fills {

@@ -16,10 +16,20 @@ pub enum Command {
     /// Take a site out of service (steering stops sending plays to it, and its sessions move to the next entry
     /// of their steering list within the minute) or bring it back.
     SetSiteUp { site: SiteId, up: bool },
+    /// Take an S3 origin region (index into the world's origins) out of service or bring it back. While it is
+    /// out, plays no site can serve from the metros it serves fail to start, sessions streaming from it fail
+    /// unless a site on their list holds the file, and fills from it stall.
+    SetOriginUp { origin: usize, up: bool },
     /// Multiply play arrivals everywhere (1 = the scenario's demand; 0 stops new plays; at most 100).
     SetDemandScale { factor: f64 },
+    /// Make a title `factor` times as appealing in a region (index into `region::REGIONS`) from now: it trends
+    /// there, taking plays from other titles; 1 ends the surge (at most `demand::MAX_SURGE`).
+    SetTitleSurge { title: TitleId, region: usize, factor: f64 },
     /// Start the fill of one site, a cluster or every site now, out of its window if need be.
     FillNow { scope: Scope },
+    /// Move every site's fill window (local start hour in [0, 24), length up to 24 h) and scale its caps
+    /// (ingress rate and bytes per window) by `caps_factor` from the scenario's.
+    SetFillSchedule { window_start_hour: f64, window_hours: f64, caps_factor: f64 },
     /// Pin a title (keep all its files) or exclude it, at a site, a cluster or everywhere; None clears the
     /// rule. Takes effect at the next fill.
     SetTitleRule { scope: Scope, title: TitleId, rule: Option<TitleRule> },

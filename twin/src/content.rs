@@ -207,7 +207,7 @@ impl Content {
             site_plans: vec![None; sites],
             rules: Rules::default(),
             disk_scale: vec![1.0; clusters_len],
-            fill: Fill::new(sources, sites),
+            fill: Fill::new(model.scenario.fill.clone(), sources, sites),
             admissions: FillMinute::default(),
         };
         for r in 0..regions {
@@ -304,7 +304,7 @@ impl Content {
             None => self.cluster_plans.get(&(cluster, kind, stripe)).map(|m| &**m),
         };
         let tb = 1e12;
-        let f = &model.scenario.fill;
+        let f = &self.fill.spec;
         let window_tb =
             c.storage_appliances as f64 * f.storage_window_tb + c.flash_appliances as f64 * f.flash_window_tb;
         let input = PlanInput {
@@ -544,7 +544,7 @@ impl Content {
             let site = SiteId(s as u32);
             let Some(plan) = &self.site_plans[s] else { continue };
             let metro = model.world.sites[s].metro.0 as usize;
-            if self.fill.window_opens(site, Fill::in_window(model, local[metro])) {
+            if self.fill.window_opens(site, Fill::in_window(&self.fill.spec, local[metro])) {
                 let region = model.world.sites[s].region.0 as usize;
                 self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
                 placement.set_layout(site, Some(plan.layout.clone()));

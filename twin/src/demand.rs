@@ -6,7 +6,9 @@
 //! go live at their release instant); movies lean to weekends, shows to weekdays. The device picks the codec
 //! family (the first it decodes) and caps the rung.
 
-use crate::catalog::{Catalog, TitleKind};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Catalog, TitleId, TitleKind};
 use crate::region::REGIONS;
 use crate::rng::{AliasTable, LogNormalTable};
 use crate::scenario::Scenario;
@@ -54,6 +56,20 @@ pub struct Demand {
 
 /// An alias table whose draws are (video, its duration in seconds).
 pub type VideoTable = AliasTable<(u32, u32)>;
+
+/// A title trending in one region: its appeal there times `factor`. Members choose among titles, so a surge
+/// takes plays from the others rather than adding viewing (assumed: a trending title is watched instead of
+/// something else, within the region's daily viewing hours).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Surge {
+    pub title: TitleId,
+    /// Index into `region::REGIONS`.
+    pub region: usize,
+    pub factor: f64,
+}
+
+/// Most a surge may multiply a title's appeal by.
+pub const MAX_SURGE: f64 = 1000.0;
 
 /// The video tables for one hour: per region, alias tables over movies and over episodes, each draw yielding
 /// (video, its duration in seconds).
@@ -145,8 +161,9 @@ impl Demand {
         self.releases_s.get(first).is_some_and(|&r| r < end)
     }
 
-    /// Video tables for `hour` (hours since the start), measured at the hour's middle.
-    pub fn hour_popularity(&self, catalog: &Catalog, hour: i64) -> HourPopularity {
+    /// Video tables for `hour` (hours since the start), measured at the hour's middle, with each surge's title
+    /// `factor` times as appealing in its region.
+    pub fn hour_popularity(&self, catalog: &Catalog, hour: i64, surges: &[Surge]) -> HourPopularity {
         let mut movies = Vec::new();
         let mut episodes = Vec::new();
         for (i, v) in catalog.videos.iter().enumerate() {
@@ -158,9 +175,13 @@ impl Demand {
         let mid = (hour * SECONDS_PER_HOUR) as f64 + SECONDS_PER_HOUR as f64 / 2.0;
         let regions = (0..REGIONS.len())
             .map(|r| {
+                let surge = |v: u32| {
+                    let title = catalog.videos[v as usize].title;
+                    surges.iter().filter(|s| s.region == r && s.title == title).map(|s| s.factor).product::<f64>()
+                };
                 let table = |ids: &[(u32, u32)]| {
                     let weights: Vec<f64> =
-                        ids.iter().map(|&(v, _)| self.video_weight(catalog, v as usize, r, mid)).collect();
+                        ids.iter().map(|&(v, _)| self.video_weight(catalog, v as usize, r, mid) * surge(v)).collect();
                     AliasTable::with_payloads(&weights, ids)
                 };
                 (table(&movies), table(&episodes))

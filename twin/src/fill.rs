@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use crate::capacity::{FillRequest, FillSource};
 use crate::catalog::FileId;
+use crate::error::TwinError;
 use crate::model::Model;
 use crate::placement::{Clusters, FileSet, Placement};
 use crate::region::REGIONS;
@@ -29,6 +30,8 @@ const PEERS: usize = 8;
 const TIERS: usize = 16;
 /// Transfers kept for the views.
 const TRANSFER_LOG_HOURS: u64 = 48;
+/// Most an operator may scale the fill caps by.
+pub const MAX_CAPS_FACTOR: f64 = 100.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum FillTier {
@@ -322,6 +325,10 @@ impl TransferLog {
 /// Every site's fill, and the record of transfers.
 #[derive(Clone, Debug)]
 pub struct Fill {
+    /// The fill schedule in force: the scenario's, as commands since changed it.
+    pub(crate) spec: FillSpec,
+    /// The scenario's, to scale the caps from.
+    base: FillSpec,
     sites: Vec<SiteFill>,
     sources: std::sync::Arc<FillSources>,
     /// Completed transfers of (at least) the last `TRANSFER_LOG_HOURS`, in completion order.
@@ -334,8 +341,10 @@ pub struct Fill {
 }
 
 impl Fill {
-    pub fn new(sources: std::sync::Arc<FillSources>, sites: usize) -> Fill {
+    pub fn new(spec: FillSpec, sources: std::sync::Arc<FillSources>, sites: usize) -> Fill {
         Fill {
+            base: spec.clone(),
+            spec,
             sites: vec![SiteFill::default(); sites],
             sources,
             transfers: TransferLog::default(),
@@ -351,17 +360,49 @@ impl Fill {
         (queues, self.transfers.len() * std::mem::size_of::<Transfer>())
     }
 
-    /// Whether a site's local clock is inside its fill window.
-    pub fn in_window(model: &Model, local: LocalClock) -> bool {
-        let f = &model.scenario.fill;
+    /// Moves every site's fill window (local start hour, length) and scales its caps (rate and bytes per window)
+    /// from the scenario's by `caps_factor`. A window opening or closing under the new schedule does so at
+    /// the next minute.
+    pub fn set_schedule(&mut self, start_hour: f64, hours: f64, caps_factor: f64) -> Result<(), TwinError> {
+        if !(start_hour.is_finite() && (0.0..24.0).contains(&start_hour)) {
+            return Err(TwinError::Model(format!("a fill window starts at an hour in [0, 24), not {start_hour}")));
+        }
+        if !(hours.is_finite() && (1.0 / 60.0..=24.0).contains(&hours)) {
+            return Err(TwinError::Model(format!("a fill window lasts a minute to 24 hours, not {hours}")));
+        }
+        if !(caps_factor.is_finite() && caps_factor > 0.0 && caps_factor <= MAX_CAPS_FACTOR) {
+            return Err(TwinError::Model(format!(
+                "fill caps scale by a factor above 0 and at most {MAX_CAPS_FACTOR}, not {caps_factor}"
+            )));
+        }
+        let b = &self.base;
+        self.spec = FillSpec {
+            window_start_hour: start_hour,
+            window_shift_hours: 0.0,
+            window_hours: hours,
+            storage_gbps: b.storage_gbps * caps_factor,
+            storage_window_tb: b.storage_window_tb * caps_factor,
+            flash_gbps: b.flash_gbps * caps_factor,
+            flash_window_tb: b.flash_window_tb * caps_factor,
+            ..b.clone()
+        };
+        Ok(())
+    }
+
+    /// The factor the caps in force are of the scenario's.
+    pub fn caps_factor(&self) -> f64 {
+        if self.base.storage_gbps > 0.0 { self.spec.storage_gbps / self.base.storage_gbps } else { 1.0 }
+    }
+
+    /// Whether a site's local clock is inside its fill window under `f`.
+    pub fn in_window(f: &FillSpec, local: LocalClock) -> bool {
         let start_min = ((f.window_start_hour + f.window_shift_hours) * 60.0).rem_euclid(1440.0);
         let since = (local.minute_of_day as f64 - start_min).rem_euclid(1440.0);
         since < f.window_hours * 60.0
     }
 
-    /// A site's ingress cap (kbps) and its bytes per window.
-    pub fn caps(model: &Model, site: SiteId) -> (f64, u64) {
-        let f = &model.scenario.fill;
+    /// A site's ingress cap (kbps) and its bytes per window under `f`.
+    pub fn caps(f: &FillSpec, model: &Model, site: SiteId) -> (f64, u64) {
         let s = &model.world.sites[site.0 as usize];
         let gbps = s.storage_appliances as f64 * f.storage_gbps + s.flash_appliances as f64 * f.flash_gbps;
         let tb = s.storage_appliances as f64 * f.storage_window_tb + s.flash_appliances as f64 * f.flash_window_tb;
@@ -393,7 +434,7 @@ impl Fill {
             planned_bytes: f.planned_bytes,
             done_bytes: f.done_bytes,
             window_bytes: f.window_bytes,
-            window_cap_bytes: Fill::caps(model, site).1,
+            window_cap_bytes: Fill::caps(&self.spec, model, site).1,
             deletes_waiting: f.deletes.len() as u32,
             active: f.active.as_ref().map(|a| ActiveTransfer {
                 file: a.file,
@@ -455,7 +496,7 @@ impl Fill {
         up: &[bool],
         t_s: f64,
     ) {
-        let escalation = &model.scenario.fill.escalation;
+        let escalation = &self.spec.escalation;
         let sources = self.sources.clone();
         let f = &mut self.sites[site.0 as usize];
         let room = limit_bytes.saturating_sub(placement.held_bytes(site));
@@ -518,7 +559,7 @@ impl Fill {
         self.settling.clear();
         let t_s = (minute * SECONDS_PER_MINUTE) as f64;
         for &(site, limit) in sites {
-            let (rate_kbps, window_cap) = Fill::caps(model, site);
+            let (rate_kbps, window_cap) = Fill::caps(&self.spec, model, site);
             let f = &self.sites[site.0 as usize];
             let has_budget = f.forced || f.window_bytes < window_cap;
             if !(f.window_open || f.forced) || !has_budget || !up[site.0 as usize] {
@@ -573,7 +614,7 @@ impl Fill {
             finished.push(site);
         }
         for (&site, &kbps) in requesting.iter().zip(granted_kbps) {
-            let (_, window_cap) = Fill::caps(model, site);
+            let (_, window_cap) = Fill::caps(&self.spec, model, site);
             let region = model.world.sites[site.0 as usize].region.0 as usize;
             let rate_bps = kbps * 125.0;
             let minute_bytes = (kbps * BYTES_PER_KBPS_MINUTE as f64) as u64;
@@ -727,9 +768,15 @@ use crate::scenario::FillSpec;
 /// when the clock of the site's metro reads the window's start (`window_start_hour + window_shift_hours`) and
 /// closes `window_hours` of local clock later, as `Fill::in_window` judges it: a window spanning a
 /// daylight-saving change is an hour longer or shorter.
-pub fn fill_windows(model: &Model, site: SiteId, from: SimTime, to: SimTime) -> Vec<(SimTime, SimTime)> {
+pub fn fill_windows(
+    spec: &FillSpec,
+    model: &Model,
+    site: SiteId,
+    from: SimTime,
+    to: SimTime,
+) -> Vec<(SimTime, SimTime)> {
     let metro = model.world.sites[site.0 as usize].metro;
-    windows_in_zone(&model.scenario.fill, model.world.metros[metro.0 as usize].tz, model.start_utc, from, to)
+    windows_in_zone(spec, model.world.metros[metro.0 as usize].tz, model.start_utc, from, to)
 }
 
 fn windows_in_zone(
@@ -799,7 +846,7 @@ mod fill_window_tests {
     fn engine_in_window(model: &Model, tz: Tz, start_utc: DateTime<Utc>, minute: u64) -> bool {
         let now = SimTime::from_minutes(minute).to_utc(start_utc);
         let offset = tz.offset_from_utc_datetime(&now.naive_utc()).fix().local_minus_utc();
-        Fill::in_window(model, LocalClock::at(now, offset))
+        Fill::in_window(&model.scenario.fill, LocalClock::at(now, offset))
     }
 
     #[test]
@@ -853,7 +900,7 @@ mod fill_window_tests {
         for s in 0..model.world.sites.len() as u32 {
             let site = SiteId(s);
             let tz = model.world.metros[model.world.sites[s as usize].metro.0 as usize].tz;
-            let windows = fill_windows(&model, site, day, SimTime(3 * day.0));
+            let windows = fill_windows(&model.scenario.fill, &model, site, day, SimTime(3 * day.0));
             assert_eq!(windows, windows_in_zone(&model.scenario.fill, tz, model.start_utc, day, SimTime(3 * day.0)));
             let open: u64 = windows.iter().map(|(a, b)| b.0 - a.0).sum();
             assert_eq!(

@@ -162,6 +162,14 @@ impl Twin {
                 })?;
                 *slot = up;
             }
+            Command::SetOriginUp { origin, up } => {
+                let origins = self.model.world.origins.len();
+                let slot =
+                    self.engine.origin_up.get_mut(origin).ok_or_else(|| {
+                        TwinError::Model(format!("no origin region {origin} (the world has {origins})"))
+                    })?;
+                *slot = up;
+            }
             Command::SetDemandScale { factor } => {
                 if !(factor.is_finite() && (0.0..=command::MAX_DEMAND_SCALE).contains(&factor)) {
                     return Err(TwinError::Model(format!(
@@ -170,6 +178,28 @@ impl Twin {
                     )));
                 }
                 self.engine.demand_scale = factor;
+            }
+            Command::SetTitleSurge { title, region, factor } => {
+                if title.0 as usize >= self.model.catalog.titles.len() {
+                    return Err(TwinError::Model(format!(
+                        "no title {} (the catalogue has {})",
+                        title.0,
+                        self.model.catalog.titles.len()
+                    )));
+                }
+                if region >= region::REGIONS.len() {
+                    return Err(TwinError::Model(format!("no region {region} (there are {})", region::REGIONS.len())));
+                }
+                if !(factor.is_finite() && (0.0..=demand::MAX_SURGE).contains(&factor)) {
+                    return Err(TwinError::Model(format!(
+                        "a surge must be a factor from 0 to {}, not {factor}",
+                        demand::MAX_SURGE
+                    )));
+                }
+                self.engine.set_surge(&self.model, demand::Surge { title, region, factor });
+            }
+            Command::SetFillSchedule { window_start_hour, window_hours, caps_factor } => {
+                self.content.fill.set_schedule(window_start_hour, window_hours, caps_factor)?
             }
             Command::FillNow { scope } => self.content.fill_now(&self.model, scope, &mut self.placement)?,
             Command::SetTitleRule { scope, title, rule } => self.content.set_rule(&self.model, scope, title, rule)?,
@@ -206,6 +236,7 @@ impl Twin {
                 prediction_errors: Arc::new(self.content.prediction_errors()),
                 rules: Arc::new(self.content.rules.iter().collect()),
                 fill: Arc::new(self.content.fill_status(&self.model)),
+                fill_spec: self.content.fill.spec.clone(),
                 transfers: self.content.transfers().clone(),
                 site_offered_bytes: Arc::new(e.site_offered_bytes.clone()),
                 site_hit_bytes: Arc::new(e.site_hit_bytes.clone()),
@@ -214,6 +245,7 @@ impl Twin {
             region_kpis: e.region_kpis.clone(),
             sites: Arc::new(e.site_now.clone()),
             site_up: Arc::new(e.site_up.clone()),
+            origin_up: Arc::new(e.origin_up.clone()),
             metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
             fleet: Arc::new(self.fleet.snapshot()),
         }

@@ -14,7 +14,7 @@ use crate::model::Model;
 use crate::placement::{Clusters, Manifest, Placement, Scope, TitleRule};
 use crate::popularity::DayError;
 use crate::region::REGIONS;
-use crate::scenario::PlacementKind;
+use crate::scenario::{FillSpec, PlacementKind};
 use crate::time::SimTime;
 use crate::world::SiteId;
 
@@ -33,6 +33,8 @@ pub struct Snapshot {
     /// Each site's last minute, and whether it is in service.
     pub sites: Arc<Vec<SiteMinute>>,
     pub site_up: Arc<Vec<bool>>,
+    /// Whether each S3 origin region (index as `world.origins`) serves.
+    pub origin_up: Arc<Vec<bool>>,
     /// Backbone Gbps from the origin into each metro (index as `world.metros`) in the last minute.
     pub metro_origin_gbps: Arc<Vec<f32>>,
     /// The control plane: each region's group, its minutes and its scaling events.
@@ -57,6 +59,8 @@ pub struct ContentSnapshot {
     pub prediction_errors: Arc<Vec<DayError>>,
     pub rules: Arc<Vec<(Scope, TitleId, TitleRule)>>,
     pub fill: Arc<Vec<SiteFillStatus>>,
+    /// The fill schedule in force (window and caps), which commands may have changed from the scenario's.
+    pub fill_spec: FillSpec,
     pub transfers: TransferLog,
     /// Since the start, bytes of the plays each site was offered first, and of those it served.
     pub site_offered_bytes: Arc<Vec<u64>>,

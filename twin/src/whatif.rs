@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::Twin;
 use crate::command::Command;
 use crate::error::{InputError, TwinError};
+use crate::fleet::asg::{INSTANCE_TYPES, InstanceType};
 use crate::kpi::{self, HIST_BINS};
 use crate::placement::{ClusterId, Scope, TitleRule};
 use crate::region::REGIONS;
-use crate::scenario::{PlacementKind, ScalingKind};
+use crate::scenario::{PlacementKind, ScalingKind, ScalingMetric};
 use crate::world::SiteId;
 
 /// One change, as a file states it.
@@ -55,6 +56,15 @@ pub enum Change {
         factor: f64,
         cluster: Option<u32>,
     },
+    /// Move every site's fill window (local start hour, length in hours): only the fields given.
+    FillWindow {
+        start_hour: Option<f64>,
+        hours: Option<f64>,
+    },
+    /// Scale every site's fill caps (ingress rate and bytes per window) from the scenario's.
+    FillCaps {
+        factor: f64,
+    },
     /// Fill now, out of window, at a site, a cluster or every site.
     FillNow {
         site: Option<u32>,
@@ -63,6 +73,20 @@ pub enum Change {
     /// Multiply play arrivals everywhere.
     DemandScale {
         factor: f64,
+    },
+    /// A title trends in a region (`NA`, `SA`, `EU`, `AF`, `AS`, `OC`, or the region's name): its appeal there
+    /// times `factor`; 1 ends it.
+    Surge {
+        title: u32,
+        region: String,
+        factor: f64,
+    },
+    /// Take an S3 origin region out of service (by name, as `us-east-1`), or bring it back.
+    OriginDown {
+        region: String,
+    },
+    OriginUp {
+        region: String,
     },
     /// Take a control-plane region out, or bring it back.
     Evacuate {
@@ -76,13 +100,17 @@ pub enum Change {
         region: String,
         count: u32,
     },
-    /// Change a region's scaling policy: only the fields given.
+    /// Change a region's scaling policy: only the fields given (`instance` names one of
+    /// `fleet::asg::INSTANCE_TYPES`).
     Scaling {
         region: String,
         policy: Option<ScalingKind>,
         min: Option<u32>,
         max: Option<u32>,
         target: Option<f64>,
+        metric: Option<ScalingMetric>,
+        protected: Option<u32>,
+        instance: Option<String>,
     },
 }
 
@@ -164,6 +192,14 @@ fn region(twin: &Twin, name: &str) -> Result<usize, TwinError> {
     })
 }
 
+fn origin(twin: &Twin, name: &str) -> Result<usize, TwinError> {
+    let origins = &twin.model().world.origins;
+    origins.iter().position(|o| o.name == name).ok_or_else(|| {
+        let names: Vec<&str> = origins.iter().map(|o| o.name.as_str()).collect();
+        TwinError::Model(format!("no origin region {name:?} (the world has {})", names.join(", ")))
+    })
+}
+
 impl Change {
     /// The commands that carry the change out on `twin`.
     pub fn commands(&self, twin: &Twin) -> Result<Vec<Command>, TwinError> {
@@ -188,8 +224,34 @@ impl Change {
             Change::Disk { factor, cluster } => {
                 Ok(vec![Command::SetDiskScale { scope: scope(None, *cluster)?, factor: *factor }])
             }
+            Change::FillWindow { start_hour, hours } => {
+                let f = &twin.content().fill;
+                let now_start = (f.spec.window_start_hour + f.spec.window_shift_hours).rem_euclid(24.0);
+                Ok(vec![Command::SetFillSchedule {
+                    window_start_hour: start_hour.unwrap_or(now_start),
+                    window_hours: hours.unwrap_or(f.spec.window_hours),
+                    caps_factor: f.caps_factor(),
+                }])
+            }
+            Change::FillCaps { factor } => {
+                let f = &twin.content().fill.spec;
+                Ok(vec![Command::SetFillSchedule {
+                    window_start_hour: (f.window_start_hour + f.window_shift_hours).rem_euclid(24.0),
+                    window_hours: f.window_hours,
+                    caps_factor: *factor,
+                }])
+            }
             Change::FillNow { site, cluster } => Ok(vec![Command::FillNow { scope: scope(*site, *cluster)? }]),
             Change::DemandScale { factor } => Ok(vec![Command::SetDemandScale { factor: *factor }]),
+            Change::Surge { title, region, factor } => {
+                let r = REGIONS.iter().position(|(code, name)| code == region || name == region).ok_or_else(|| {
+                    let codes: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
+                    TwinError::Model(format!("no region {region:?} (expected one of {})", codes.join(", ")))
+                })?;
+                Ok(vec![Command::SetTitleSurge { title: crate::catalog::TitleId(*title), region: r, factor: *factor }])
+            }
+            Change::OriginDown { region: r } => Ok(vec![Command::SetOriginUp { origin: origin(twin, r)?, up: false }]),
+            Change::OriginUp { region: r } => Ok(vec![Command::SetOriginUp { origin: origin(twin, r)?, up: true }]),
             Change::Evacuate { region: r } => {
                 Ok(vec![Command::EvacuateRegion { region: region(twin, r)?, evacuated: true }])
             }
@@ -199,15 +261,94 @@ impl Change {
             Change::KillInstances { region: r, count } => {
                 Ok(vec![Command::KillInstances { region: region(twin, r)?, count: *count }])
             }
-            Change::Scaling { region: r, policy, min, max, target } => {
+            Change::Scaling { region: r, policy, min, max, target, metric, protected, instance } => {
                 let region = region(twin, r)?;
                 let mut p = twin.fleet().groups[region].policy.clone();
                 p.kind = policy.unwrap_or(p.kind);
                 p.min = min.unwrap_or(p.min);
                 p.max = max.unwrap_or(p.max);
                 p.target = target.unwrap_or(p.target);
+                p.metric = metric.unwrap_or(p.metric);
+                p.protected = protected.unwrap_or(p.protected);
+                if let Some(name) = instance.as_ref().filter(|&n| *n != p.instance.name) {
+                    let &(name, vcpus, usd_per_hour) =
+                        INSTANCE_TYPES.iter().find(|t| t.0 == name).ok_or_else(|| {
+                            let names: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.0).collect();
+                            TwinError::Model(format!(
+                                "no instance type {name:?} (expected one of {})",
+                                names.join(", ")
+                            ))
+                        })?;
+                    p.instance = InstanceType { name: name.into(), vcpus, usd_per_hour };
+                }
                 Ok(vec![Command::SetScalingPolicy { region, policy: p }])
             }
+        }
+    }
+}
+
+impl Change {
+    /// The changes an operator's command makes, as edits state them (so what is done by hand in the console
+    /// can be recorded and replayed in a branch). `regions` names the AWS regions: each has an S3 origin and a
+    /// control-plane group (`world.origins`, `fleet.names`).
+    pub fn of_command(command: &Command, regions: &[String]) -> Vec<Change> {
+        let scoped = |scope: Scope| match scope {
+            Scope::Site(s) => (Some(s.0), None),
+            Scope::Cluster(c) => (None, Some(c.0)),
+            Scope::All => (None, None),
+        };
+        let name = |r: usize| regions.get(r).cloned().unwrap_or_else(|| format!("region {r}"));
+        match command {
+            Command::SetSiteUp { site: s, up: false } => vec![Change::SiteDown { site: s.0 }],
+            Command::SetSiteUp { site: s, up: true } => vec![Change::SiteUp { site: s.0 }],
+            Command::SetOriginUp { origin, up } => {
+                let region = name(*origin);
+                vec![if *up { Change::OriginUp { region } } else { Change::OriginDown { region } }]
+            }
+            Command::SetDemandScale { factor } => vec![Change::DemandScale { factor: *factor }],
+            Command::SetTitleSurge { title, region, factor } => vec![Change::Surge {
+                title: title.0,
+                region: REGIONS.get(*region).map_or_else(|| region.to_string(), |r| r.0.to_string()),
+                factor: *factor,
+            }],
+            Command::FillNow { scope } => {
+                let (site, cluster) = scoped(*scope);
+                vec![Change::FillNow { site, cluster }]
+            }
+            Command::SetTitleRule { scope, title, rule } => {
+                let (site, cluster) = scoped(*scope);
+                let title = title.0;
+                vec![match rule {
+                    Some(TitleRule::Pin) => Change::Pin { title, site, cluster },
+                    Some(TitleRule::Exclude) => Change::Exclude { title, site, cluster },
+                    None => Change::Unpin { title, site, cluster },
+                }]
+            }
+            Command::SetSitePolicy { site: s, policy } => {
+                vec![Change::Policy { policy: *policy, site: Some(s.0), cluster: None }]
+            }
+            Command::SetDiskScale { scope, factor } => {
+                vec![Change::Disk { factor: *factor, cluster: scoped(*scope).1 }]
+            }
+            Command::SetFillSchedule { window_start_hour, window_hours, caps_factor } => vec![
+                Change::FillWindow { start_hour: Some(*window_start_hour), hours: Some(*window_hours) },
+                Change::FillCaps { factor: *caps_factor },
+            ],
+            Command::SetScalingPolicy { region, policy: p } => vec![Change::Scaling {
+                region: name(*region),
+                policy: Some(p.kind),
+                min: Some(p.min),
+                max: Some(p.max),
+                target: Some(p.target),
+                metric: Some(p.metric),
+                protected: Some(p.protected),
+                instance: Some(p.instance.name.clone()),
+            }],
+            Command::KillInstances { region, count } => {
+                vec![Change::KillInstances { region: name(*region), count: *count }]
+            }
+            Command::EvacuateRegion { region, evacuated: true } => vec![Change::Evacuate { region: name(*region) }],
+            Command::EvacuateRegion { region, evacuated: false } => vec![Change::Restore { region: name(*region) }],
         }
     }
 }
@@ -541,20 +682,18 @@ pub struct Pair {
 }
 
 /// Forks `twin` once per entry of `branches` and runs each with its edits over `hours`, side by side (two
-/// at a time, on their own threads).
-pub fn run_all(twin: &Twin, branches: &[Edits], hours: f64) -> Result<Vec<Run>, TwinError> {
+/// at a time, on their own threads). Returns the branches run out, to read their results and twins.
+pub fn run_all(twin: &Twin, branches: &[Edits], hours: f64) -> Result<Vec<Branch>, TwinError> {
     let mut made: Vec<Branch> =
         branches.iter().map(|e| Branch::new(twin.fork(), e, hours)).collect::<Result<_, _>>()?;
-    let progress = Progress::default();
-    run_together(&mut made, &progress)?;
-    Ok(made.iter().map(Branch::result).collect())
+    run_together(&mut made, &Progress::default())?;
+    Ok(made)
 }
 
 /// Forks `twin` and runs the base and the branch over `hours`.
 pub fn compare(twin: &Twin, edits: &Edits, hours: f64) -> Result<Pair, TwinError> {
-    let mut runs = run_all(twin, &[Edits::default(), edits.clone()], hours)?.into_iter();
-    let (Some(base), Some(branch)) = (runs.next(), runs.next()) else { unreachable!("two branches were run") };
-    Ok(Pair { base, branch })
+    let runs = run_all(twin, &[Edits::default(), edits.clone()], hours)?;
+    Ok(Pair { base: runs[0].result(), branch: runs[1].result() })
 }
 
 /// How far a comparison has gone, and the switch that stops it; shared with whoever watches.

@@ -90,10 +90,10 @@ fn fills_stay_in_their_windows_and_under_their_caps_and_disks_never_overflow() {
         assert!(!t.forced);
         assert!(t.end_s > t.start_s);
         // Inside the window: the minute it started in and the minute it ended in.
-        assert!(Fill::in_window(&model, local(t.site, t.start_s)), "{t:?} starts outside the window");
-        assert!(Fill::in_window(&model, local(t.site, t.end_s - 0.5)), "{t:?} ends outside the window");
+        assert!(Fill::in_window(&model.scenario.fill, local(t.site, t.start_s)), "{t:?} starts outside the window");
+        assert!(Fill::in_window(&model.scenario.fill, local(t.site, t.end_s - 0.5)), "{t:?} ends outside the window");
         // At most the ingress cap: transfers at a site run one at a time, each no faster than the cap.
-        let (rate_kbps, window_cap) = Fill::caps(&model, t.site);
+        let (rate_kbps, window_cap) = Fill::caps(&model.scenario.fill, &model, t.site);
         assert!(t.start_s >= last_end[t.site.0 as usize] - 1e-6, "{t:?} overlaps the one before");
         last_end[t.site.0 as usize] = t.end_s;
         if t.end_s - t.start_s > 60.0 {

@@ -225,3 +225,167 @@ fn pinning_a_title_at_a_cluster_raises_its_edge_share_there() {
     assert!(shares[1] > shares[0] + 0.2, "title {}: {:.2} → {:.2}", title.0, shares[0], shares[1]);
     assert!(shares[1] > 0.99, "a pinned title is held whole once filled: {:.3}", shares[1]);
 }
+
+#[test]
+fn a_title_surging_in_a_region_is_played_more_there_and_nowhere_else() {
+    let mut twin = Twin::new(scenario(5)).unwrap();
+    twin.advance_minutes(60);
+    let (offered, _) = twin.site_bytes();
+    let busiest = (0..offered.len()).max_by_key(|&s| offered[s]).unwrap();
+    let region = twin.model().world.sites[busiest].region.0 as usize;
+    let code = twin::region::REGIONS[region].0;
+    let catalog = &twin.model().catalog;
+    let videos = catalog.videos.len();
+    // A title from the middle of the popularity order.
+    let title = catalog.titles.len() as u32 / 2;
+    let surge = edits(vec![Change::Surge { title, region: code.into(), factor: 30.0 }]);
+    let played = |t: &Twin, r: usize| -> f64 {
+        let snap = t.snapshot();
+        (0..videos)
+            .filter(|&v| catalog.videos[v].title.0 == title)
+            .map(|v| snap.content.observed_plays[r * videos + v])
+            .sum()
+    };
+    let mut runs = Vec::new();
+    for e in [Edits::default(), surge] {
+        let mut t = twin.fork();
+        whatif::run_branch(&mut t, &e, 30.0).unwrap();
+        runs.push(t);
+    }
+    let (base, branch) = (played(&runs[0], region), played(&runs[1], region));
+    assert!(branch > 5.0 * base.max(1.0), "region {code}: {base} → {branch} plays of title {title}");
+    for other in (0..twin::region::REGIONS.len()).filter(|&r| r != region) {
+        assert_eq!(played(&runs[0], other), played(&runs[1], other), "region {other} is untouched");
+    }
+    let bad = edits(vec![Change::Surge { title, region: "Atlantis".into(), factor: 2.0 }]);
+    assert!(whatif::compare(&twin, &bad, 1.0).unwrap_err().to_string().contains("Atlantis"));
+}
+
+#[test]
+fn a_moved_fill_window_moves_the_fills_and_smaller_caps_move_fewer_bytes() {
+    use chrono::{Offset, TimeZone, Timelike};
+    let mut twin = Twin::new(tight(7)).unwrap();
+    twin.advance_minutes(60);
+    let fork_s = twin.now().seconds() as f64;
+    let moved = edits(vec![Change::FillWindow { start_hour: Some(13.0), hours: Some(3.0) }]);
+    let mut t = twin.fork();
+    whatif::run_branch(&mut t, &moved, 48.0).unwrap();
+    let snap = t.snapshot();
+    assert_eq!((snap.content.fill_spec.window_start_hour, snap.content.fill_spec.window_hours), (13.0, 3.0));
+    let model = t.model().clone();
+    let local_hour = |site: twin::SiteId, t_s: f64| {
+        let metro = &model.world.metros[model.world.sites[site.0 as usize].metro.0 as usize];
+        let utc = twin::SimTime(t_s as u64).to_utc(model.start_utc);
+        let offset = metro.tz.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
+        (utc + chrono::Duration::seconds(offset as i64)).hour()
+    };
+    let after: Vec<_> = snap.content.transfers.iter().filter(|x| x.start_s > fork_s + 60.0).copied().collect();
+    assert!(after.len() > 20, "fills ran in the new window: {}", after.len());
+    for x in &after {
+        assert!((13..16).contains(&local_hour(x.site, x.start_s)), "{x:?} starts outside 13:00–16:00 local");
+    }
+    // Caps a thousandth of the scenario's (a megabit or so a second): fills cannot keep up with the plans.
+    let pair = whatif::compare(&twin, &edits(vec![Change::FillCaps { factor: 0.001 }]), 30.0).unwrap();
+    let fill = |r: &whatif::Run| r.outcome.fill_tb.iter().sum::<f64>();
+    assert!(fill(&pair.branch) < 0.5 * fill(&pair.base), "{} → {} TB", fill(&pair.base), fill(&pair.branch));
+    assert!(pair.branch.outcome.offload_pct < pair.base.outcome.offload_pct);
+    let bad = edits(vec![Change::FillWindow { start_hour: Some(25.0), hours: None }]);
+    assert!(whatif::compare(&twin, &bad, 1.0).is_err());
+}
+
+#[test]
+fn every_console_command_records_as_edits_that_give_it_back() {
+    use twin::catalog::TitleId;
+    use twin::placement::ClusterId;
+    use twin::{Command, Scope, SiteId, TitleRule};
+    let twin = Twin::new(scenario(3)).unwrap();
+    let regions = twin.fleet().names.clone();
+    let mut policy = twin.fleet().groups[0].policy.clone();
+    (policy.min, policy.kind) = (2, twin::scenario::ScalingKind::Predictive);
+    policy.instance = twin::fleet::asg::InstanceType { name: "c5.4xlarge".into(), vcpus: 16, usd_per_hour: 0.68 };
+    let commands = [
+        Command::SetSiteUp { site: SiteId(3), up: false },
+        Command::SetSiteUp { site: SiteId(3), up: true },
+        Command::SetDemandScale { factor: 1.5 },
+        Command::SetTitleSurge { title: TitleId(4), region: 2, factor: 8.0 },
+        Command::FillNow { scope: Scope::Cluster(ClusterId(1)) },
+        Command::SetTitleRule { scope: Scope::Site(SiteId(2)), title: TitleId(5), rule: Some(TitleRule::Pin) },
+        Command::SetTitleRule { scope: Scope::All, title: TitleId(5), rule: Some(TitleRule::Exclude) },
+        Command::SetTitleRule { scope: Scope::Cluster(ClusterId(0)), title: TitleId(5), rule: None },
+        Command::SetSitePolicy { site: SiteId(1), policy: twin::PlacementKind::parse("sieve").unwrap() },
+        Command::SetDiskScale { scope: Scope::Cluster(ClusterId(2)), factor: 1.5 },
+        Command::SetFillSchedule { window_start_hour: 13.5, window_hours: 4.0, caps_factor: 2.0 },
+        Command::SetScalingPolicy { region: 0, policy },
+        Command::KillInstances { region: 1, count: 2 },
+        Command::EvacuateRegion { region: 1, evacuated: true },
+        Command::EvacuateRegion { region: 1, evacuated: false },
+        Command::SetOriginUp { origin: 1, up: false },
+        Command::SetOriginUp { origin: 1, up: true },
+    ];
+    for command in commands {
+        let changes = Change::of_command(&command, &regions);
+        let mut t = twin.fork();
+        let mut last = None;
+        for change in &changes {
+            for c in change.commands(&t).unwrap() {
+                t.apply(c.clone()).unwrap();
+                last = Some(c);
+            }
+        }
+        assert_eq!(last.as_ref(), Some(&command), "{changes:?}");
+        let recorded = Edits { edits: changes.into_iter().map(|change| Edit { at_hours: 1.5, change }).collect() };
+        assert_eq!(Edits::parse("recorded.toml", &recorded.to_toml()).unwrap(), recorded);
+    }
+}
+
+#[test]
+fn an_origin_outage_fails_the_plays_only_it_could_serve_and_stalls_its_fills() {
+    let mut twin = Twin::new(tight(8)).unwrap();
+    twin.advance_minutes(20 * 60);
+    let world = &twin.model().world;
+    // The origin that serves the most metros.
+    let metro = |m: usize| twin::world::MetroId(m as u32);
+    let served = |o: usize| (0..world.metros.len()).filter(|&m| world.nearest_origin(metro(m)) == o).count();
+    let o = (0..world.origins.len()).max_by_key(|&o| served(o)).unwrap();
+    let name = world.origins[o].name.clone();
+    let down = |at_hours: f64| Edit { at_hours, change: Change::OriginDown { region: name.clone() } };
+    let pair = whatif::compare(&twin, &Edits { edits: vec![down(0.0)] }, 2.0).unwrap();
+    let (base, branch) = (&pair.base.outcome, &pair.branch.outcome);
+    assert!(branch.start_failure_pct > base.start_failure_pct + 1.0, "{name}: {base:?} → {branch:?}");
+    assert!(branch.backbone_tb < base.backbone_tb, "its misses no longer cross the backbone");
+
+    // Every site fetching a title it lacks now: with the origin down, its fills stall.
+    let title = twin.model().catalog.titles.len() as u32 - 1;
+    let at_once = |change| Edit { at_hours: 0.0, change };
+    let fetch = vec![
+        at_once(Change::Pin { title, site: None, cluster: None }),
+        at_once(Change::FillNow { site: None, cluster: None }),
+    ];
+    let runs: Vec<whatif::Run> = whatif::run_all(
+        &twin,
+        &[Edits { edits: fetch.clone() }, Edits { edits: [fetch, vec![down(0.0)]].concat() }],
+        2.0,
+    )
+    .unwrap()
+    .iter()
+    .map(whatif::Branch::result)
+    .collect();
+    let from_origin = |r: &whatif::Run| r.outcome.fill_tb[2];
+    // (The other origins still serve the sites nearest them.)
+    assert!(
+        from_origin(&runs[0]) > 0.0 && from_origin(&runs[1]) < 0.8 * from_origin(&runs[0]),
+        "{:?} → {:?}",
+        runs[0].outcome.fill_tb,
+        runs[1].outcome.fill_tb
+    );
+
+    // Back after an hour: plays start again.
+    let up = Edit { at_hours: 1.0, change: Change::OriginUp { region: name.clone() } };
+    let mut outage = whatif::Branch::new(twin.fork(), &Edits { edits: vec![down(0.0), up] }, 2.0).unwrap();
+    outage.run().unwrap();
+    assert!(outage.twin().snapshot().origin_up[o]);
+    let last: Vec<_> = outage.twin().kpis().iter().rev().take(30).collect();
+    let failed = last.iter().map(|k| k.start_failures).sum::<u64>() as f64;
+    let plays = last.iter().map(|k| k.plays).sum::<u64>() as f64;
+    assert!(failed / plays < base.start_failure_pct / 100.0 + 0.005, "{failed} of {plays} plays failed");
+}

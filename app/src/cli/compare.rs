@@ -1,9 +1,8 @@
 //! `edgetwin compare`: the same scenario and seed run once per placement policy, side by side: offload, what
-//! crossed the backbone (misses and fills), and fills by source tier. Each policy is a what-if branch (a
-//! policy edit for every site at the start) of one twin, so compare shares whatif's machinery. Or, with
-//! `--scaling`, once per
-//! control-plane scaling policy: the fleet's cost and latency, and what members saw. A benchmark: prints
-//! figures, asserts none.
+//! crossed the backbone (misses and fills), and fills by source tier; or, with `--scaling`, once per
+//! control-plane scaling policy: the fleet's cost and latency, and what members saw. Each policy is a what-if
+//! branch of one twin (an edit switching every site, or every region's group, to it at the start), so compare
+//! shares whatif's machinery. A benchmark: prints figures, asserts none.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,7 +57,8 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
     let twin = build_twin(load_scenario(&a.scenario, a.seed)?, a.threads)?;
     eprintln!("{} policies, two at a time: simulating {} days each…", kinds.len(), a.days);
     let started = Instant::now();
-    let runs = whatif::run_all(&twin, &branches, a.days * 24.0)?;
+    let runs: Vec<whatif::Run> =
+        whatif::run_all(&twin, &branches, a.days * 24.0)?.iter().map(whatif::Branch::result).collect();
     let wall_s = started.elapsed().as_secs_f64();
     let embedded: Vec<usize> = (twin.model().world.sites.iter().enumerate())
         .filter(|(_, s)| matches!(s.kind, twin::world::SiteKind::Embedded(_)))
@@ -88,24 +88,44 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Target tracking beside predictive scaling, every region under each in turn, over the same days: each
-/// region's instance-hours, cost and latency, and the members' failed plays and startup time, over the last
-/// day (when the predictive policy has past days to forecast from).
+/// Target tracking beside predictive scaling, each a what-if branch switching every region's group to it at
+/// the start (keeping each group's limits and target), over the same days: each region's instance-hours, cost
+/// and latency, and the members' failed plays and startup time, over the last day (when the predictive policy
+/// has past days to forecast from).
 fn compare_scaling(a: &CompareArgs) -> anyhow::Result<()> {
     use twin::scenario::ScalingKind;
+    let kinds = [ScalingKind::TargetTracking, ScalingKind::Predictive];
+    let twin = build_twin(load_scenario(&a.scenario, a.seed)?, a.threads)?;
+    let names = twin.fleet().names.clone();
+    let branches: Vec<Edits> = kinds
+        .iter()
+        .map(|&kind| Edits {
+            edits: (names.iter())
+                .map(|region| Edit {
+                    at_hours: 0.0,
+                    change: Change::Scaling {
+                        region: region.clone(),
+                        policy: Some(kind),
+                        min: None,
+                        max: None,
+                        target: None,
+                        metric: None,
+                        protected: None,
+                        instance: None,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    eprintln!("target tracking and predictive side by side: simulating {} days each…", a.days);
+    let runs = whatif::run_all(&twin, &branches, a.days * 24.0)?;
     let last_day_from = ((a.days - 1.0).max(0.0) * 24.0 * 60.0).round() as usize;
     println!(
         "{:<16} {:<16} {:>10} {:>10} {:>14} {:>14} {:>10} {:>10}",
         "policy", "region", "inst-h", "cost $", "p95 @peak ms", "worst p95 ms", "SLO min", "failed %"
     );
-    for kind in [ScalingKind::TargetTracking, ScalingKind::Predictive] {
-        let scenario = load_scenario(&a.scenario, a.seed)?.edit("--scaling", |s| {
-            s.fleet.policy = kind;
-            s.fleet.groups.iter_mut().for_each(|g| g.policy = None);
-        })?;
-        let mut twin = build_twin(scenario, a.threads)?;
-        eprintln!("{}: simulating {} days…", kind.name(), a.days);
-        twin.advance_minutes((a.days * 24.0 * 60.0).round() as u64);
+    for (kind, branch) in kinds.iter().zip(&runs) {
+        let twin = branch.twin();
         let snap = twin.snapshot();
         let slo = snap.model.scenario.fleet.latency_slo_ms;
         for (r, name) in snap.fleet.names.iter().enumerate() {

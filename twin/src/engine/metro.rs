@@ -270,10 +270,14 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     let old = store.accounts[slot as usize] as usize;
     let s = &store.slots[slot as usize];
     let rendition = s.rendition as usize;
-    if s.entries as usize >= LIST_LEN {
+    // No entry left on its list: the playback fails.
+    let fail = |store: &mut MetroSessions, w: &mut Worker| {
         w.regions[region].playback_failures += 1;
         Books::of(ctx, region, old).deliver(w, ctx, 0, kbps_minute_bytes(model.stream_kbps[rendition]));
         finish(ctx, region, slot, store, w, minute);
+    };
+    if s.entries as usize >= LIST_LEN {
+        fail(store, w);
         return;
     }
     let video = VideoId(s.video);
@@ -291,6 +295,11 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
         &model.world.shapes,
     );
     let account = entry.appliance.map_or(ctx.accounts.metro_origin(metro), |a| a as usize);
+    // The next entry is the origin, and it is down too.
+    if ctx.capacity.down[account] {
+        fail(store, w);
+        return;
+    }
     Books::of(ctx, region, old).change(w, ctx, rendition, -1, true);
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
     store.accounts[slot as usize] = account as u32;
@@ -470,6 +479,12 @@ fn start_play(
             w.reactive.push((s.0, metro as u32, seq, file));
             w.reactive.push((s.0, metro as u32, seq, audio.0));
         }
+    }
+    // A play no site can serve goes to its S3 origin; with the origin down it has nowhere to come from.
+    if cap.down[account] {
+        w.regions[region].plays += 1;
+        w.regions[region].start_failures += 1;
+        return;
     }
     let stream_kbps = model.stream_kbps[rendition];
     let startup_ms = model.playback.startup_ms(

@@ -22,7 +22,7 @@ use chrono::{Offset, TimeZone};
 
 use crate::capacity::{Capacity, FillRequest, Load};
 use crate::catalog::FileId;
-use crate::demand::HourPopularity;
+use crate::demand::{HourPopularity, Surge};
 use crate::fill::FillMinute;
 use crate::fleet::{ApiLoad, Fleet};
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
@@ -206,6 +206,8 @@ pub struct Engine {
     hist: Vec<i32>,
     metros: Vec<Mutex<MetroSessions>>,
     pub(crate) site_up: Vec<bool>,
+    /// Per S3 origin region, whether it serves.
+    pub(crate) origin_up: Vec<bool>,
     /// This minute's capacity (set by `begin_minute`), and the fills it was asked for.
     capacity: Capacity,
     fills: Vec<FillRequest>,
@@ -214,6 +216,8 @@ pub struct Engine {
     /// The server accounts each metro's sessions can be on.
     metro_accounts: Arc<Vec<Vec<u32>>>,
     pub(crate) demand_scale: f64,
+    /// Titles trending in a region, in force now.
+    surges: Vec<Surge>,
     hour: Arc<HourPopularity>,
     utc_offsets_s: Vec<i32>,
     offsets_hour: Option<u64>,
@@ -260,11 +264,13 @@ impl Clone for Engine {
                 .map(|m| Mutex::new(m.lock().unwrap_or_else(PoisonError::into_inner).clone()))
                 .collect(),
             site_up: self.site_up.clone(),
+            origin_up: self.origin_up.clone(),
             capacity: self.capacity.clone(),
             fills: self.fills.clone(),
             offered_kbps: self.offered_kbps.clone(),
             metro_accounts: self.metro_accounts.clone(),
             demand_scale: self.demand_scale,
+            surges: self.surges.clone(),
             hour: self.hour.clone(),
             utc_offsets_s: self.utc_offsets_s.clone(),
             offsets_hour: self.offsets_hour,
@@ -353,13 +359,15 @@ impl Engine {
             hist: vec![0; accounts.servers() * renditions],
             metros: (0..world.metros.len()).map(|_| Mutex::new(MetroSessions::default())).collect(),
             site_up: vec![true; sites],
+            origin_up: vec![true; world.origins.len()],
             capacity: Capacity::default(),
             fills: Vec::new(),
             // Until an appliance has been seen, assume it is offered a full egress's worth each minute.
             offered_kbps: world.appliances.iter().map(|a| a.egress_gbps * 1e6).collect(),
             metro_accounts: Arc::new(metro_accounts),
             demand_scale: 1.0,
-            hour: Arc::new(model.demand.hour_popularity(&model.catalog, 0)),
+            surges: Vec::new(),
+            hour: Arc::new(model.demand.hour_popularity(&model.catalog, 0, &[])),
             utc_offsets_s: vec![0; world.metros.len()],
             offsets_hour: None,
             workers: (0..threads).map(|_| Worker::new(model, accounts)).collect(),
@@ -389,6 +397,20 @@ impl Engine {
 
     pub fn threads(&self) -> usize {
         self.workers.len()
+    }
+
+    /// Puts `surge` in force from this minute (replacing one for the same title and region; a factor of 1
+    /// ends it).
+    pub fn set_surge(&mut self, model: &Model, surge: Surge) {
+        self.surges.retain(|s| (s.title, s.region) != (surge.title, surge.region));
+        if surge.factor != 1.0 {
+            self.surges.push(surge);
+        }
+        self.hour = Arc::new(model.demand.hour_popularity(&model.catalog, self.hour.hour, &self.surges));
+    }
+
+    pub fn surges(&self) -> &[Surge] {
+        &self.surges
     }
 
     /// Worker threads used per minute. Results do not depend on it: workers hold only a minute's
@@ -460,7 +482,13 @@ impl Engine {
 
     /// Computes this minute's capacity from the streams playing and the fills asked for.
     pub fn begin_minute(&mut self, model: &Model, fills: &[FillRequest]) {
-        let load = Load { hist: &self.hist, offered_kbps: &self.offered_kbps, site_up: &self.site_up, fills };
+        let load = Load {
+            hist: &self.hist,
+            offered_kbps: &self.offered_kbps,
+            site_up: &self.site_up,
+            origin_up: &self.origin_up,
+            fills,
+        };
         self.capacity = Capacity::compute(model, &load);
         self.fills = fills.to_vec();
     }
@@ -478,7 +506,7 @@ impl Engine {
         let minute = self.minute;
         let hour = (minute / 60) as i64;
         if self.hour.hour != hour && (self.hour.hour / 24 != hour / 24 || model.demand.hour_changes(hour)) {
-            self.hour = Arc::new(model.demand.hour_popularity(&model.catalog, hour));
+            self.hour = Arc::new(model.demand.hour_popularity(&model.catalog, hour, &self.surges));
         }
         let local = self.local_clocks(model);
         let scan = |cap: &Capacity, flag: fn(&Capacity, usize) -> bool| -> Vec<bool> {
@@ -513,7 +541,7 @@ impl Engine {
             }
         }
         let mut capacity = self.capacity.clone();
-        capacity.relevel(model, &self.hist, &self.site_up, &self.fills);
+        capacity.relevel(model, &self.hist, (&self.site_up, &self.origin_up), &self.fills);
         let busy = scan(&capacity, |c, a| c.throttled[a]);
         ctx.capacity = &capacity;
         ctx.scan = &busy;

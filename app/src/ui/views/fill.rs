@@ -184,7 +184,7 @@ impl FillView {
                     );
                     painter.rect_filled(chart, 0.0, Color32::from_rgb(22, 26, 33));
                     // The site's local fill windows in the span.
-                    for (open, close) in fill_windows(model, site, SimTime(from_s as u64), snap.time) {
+                    for (open, close) in fill_windows(&snap.content.fill_spec, model, site, SimTime(from_s as u64), snap.time) {
                         painter.rect_filled(
                             Rect::from_min_max(
                                 Pos2::new(x_of(open.seconds() as f64, rect.left()), chart.top()),

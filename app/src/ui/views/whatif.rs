@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use egui::{Color32, Pos2, Sense, Stroke, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use twin::whatif::{self, Change, Delta, Edit, Edits, Point, Progress, Report};
+use twin::region::REGIONS;
 use twin::{PlacementKind, Snapshot, Twin};
 
 use crate::ui::land;
@@ -23,7 +24,7 @@ use crate::worker::Request;
 pub const VIEW: ViewSpec = ViewSpec::of::<WhatifView>(ViewId::new("whatif"), "What-if");
 
 /// The kinds of edit the form builds (an edits file may hold any kind).
-const FORM_KINDS: [&str; 9] = [
+const FORM_KINDS: [&str; 13] = [
     "take a site down",
     "bring a site up",
     "pin a title at a cluster",
@@ -32,6 +33,10 @@ const FORM_KINDS: [&str; 9] = [
     "scale a cluster's disk",
     "fill a cluster now",
     "scale demand",
+    "make a title trend in a region",
+    "move the fill window",
+    "scale the fill caps",
+    "take an S3 origin region down",
     "evacuate a control-plane region",
 ];
 
@@ -45,7 +50,10 @@ struct Draft {
     title: u32,
     factor: f64,
     policy: PlacementKind,
+    /// A control-plane region (index into the fleet's) or, for a trend, a demand region (into `REGIONS`).
     region: usize,
+    start_hour: f64,
+    hours: f64,
 }
 
 impl Default for Draft {
@@ -59,6 +67,8 @@ impl Default for Draft {
             factor: 2.0,
             policy: PlacementKind::ALL[1],
             region: 0,
+            start_hour: 2.0,
+            hours: 8.0,
         }
     }
 }
@@ -75,6 +85,14 @@ impl Draft {
             5 => Change::Disk { factor: self.factor, cluster },
             6 => Change::FillNow { site: None, cluster },
             7 => Change::DemandScale { factor: self.factor },
+            8 => Change::Surge {
+                title: self.title,
+                region: REGIONS.get(self.region).map_or("", |r| r.0).into(),
+                factor: self.factor,
+            },
+            9 => Change::FillWindow { start_hour: Some(self.start_hour), hours: Some(self.hours) },
+            10 => Change::FillCaps { factor: self.factor },
+            11 => Change::OriginDown { region: snap.fleet.names.get(self.region).cloned().unwrap_or_default() },
             _ => Change::Evacuate { region: snap.fleet.names.get(self.region).cloned().unwrap_or_default() },
         }
     }
@@ -195,6 +213,7 @@ impl WhatifView {
                 self.edits.clear();
             }
         });
+        self.console_actions(ui, ctx, snap);
         ui.add_space(4.0);
         self.form(ui, snap);
         let picked = ctx.selection.site.map(|s| (s, snap.content.clusters.of(s)));
@@ -219,6 +238,39 @@ impl WhatifView {
         } else {
             ui.weak("Pick a site on the map (and a title in Placement) for quick edits.");
         }
+    }
+
+    /// What the operator did by hand in the console, as edits: added to the list (the first at hour 0, the
+    /// rest as far after it as they came), or saved as an edits file.
+    fn console_actions(&mut self, ui: &mut egui::Ui, ctx: &ViewCtx, snap: &Snapshot) {
+        let actions = &ctx.published.actions;
+        if actions.is_empty() {
+            return;
+        }
+        let first = actions[0].0.seconds();
+        let recorded: Vec<Edit> = actions
+            .iter()
+            .flat_map(|(t, c)| {
+                let at_hours = (t.seconds() - first) as f64 / 3600.0;
+                Change::of_command(c, &snap.fleet.names).into_iter().map(move |change| Edit { at_hours, change })
+            })
+            .collect();
+        ui.horizontal(|ui| {
+            ui.label(format!("{} action(s) made in the console:", actions.len()));
+            if ui.button("Add them as edits").clicked() {
+                self.edits.extend(recorded.iter().cloned());
+            }
+            if ui.button("Save as edits file…").clicked()
+                && let Some(path) =
+                    rfd::FileDialog::new().add_filter("edits", &["toml"]).set_file_name("edits.toml").save_file()
+            {
+                let text = Edits { edits: recorded }.to_toml();
+                self.message = Some(match std::fs::write(&path, text) {
+                    Ok(()) => format!("saved to {}", path.display()),
+                    Err(e) => format!("{}: {e}", path.display()),
+                });
+            }
+        });
     }
 
     fn form(&mut self, ui: &mut egui::Ui, snap: &Snapshot) {
@@ -260,14 +312,33 @@ impl WhatifView {
                         .response
                         .labelled_by(label.id);
                 }
-                5 | 7 => {
+                5 | 7 | 8 | 10 => {
                     if d.kind == 5 {
                         field(ui, "cluster", &mut d.cluster, clusters);
                     }
+                    if d.kind == 8 {
+                        field(ui, "title", &mut d.title, titles);
+                        let label = ui.label("region");
+                        egui::ComboBox::from_id_salt("whatif_demand_region")
+                            .selected_text(REGIONS.get(d.region).map_or("–", |r| r.1))
+                            .show_ui(ui, |ui| {
+                                for (i, r) in REGIONS.iter().enumerate() {
+                                    ui.selectable_value(&mut d.region, i, r.1);
+                                }
+                            })
+                            .response
+                            .labelled_by(label.id);
+                    }
                     let label = ui.label("×");
-                    ui.add(egui::DragValue::new(&mut d.factor).range(0.1..=10.0).speed(0.05)).labelled_by(label.id);
+                    ui.add(egui::DragValue::new(&mut d.factor).range(0.1..=100.0).speed(0.05)).labelled_by(label.id);
                 }
                 6 => field(ui, "cluster", &mut d.cluster, clusters),
+                9 => {
+                    let label = ui.label("opens at local hour");
+                    ui.add(egui::DragValue::new(&mut d.start_hour).range(0.0..=23.75).speed(0.25)).labelled_by(label.id);
+                    let label = ui.label("for hours");
+                    ui.add(egui::DragValue::new(&mut d.hours).range(0.25..=24.0).speed(0.25)).labelled_by(label.id);
+                }
                 _ => {
                     let label = ui.label("region");
                     egui::ComboBox::from_id_salt("whatif_region")
@@ -460,6 +531,15 @@ fn describe(c: &Change, snap: &Snapshot) -> String {
         Change::Disk { factor, cluster } => format!("disk × {factor} {}", at(&None, cluster)),
         Change::FillNow { site: s, cluster } => format!("fill now {}", at(s, cluster)),
         Change::DemandScale { factor } => format!("demand × {factor}"),
+        Change::Surge { title: t, region, factor } => format!("{} × {factor} in {region}", title(*t)),
+        Change::FillWindow { start_hour, hours } => format!(
+            "fill window from {} for {} h",
+            start_hour.map_or("its hour".into(), |h| format!("{h:.2} local")),
+            hours.map_or("its".into(), |h| format!("{h:.2}"))
+        ),
+        Change::FillCaps { factor } => format!("fill caps × {factor}"),
+        Change::OriginDown { region } => format!("S3 origin {region} down"),
+        Change::OriginUp { region } => format!("S3 origin {region} up"),
         Change::Evacuate { region } => format!("evacuate {region}"),
         Change::Restore { region } => format!("restore {region}"),
         Change::KillInstances { region, count } => format!("kill {count} instance(s) in {region}"),
