@@ -430,3 +430,22 @@ fn a_what_if_comparison_runs_in_the_background_shows_its_deltas_and_reopens_from
     assert_eq!(view(h.state()).report.as_ref(), Some(&report));
     std::fs::remove_dir_all(&history).ok();
 }
+
+#[test]
+fn what_is_done_by_hand_in_the_console_can_be_replayed_as_edits() {
+    let mut h = harness(console_after(20));
+    h.get_by_label("Fleet").click();
+    h.run_steps(2);
+    h.get_by_label("Kill instances").click();
+    step_until(&mut h, "the kill to be recorded", |app| {
+        app.state.twin.as_ref().is_some_and(|t| t.latest().actions.len() == 1)
+    });
+    h.get_by_label("What-if").click();
+    h.run_steps(2);
+    h.get_by_label_contains("1 action(s) made in the console");
+    h.get_by_label("Add them as edits").click();
+    h.run_steps(1);
+    let edits = &h.state().state.find_view::<WhatifView>().unwrap().edits;
+    assert_eq!(edits.len(), 1);
+    assert!(matches!(&edits[0].change, twin::whatif::Change::KillInstances { region, count: 1 } if region == "us-east-1"));
+}

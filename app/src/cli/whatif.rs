@@ -73,9 +73,11 @@ pub fn whatif(a: WhatifArgs) -> anyhow::Result<()> {
         a.seeds,
     );
     let report = Report::new(title, &edits, a.at, a.hours, &pairs, wall_s);
-    print!("{}", text_report(&report, false));
+    let sites: Vec<String> = twin.model().world.sites.iter().map(|s| s.name.clone()).collect();
+    print!("{}", text_report(&report, &sites, false));
     if let (Some(path), Some(kind)) = (&a.out, out_kind) {
-        let text = if kind == "json" { serde_json::to_string_pretty(&report)? } else { text_report(&report, true) };
+        let text =
+            if kind == "json" { serde_json::to_string_pretty(&report)? } else { text_report(&report, &sites, true) };
         std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
         println!("\nreport written to {}", path.display());
     }
@@ -105,8 +107,9 @@ fn run_with_bar(fork: &twin::Twin, edits: &Edits, hours: f64, seeds: u32) -> any
     Ok(pairs?.expect("nothing cancels a command-line comparison"))
 }
 
-/// The report as text columns or as Markdown: the figures, each region's, and the sites that moved most.
-pub fn text_report(r: &Report, markdown: bool) -> String {
+/// The report as text columns or as Markdown: the figures, each region's, and the sites that moved most (named
+/// from `sites`).
+pub fn text_report(r: &Report, sites: &[String], markdown: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}{} · ran in {:.1} s\n", if markdown { "# " } else { "" }, r.title, r.wall_s);
     out.push_str(&table(&r.deltas, markdown, |d| format!("{} ({})", d.figure, d.unit)));
@@ -123,7 +126,10 @@ pub fn text_report(r: &Report, markdown: bool) -> String {
         let top: Vec<Delta> = moved
             .iter()
             .take(8)
-            .map(|s| Delta { figure: format!("site {} served (TB)", s.site), ..s.served.clone() })
+            .map(|s| {
+                let name = sites.get(s.site as usize).map_or("?", |n| n.as_str());
+                Delta { figure: format!("{name} served (TB)"), ..s.served.clone() }
+            })
             .collect();
         out.push_str(&table(&top, markdown, |d| d.figure.clone()));
     }
@@ -138,7 +144,7 @@ fn table(deltas: &[Delta], markdown: bool, label: impl Fn(&Delta) -> String) -> 
         let _ = writeln!(out, "| {} |\n|{}", head.join(" | "), "---|".repeat(head.len()));
     } else {
         let _ =
-            writeln!(out, "{:<32}{:>14}{:>14}{:>14}{:>10}{:>20}", head[0], head[1], head[2], head[3], head[4], head[5]);
+            writeln!(out, "{:<40}{:>14}{:>14}{:>14}{:>10}{:>20}", head[0], head[1], head[2], head[3], head[4], head[5]);
     }
     for d in deltas {
         let cells = [
@@ -154,7 +160,7 @@ fn table(deltas: &[Delta], markdown: bool, label: impl Fn(&Delta) -> String) -> 
         } else {
             let _ = writeln!(
                 out,
-                "{:<32}{:>14}{:>14}{:>14}{:>10}{:>20}",
+                "{:<40}{:>14}{:>14}{:>14}{:>10}{:>20}",
                 cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]
             );
         }
