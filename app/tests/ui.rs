@@ -447,5 +447,7 @@ fn what_is_done_by_hand_in_the_console_can_be_replayed_as_edits() {
     h.run_steps(1);
     let edits = &h.state().state.find_view::<WhatifView>().unwrap().edits;
     assert_eq!(edits.len(), 1);
-    assert!(matches!(&edits[0].change, twin::whatif::Change::KillInstances { region, count: 1 } if region == "us-east-1"));
+    assert!(
+        matches!(&edits[0].change, twin::whatif::Change::KillInstances { region, count: 1 } if region == "us-east-1")
+    );
 }

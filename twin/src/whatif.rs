@@ -285,9 +285,7 @@ impl Change {
             }
         }
     }
-}
 
-impl Change {
     /// The changes an operator's command makes, as edits state them (so what is done by hand in the console
     /// can be recorded and replayed in a branch). `regions` names the AWS regions: each has an S3 origin and a
     /// control-plane group (`world.origins`, `fleet.names`).
