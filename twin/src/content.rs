@@ -513,11 +513,11 @@ impl Content {
     ) -> Result<(), TwinError> {
         self.check_scope(scope)?;
         if !(factor.is_finite() && (0.1..=MAX_DISK_SCALE).contains(&factor)) {
-            return Err(TwinError::Model(format!("a disk scale must be from 0.1 to {MAX_DISK_SCALE}, not {factor}")));
+            return Err(TwinError::Refused(format!("a disk scale must be from 0.1 to {MAX_DISK_SCALE}, not {factor}")));
         }
         let clusters: Vec<usize> = match scope {
             Scope::Site(_) => {
-                return Err(TwinError::Model(
+                return Err(TwinError::Refused(
                     "a disk change applies to a whole cluster (its sites share one plan): give a cluster".into(),
                 ));
             }
@@ -655,10 +655,10 @@ impl Content {
     fn check_scope(&self, scope: Scope) -> Result<(), TwinError> {
         match scope {
             Scope::Site(s) if s.0 as usize >= self.site_policy.len() => {
-                Err(TwinError::Model(format!("no site {} (the world has {})", s.0, self.site_policy.len())))
+                Err(TwinError::Refused(format!("no site {} (the world has {})", s.0, self.site_policy.len())))
             }
             Scope::Cluster(c) if c.0 as usize >= self.clusters.len() => {
-                Err(TwinError::Model(format!("no cluster {} (the world has {})", c.0, self.clusters.len())))
+                Err(TwinError::Refused(format!("no cluster {} (the world has {})", c.0, self.clusters.len())))
             }
             _ => Ok(()),
         }
@@ -689,7 +689,7 @@ impl Content {
     ) -> Result<(), TwinError> {
         self.check_scope(scope)?;
         if title.0 as usize >= model.catalog.titles.len() {
-            return Err(TwinError::Model(format!(
+            return Err(TwinError::Refused(format!(
                 "no title {} (the catalogue has {})",
                 title.0,
                 model.catalog.titles.len()

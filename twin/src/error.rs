@@ -48,6 +48,9 @@ pub enum TwinError {
     Io { path: String, source: std::io::Error },
     #[error("scenario is not usable: {0}")]
     Model(String),
+    /// A command (or an edit) the twin refuses: it names what is not there or out of range.
+    #[error("{0}")]
+    Refused(String),
 }
 
 #[cfg(test)]

@@ -365,13 +365,13 @@ impl Fill {
     /// the next minute.
     pub fn set_schedule(&mut self, start_hour: f64, hours: f64, caps_factor: f64) -> Result<(), TwinError> {
         if !(start_hour.is_finite() && (0.0..24.0).contains(&start_hour)) {
-            return Err(TwinError::Model(format!("a fill window starts at an hour in [0, 24), not {start_hour}")));
+            return Err(TwinError::Refused(format!("a fill window starts at an hour in [0, 24), not {start_hour}")));
         }
         if !(hours.is_finite() && (1.0 / 60.0..=24.0).contains(&hours)) {
-            return Err(TwinError::Model(format!("a fill window lasts a minute to 24 hours, not {hours}")));
+            return Err(TwinError::Refused(format!("a fill window lasts a minute to 24 hours, not {hours}")));
         }
         if !(caps_factor.is_finite() && caps_factor > 0.0 && caps_factor <= MAX_CAPS_FACTOR) {
-            return Err(TwinError::Model(format!(
+            return Err(TwinError::Refused(format!(
                 "fill caps scale by a factor above 0 and at most {MAX_CAPS_FACTOR}, not {caps_factor}"
             )));
         }

@@ -158,21 +158,20 @@ impl Twin {
         match command {
             Command::SetSiteUp { site, up } => {
                 let slot = self.engine.site_up.get_mut(site.0 as usize).ok_or_else(|| {
-                    TwinError::Model(format!("no site {} (the world has {})", site.0, self.model.world.sites.len()))
+                    TwinError::Refused(format!("no site {} (the world has {})", site.0, self.model.world.sites.len()))
                 })?;
                 *slot = up;
             }
             Command::SetOriginUp { origin, up } => {
                 let origins = self.model.world.origins.len();
-                let slot =
-                    self.engine.origin_up.get_mut(origin).ok_or_else(|| {
-                        TwinError::Model(format!("no origin region {origin} (the world has {origins})"))
-                    })?;
+                let slot = self.engine.origin_up.get_mut(origin).ok_or_else(|| {
+                    TwinError::Refused(format!("no origin region {origin} (the world has {origins})"))
+                })?;
                 *slot = up;
             }
             Command::SetDemandScale { factor } => {
                 if !(factor.is_finite() && (0.0..=command::MAX_DEMAND_SCALE).contains(&factor)) {
-                    return Err(TwinError::Model(format!(
+                    return Err(TwinError::Refused(format!(
                         "demand scale must be a number from 0 to {}, not {factor}",
                         command::MAX_DEMAND_SCALE
                     )));
@@ -181,17 +180,20 @@ impl Twin {
             }
             Command::SetTitleSurge { title, region, factor } => {
                 if title.0 as usize >= self.model.catalog.titles.len() {
-                    return Err(TwinError::Model(format!(
+                    return Err(TwinError::Refused(format!(
                         "no title {} (the catalogue has {})",
                         title.0,
                         self.model.catalog.titles.len()
                     )));
                 }
                 if region >= region::REGIONS.len() {
-                    return Err(TwinError::Model(format!("no region {region} (there are {})", region::REGIONS.len())));
+                    return Err(TwinError::Refused(format!(
+                        "no region {region} (there are {})",
+                        region::REGIONS.len()
+                    )));
                 }
                 if !(factor.is_finite() && (0.0..=demand::MAX_SURGE).contains(&factor)) {
-                    return Err(TwinError::Model(format!(
+                    return Err(TwinError::Refused(format!(
                         "a surge must be a factor from 0 to {}, not {factor}",
                         demand::MAX_SURGE
                     )));

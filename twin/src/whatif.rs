@@ -122,6 +122,15 @@ pub struct Edit {
     pub change: Change,
 }
 
+impl Edit {
+    /// `err`, said of this edit (the `index`th of its file, from 0).
+    fn refused(&self, index: usize, err: TwinError) -> TwinError {
+        let table = toml::Table::try_from(&self.change).unwrap_or_default();
+        let kind = table.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+        TwinError::Refused(format!("edit {} ({kind}, at {} h): {err}", index + 1, self.at_hours))
+    }
+}
+
 /// An edits file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Edits {
@@ -162,6 +171,15 @@ impl Edits {
         Ok(Edits { edits })
     }
 
+    /// Checks what each edit names (sites, clusters, regions, instance types) against `twin`, so a mistake is
+    /// reported before a run rather than hours into it (what else a command checks, it checks at its time).
+    pub fn check(&self, twin: &Twin) -> Result<(), TwinError> {
+        for (i, e) in self.edits.iter().enumerate() {
+            e.change.commands(twin).map_err(|err| e.refused(i, err))?;
+        }
+        Ok(())
+    }
+
     /// The file text of these edits (what `parse` reads back).
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
@@ -181,14 +199,14 @@ fn scope(site: Option<u32>, cluster: Option<u32>) -> Result<Scope, TwinError> {
         (Some(s), None) => Ok(Scope::Site(SiteId(s))),
         (None, Some(c)) => Ok(Scope::Cluster(ClusterId(c))),
         (None, None) => Ok(Scope::All),
-        (Some(_), Some(_)) => Err(TwinError::Model("give a site or a cluster, not both".into())),
+        (Some(_), Some(_)) => Err(TwinError::Refused("give a site or a cluster, not both".into())),
     }
 }
 
 fn region(twin: &Twin, name: &str) -> Result<usize, TwinError> {
     let names = &twin.fleet().names;
     names.iter().position(|n| n == name).ok_or_else(|| {
-        TwinError::Model(format!("no control-plane region {name:?} (the world has {})", names.join(", ")))
+        TwinError::Refused(format!("no control-plane region {name:?} (the world has {})", names.join(", ")))
     })
 }
 
@@ -196,7 +214,7 @@ fn origin(twin: &Twin, name: &str) -> Result<usize, TwinError> {
     let origins = &twin.model().world.origins;
     origins.iter().position(|o| o.name == name).ok_or_else(|| {
         let names: Vec<&str> = origins.iter().map(|o| o.name.as_str()).collect();
-        TwinError::Model(format!("no origin region {name:?} (the world has {})", names.join(", ")))
+        TwinError::Refused(format!("no origin region {name:?} (the world has {})", names.join(", ")))
     })
 }
 
@@ -246,7 +264,7 @@ impl Change {
             Change::Surge { title, region, factor } => {
                 let r = REGIONS.iter().position(|(code, name)| code == region || name == region).ok_or_else(|| {
                     let codes: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
-                    TwinError::Model(format!("no region {region:?} (expected one of {})", codes.join(", ")))
+                    TwinError::Refused(format!("no region {region:?} (expected one of {})", codes.join(", ")))
                 })?;
                 Ok(vec![Command::SetTitleSurge { title: crate::catalog::TitleId(*title), region: r, factor: *factor }])
             }
@@ -274,7 +292,7 @@ impl Change {
                     let &(name, vcpus, usd_per_hour) =
                         INSTANCE_TYPES.iter().find(|t| t.0 == name).ok_or_else(|| {
                             let names: Vec<&str> = INSTANCE_TYPES.iter().map(|t| t.0).collect();
-                            TwinError::Model(format!(
+                            TwinError::Refused(format!(
                                 "no instance type {name:?} (expected one of {})",
                                 names.join(", ")
                             ))
@@ -596,8 +614,8 @@ fn run_result(twin: &Twin, from: &Mark) -> Run {
 #[derive(Clone, Debug)]
 pub struct Branch {
     twin: Twin,
-    /// The edits by time, and how many are applied.
-    edits: Vec<Edit>,
+    /// The edits by time (each with its place in the file), and how many are applied.
+    edits: Vec<(usize, Edit)>,
     applied: usize,
     start: u64,
     end: u64,
@@ -608,13 +626,14 @@ impl Branch {
     /// `twin` (a fork) to run `hours` from now with `edits`, each at its time after now.
     pub fn new(twin: Twin, edits: &Edits, hours: f64) -> Result<Branch, TwinError> {
         if let Some(late) = edits.edits.iter().find(|e| e.at_hours >= hours) {
-            return Err(TwinError::Model(format!(
+            return Err(TwinError::Refused(format!(
                 "an edit at {} h after the fork does not come before the branch ends, {hours} h after it",
                 late.at_hours
             )));
         }
-        let mut sorted = edits.edits.clone();
-        sorted.sort_by(|a, b| a.at_hours.total_cmp(&b.at_hours));
+        edits.check(&twin)?;
+        let mut sorted: Vec<(usize, Edit)> = edits.edits.iter().cloned().enumerate().collect();
+        sorted.sort_by(|a, b| a.1.at_hours.total_cmp(&b.1.at_hours));
         let start = twin.now().minutes();
         let end = start + (hours * 60.0).round() as u64;
         Ok(Branch { from: Mark::of(&twin), twin, edits: sorted, applied: 0, start, end })
@@ -632,11 +651,11 @@ impl Branch {
     /// Applies the edits due now, then simulates a minute (nothing once done).
     pub fn step(&mut self) -> Result<(), TwinError> {
         let now = self.twin.now().minutes();
-        while let Some(e) = self.edits.get(self.applied)
+        while let Some((i, e)) = self.edits.get(self.applied)
             && self.start + (e.at_hours * 60.0).round() as u64 <= now
         {
-            for command in e.change.commands(&self.twin)? {
-                self.twin.apply(command)?;
+            for command in e.change.commands(&self.twin).map_err(|err| e.refused(*i, err))? {
+                self.twin.apply(command).map_err(|err| e.refused(*i, err))?;
             }
             self.applied += 1;
         }

@@ -80,7 +80,8 @@ fn an_edit_naming_what_is_not_there_is_refused() {
         Change::Evacuate { region: "mars-1".into() },
         Change::Pin { title: 1, site: Some(1), cluster: Some(1) },
     ] {
-        assert!(whatif::compare(&twin, &edits(vec![change.clone()]), 0.1).is_err(), "{change:?}");
+        let err = whatif::compare(&twin, &edits(vec![change.clone()]), 0.1).unwrap_err().to_string();
+        assert!(err.starts_with("edit 1 ("), "{change:?}: {err}");
     }
     // An edit after the horizon would never apply: refused too.
     let late = Edits { edits: vec![Edit { at_hours: 5.0, change: Change::DemandScale { factor: 2.0 } }] };

@@ -61,6 +61,7 @@ pub fn whatif(a: WhatifArgs) -> anyhow::Result<()> {
     let (scenario_name, seed) = (scenario.name.clone(), scenario.seed);
     let started = Instant::now();
     let mut twin = build_twin(scenario, a.threads)?;
+    edits.check(&twin).with_context(|| format!("checking {name}"))?;
     simulate(&mut twin, (a.at * 60.0).round() as u64);
     eprintln!("{} seed pair(s) from seed {seed}: base and branch for {} h from {} h…", a.seeds, a.hours, a.at);
     let pairs = run_with_bar(&twin, &edits, a.hours, a.seeds).with_context(|| format!("applying {name}"))?;

@@ -237,7 +237,7 @@ impl Fleet {
         if region < self.groups.len() {
             return Ok(());
         }
-        Err(TwinError::Model(format!(
+        Err(TwinError::Refused(format!(
             "no control-plane region {region} (the world has {}: {})",
             self.groups.len(),
             self.names.join(", ")
@@ -246,7 +246,7 @@ impl Fleet {
 
     pub fn set_policy(&mut self, region: usize, policy: GroupPolicy, minute: u64) -> Result<(), TwinError> {
         self.check_region(region)?;
-        policy.check().map_err(|e| TwinError::Model(format!("{}: {e}", self.names[region])))?;
+        policy.check().map_err(|e| TwinError::Refused(format!("{}: {e}", self.names[region])))?;
         let event = self.groups[region].set_policy(policy, minute, &self.timing);
         self.events.push(FleetEvent { region, event });
         Ok(())
@@ -267,7 +267,7 @@ impl Fleet {
     pub fn evacuate(&mut self, model: &Model, region: usize, out: bool, minute: u64) -> Result<(), TwinError> {
         self.check_region(region)?;
         if out && (0..self.groups.len()).all(|r| r == region || self.evacuated[r]) {
-            return Err(TwinError::Model(format!(
+            return Err(TwinError::Refused(format!(
                 "cannot evacuate {}: it is the last control-plane region in service",
                 self.names[region]
             )));
