@@ -2,6 +2,7 @@
 //! A library so UI tests and benchmarks can drive the same code the binary runs.
 
 pub mod cli;
+pub mod events_store;
 pub mod screenshot;
 pub mod state;
 pub mod ui;

@@ -273,3 +273,41 @@ fn whatif_prints_the_deltas_and_locates_a_bad_edit() {
     assert!(stderr.contains("bad.toml:5:1") && stderr.contains("warp"), "{stderr}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn run_events_writes_a_store_that_analytics_reads_and_a_second_run_does_not_overwrite_it() {
+    let dir = std::env::temp_dir().join(format!("edgetwin-cli-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("run.db");
+    let _ = std::fs::remove_file(&db);
+    let out =
+        edgetwin().args(["run", "default", "--hours", "1", "--sample", "0.5", "--events"]).arg(&db).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("events (members sampled: 50.0%) written to"), "{stdout}");
+    let out = edgetwin().arg("analytics").arg(&db).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = String::from_utf8_lossy(&out.stdout);
+    for line in ["members sampled 50.0% (counts scaled back ×2.0)", "video startup time p50 / p95", "device mix"] {
+        assert!(report.contains(line), "{line}: {report}");
+    }
+    // The store is not overwritten by a second run, and the error says why.
+    let out = edgetwin().args(["run", "default", "--hours", "1", "--events"]).arg(&db).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exists"));
+    // A file that is not a store is named in the error.
+    let bogus = dir.join("bogus.db");
+    std::fs::write(&bogus, "not a database, only some text that is long enough to be read").unwrap();
+    let out = edgetwin().arg("analytics").arg(&bogus).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bogus.db"));
+    for bad in ["0", "1.5", "nan", "x"] {
+        let out = edgetwin()
+            .args(["run", "default", "--hours", "1", "--sample", bad, "--events"])
+            .arg(dir.join("x.db"))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "--sample {bad}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

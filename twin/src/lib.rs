@@ -13,6 +13,7 @@ pub mod content;
 pub mod demand;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod fidelity;
 pub mod fill;
 pub mod fleet;
@@ -300,6 +301,18 @@ impl Twin {
     /// Per site, the bytes steering sent it first and the bytes it served of them, since the start.
     pub fn site_bytes(&self) -> (&[u64], &[u64]) {
         (&self.engine.site_offered_bytes, &self.engine.site_hit_bytes)
+    }
+
+    /// Starts emitting viewing events for the share `sampling` keeps of members (by member hash), or (None)
+    /// stops. Take them with `take_events` as the clock goes on.
+    pub fn set_events(&mut self, sampling: Option<events::Sampling>) {
+        self.engine.set_events(&self.model, sampling);
+    }
+
+    /// The events of the minutes since the last take, oldest first (within a minute, metro by metro): the
+    /// twin's event sink. Empty unless `set_events` turned them on.
+    pub fn take_events(&mut self) -> Vec<events::Event> {
+        self.engine.take_events()
     }
 
     /// Worker threads per simulated minute.

@@ -8,6 +8,8 @@
 //! counted from its bitrate when something about it changes (`settle`). Only sessions on a busy or failed
 //! server, or below the rung they started at, are visited minute by minute.
 
+use crate::events::{Event, SessionMeta};
+
 /// Calendar-ring length in minutes. A session ending further ahead is parked in the last bucket it can reach
 /// and re-filed when that comes round.
 pub const RING: usize = 256;
@@ -148,6 +150,9 @@ pub struct MetroSessions {
     degraded: Vec<u64>,
     /// Live sessions.
     pub count: u32,
+    /// Per slot, what its events need (kept only while events are on), and the metro's events of the minute.
+    pub meta: Vec<SessionMeta>,
+    pub events: Vec<Event>,
 }
 
 impl Default for MetroSessions {
@@ -161,6 +166,8 @@ impl Default for MetroSessions {
             pending: Vec::new(),
             degraded: Vec::new(),
             count: 0,
+            meta: Vec::new(),
+            events: Vec::new(),
         }
     }
 }
@@ -174,6 +181,23 @@ impl MetroSessions {
             + self.free.capacity() * 4
             + self.pending.capacity() * 8
             + self.degraded.capacity() * 8
+            + self.meta.capacity() * std::mem::size_of::<SessionMeta>()
+            + self.events.capacity() * std::mem::size_of::<Event>()
+    }
+
+    /// Notes a slot's events metadata (growing the table to it).
+    pub fn set_meta(&mut self, slot: u32, meta: SessionMeta) {
+        let i = slot as usize;
+        if self.meta.len() <= i {
+            self.meta.resize(i + 1, SessionMeta::default());
+        }
+        self.meta[i] = meta;
+    }
+
+    /// A slot's events metadata, if its member is sampled.
+    #[inline]
+    pub fn sampled(&self, slot: u32) -> Option<SessionMeta> {
+        self.meta.get(slot as usize).copied().filter(|m| m.sampled)
     }
 
     /// The slot the `n`-th next `insert` fills, if that many are free (to prefetch it).

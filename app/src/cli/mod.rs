@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and one module per subcommand.
 
+mod analytics;
 mod bench;
 mod bench_ui;
 mod compare;
@@ -76,6 +77,8 @@ pub enum Command {
     Trace(trace::TraceCommand),
     /// Fork a scenario, apply an edits file in a branch, and compare base and branch (over seed pairs).
     Whatif(whatif::WhatifArgs),
+    /// The QoE and engagement report of a run's events database (written by `run --events`).
+    Analytics(analytics::AnalyticsArgs),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -88,6 +91,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Trace(c) => trace::run(c),
         Command::Validate(a) => validate::validate(a),
         Command::Whatif(a) => whatif::whatif(a),
+        Command::Analytics(a) => analytics::analytics(a),
     }
 }
 
@@ -152,6 +156,16 @@ pub fn build_twin(scenario: ValidScenario, threads: Option<usize>) -> anyhow::Re
 
 /// Advances the twin minute by minute, with a progress bar on the terminal for runs of an hour or more.
 pub fn simulate(twin: &mut Twin, minutes: u64) {
+    let _ = simulate_then(twin, minutes, |_| Ok(()));
+}
+
+/// The same, calling `after_minute` after each minute (to take the twin's events, say); stops at its first
+/// error.
+pub fn simulate_then(
+    twin: &mut Twin,
+    minutes: u64,
+    mut after_minute: impl FnMut(&mut Twin) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let bar = ProgressBar::new(minutes).with_style(
         ProgressStyle::with_template("{spinner} simulating {msg} [{bar:40}] {pos}/{len} min, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -162,8 +176,10 @@ pub fn simulate(twin: &mut Twin, minutes: u64) {
     let start = twin.model().start_utc;
     for _ in 0..minutes {
         twin.advance_minutes(1);
+        after_minute(twin)?;
         bar.set_message(twin.now().to_utc(start).format("%a %H:%M UTC").to_string());
         bar.inc(1);
     }
     bar.finish_and_clear();
+    Ok(())
 }

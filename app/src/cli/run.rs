@@ -1,11 +1,13 @@
-//! `edgetwin run`: simulate headless with a progress bar, print a summary, write KPIs.
+//! `edgetwin run`: simulate headless with a progress bar, print a summary, write KPIs and (with `--events`) the
+//! viewing events into a SQLite database.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
 
-use super::{build_twin, kpi_file, load_scenario, non_negative_span, positive_span, simulate, summary};
+use super::{build_twin, kpi_file, load_scenario, non_negative_span, positive_span, simulate_then, summary};
+use crate::events_store::EventStore;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -34,6 +36,17 @@ pub struct RunArgs {
     /// With --evacuate: simulated hours from the start.
     #[arg(long, default_value_t = 20.0, value_parser = non_negative_span)]
     pub evacuate_at: f64,
+    /// Write the run's viewing events to this SQLite database (a new file; read it with `edgetwin analytics`).
+    #[arg(long, value_name = "RUN.db")]
+    pub events: Option<PathBuf>,
+    /// With --events: the share of members whose events are kept (by member hash), in (0, 1].
+    #[arg(long, default_value_t = 1.0, value_parser = sample_share)]
+    pub sample: f64,
+}
+
+fn sample_share(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("expected a share in (0, 1], found {s:?}"))?;
+    twin::events::Sampling::new(v).map(|x| x.rate).ok_or_else(|| format!("expected a share in (0, 1], found {v}"))
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<()> {
@@ -59,16 +72,34 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let store = match &a.events {
+        Some(path) => {
+            twin.set_events(twin::events::Sampling::new(a.sample));
+            Some(EventStore::create(path, &twin, a.sample)?)
+        }
+        None => None,
+    };
+    let mut events = 0u64;
+    let mut take = |twin: &mut twin::Twin| -> anyhow::Result<()> {
+        if let Some(store) = &store {
+            let batch = twin.take_events();
+            events += batch.len() as u64;
+            store.send(batch)?;
+        }
+        Ok(())
+    };
     let run_started = Instant::now();
     match drill {
         Some((region, at)) => {
-            simulate(&mut twin, at);
+            simulate_then(&mut twin, at, &mut take)?;
             twin.apply(twin::Command::EvacuateRegion { region, evacuated: true })?;
-            simulate(&mut twin, minutes - at);
+            simulate_then(&mut twin, minutes - at, &mut take)?;
         }
-        None => simulate(&mut twin, minutes),
+        None => simulate_then(&mut twin, minutes, &mut take)?,
     }
     let run_s = run_started.elapsed().as_secs_f64();
+    let written = store.map(|s| s.finish()).transpose()?;
+    let finished_s = run_started.elapsed().as_secs_f64();
 
     print!("{}", summary::render(&twin, hours, build_s, run_s));
     if let Some((region, at)) = drill {
@@ -77,6 +108,21 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     if let Some(out) = &a.out {
         kpi_file::write(&twin, out)?;
         println!("KPIs per minute written to {}", out.display());
+    }
+    if let (Some(path), Some(w)) = (&a.events, written) {
+        println!(
+            "{} events (members sampled: {:.1}%) written to {} in {} batches: {:.2} M events/s over the run \
+             ({:.1} s, then {:.1} s to finish writing); the writer was busy {:.1} s, {:.2} M events/s",
+            w.events,
+            100.0 * a.sample,
+            path.display(),
+            w.batches,
+            events as f64 / run_s.max(1e-9) / 1e6,
+            run_s,
+            finished_s - run_s,
+            w.busy_s,
+            w.events as f64 / w.busy_s.max(1e-9) / 1e6,
+        );
     }
     if let Some(out) = &a.fleet_out {
         kpi_file::write_fleet(&twin, out)?;

@@ -4,6 +4,7 @@
 use crate::capacity::Capacity;
 use crate::catalog::VideoId;
 use crate::demand::HourPopularity;
+use crate::events::{self, Event, EventKind, Members, NO_FILE, NO_SITE, SessionMeta};
 use crate::fleet::Fleet;
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS};
 use crate::model::Model;
@@ -39,6 +40,8 @@ pub(crate) struct MinuteCtx<'a> {
     pub popularity_sample: u64,
     /// The control plane as this minute's plays meet it.
     pub fleet: &'a Fleet,
+    /// Members, and which are sampled, while events are on.
+    pub members: Option<&'a Members>,
 }
 
 /// A play drawn, before it is steered.
@@ -111,6 +114,47 @@ impl Books {
             w.shortfall_bytes[a - ctx.accounts.servers()] += nominal_bytes - delivered_bytes;
         }
     }
+}
+
+/// What every event of a sampled play carries.
+#[derive(Clone, Copy)]
+struct Tag {
+    member: u32,
+    device: u8,
+    region: u8,
+    title: u32,
+    video: u32,
+    metro: u32,
+}
+
+impl Tag {
+    fn event(&self, t_s: u32, kind: EventKind, file: u32, site: u32, value: f32) -> Event {
+        let Tag { member, device, region, title, video, metro } = *self;
+        Event { t_s, kind, member, device, region, title, video, file, site, metro, value }
+    }
+}
+
+/// The site behind a server account (`NO_SITE` for the origin).
+fn site_of(ctx: &MinuteCtx, account: usize) -> u32 {
+    if account < ctx.accounts.appliances { ctx.model.world.appliances[account].site.0 } else { NO_SITE }
+}
+
+/// An event of the session in `slot`, if its member is sampled.
+fn session_event(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, slot: u32, kind: EventKind, value: f32) {
+    let Some(meta) = store.sampled(slot) else { return };
+    let s = &store.slots[slot as usize];
+    let catalog = &ctx.model.catalog;
+    let tag = Tag {
+        member: meta.member,
+        device: s.device,
+        region: ctx.model.world.metros[metro].region.0,
+        title: catalog.videos[s.video as usize].title.0,
+        video: s.video,
+        metro: metro as u32,
+    };
+    let file = catalog.file(VideoId(s.video), s.rendition as usize).0;
+    let site = site_of(ctx, store.accounts[slot as usize] as usize);
+    store.events.push(tag.event(ctx.minute as u32 * 60, kind, file, site, value));
 }
 
 /// The first half of the metro's minute: sessions on failed servers move, switched-down ones climb back where
@@ -197,6 +241,10 @@ fn throttled_minute(
     s.stalled_s = s.stalled_s.saturating_add(stall as u16);
     s.end_s += stall;
     w.regions[region].rebuffer_ms += stall as u64 * 1000;
+    if stall > 0 {
+        session_event(ctx, metro, store, slot, EventKind::Rebuffer, stall as f32 * 1000.0);
+    }
+    let s = &mut store.slots[slot as usize];
     if s.stalled_s > s.patience_s {
         // The member gives up: the stream ends after this minute.
         w.regions[region].stall_exits += 1;
@@ -217,6 +265,7 @@ fn throttled_minute(
         let was_at_target = s.rendition == s.target;
         s.rendition = to as u8;
         w.regions[region].switches_down += 1;
+        session_event(ctx, metro, store, slot, EventKind::SwitchDown, model.stream_kbps[to] as f32);
         if was_at_target {
             store.mark_degraded(slot);
         }
@@ -255,6 +304,7 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
             Books::of(ctx, region, account).switch(w, ctx, rendition, up, true);
             s.rendition = up as u8;
             w.regions[region].switches_up += 1;
+            session_event(ctx, metro, store, slot, EventKind::SwitchUp, model.stream_kbps[up] as f32);
         }
     }
     w.scratch = degraded;
@@ -273,6 +323,7 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     // No entry left on its list: the playback fails.
     let fail = |store: &mut MetroSessions, w: &mut Worker| {
         w.regions[region].playback_failures += 1;
+        session_event(ctx, metro, store, slot, EventKind::PlaybackFailure, 0.0);
         Books::of(ctx, region, old).deliver(w, ctx, 0, kbps_minute_bytes(model.stream_kbps[rendition]));
         finish(ctx, region, slot, store, w, minute);
     };
@@ -315,11 +366,15 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     s.end_s += restart;
     w.regions[region].rebuffer_ms += restart as u64 * 1000;
     w.regions[region].failovers += 1;
+    session_event(ctx, metro, store, slot, EventKind::Failover, restart as f32 * 1000.0);
 }
 
 /// Ends a session with minute `end_minute` as its first minute not played: its bytes are settled and its
 /// stream leaves the books after this minute.
 fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
+    if let Some(meta) = store.sampled(slot) {
+        end_events(ctx, region, slot, store, &meta, end_minute);
+    }
     let account = store.accounts[slot as usize] as usize;
     let s = &mut store.slots[slot as usize];
     let rendition = s.rendition as usize;
@@ -327,6 +382,39 @@ fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, 
     w.ended_bytes += s.bytes() as u128;
     Books::of(ctx, region, account).change(w, ctx, rendition, -1, false);
     store.remove(slot);
+}
+
+/// A sampled session's last events: its pauses and seeks, its stop with the seconds watched, and its completion
+/// if it watched enough of the video.
+fn end_events(
+    ctx: &MinuteCtx,
+    region: usize,
+    slot: u32,
+    store: &mut MetroSessions,
+    meta: &SessionMeta,
+    end_minute: u32,
+) {
+    let s = &store.slots[slot as usize];
+    let catalog = &ctx.model.catalog;
+    let metro = ctx.model.world.client_groups[s.group as usize].metro.0 as usize;
+    let tag = Tag {
+        member: meta.member,
+        device: s.device,
+        region: region as u8,
+        title: catalog.videos[s.video as usize].title.0,
+        video: s.video,
+        metro: metro as u32,
+    };
+    let file = catalog.file(VideoId(s.video), s.rendition as usize).0;
+    let site = site_of(ctx, store.accounts[slot as usize] as usize);
+    let end_s = (end_minute * 60).min(s.end_s);
+    let watched_s = end_s.saturating_sub(meta.start_s).saturating_sub(s.stalled_s as u32);
+    let events = &mut store.events;
+    events::interactions(meta, watched_s, |t_s, kind, value| events.push(tag.event(t_s, kind, file, site, value)));
+    events.push(tag.event(end_s, EventKind::Stop, file, site, watched_s as f32));
+    if watched_s as f64 >= events::COMPLETION_SHARE * meta.duration_s as f64 {
+        events.push(tag.event(end_s, EventKind::Completion, file, site, watched_s as f32));
+    }
 }
 
 /// Sessions whose last minute this was.
@@ -436,12 +524,29 @@ fn start_play(
     let candidates = model.steering.candidates(group);
     let minute = ctx.minute as u32;
 
+    // A sampled member's play is tagged for its events.
+    let tag = ctx.members.and_then(|m| m.sampled(metro, play)).map(|member| Tag {
+        member,
+        device: d.device,
+        region: region as u8,
+        title: catalog.videos[video as usize].title.0,
+        video,
+        metro: metro as u32,
+    });
+    let t_s = minute * 60 + (play % 60) as u32;
+    if let Some(tag) = tag {
+        store.events.push(tag.event(t_s, EventKind::PlayAttempt, NO_FILE, NO_SITE, 0.0));
+    }
+
     // The play calls to the control plane come first: one that times out fails the play.
     let (cp_region, cp_round_trips_ms) = ctx.fleet.route(metro);
     w.cp_plays[cp_region] += 1;
     let Some(api_ms) = ctx.fleet.play_calls_ms(cp_region, play) else {
         w.regions[region].plays += 1;
         w.regions[region].start_failures += 1;
+        if let Some(tag) = tag {
+            store.events.push(tag.event(t_s, EventKind::StartFailure, NO_FILE, NO_SITE, 0.0));
+        }
         return;
     };
 
@@ -484,6 +589,10 @@ fn start_play(
     if cap.down[account] {
         w.regions[region].plays += 1;
         w.regions[region].start_failures += 1;
+        if let Some(tag) = tag {
+            let file = catalog.file(VideoId(video), rendition).0;
+            store.events.push(tag.event(t_s, EventKind::StartFailure, file, NO_SITE, 0.0));
+        }
         return;
     }
     let stream_kbps = model.stream_kbps[rendition];
@@ -501,9 +610,20 @@ fn start_play(
     if let Some(site) = served_by {
         w.site_plays[site.0 as usize] += 1;
     }
+    let file = catalog.file(VideoId(video), rendition).0;
+    let site = site_of(ctx, account);
     if start.abandoned {
         counters.ebvs += 1;
+        if let Some(tag) = tag {
+            store.events.push(tag.event(t_s, EventKind::ExitBeforeStart, file, site, start.startup_ms as f32));
+        }
         return;
+    }
+    if let Some(tag) = tag {
+        store.events.push(tag.event(t_s, EventKind::VideoStart, file, site, start.startup_ms as f32));
+        if start.rebuffer_ms > 0 {
+            store.events.push(tag.event(t_s, EventKind::Rebuffer, file, site, start.rebuffer_ms as f32));
+        }
     }
     let bin = kpi::hist_bin(start.startup_ms);
     w.region_hist[region * HIST_BINS + bin] += 1;
@@ -546,5 +666,14 @@ fn start_play(
         (access_kbps / 100.0 + 0.5) as u16,
     );
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
-    store.insert(session, account as u32, minute);
+    let slot = store.insert(session, account as u32, minute);
+    if ctx.members.is_some() {
+        let meta = tag.map_or(SessionMeta::default(), |t| SessionMeta {
+            member: t.member,
+            start_s: t_s,
+            duration_s,
+            sampled: true,
+        });
+        store.set_meta(slot, meta);
+    }
 }

@@ -23,6 +23,7 @@ use chrono::{Offset, TimeZone};
 use crate::capacity::{Capacity, FillRequest, Load};
 use crate::catalog::FileId;
 use crate::demand::{HourPopularity, Surge};
+use crate::events::{Event, Members, Sampling};
 use crate::fill::FillMinute;
 use crate::fleet::{ApiLoad, Fleet};
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
@@ -218,6 +219,10 @@ pub struct Engine {
     pub(crate) demand_scale: f64,
     /// Titles trending in a region, in force now.
     surges: Vec<Surge>,
+    /// While events are on: the members and which are sampled; and the events of the minutes since they were
+    /// last taken, in metro order within each minute.
+    members: Option<Members>,
+    events: Vec<Event>,
     hour: Arc<HourPopularity>,
     utc_offsets_s: Vec<i32>,
     offsets_hour: Option<u64>,
@@ -271,6 +276,8 @@ impl Clone for Engine {
             metro_accounts: self.metro_accounts.clone(),
             demand_scale: self.demand_scale,
             surges: self.surges.clone(),
+            members: self.members.clone(),
+            events: self.events.clone(),
             hour: self.hour.clone(),
             utc_offsets_s: self.utc_offsets_s.clone(),
             offsets_hour: self.offsets_hour,
@@ -367,6 +374,8 @@ impl Engine {
             metro_accounts: Arc::new(metro_accounts),
             demand_scale: 1.0,
             surges: Vec::new(),
+            members: None,
+            events: Vec::new(),
             hour: Arc::new(model.demand.hour_popularity(&model.catalog, 0, &[])),
             utc_offsets_s: vec![0; world.metros.len()],
             offsets_hour: None,
@@ -411,6 +420,23 @@ impl Engine {
 
     pub fn surges(&self) -> &[Surge] {
         &self.surges
+    }
+
+    /// Starts emitting events for the members `sampling` keeps, or (None) stops.
+    pub fn set_events(&mut self, model: &Model, sampling: Option<Sampling>) {
+        self.members = sampling.map(|s| Members::new(&model.world, s));
+        if self.members.is_none() {
+            for m in &self.metros {
+                let mut m = m.lock().unwrap_or_else(PoisonError::into_inner);
+                (m.meta, m.events) = (Vec::new(), Vec::new());
+            }
+            self.events = Vec::new();
+        }
+    }
+
+    /// The events since the last take, oldest minute first.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
     }
 
     /// Worker threads used per minute. Results do not depend on it: workers hold only a minute's
@@ -530,6 +556,7 @@ impl Engine {
             site_up: &self.site_up,
             popularity_sample: self.popularity_sample,
             fleet,
+            members: self.members.as_ref(),
         };
         run_metros(&mut self.workers, &self.metro_order, &self.metros, &ctx, start_minute);
 
@@ -546,6 +573,11 @@ impl Engine {
         ctx.capacity = &capacity;
         ctx.scan = &busy;
         run_metros(&mut self.workers, &self.metro_order, &self.metros, &ctx, finish_minute);
+        if self.members.is_some() {
+            for m in &self.metros {
+                self.events.append(&mut m.lock().unwrap_or_else(PoisonError::into_inner).events);
+            }
+        }
         self.capacity = capacity;
         self.close_minute(model, fill);
     }

@@ -1,0 +1,251 @@
+//! The events store: one SQLite database per run, written by a thread of its own. The simulation hands it
+//! batches through a bounded queue (so memory stays bounded; when the disk falls behind, the simulation waits
+//! for it rather than losing events), and the writer inserts each batch in one transaction with a prepared
+//! statement, in WAL mode. The schema is versioned (`PRAGMA user_version`) and older files are migrated on open.
+//!
+//! Tables: `meta` (the run: scenario, seed, start, sampling rate), `videos` and `titles` and `devices` and
+//! `regions` (names and durations, so a database answers questions on its own), `kinds` (event codes and their
+//! names) and `events` (clustered by kind: see `MIGRATE_V2`).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use rusqlite::{Connection, params};
+use twin::Twin;
+use twin::events::{Event, EventKind};
+
+/// The schema this build writes.
+pub const SCHEMA_VERSION: i64 = 2;
+/// Batches the queue holds before the simulation waits for the writer.
+const QUEUE_BATCHES: usize = 16;
+
+/// Version 1: the run, its names, and the events.
+const SCHEMA_V1: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE kinds (code INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE regions (region INTEGER PRIMARY KEY, code TEXT NOT NULL, name TEXT NOT NULL);
+CREATE TABLE devices (device INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE titles (title INTEGER PRIMARY KEY, name TEXT NOT NULL, movie INTEGER NOT NULL);
+CREATE TABLE videos (video INTEGER PRIMARY KEY, title INTEGER NOT NULL, duration_s INTEGER NOT NULL);
+CREATE TABLE events (
+    t_s INTEGER NOT NULL, kind INTEGER NOT NULL, member INTEGER NOT NULL, device INTEGER NOT NULL,
+    region INTEGER NOT NULL, title INTEGER NOT NULL, video INTEGER NOT NULL, file INTEGER, site INTEGER,
+    metro INTEGER NOT NULL, value REAL NOT NULL
+);
+";
+
+/// Version 2: events clustered by kind (a table without rowid, keyed by kind then arrival), so every
+/// question about one kind reads one contiguous range, and a run's inserts append at one end per kind.
+const MIGRATE_V2: &str = "
+CREATE TABLE events_v2 (
+    kind INTEGER NOT NULL, id INTEGER NOT NULL,
+    t_s INTEGER NOT NULL, member INTEGER NOT NULL, device INTEGER NOT NULL, region INTEGER NOT NULL,
+    title INTEGER NOT NULL, video INTEGER NOT NULL, file INTEGER, site INTEGER, metro INTEGER NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
+INSERT INTO events_v2
+    SELECT kind, rowid, t_s, member, device, region, title, video, file, site, metro, value FROM events;
+DROP TABLE events;
+ALTER TABLE events_v2 RENAME TO events;
+";
+
+/// Brings a database to `SCHEMA_VERSION`, one version at a time, each in a transaction.
+pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .with_context(|| format!("{} is not a SQLite database", path.display()))?;
+    if version > SCHEMA_VERSION {
+        bail!("{}: events schema {version} is newer than this build's ({SCHEMA_VERSION})", path.display());
+    }
+    let steps: [(i64, &str); 2] = [(1, SCHEMA_V1), (2, MIGRATE_V2)];
+    for (to, sql) in steps.into_iter().filter(|(to, _)| *to > version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql).with_context(|| format!("{}: migrating to schema {to}", path.display()))?;
+        tx.pragma_update(None, "user_version", to)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Opens a store to read (migrating it if it is older).
+pub fn open(path: &Path) -> anyhow::Result<Connection> {
+    if !path.is_file() {
+        bail!("{}: no such events database", path.display());
+    }
+    let mut conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+/// What the writer did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WriteStats {
+    pub events: u64,
+    pub batches: u64,
+    /// Seconds the writer spent inserting and committing.
+    pub busy_s: f64,
+}
+
+/// A store being written.
+pub struct EventStore {
+    tx: Option<SyncSender<Vec<Event>>>,
+    writer: Option<JoinHandle<anyhow::Result<WriteStats>>>,
+    path: PathBuf,
+}
+
+impl EventStore {
+    /// Creates the database of a run of `twin` at `path` (which must not exist: a run's events are not mixed
+    /// with another's), records the run and its names, and starts the writer.
+    pub fn create(path: &Path, twin: &Twin, sampling_rate: f64) -> anyhow::Result<EventStore> {
+        if path.exists() {
+            bail!("{} exists: give a new file for this run's events (or remove it)", path.display());
+        }
+        let mut conn = Connection::open(path).with_context(|| format!("creating {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "cache_size", -262_144)?; // 256 MiB of page cache (negative: KiB)
+        migrate(&mut conn, path)?;
+        describe_run(&mut conn, twin, sampling_rate).with_context(|| format!("writing {}", path.display()))?;
+        let (tx, rx) = sync_channel(QUEUE_BATCHES);
+        let writer = std::thread::Builder::new().name("events writer".into()).spawn(move || write(conn, rx))?;
+        Ok(EventStore { tx: Some(tx), writer: Some(writer), path: path.to_path_buf() })
+    }
+
+    /// Queues a batch (waits while the queue is full).
+    pub fn send(&self, events: Vec<Event>) -> anyhow::Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let tx = self.tx.as_ref().context("the events store is closed")?;
+        tx.send(events).map_err(|_| anyhow::anyhow!("the events writer of {} stopped", self.path.display()))
+    }
+
+    /// Writes what is queued, closes the database, and says what was written.
+    pub fn finish(mut self) -> anyhow::Result<WriteStats> {
+        self.tx = None;
+        let writer = self.writer.take().context("the events writer is gone")?;
+        writer.join().map_err(|_| anyhow::anyhow!("the events writer of {} panicked", self.path.display()))?
+    }
+}
+
+impl Drop for EventStore {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The run and the names its events refer to.
+fn describe_run(conn: &mut Connection, twin: &Twin, sampling_rate: f64) -> rusqlite::Result<()> {
+    let model = twin.model();
+    let tx = conn.transaction()?;
+    for (key, value) in [
+        ("scenario", model.scenario.name.clone()),
+        ("seed", model.scenario.seed.to_string()),
+        ("start_utc", model.start_utc.to_rfc3339()),
+        ("sampling_rate", sampling_rate.to_string()),
+        ("events_from_s", twin.now().seconds().to_string()),
+    ] {
+        tx.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", params![key, value])?;
+    }
+    for k in EventKind::ALL {
+        tx.execute("INSERT INTO kinds (code, name) VALUES (?1, ?2)", params![k as u8, k.name()])?;
+    }
+    for (r, (code, name)) in twin::region::REGIONS.iter().enumerate() {
+        tx.execute("INSERT INTO regions VALUES (?1, ?2, ?3)", params![r, code, name])?;
+    }
+    for (d, device) in model.demand.devices.iter().enumerate() {
+        tx.execute("INSERT INTO devices VALUES (?1, ?2)", params![d, device.name])?;
+    }
+    let catalog = &model.catalog;
+    {
+        let mut title = tx.prepare("INSERT INTO titles VALUES (?1, ?2, ?3)")?;
+        for (t, x) in catalog.titles.iter().enumerate() {
+            title.execute(params![t, x.name, x.is_movie()])?;
+        }
+        let mut video = tx.prepare("INSERT INTO videos VALUES (?1, ?2, ?3)")?;
+        for (v, x) in catalog.videos.iter().enumerate() {
+            video.execute(params![v, x.title.0, x.duration_s])?;
+        }
+    }
+    tx.commit()
+}
+
+/// The writer: a transaction per batch, until the queue closes.
+fn write(mut conn: Connection, rx: Receiver<Vec<Event>>) -> anyhow::Result<WriteStats> {
+    let mut stats = WriteStats::default();
+    for batch in rx {
+        let started = Instant::now();
+        let tx = conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (id, t_s, kind, member, device, region, title, video, file, site, metro, value)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            let opt = |x: u32| (x != u32::MAX).then_some(x);
+            for (i, e) in batch.iter().enumerate() {
+                insert.execute(params![
+                    stats.events as i64 + i as i64,
+                    e.t_s,
+                    e.kind as u8,
+                    e.member,
+                    e.device,
+                    e.region,
+                    e.title,
+                    e.video,
+                    opt(e.file),
+                    opt(e.site),
+                    e.metro,
+                    e.value as f64
+                ])?;
+            }
+        }
+        tx.commit()?;
+        stats.events += batch.len() as u64;
+        stats.batches += 1;
+        stats.busy_s += started.elapsed().as_secs_f64();
+    }
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_database_migrates() {
+        let dir = std::env::temp_dir().join(format!("edgetwin-events-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("v1.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA_V1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute("INSERT INTO events VALUES (60, 1, 7, 0, 2, 3, 4, 5, 6, 8, 812.5)", []).unwrap();
+        }
+        let conn = open(&path).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let (kind, id, value): (i64, i64, f64) = conn
+            .query_row("SELECT kind, id, value FROM events", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!((kind, id, value), (1, 1, 812.5), "the events it held are still there, keyed by kind");
+        let clustered: String =
+            conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'events'", [], |r| r.get(0)).unwrap();
+        assert!(clustered.contains("WITHOUT ROWID"), "{clustered}");
+        // A newer file than this build is refused, by name.
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(conn);
+        let e = open(&path).err().unwrap();
+        assert!(format!("{e:#}").contains("v1.db") && format!("{e:#}").contains("newer"), "{e:#}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,103 @@
+//! Viewing events: with every member sampled they agree with the KPIs to the play and the millisecond, they do
+//! not depend on the number of threads, and a sample keeps about its share of members, whole.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use twin::events::{Event, EventKind, Sampling};
+use twin::{Scenario, Twin, ValidScenario};
+
+fn scenario() -> ValidScenario {
+    Scenario::parse(
+        "events.toml",
+        r#"
+name = "events"
+seed = 9
+start = "2026-11-23T00:00:00Z"
+horizon_hours = 24.0
+[world]
+metros = 30
+sites = 40
+ports = { step_gbps = 1.0 }
+[catalog]
+titles = 80
+[demand]
+members = 300000
+[policy]
+burn_in_days = 1
+"#,
+    )
+    .expect("valid scenario")
+}
+
+fn run(threads: usize, sampling: f64, minutes: u64) -> (Twin, Vec<Event>) {
+    let mut twin = Twin::new(scenario()).unwrap();
+    twin.set_threads(threads);
+    twin.advance_minutes(18 * 60);
+    twin.set_events(Sampling::new(sampling));
+    let mut events = Vec::new();
+    for _ in 0..minutes {
+        twin.advance_minutes(1);
+        events.extend(twin.take_events());
+    }
+    (twin, events)
+}
+
+fn count(events: &[Event], kind: EventKind) -> u64 {
+    events.iter().filter(|e| e.kind == kind).count() as u64
+}
+
+#[test]
+fn with_every_member_sampled_events_agree_with_the_kpis() {
+    let (twin, events) = run(2, 1.0, 180);
+    let kpis: Vec<_> = twin.kpis().iter().rev().take(180).collect();
+    let sum = |f: fn(&twin::KpiSample) -> u64| kpis.iter().map(|k| f(k)).sum::<u64>();
+    assert_eq!(count(&events, EventKind::PlayAttempt), sum(|k| k.plays));
+    assert_eq!(count(&events, EventKind::ExitBeforeStart), sum(|k| k.ebvs));
+    assert_eq!(count(&events, EventKind::StartFailure), sum(|k| k.start_failures));
+    assert_eq!(count(&events, EventKind::PlaybackFailure), sum(|k| k.playback_failures));
+    assert_eq!(count(&events, EventKind::VideoStart), sum(|k| k.plays) - sum(|k| k.ebvs) - sum(|k| k.start_failures));
+    let stall_ms: f64 = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Rebuffer | EventKind::Failover))
+        .map(|e| e.value as f64)
+        .sum();
+    assert_eq!(stall_ms as u64, sum(|k| k.rebuffer_ms));
+    assert_eq!(count(&events, EventKind::SwitchDown), sum(|k| k.switches_down));
+    assert_eq!(count(&events, EventKind::SwitchUp), sum(|k| k.switches_up));
+    // Sessions that started in the window and ended in it stopped once; completions are among the stops.
+    let stops = count(&events, EventKind::Stop);
+    assert!(stops > 0 && count(&events, EventKind::Completion) <= stops);
+    assert!(count(&events, EventKind::Pause) > 0 && count(&events, EventKind::SeekBack) > 0);
+    // Times are in the window (a stop at the last minute's end at most).
+    let from = 18 * 3600;
+    let (lo, hi) = (events.iter().map(|e| e.t_s).min().unwrap(), events.iter().map(|e| e.t_s).max().unwrap());
+    assert!(lo >= from && hi <= from + 180 * 60, "{lo}..{hi}");
+}
+
+#[test]
+fn events_do_not_depend_on_the_number_of_threads() {
+    assert_eq!(run(1, 0.5, 60).1, run(2, 0.5, 60).1);
+}
+
+#[test]
+fn a_sample_keeps_about_its_share_of_members_whole() {
+    let (_, all) = run(2, 1.0, 120);
+    let (_, some) = run(2, 0.2, 120);
+    let members = |e: &[Event]| e.iter().map(|e| e.member).collect::<BTreeSet<_>>();
+    let share = members(&some).len() as f64 / members(&all).len() as f64;
+    assert!((0.17..0.23).contains(&share), "{share}");
+    // A kept member's events are all there.
+    let by_member = |e: &[Event]| {
+        let mut m: BTreeMap<u32, usize> = BTreeMap::new();
+        for x in e {
+            *m.entry(x.member).or_default() += 1;
+        }
+        m
+    };
+    let (a, s) = (by_member(&all), by_member(&some));
+    assert!(s.iter().all(|(m, n)| a[m] == *n));
+    // Scaled back by the rate, play attempts come within 10% of the whole.
+    let scaled = count(&some, EventKind::PlayAttempt) as f64 / 0.2;
+    let whole = count(&all, EventKind::PlayAttempt) as f64;
+    assert!((scaled / whole - 1.0).abs() < 0.1, "{scaled} vs {whole}");
+}
