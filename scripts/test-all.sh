@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace, on a fresh machine as on a developer's; `.ci/run` calls exactly
 # this. First it makes sure of what the tests need: the libCacheSim reference trace beside the checkout, Mesa's
-# OpenGL/EGL drivers on which the UI tests render (llvmpipe, on the CPU: no GPU or display needed), and the
-# clippy and rustfmt of the toolchain pinned in rust-toolchain.toml.
+# OpenGL/EGL drivers on which the UI tests render (llvmpipe, on the CPU: no GPU or display needed), a Python
+# venv with pyarrow (which reads the Parquet exports back), and the clippy and rustfmt of the toolchain pinned in
+# rust-toolchain.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,7 @@ if [ ! -f "$traces/reference.txt" ]; then
 fi
 
 # -- System packages (Debian names), installed with apt when missing.
-debian_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri)
+debian_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri python3 python3-venv)
 
 installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
@@ -48,7 +49,16 @@ else
   echo "   install your system's equivalents if the UI tests cannot find an adapter"
 fi
 
-# -- Python tools: the connector tests' venv (with moto) is set up here when they land.
+# -- Python: the tests' venv (.venv): pyarrow reads the Parquet exports back, as an independent reader.
+python_packages=(pyarrow==26.0.1)
+if [ ! -x .venv/bin/python ]; then
+  echo "== making the tests' Python venv (.venv)"
+  python3 -m venv .venv
+fi
+if ! .venv/bin/python -c "import pyarrow" >/dev/null 2>&1; then
+  echo "== installing ${python_packages[*]} into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
+fi
 
 # -- Rust: the toolchain comes from rust-toolchain.toml; rustup adds its components if they are missing.
 if ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/null 2>&1; then

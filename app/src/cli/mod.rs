@@ -5,6 +5,7 @@ mod bench;
 mod bench_ui;
 mod compare;
 pub mod console;
+mod export;
 mod fleet_table;
 mod kpi_file;
 mod lp_bound;
@@ -79,6 +80,9 @@ pub enum Command {
     Whatif(whatif::WhatifArgs),
     /// The QoE and engagement report of a run's events database (written by `run --events`).
     Analytics(analytics::AnalyticsArgs),
+    /// A run's data in the files larger tools read.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -92,6 +96,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Validate(a) => validate::validate(a),
         Command::Whatif(a) => whatif::whatif(a),
         Command::Analytics(a) => analytics::analytics(a),
+        Command::Export(c) => export::run(c),
     }
 }
 
