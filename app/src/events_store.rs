@@ -8,6 +8,8 @@
 //! names) and `events` (clustered by kind: see `MIGRATE_V2`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -18,7 +20,7 @@ use twin::Twin;
 use twin::events::{Event, EventKind};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 /// Batches the queue holds before the simulation waits for the writer.
 const QUEUE_BATCHES: usize = 16;
 
@@ -53,6 +55,10 @@ DROP TABLE events;
 ALTER TABLE events_v2 RENAME TO events;
 ";
 
+/// Version 3: each stop carries its session's rebuffering, so the rebuffer percentage is taken over the same
+/// sessions as the watch time.
+const MIGRATE_V3: &str = "ALTER TABLE events ADD COLUMN stall_s REAL NOT NULL DEFAULT 0;";
+
 /// Brings a database to `SCHEMA_VERSION`, one version at a time, each in a transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     let version: i64 = conn
@@ -61,7 +67,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     if version > SCHEMA_VERSION {
         bail!("{}: events schema {version} is newer than this build's ({SCHEMA_VERSION})", path.display());
     }
-    let steps: [(i64, &str); 2] = [(1, SCHEMA_V1), (2, MIGRATE_V2)];
+    let steps: [(i64, &str); 3] = [(1, SCHEMA_V1), (2, MIGRATE_V2), (3, MIGRATE_V3)];
     for (to, sql) in steps.into_iter().filter(|(to, _)| *to > version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql).with_context(|| format!("{}: migrating to schema {to}", path.display()))?;
@@ -69,6 +75,17 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// Where the console keeps the events it records: `$XDG_DATA_HOME/edgetwin/runs/` (else under
+/// `~/.local/share`), one database per recording.
+pub fn console_dir() -> PathBuf {
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("edgetwin")
+        .join("runs")
 }
 
 /// Opens a store to read (migrating it if it is older).
@@ -95,6 +112,8 @@ pub struct EventStore {
     tx: Option<SyncSender<Vec<Event>>>,
     writer: Option<JoinHandle<anyhow::Result<WriteStats>>>,
     path: PathBuf,
+    /// Events committed so far (the writer counts them as it commits).
+    written: Arc<AtomicU64>,
 }
 
 impl EventStore {
@@ -111,8 +130,20 @@ impl EventStore {
         migrate(&mut conn, path)?;
         describe_run(&mut conn, twin, sampling_rate).with_context(|| format!("writing {}", path.display()))?;
         let (tx, rx) = sync_channel(QUEUE_BATCHES);
-        let writer = std::thread::Builder::new().name("events writer".into()).spawn(move || write(conn, rx))?;
-        Ok(EventStore { tx: Some(tx), writer: Some(writer), path: path.to_path_buf() })
+        let written = Arc::new(AtomicU64::new(0));
+        let counter = written.clone();
+        let writer =
+            std::thread::Builder::new().name("events writer".into()).spawn(move || write(conn, rx, &counter))?;
+        Ok(EventStore { tx: Some(tx), writer: Some(writer), path: path.to_path_buf(), written })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Events committed so far.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
     }
 
     /// Queues a batch (waits while the queue is full).
@@ -178,15 +209,16 @@ fn describe_run(conn: &mut Connection, twin: &Twin, sampling_rate: f64) -> rusql
 }
 
 /// The writer: a transaction per batch, until the queue closes.
-fn write(mut conn: Connection, rx: Receiver<Vec<Event>>) -> anyhow::Result<WriteStats> {
+fn write(mut conn: Connection, rx: Receiver<Vec<Event>>, written: &AtomicU64) -> anyhow::Result<WriteStats> {
     let mut stats = WriteStats::default();
     for batch in rx {
         let started = Instant::now();
         let tx = conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO events (id, t_s, kind, member, device, region, title, video, file, site, metro, value)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT INTO events (id, t_s, kind, member, device, region, title, video, file, site, metro, value,
+                                     stall_s)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             let opt = |x: u32| (x != u32::MAX).then_some(x);
             for (i, e) in batch.iter().enumerate() {
@@ -202,12 +234,14 @@ fn write(mut conn: Connection, rx: Receiver<Vec<Event>>) -> anyhow::Result<Write
                     opt(e.file),
                     opt(e.site),
                     e.metro,
-                    e.value as f64
+                    e.value as f64,
+                    e.stall_s as f64
                 ])?;
             }
         }
         tx.commit()?;
         stats.events += batch.len() as u64;
+        written.store(stats.events, Ordering::Relaxed);
         stats.batches += 1;
         stats.busy_s += started.elapsed().as_secs_f64();
     }

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use twin::{Command, SimTime, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
 
+use crate::events_store::EventStore;
+
 /// Simulated seconds per wall second, or as fast as the twin goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Speed {
@@ -49,12 +51,32 @@ pub enum Request {
     },
     /// Send a fork of the twin as it stands now (a what-if starts from it).
     Fork(std::sync::mpsc::Sender<Twin>),
+    /// Record viewing events into a new database at this path, for this share of members; or (None) stop.
+    RecordEvents(Option<(std::path::PathBuf, f64)>),
     /// Attach this site's recent history to published frames.
     Inspect(Option<SiteId>),
     Quit,
     /// A debug control for tests of the console's recovery: the worker panics handling it, as a bug in the twin
     /// would. Nothing in the console sends it.
     InjectPanic,
+}
+
+/// An events recording in progress, as published.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    pub path: std::path::PathBuf,
+    pub sample: f64,
+    pub taken: u64,
+    pub written: u64,
+}
+
+/// The worker's side of a recording: the store, the share sampled, events taken for it, and the committed
+/// count last published (so a frame goes out when the writer catches up, even while paused).
+struct Recorder {
+    store: EventStore,
+    sample: f64,
+    taken: u64,
+    published_written: u64,
 }
 
 /// What the console reads each frame.
@@ -73,6 +95,8 @@ pub struct Published {
     /// The operator's commands the twin took since its start, each with the moment it took it: what the What-if
     /// view can replay as edits.
     pub actions: Arc<Vec<(SimTime, Command)>>,
+    /// Events being recorded: where, for which share of members, how many taken from the twin and committed.
+    pub recording: Option<Recording>,
     /// The twin panicked: what it said. The snapshot is the last one before; nothing runs until a reset.
     pub failure: Option<String>,
 }
@@ -126,6 +150,8 @@ struct Worker {
     owed_s: f64,
     last_error: Option<String>,
     actions: Arc<Vec<(SimTime, Command)>>,
+    /// The events store being written.
+    events: Option<Recorder>,
     /// Set when the twin panicked: its state cannot be trusted, so only a reset brings it back.
     failure: Option<String>,
     rate: RateMeter,
@@ -167,6 +193,7 @@ impl Worker {
             owed_s: 0.0,
             last_error: None,
             actions: Arc::default(),
+            events: None,
             failure: None,
             rate: RateMeter { since: Instant::now(), sim_s: 0.0, plays: 0, sim_speed: 0.0, plays_per_s: 0.0 },
         }
@@ -183,6 +210,12 @@ impl Worker {
             plays_per_s: if self.playing { self.rate.plays_per_s } else { 0.0 },
             last_error: self.last_error.clone(),
             actions: self.actions.clone(),
+            recording: self.events.as_ref().map(|r| Recording {
+                path: r.store.path().to_path_buf(),
+                sample: r.sample,
+                taken: r.taken,
+                written: r.published_written,
+            }),
             failure: None,
         }
     }
@@ -241,8 +274,49 @@ impl Worker {
         if self.playing {
             changed |= self.simulate(wall);
         }
+        changed |= self.pass_events();
         // A failed twin keeps its failure frame on screen.
         if changed && self.failure.is_none() { Turn::Publish(Arc::new(self.publish_frame())) } else { Turn::Unchanged }
+    }
+
+    /// Starts recording events into a new store (stopping any recording first), or stops.
+    fn record_events(&mut self, to: Option<(std::path::PathBuf, f64)>) {
+        if let Some(r) = self.events.take() {
+            self.twin.set_events(None);
+            if let Err(e) = r.store.finish() {
+                self.last_error = Some(format!("{e:#}"));
+            }
+        }
+        let Some((path, sample)) = to else { return };
+        let Some(sampling) = twin::events::Sampling::new(sample) else {
+            self.last_error = Some(format!("a sampling share is in (0, 1], not {sample}"));
+            return;
+        };
+        match EventStore::create(&path, &self.twin, sample) {
+            Ok(store) => {
+                self.twin.set_events(Some(sampling));
+                self.events = Some(Recorder { store, sample, taken: 0, published_written: 0 });
+            }
+            Err(e) => self.last_error = Some(format!("{e:#}")),
+        }
+    }
+
+    /// Hands the events the twin made since the last turn to the store. Returns whether there is news to
+    /// publish: events taken, or more committed.
+    fn pass_events(&mut self) -> bool {
+        let Some(r) = &mut self.events else { return false };
+        let batch = self.twin.take_events();
+        let took = !batch.is_empty();
+        r.taken += batch.len() as u64;
+        if let Err(e) = r.store.send(batch) {
+            self.last_error = Some(format!("{e:#}"));
+            self.record_events(None);
+            return true;
+        }
+        let written = r.store.written();
+        let committed = written != r.published_written;
+        r.published_written = written;
+        took || committed
     }
 
     /// Simulates what the clock owes for `wall` seconds at the chosen speed, for at most one slice.
@@ -299,6 +373,7 @@ impl Worker {
             Request::Reset { seed } => {
                 match Twin::new(self.scenario.clone().with_seed(seed)) {
                     Ok(t) => {
+                        self.record_events(None);
                         self.twin = t;
                         self.actions = Arc::default();
                         (self.last_error, self.failure) = (None, None);
@@ -307,6 +382,7 @@ impl Worker {
                 }
                 self.owed_s = 0.0;
             }
+            Request::RecordEvents(to) => self.record_events(to),
             Request::Fork(reply) => {
                 // The asker may have gone (its view closed): nothing to do then.
                 let _ = reply.send(self.twin.fork());

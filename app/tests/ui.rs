@@ -11,7 +11,7 @@ use edgetwin::ui::shell::ConsoleApp;
 use edgetwin::ui::view::ViewId;
 use edgetwin::ui::views::map::MapView;
 use edgetwin::ui::views::whatif::WhatifView;
-use edgetwin::ui::views::{PLANNED, REGISTERED, fill, fleet, map, placement, qoe, whatif};
+use edgetwin::ui::views::{PLANNED, REGISTERED, analytics, fill, fleet, map, placement, qoe, whatif};
 use edgetwin::worker::Request;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
@@ -107,13 +107,14 @@ fn the_clock_runs_and_every_view_opens() {
     assert_eq!(sim_minutes(h.state()), 0);
 
     // Something each view shows once open.
-    let shows: [(ViewId, &str); 6] = [
+    let shows: [(ViewId, &str); 7] = [
         (map::VIEW.id, "Fit world"),
         (qoe::VIEW.id, "QoE & latency · World"),
         (placement::VIEW.id, "files ranked by predicted popularity"),
         (fill::VIEW.id, "Fill now: every site"),
         (fleet::VIEW.id, "Fleet · us-east-1"),
         (whatif::VIEW.id, "No comparison yet"),
+        (analytics::VIEW.id, "No events yet"),
     ];
     for view in REGISTERED {
         h.get_by_label(view.label).click();
@@ -450,4 +451,58 @@ fn what_is_done_by_hand_in_the_console_can_be_replayed_as_edits() {
     assert!(
         matches!(&edits[0].change, twin::whatif::Change::KillInstances { region, count: 1 } if region == "us-east-1")
     );
+}
+
+#[test]
+fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
+    use edgetwin::ui::views::analytics::AnalyticsView;
+    let mut h = harness(console_after(20));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("analytics-view-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    let db = dir.join("recording.db");
+    h.state_mut().state.find_view_mut::<AnalyticsView>().unwrap().record_path = Some(db.clone());
+    h.get_by_label("Analytics").click();
+    h.run_steps(2);
+    h.get_by_label("Record events").click();
+    let recording = |app: &ConsoleApp| app.state.twin.as_ref().unwrap().latest().recording.clone();
+    step_until(&mut h, "the recording to start", |app| recording(app).is_some());
+    // Thirty minutes, a step at a time (the console is paused): the same events every run.
+    let start = sim_minutes(h.state());
+    for _ in 0..30 {
+        h.state().state.twin.as_ref().unwrap().send(Request::Step);
+    }
+    step_until(&mut h, "thirty minutes", |app| sim_minutes(app) == start + 30);
+    step_until(&mut h, "the writer to commit them all", |app| {
+        recording(app).is_some_and(|r| r.taken > 0 && r.written == r.taken)
+    });
+    let direct = {
+        let conn = edgetwin::events_store::open(&db).unwrap();
+        edgetwin::analytics::summary(&conn, &db, 6).unwrap()
+    };
+    assert!(direct.qoe.attempts > 1000 && direct.qoe.starts <= direct.qoe.attempts, "{:?}", direct.qoe);
+    assert!(!direct.titles.is_empty() && direct.drop_off[0] == 1.0);
+    let view = |app: &ConsoleApp| app.state.find_view::<AnalyticsView>().unwrap().summary.clone();
+    for _ in 0..20 {
+        if view(h.state()).as_ref() == Some(&direct) {
+            break;
+        }
+        h.get_by_label("Refresh").click();
+        h.run_steps(3);
+        std::thread::sleep(Duration::from_millis(100));
+        h.run_steps(3);
+    }
+    assert_eq!(view(h.state()).as_ref(), Some(&direct), "the view shows what the store holds");
+    h.snapshot_options("analytics_recording", &snapshot_options());
+    // A title opens its placement.
+    let (title, name) = (direct.titles[0].0, direct.titles[0].1.clone());
+    h.get_by_role_and_label(egui::accesskit::Role::Link, &name).click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.selection.title, Some(twin::catalog::TitleId(title)));
+    assert_eq!(h.state().state.view, placement::VIEW.id);
+    // Stopping closes the store; it opens on its own and holds every event taken.
+    h.get_by_label("Analytics").click();
+    h.run_steps(2);
+    h.get_by_label("Stop recording").click();
+    step_until(&mut h, "the recording to stop", |app| recording(app).is_none());
+    std::fs::remove_dir_all(&dir).ok();
 }

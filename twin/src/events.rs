@@ -115,6 +115,9 @@ pub struct Event {
     pub site: u32,
     pub metro: u32,
     pub value: f32,
+    /// For a `Stop`: the session's rebuffering in all, in s (its start's, its stalls and its failover restarts),
+    /// so rebuffering and watch time can be set against each other over the same sessions. 0 otherwise.
+    pub stall_s: f32,
 }
 
 /// Which members' events are kept.
@@ -145,6 +148,8 @@ pub struct SessionMeta {
     /// Second it started playing.
     pub start_s: u32,
     pub duration_s: u32,
+    /// The rebuffering booked at its start, ms.
+    pub start_rebuffer_ms: u32,
     pub sampled: bool,
 }
 

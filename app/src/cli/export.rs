@@ -57,9 +57,10 @@ const SCHEMA: &str = "message events {
     OPTIONAL INT32 site;
     REQUIRED INT32 metro;
     REQUIRED DOUBLE value;
+    REQUIRED DOUBLE stall_s;
 }";
 
-const HEADER: &str = "time_utc_s,kind,member,device,region,title,video,file,site,metro,value";
+const HEADER: &str = "time_utc_s,kind,member,device,region,title,video,file,site,metro,value,stall_s";
 
 /// A chunk of rows, column by column.
 #[derive(Default)]
@@ -75,6 +76,7 @@ struct Columns {
     site: Vec<Option<i32>>,
     metro: Vec<i32>,
     value: Vec<f64>,
+    stall: Vec<f64>,
 }
 
 impl Columns {
@@ -124,7 +126,7 @@ fn read_day(
     mut sink: impl FnMut(&Columns) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
     let mut stmt = conn.prepare(
-        "SELECT t_s, kind, member, device, region, title, video, file, site, metro, value FROM events
+        "SELECT t_s, kind, member, device, region, title, video, file, site, metro, value, stall_s FROM events
          WHERE (t_s + ?1) / 86400 = ?2 ORDER BY kind, id",
     )?;
     let mut rows = stmt.query(params![epoch, day])?;
@@ -144,6 +146,7 @@ fn read_day(
         chunk.site.push(r.get(8)?);
         chunk.metro.push(r.get(9)?);
         chunk.value.push(r.get(10)?);
+        chunk.stall.push(r.get(11)?);
         n += 1;
         if chunk.len() == ROW_GROUP {
             sink(&chunk)?;
@@ -181,7 +184,8 @@ fn write_parquet(conn: &Connection, epoch: i64, day: i64, path: &Path) -> anyhow
                     col.typed::<Int32Type>().write_batch(&values, Some(&defined), None)?
                 }
                 9 => col.typed::<Int32Type>().write_batch(&c.metro, None, None)?,
-                _ => col.typed::<DoubleType>().write_batch(&c.value, None, None)?,
+                10 => col.typed::<DoubleType>().write_batch(&c.value, None, None)?,
+                _ => col.typed::<DoubleType>().write_batch(&c.stall, None, None)?,
             };
             col.close()?;
             column += 1;
@@ -202,7 +206,7 @@ fn write_csv(conn: &Connection, epoch: i64, day: i64, path: &Path) -> anyhow::Re
             writeln!(
                 out,
                 // `{:?}` writes a float as one ("0.0", not "0"), so a reader infers the column's type.
-                "{},{},{},{},{},{},{},{},{},{},{:?}",
+                "{},{},{},{},{},{},{},{},{},{},{:?},{:?}",
                 c.time[i],
                 std::str::from_utf8(c.kind[i].data()).unwrap_or("unknown"),
                 c.member[i],
@@ -213,7 +217,8 @@ fn write_csv(conn: &Connection, epoch: i64, day: i64, path: &Path) -> anyhow::Re
                 opt(c.file[i]),
                 opt(c.site[i]),
                 c.metro[i],
-                c.value[i]
+                c.value[i],
+                c.stall[i]
             )?;
         }
         Ok(())

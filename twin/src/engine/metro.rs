@@ -130,7 +130,7 @@ struct Tag {
 impl Tag {
     fn event(&self, t_s: u32, kind: EventKind, file: u32, site: u32, value: f32) -> Event {
         let Tag { member, device, region, title, video, metro } = *self;
-        Event { t_s, kind, member, device, region, title, video, file, site, metro, value }
+        Event { t_s, kind, member, device, region, title, video, file, site, metro, value, stall_s: 0.0 }
     }
 }
 
@@ -411,7 +411,8 @@ fn end_events(
     let watched_s = end_s.saturating_sub(meta.start_s).saturating_sub(s.stalled_s as u32);
     let events = &mut store.events;
     events::interactions(meta, watched_s, |t_s, kind, value| events.push(tag.event(t_s, kind, file, site, value)));
-    events.push(tag.event(end_s, EventKind::Stop, file, site, watched_s as f32));
+    let stall_s = s.stalled_s as f32 + meta.start_rebuffer_ms as f32 / 1000.0;
+    events.push(Event { stall_s, ..tag.event(end_s, EventKind::Stop, file, site, watched_s as f32) });
     if watched_s as f64 >= events::COMPLETION_SHARE * meta.duration_s as f64 {
         events.push(tag.event(end_s, EventKind::Completion, file, site, watched_s as f32));
     }
@@ -672,6 +673,7 @@ fn start_play(
             member: t.member,
             start_s: t_s,
             duration_s,
+            start_rebuffer_ms: start.rebuffer_ms.min(u32::MAX as u64) as u32,
             sampled: true,
         });
         store.set_meta(slot, meta);

@@ -1,0 +1,297 @@
+//! Analytics view: viewing events, recorded from the running twin into a SQLite store (or a past run's store
+//! opened from disk), and what they say. The QoE table by the Mux / CTA-2066 definitions, named; drop-off
+//! curves (all titles, and the titles with the most sessions, overlaid); a completion ranking whose titles open
+//! their placement; weekday and weekend starts of movies and shows; the device mix; and the predictor's error
+//! over days. Queries run on a thread of their own, every few seconds while recording, so the console stays
+//! responsive.
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, TryRecvError, channel};
+use std::time::{Duration, Instant};
+
+use egui::Color32;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use twin::Snapshot;
+
+use crate::analytics::{self, Summary};
+use crate::events_store;
+use crate::ui::control::Control;
+use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
+use crate::worker::Request;
+
+pub const VIEW: ViewSpec = ViewSpec::of::<AnalyticsView>(ViewId::new("analytics"), "Analytics");
+
+/// How often the summary is read again while events are recorded.
+const REFRESH: Duration = Duration::from_secs(5);
+/// Titles whose drop-off curves are drawn, and ranked.
+const TOP_TITLES: usize = 6;
+
+pub struct AnalyticsView {
+    /// Share of members whose events are recorded.
+    pub sample: f64,
+    /// Where a new recording goes (None: a new file under `events_store::console_dir()`).
+    pub record_path: Option<PathBuf>,
+    /// A past run's store, opened to look at (when not recording).
+    opened: Option<PathBuf>,
+    pub summary: Option<Summary>,
+    loading: Option<Receiver<Result<Summary, String>>>,
+    last_load: Option<Instant>,
+    /// The committed count the summary on show was read at.
+    read_at: u64,
+    pub message: Option<String>,
+}
+
+impl Default for AnalyticsView {
+    fn default() -> Self {
+        AnalyticsView {
+            sample: 0.1,
+            record_path: None,
+            opened: None,
+            summary: None,
+            loading: None,
+            last_load: None,
+            read_at: 0,
+            message: None,
+        }
+    }
+}
+
+impl View for AnalyticsView {
+    fn ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx) {
+        let snap = ctx.snapshot();
+        ui.heading("Analytics");
+        self.controls(ui, ctx);
+        self.poll(ctx);
+        if let Some(m) = &self.message {
+            ui.colored_label(Color32::from_rgb(230, 180, 90), m);
+        }
+        ui.separator();
+        egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
+            match &self.summary {
+                Some(s) => show(ui, ctx, s, snap),
+                None => {
+                    ui.weak("No events yet: Record events from the running twin, or open a run's events database.");
+                }
+            }
+            prediction_errors(ui, snap);
+        });
+    }
+}
+
+impl AnalyticsView {
+    fn controls(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx) {
+        let recording = ctx.published.recording.clone();
+        ui.horizontal(|ui| match &recording {
+            Some(r) => {
+                let name = r.path.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                ui.label(format!(
+                    "Recording {:.0}% of members into {name}: {} events, {} committed",
+                    100.0 * r.sample,
+                    r.taken,
+                    r.written
+                ))
+                .on_hover_text(r.path.display().to_string());
+                if ui.button("Stop recording").clicked() {
+                    ctx.send(Request::RecordEvents(None));
+                }
+                if ui.button("Refresh").clicked() {
+                    self.load(r.path.clone(), r.written);
+                }
+            }
+            None => {
+                let label = ui.label("members sampled %");
+                let mut pct = 100.0 * self.sample;
+                ui.add(egui::DragValue::new(&mut pct).range(0.1..=100.0).speed(0.5)).labelled_by(label.id);
+                self.sample = pct / 100.0;
+                if ui.button("Record events").clicked() {
+                    let path = self.record_path.clone().unwrap_or_else(|| {
+                        let snap = ctx.snapshot();
+                        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+                        let name = format!("{}-seed{}-{stamp}.db", snap.model.scenario.name, snap.model.scenario.seed);
+                        events_store::console_dir().join(name)
+                    });
+                    if let Some(dir) = path.parent()
+                        && let Err(e) = std::fs::create_dir_all(dir)
+                    {
+                        self.message = Some(format!("{}: {e}", dir.display()));
+                    } else {
+                        ctx.send(Request::RecordEvents(Some((path, self.sample))));
+                        (self.summary, self.opened, self.message) = (None, None, None);
+                    }
+                }
+                if ui.button("Open events database…").clicked()
+                    && let Some(path) = rfd::FileDialog::new().add_filter("events", &["db"]).pick_file()
+                {
+                    self.opened = Some(path.clone());
+                    self.load(path, 0);
+                }
+                if let Some(path) = self.opened.clone()
+                    && ui.button("Refresh").clicked()
+                {
+                    self.load(path, 0);
+                }
+            }
+        });
+    }
+
+    /// Reads the summary of the store at `path` on a thread of its own.
+    fn load(&mut self, path: PathBuf, written: u64) {
+        if self.loading.is_some() {
+            return;
+        }
+        let (tx, rx) = channel();
+        std::thread::spawn(move || {
+            let result = events_store::open(&path)
+                .and_then(|conn| analytics::summary(&conn, &path, TOP_TITLES))
+                .map_err(|e| format!("{e:#}"));
+            let _ = tx.send(result);
+        });
+        (self.loading, self.last_load, self.read_at) = (Some(rx), Some(Instant::now()), written);
+    }
+
+    /// Takes a finished read; while recording, starts the next one every `REFRESH` once new events are in.
+    fn poll(&mut self, ctx: &ViewCtx) {
+        if let Some(rx) = &self.loading {
+            match rx.try_recv() {
+                Ok(Ok(s)) => (self.summary, self.loading, self.message) = (Some(s), None, None),
+                Ok(Err(e)) => (self.message, self.loading) = (Some(e), None),
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => self.loading = None,
+            }
+        }
+        if let Some(r) = &ctx.published.recording {
+            let due = self.last_load.is_none_or(|t| t.elapsed() >= REFRESH);
+            if due && r.written > self.read_at {
+                self.load(r.path.clone(), r.written);
+            }
+        }
+    }
+}
+
+fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary, _snap: &Snapshot) {
+    let q = &s.qoe;
+    let rate = s.sampling_rate;
+    ui.label(format!(
+        "{} · seed {} · {:.1}% of members sampled (counts scaled back ×{:.1})",
+        s.scenario,
+        s.seed,
+        100.0 * rate,
+        1.0 / rate
+    ));
+    ui.horizontal_top(|ui| {
+        ui.vertical(|ui| {
+            ui.strong("QoE (Mux / CTA-2066 definitions)");
+            let rows = [
+                ("Play attempts", format!("{:.0}", q.attempts as f64 / rate)),
+                ("Video startup time p50 / p95 (attempt to first frame)", format!("{:.0} / {:.0} ms", q.startup_p50_ms, q.startup_p95_ms)),
+                ("Rebuffer percentage (÷ watch time, ended sessions)", format!("{:.3}%", q.rebuffer_pct)),
+                ("Video start failures (÷ play attempts)", format!("{:.3}%", q.video_start_failure_pct)),
+                ("Exits before video start (÷ play attempts)", format!("{:.3}%", q.exits_before_start_pct)),
+                ("Playback failures (÷ video starts)", format!("{:.3}%", q.playback_failure_pct)),
+                ("Completion (past 90% of the video, ÷ ended sessions)", format!("{:.1}%", s.completion_pct)),
+                (
+                    "Pauses / seeks back / forward per hour watched",
+                    format!(
+                        "{:.2} / {:.2} / {:.2}",
+                        s.interactions_per_hour[0], s.interactions_per_hour[1], s.interactions_per_hour[2]
+                    ),
+                ),
+            ];
+            egui::Grid::new("analytics_qoe").striped(true).num_columns(2).show(ui, |ui| {
+                for (k, v) in rows {
+                    ui.label(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+            ui.add_space(8.0);
+            ui.strong("Titles with the most ended sessions (click: its placement)");
+            egui::Grid::new("analytics_titles").striped(true).num_columns(3).show(ui, |ui| {
+                ui.label("title");
+                ui.label("sessions");
+                ui.label("completed");
+                ui.end_row();
+                for (t, name, n, done, _) in &s.titles {
+                    if ui.link(name).clicked() {
+                        ctx.selection.title = Some(twin::catalog::TitleId(*t));
+                        ctx.send(Control::ShowView(super::placement::VIEW.id));
+                    }
+                    ui.label(format!("{:.0}", *n as f64 / rate));
+                    ui.label(format!("{:.1}%", 100.0 * done));
+                    ui.end_row();
+                }
+            });
+        });
+        ui.add_space(16.0);
+        ui.vertical(|ui| {
+            ui.strong("Drop-off: still watching at each tenth of the video");
+            let curve = |c: &[f64; 11]| -> PlotPoints { c.iter().enumerate().map(|(i, v)| [10.0 * i as f64, 100.0 * v]).collect() };
+            Plot::new("analytics_drop_off")
+                .width(520.0)
+                .height(230.0)
+                .legend(Legend::default())
+                .include_y(0.0)
+                .include_y(100.0)
+                .x_axis_label("% of the video")
+                .y_axis_label("% still watching")
+                .allow_drag(false)
+                .allow_zoom(false)
+                .allow_scroll(false)
+                .show(ui, |p| {
+                    p.line(Line::new("all titles", curve(&s.drop_off)).color(Color32::WHITE).width(2.0));
+                    for (_, name, _, _, c) in &s.titles {
+                        p.line(Line::new(name.as_str(), curve(c)));
+                    }
+                });
+            ui.add_space(8.0);
+            ui.strong("Video starts");
+            for (label, [shows, movies]) in ["weekdays", "weekends"].iter().zip(s.week) {
+                let total = (shows + movies).max(1) as f64;
+                if shows + movies > 0 {
+                    ui.label(format!(
+                        "{label} (UTC day): {:.0} · movies {:.1}% · shows {:.1}%",
+                        (shows + movies) as f64 / rate,
+                        100.0 * movies as f64 / total,
+                        100.0 * shows as f64 / total
+                    ));
+                }
+            }
+            let starts = s.devices.iter().map(|d| d.1).sum::<u64>().max(1) as f32;
+            for (name, n) in &s.devices {
+                ui.horizontal(|ui| {
+                    ui.add_sized([70.0, 16.0], egui::Label::new(name.as_str()));
+                    ui.add(egui::ProgressBar::new(*n as f32 / starts).desired_width(260.0).text(format!(
+                        "{:.1}%",
+                        100.0 * *n as f32 / starts
+                    )));
+                });
+            }
+        });
+    });
+}
+
+/// The predictor's error on each observed day (it feeds placement): worldwide WAPE, and over the head.
+fn prediction_errors(ui: &mut egui::Ui, snap: &Snapshot) {
+    let errors = &snap.content.prediction_errors;
+    ui.add_space(8.0);
+    ui.strong("Prediction error over days (weighted absolute % error of next-day plays)");
+    if errors.is_empty() {
+        ui.weak("No day observed yet: the first comes at a region's midnight.");
+        return;
+    }
+    let line = |f: fn(&twin::popularity::DayError) -> f64| -> PlotPoints {
+        errors.iter().map(|e| [e.day as f64, 100.0 * f(e)]).collect()
+    };
+    Plot::new("analytics_prediction")
+        .height(160.0)
+        .legend(Legend::default())
+        .include_y(0.0)
+        .x_axis_label("day")
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(Line::new("every video", line(|e| e.wape)));
+            p.line(Line::new("the head (top tenth)", line(|e| e.head_wape)));
+        });
+}
