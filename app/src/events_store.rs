@@ -77,15 +77,9 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Where the console keeps the events it records: `$XDG_DATA_HOME/edgetwin/runs/` (else under
-/// `~/.local/share`), one database per recording.
+/// Where the console keeps the events it records: `runs/` in `crate::data_dir()`, one database per recording.
 pub fn console_dir() -> PathBuf {
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("edgetwin")
-        .join("runs")
+    crate::data_dir().join("runs")
 }
 
 /// Opens a store to read (migrating it if it is older).

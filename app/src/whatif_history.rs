@@ -29,14 +29,9 @@ pub struct History {
 }
 
 impl History {
-    /// Where the console keeps its history: `$XDG_DATA_HOME/edgetwin/whatif.sqlite`, else under
-    /// `~/.local/share`, else the working folder.
+    /// Where the console keeps its history: `whatif.sqlite` in `crate::data_dir()`.
     pub fn default_path() -> PathBuf {
-        let base = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-            .unwrap_or_else(|| PathBuf::from("."));
-        base.join("edgetwin").join("whatif.sqlite")
+        crate::data_dir().join("whatif.sqlite")
     }
 
     /// Opens (or creates) the history at `path`.

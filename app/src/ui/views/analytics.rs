@@ -68,7 +68,7 @@ impl View for AnalyticsView {
         ui.separator();
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             match &self.summary {
-                Some(s) => show(ui, ctx, s, snap),
+                Some(s) => show(ui, ctx, s),
                 None => {
                     ui.weak("No events yet: Record events from the running twin, or open a run's events database.");
                 }
@@ -168,7 +168,7 @@ impl AnalyticsView {
     }
 }
 
-fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary, _snap: &Snapshot) {
+fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary) {
     let q = &s.qoe;
     let rate = s.sampling_rate;
     ui.label(format!(
