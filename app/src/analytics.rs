@@ -137,6 +137,8 @@ pub struct Summary {
     pub week: [[u64; 2]; 2],
     /// Video starts per device: (name, starts).
     pub devices: Vec<(String, u64)>,
+    /// Each region's observed days: (region code, day, prediction WAPE, plays observed).
+    pub daily_error: Vec<(String, i64, f64, f64)>,
 }
 
 /// Reads the summary of the store at `path` (open as `conn`), with `top` titles.
@@ -170,7 +172,14 @@ pub fn summary(conn: &Connection, path: &Path, top: usize) -> anyhow::Result<Sum
     let devices = stmt
         .query_map([EventKind::VideoStart as u8], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
         .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT r.code, e.day, e.wape, e.observed_plays FROM daily_error e JOIN regions r ON r.region = e.region
+         ORDER BY e.day, e.region",
+    )?;
+    let daily_error =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
     Ok(Summary {
+        daily_error,
         scenario: meta(conn, "scenario").with_context(read)?,
         seed: meta(conn, "seed").with_context(read)?,
         sampling_rate: meta(conn, "sampling_rate").with_context(read)?.parse().unwrap_or(1.0),

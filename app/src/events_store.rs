@@ -5,7 +5,8 @@
 //!
 //! Tables: `meta` (the run: scenario, seed, start, sampling rate), `videos` and `titles` and `devices` and
 //! `regions` (names and durations, so a database answers questions on its own), `kinds` (event codes and their
-//! names) and `events` (clustered by kind: see `MIGRATE_V2`).
+//! names), `events` (clustered by kind: see `MIGRATE_V2`), and `daily` and `daily_error` (each region's days
+//! observed and predicted: see `MIGRATE_V4`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,10 +18,10 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rusqlite::{Connection, params};
 use twin::Twin;
-use twin::events::{Event, EventKind};
+use twin::events::{DayRecord, Event, EventKind};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 /// Batches the queue holds before the simulation waits for the writer.
 const QUEUE_BATCHES: usize = 16;
 
@@ -59,6 +60,20 @@ ALTER TABLE events_v2 RENAME TO events;
 /// sessions as the watch time.
 const MIGRATE_V3: &str = "ALTER TABLE events ADD COLUMN stall_s REAL NOT NULL DEFAULT 0;";
 
+/// Version 4: each region's days: plays per video observed (exact, whatever the events' sampling), predicted for
+/// the day and for the next (what nightly training reads), and the day's prediction error.
+const MIGRATE_V4: &str = "
+CREATE TABLE daily (
+    region INTEGER NOT NULL, day INTEGER NOT NULL, video INTEGER NOT NULL,
+    observed_plays REAL NOT NULL, predicted_plays REAL NOT NULL, next_predicted_plays REAL NOT NULL,
+    PRIMARY KEY (region, day, video)
+) WITHOUT ROWID;
+CREATE TABLE daily_error (
+    region INTEGER NOT NULL, day INTEGER NOT NULL, wape REAL NOT NULL, observed_plays REAL NOT NULL,
+    PRIMARY KEY (region, day)
+);
+";
+
 /// Brings a database to `SCHEMA_VERSION`, one version at a time, each in a transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     let version: i64 = conn
@@ -67,7 +82,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     if version > SCHEMA_VERSION {
         bail!("{}: events schema {version} is newer than this build's ({SCHEMA_VERSION})", path.display());
     }
-    let steps: [(i64, &str); 3] = [(1, SCHEMA_V1), (2, MIGRATE_V2), (3, MIGRATE_V3)];
+    let steps: [(i64, &str); 4] = [(1, SCHEMA_V1), (2, MIGRATE_V2), (3, MIGRATE_V3), (4, MIGRATE_V4)];
     for (to, sql) in steps.into_iter().filter(|(to, _)| *to > version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql).with_context(|| format!("{}: migrating to schema {to}", path.display()))?;
@@ -102,8 +117,14 @@ pub struct WriteStats {
 }
 
 /// A store being written.
+/// What the writer is handed.
+enum Batch {
+    Events(Vec<Event>),
+    Days(Vec<DayRecord>),
+}
+
 pub struct EventStore {
-    tx: Option<SyncSender<Vec<Event>>>,
+    tx: Option<SyncSender<Batch>>,
     writer: Option<JoinHandle<anyhow::Result<WriteStats>>>,
     path: PathBuf,
     /// Events committed so far (the writer counts them as it commits).
@@ -145,8 +166,20 @@ impl EventStore {
         if events.is_empty() {
             return Ok(());
         }
+        self.queue(Batch::Events(events))
+    }
+
+    /// Queues the regions' observed days.
+    pub fn send_days(&self, days: Vec<DayRecord>) -> anyhow::Result<()> {
+        if days.is_empty() {
+            return Ok(());
+        }
+        self.queue(Batch::Days(days))
+    }
+
+    fn queue(&self, batch: Batch) -> anyhow::Result<()> {
         let tx = self.tx.as_ref().context("the events store is closed")?;
-        tx.send(events).map_err(|_| anyhow::anyhow!("the events writer of {} stopped", self.path.display()))
+        tx.send(batch).map_err(|_| anyhow::anyhow!("the events writer of {} stopped", self.path.display()))
     }
 
     /// Writes what is queued, closes the database, and says what was written.
@@ -203,44 +236,73 @@ fn describe_run(conn: &mut Connection, twin: &Twin, sampling_rate: f64) -> rusql
 }
 
 /// The writer: a transaction per batch, until the queue closes.
-fn write(mut conn: Connection, rx: Receiver<Vec<Event>>, written: &AtomicU64) -> anyhow::Result<WriteStats> {
+fn write(mut conn: Connection, rx: Receiver<Batch>, written: &AtomicU64) -> anyhow::Result<WriteStats> {
     let mut stats = WriteStats::default();
     for batch in rx {
         let started = Instant::now();
         let tx = conn.transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (id, t_s, kind, member, device, region, title, video, file, site, metro, value,
-                                     stall_s)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            )?;
-            let opt = |x: u32| (x != u32::MAX).then_some(x);
-            for (i, e) in batch.iter().enumerate() {
-                insert.execute(params![
-                    stats.events as i64 + i as i64,
-                    e.t_s,
-                    e.kind as u8,
-                    e.member,
-                    e.device,
-                    e.region,
-                    e.title,
-                    e.video,
-                    opt(e.file),
-                    opt(e.site),
-                    e.metro,
-                    e.value as f64,
-                    e.stall_s as f64
-                ])?;
+        match &batch {
+            Batch::Events(events) => {
+                insert_events(&tx, stats.events, events)?;
+                stats.events += events.len() as u64;
             }
+            Batch::Days(days) => insert_days(&tx, days)?,
         }
         tx.commit()?;
-        stats.events += batch.len() as u64;
         written.store(stats.events, Ordering::Relaxed);
         stats.batches += 1;
         stats.busy_s += started.elapsed().as_secs_f64();
     }
     conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")?;
     Ok(stats)
+}
+
+/// Inserts events, numbering them on from `first_id`.
+fn insert_events(tx: &rusqlite::Transaction, first_id: u64, events: &[Event]) -> rusqlite::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (id, t_s, kind, member, device, region, title, video, file, site, metro, value, stall_s)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?;
+    let opt = |x: u32| (x != u32::MAX).then_some(x);
+    for (i, e) in events.iter().enumerate() {
+        insert.execute(params![
+            (first_id + i as u64) as i64,
+            e.t_s,
+            e.kind as u8,
+            e.member,
+            e.device,
+            e.region,
+            e.title,
+            e.video,
+            opt(e.file),
+            opt(e.site),
+            e.metro,
+            e.value as f64,
+            e.stall_s as f64
+        ])?;
+    }
+    Ok(())
+}
+
+/// Inserts days: the videos with any plays observed or predicted, and each day's prediction error (WAPE,
+/// Σ|predicted − observed| ÷ Σ observed).
+fn insert_days(tx: &rusqlite::Transaction, days: &[DayRecord]) -> rusqlite::Result<()> {
+    let mut row = tx.prepare_cached("INSERT INTO daily VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    let mut error = tx.prepare_cached("INSERT INTO daily_error VALUES (?1, ?2, ?3, ?4)")?;
+    for d in days {
+        let (mut miss, mut total) = (0.0, 0.0);
+        for (v, ((&o, &p), &n)) in
+            d.observed_plays.iter().zip(&d.predicted_plays).zip(&d.next_predicted_plays).enumerate()
+        {
+            (miss, total) = (miss + (p - o).abs(), total + o);
+            if o > 0.0 || p > 0.0 || n > 0.0 {
+                row.execute(params![d.region, d.day, v, o, p, n])?;
+            }
+        }
+        let wape = if total > 0.0 { miss / total } else { 0.0 };
+        error.execute(params![d.region, d.day, wape, total])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

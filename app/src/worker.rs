@@ -308,7 +308,8 @@ impl Worker {
         let batch = self.twin.take_events();
         let took = !batch.is_empty();
         r.taken += batch.len() as u64;
-        if let Err(e) = r.store.send(batch) {
+        let days = self.twin.take_days();
+        if let Err(e) = r.store.send(batch).and_then(|()| r.store.send_days(days)) {
             self.last_error = Some(format!("{e:#}"));
             self.record_events(None);
             return true;

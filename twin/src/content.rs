@@ -16,6 +16,7 @@ use crate::capacity::FillRequest;
 use crate::catalog::{Catalog, FileId, TitleId};
 use crate::engine::Engine;
 use crate::error::TwinError;
+use crate::events::DayRecord;
 use crate::fill::{Admission, Fill, FillMinute, FillSources, SiteFillStatus, TransferLog};
 use crate::model::Model;
 use crate::placement::oracle::Oracle;
@@ -153,6 +154,8 @@ pub struct Content {
     pub(crate) fill: Fill,
     /// Fill bytes of admissions made after the last minute, reported with the next.
     admissions: FillMinute,
+    /// The days observed since they were last taken, while they are asked for (None: not kept).
+    pub(crate) days_observed: Option<Vec<DayRecord>>,
 }
 
 /// A cluster's plan under a policy, in one of its stripes.
@@ -209,6 +212,7 @@ impl Content {
             disk_scale: vec![1.0; clusters_len],
             fill: Fill::new(model.scenario.fill.clone(), sources, sites),
             admissions: FillMinute::default(),
+            days_observed: None,
         };
         for r in 0..regions {
             content.predict(model, r);
@@ -613,7 +617,20 @@ impl Content {
                 self.observed_days[r] = true;
             }
             self.days[r] = RegionDay { day: d.day + 1, whole: true, ..d };
+            let n = model.catalog.videos.len();
+            let was_predicted = self.predicted_plays[r * n..(r + 1) * n].to_vec();
             self.predict(model, r);
+            if d.whole
+                && let Some(days) = &mut self.days_observed
+            {
+                days.push(DayRecord {
+                    region: r as u8,
+                    day: d.day,
+                    observed_plays: self.observed_plays[r * n..(r + 1) * n].to_vec(),
+                    predicted_plays: was_predicted,
+                    next_predicted_plays: self.predicted_plays[r * n..(r + 1) * n].to_vec(),
+                });
+            }
             self.plan_region(model, r);
             self.replan_open_windows(model, r, placement);
         }

@@ -120,6 +120,20 @@ pub struct Event {
     pub stall_s: f32,
 }
 
+/// A region's day, as observed at its midnight: plays per video (exact, whatever the event sampling; from the
+/// bytes streamed, as the predictor sees them), beside what was predicted for it and, made from it, for the next.
+/// What nightly training reads.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DayRecord {
+    /// Index into `region::REGIONS`.
+    pub region: u8,
+    /// The region's day number (days since the Unix epoch at its reference offset).
+    pub day: i64,
+    pub observed_plays: Vec<f64>,
+    pub predicted_plays: Vec<f64>,
+    pub next_predicted_plays: Vec<f64>,
+}
+
 /// Which members' events are kept.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Sampling {

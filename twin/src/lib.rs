@@ -307,6 +307,13 @@ impl Twin {
     /// stops. Take them with `take_events` as the clock goes on.
     pub fn set_events(&mut self, sampling: Option<events::Sampling>) {
         self.engine.set_events(&self.model, sampling);
+        self.content.days_observed = sampling.map(|_| Vec::new());
+    }
+
+    /// The regions' days observed since the last take (kept while events are on): plays per video observed,
+    /// and predicted for the day and the next.
+    pub fn take_days(&mut self) -> Vec<events::DayRecord> {
+        self.content.days_observed.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The events of the minutes since the last take, oldest first (within a minute, metro by metro): the

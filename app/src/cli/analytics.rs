@@ -82,5 +82,11 @@ pub fn report(s: &Summary, name: &str) -> String {
         .map(|(name, n)| format!("{name} {:.1}%", 100.0 * *n as f64 / q.starts.max(1) as f64))
         .collect();
     let _ = writeln!(out, "  device mix (video starts)  {}", cells.join(", "));
+    if !s.daily_error.is_empty() {
+        let _ = writeln!(out, "\nPrediction (each region's days observed: plays, and the error of what was predicted)");
+        for (region, day, wape, plays) in &s.daily_error {
+            let _ = writeln!(out, "  {region} day {day:<4} {plays:>12.0} plays  WAPE {:.1}%", 100.0 * wape);
+        }
+    }
     out
 }

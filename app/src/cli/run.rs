@@ -85,6 +85,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             let batch = twin.take_events();
             events += batch.len() as u64;
             store.send(batch)?;
+            store.send_days(twin.take_days())?;
         }
         Ok(())
     };
