@@ -624,7 +624,9 @@ pub struct Branch {
 
 impl Branch {
     /// `twin` (a fork) to run `hours` from now with `edits`, each at its time after now.
-    pub fn new(twin: Twin, edits: &Edits, hours: f64) -> Result<Branch, TwinError> {
+    pub fn new(mut twin: Twin, edits: &Edits, hours: f64) -> Result<Branch, TwinError> {
+        // A fork of a twin recording events would keep its own, untaken, for the whole horizon.
+        twin.set_events(None);
         if let Some(late) = edits.edits.iter().find(|e| e.at_hours >= hours) {
             return Err(TwinError::Refused(format!(
                 "an edit at {} h after the fork does not come before the branch ends, {hours} h after it",
