@@ -141,12 +141,16 @@ pub struct Summary {
     pub daily_error: Vec<(String, i64, f64, f64)>,
 }
 
-/// Reads the summary of the store at `path` (open as `conn`), with `top` titles.
+/// Reads the summary of the store at `path` (open as `conn`), with `top` titles; an error names the file.
 pub fn summary(conn: &Connection, path: &Path, top: usize) -> anyhow::Result<Summary> {
-    let read = || format!("reading {}", path.display());
+    read_summary(conn, top)
+        .with_context(|| format!("reading {} (an events database of `run --events`)", path.display()))
+}
+
+fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
     let start: chrono::DateTime<chrono::Utc> =
-        meta(conn, "start_utc").with_context(read)?.parse().context("meta start_utc is not a UTC time")?;
-    let qoe = qoe(conn).with_context(read)?;
+        meta(conn, "start_utc")?.parse().context("meta start_utc is not a UTC time")?;
+    let qoe = qoe(conn)?;
     let stops = count(conn, EventKind::Stop)?;
     let hours = qoe.watched_hours.max(1e-9);
     let per_hour = |k| count(conn, k).map(|n| n as f64 / hours);
@@ -180,9 +184,9 @@ pub fn summary(conn: &Connection, path: &Path, top: usize) -> anyhow::Result<Sum
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
     Ok(Summary {
         daily_error,
-        scenario: meta(conn, "scenario").with_context(read)?,
-        seed: meta(conn, "seed").with_context(read)?,
-        sampling_rate: meta(conn, "sampling_rate").with_context(read)?.parse().unwrap_or(1.0),
+        scenario: meta(conn, "scenario")?,
+        seed: meta(conn, "seed")?,
+        sampling_rate: meta(conn, "sampling_rate")?.parse().unwrap_or(1.0),
         completion_pct: 100.0 * count(conn, EventKind::Completion)? as f64 / stops.max(1) as f64,
         interactions_per_hour: [
             per_hour(EventKind::Pause)?,

@@ -528,15 +528,22 @@ impl Content {
             Scope::Cluster(c) => vec![c.0 as usize],
             Scope::All => (0..self.clusters.len()).collect(),
         };
+        let mut regions = Vec::new();
         for &c in &clusters {
             self.disk_scale[c] = factor;
-            for site in self.clusters.get(ClusterId(c as u32)).sites.clone() {
+            let cluster = self.clusters.get(ClusterId(c as u32)).clone();
+            regions.push(cluster.region.0 as usize);
+            for site in cluster.sites {
                 if let kind @ PlacementKind::Reactive(_) = self.site_policy[site.0 as usize] {
                     self.make_reactive(model, site, kind, placement);
                 }
             }
         }
-        self.plan(model);
+        regions.sort_unstable();
+        regions.dedup();
+        for r in regions {
+            self.plan_region(model, r);
+        }
         Ok(())
     }
 

@@ -389,9 +389,12 @@ impl Fill {
         Ok(())
     }
 
-    /// The factor the caps in force are of the scenario's.
-    pub fn caps_factor(&self) -> f64 {
-        if self.base.storage_gbps > 0.0 { self.spec.storage_gbps / self.base.storage_gbps } else { 1.0 }
+    /// The schedule in force, as `set_schedule` takes it: the window's local start hour and length, and the
+    /// factor the caps are of the scenario's.
+    pub fn schedule(&self) -> (f64, f64, f64) {
+        let f = &self.spec;
+        let caps = if self.base.storage_gbps > 0.0 { f.storage_gbps / self.base.storage_gbps } else { 1.0 };
+        ((f.window_start_hour + f.window_shift_hours).rem_euclid(24.0), f.window_hours, caps)
     }
 
     /// Whether a site's local clock is inside its fill window under `f`.

@@ -243,19 +243,18 @@ impl Change {
                 Ok(vec![Command::SetDiskScale { scope: scope(None, *cluster)?, factor: *factor }])
             }
             Change::FillWindow { start_hour, hours } => {
-                let f = &twin.content().fill;
-                let now_start = (f.spec.window_start_hour + f.spec.window_shift_hours).rem_euclid(24.0);
+                let (start, length, caps) = twin.content().fill.schedule();
                 Ok(vec![Command::SetFillSchedule {
-                    window_start_hour: start_hour.unwrap_or(now_start),
-                    window_hours: hours.unwrap_or(f.spec.window_hours),
-                    caps_factor: f.caps_factor(),
+                    window_start_hour: start_hour.unwrap_or(start),
+                    window_hours: hours.unwrap_or(length),
+                    caps_factor: caps,
                 }])
             }
             Change::FillCaps { factor } => {
-                let f = &twin.content().fill.spec;
+                let (start, length, _) = twin.content().fill.schedule();
                 Ok(vec![Command::SetFillSchedule {
-                    window_start_hour: (f.window_start_hour + f.window_shift_hours).rem_euclid(24.0),
-                    window_hours: f.window_hours,
+                    window_start_hour: start,
+                    window_hours: length,
                     caps_factor: *factor,
                 }])
             }

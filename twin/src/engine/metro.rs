@@ -139,22 +139,31 @@ fn site_of(ctx: &MinuteCtx, account: usize) -> u32 {
     if account < ctx.accounts.appliances { ctx.model.world.appliances[account].site.0 } else { NO_SITE }
 }
 
-/// An event of the session in `slot`, if its member is sampled.
-fn session_event(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, slot: u32, kind: EventKind, value: f32) {
-    let Some(meta) = store.sampled(slot) else { return };
+/// What the events of the session in `slot` carry (its member's tag, the file it plays and the site serving it),
+/// if its member is sampled.
+fn session_tag(ctx: &MinuteCtx, store: &MetroSessions, slot: u32) -> Option<(SessionMeta, Tag, u32, u32)> {
+    let meta = store.sampled(slot)?;
     let s = &store.slots[slot as usize];
+    let world = &ctx.model.world;
     let catalog = &ctx.model.catalog;
+    let metro = world.client_groups[s.group as usize].metro.0 as usize;
     let tag = Tag {
         member: meta.member,
         device: s.device,
-        region: ctx.model.world.metros[metro].region.0,
+        region: world.metros[metro].region.0,
         title: catalog.videos[s.video as usize].title.0,
         video: s.video,
         metro: metro as u32,
     };
     let file = catalog.file(VideoId(s.video), s.rendition as usize).0;
-    let site = site_of(ctx, store.accounts[slot as usize] as usize);
-    store.events.push(tag.event(ctx.minute as u32 * 60, kind, file, site, value));
+    Some((meta, tag, file, site_of(ctx, store.accounts[slot as usize] as usize)))
+}
+
+/// An event of the session in `slot` now, if its member is sampled.
+fn session_event(ctx: &MinuteCtx, store: &mut MetroSessions, slot: u32, kind: EventKind, value: f32) {
+    if let Some((_, tag, file, site)) = session_tag(ctx, store, slot) {
+        store.events.push(tag.event(ctx.minute as u32 * 60, kind, file, site, value));
+    }
 }
 
 /// The first half of the metro's minute: sessions on failed servers move, switched-down ones climb back where
@@ -242,7 +251,7 @@ fn throttled_minute(
     s.end_s += stall;
     w.regions[region].rebuffer_ms += stall as u64 * 1000;
     if stall > 0 {
-        session_event(ctx, metro, store, slot, EventKind::Rebuffer, stall as f32 * 1000.0);
+        session_event(ctx, store, slot, EventKind::Rebuffer, stall as f32 * 1000.0);
     }
     let s = &mut store.slots[slot as usize];
     if s.stalled_s > s.patience_s {
@@ -265,7 +274,7 @@ fn throttled_minute(
         let was_at_target = s.rendition == s.target;
         s.rendition = to as u8;
         w.regions[region].switches_down += 1;
-        session_event(ctx, metro, store, slot, EventKind::SwitchDown, model.stream_kbps[to] as f32);
+        session_event(ctx, store, slot, EventKind::SwitchDown, model.stream_kbps[to] as f32);
         if was_at_target {
             store.mark_degraded(slot);
         }
@@ -304,7 +313,7 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
             Books::of(ctx, region, account).switch(w, ctx, rendition, up, true);
             s.rendition = up as u8;
             w.regions[region].switches_up += 1;
-            session_event(ctx, metro, store, slot, EventKind::SwitchUp, model.stream_kbps[up] as f32);
+            session_event(ctx, store, slot, EventKind::SwitchUp, model.stream_kbps[up] as f32);
         }
     }
     w.scratch = degraded;
@@ -323,7 +332,7 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     // No entry left on its list: the playback fails.
     let fail = |store: &mut MetroSessions, w: &mut Worker| {
         w.regions[region].playback_failures += 1;
-        session_event(ctx, metro, store, slot, EventKind::PlaybackFailure, 0.0);
+        session_event(ctx, store, slot, EventKind::PlaybackFailure, 0.0);
         Books::of(ctx, region, old).deliver(w, ctx, 0, kbps_minute_bytes(model.stream_kbps[rendition]));
         finish(ctx, region, slot, store, w, minute);
     };
@@ -366,15 +375,13 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     s.end_s += restart;
     w.regions[region].rebuffer_ms += restart as u64 * 1000;
     w.regions[region].failovers += 1;
-    session_event(ctx, metro, store, slot, EventKind::Failover, restart as f32 * 1000.0);
+    session_event(ctx, store, slot, EventKind::Failover, restart as f32 * 1000.0);
 }
 
 /// Ends a session with minute `end_minute` as its first minute not played: its bytes are settled and its
 /// stream leaves the books after this minute.
 fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
-    if let Some(meta) = store.sampled(slot) {
-        end_events(ctx, region, slot, store, &meta, end_minute);
-    }
+    end_events(ctx, slot, store, end_minute);
     let account = store.accounts[slot as usize] as usize;
     let s = &mut store.slots[slot as usize];
     let rendition = s.rendition as usize;
@@ -386,32 +393,14 @@ fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, 
 
 /// A sampled session's last events: its pauses and seeks, its stop with the seconds watched, and its completion
 /// if it watched enough of the video.
-fn end_events(
-    ctx: &MinuteCtx,
-    region: usize,
-    slot: u32,
-    store: &mut MetroSessions,
-    meta: &SessionMeta,
-    end_minute: u32,
-) {
+fn end_events(ctx: &MinuteCtx, slot: u32, store: &mut MetroSessions, end_minute: u32) {
+    let Some((meta, tag, file, site)) = session_tag(ctx, store, slot) else { return };
     let s = &store.slots[slot as usize];
-    let catalog = &ctx.model.catalog;
-    let metro = ctx.model.world.client_groups[s.group as usize].metro.0 as usize;
-    let tag = Tag {
-        member: meta.member,
-        device: s.device,
-        region: region as u8,
-        title: catalog.videos[s.video as usize].title.0,
-        video: s.video,
-        metro: metro as u32,
-    };
-    let file = catalog.file(VideoId(s.video), s.rendition as usize).0;
-    let site = site_of(ctx, store.accounts[slot as usize] as usize);
     let end_s = (end_minute * 60).min(s.end_s);
     let watched_s = end_s.saturating_sub(meta.start_s).saturating_sub(s.stalled_s as u32);
-    let events = &mut store.events;
-    events::interactions(meta, watched_s, |t_s, kind, value| events.push(tag.event(t_s, kind, file, site, value)));
     let stall_s = s.stalled_s as f32 + meta.start_rebuffer_ms as f32 / 1000.0;
+    let events = &mut store.events;
+    events::interactions(&meta, watched_s, |t_s, kind, value| events.push(tag.event(t_s, kind, file, site, value)));
     events.push(Event { stall_s, ..tag.event(end_s, EventKind::Stop, file, site, watched_s as f32) });
     if watched_s as f64 >= events::COMPLETION_SHARE * meta.duration_s as f64 {
         events.push(tag.event(end_s, EventKind::Completion, file, site, watched_s as f32));
@@ -611,20 +600,22 @@ fn start_play(
     if let Some(site) = served_by {
         w.site_plays[site.0 as usize] += 1;
     }
-    let file = catalog.file(VideoId(video), rendition).0;
-    let site = site_of(ctx, account);
+    // A sampled play's first frame, or its exit before it.
+    if let Some(tag) = tag {
+        let (file, site) = (catalog.file(VideoId(video), rendition).0, served_by.map_or(NO_SITE, |s| s.0));
+        let startup_ms = start.startup_ms as f32;
+        if start.abandoned {
+            store.events.push(tag.event(t_s, EventKind::ExitBeforeStart, file, site, startup_ms));
+        } else {
+            store.events.push(tag.event(t_s, EventKind::VideoStart, file, site, startup_ms));
+            if start.rebuffer_ms > 0 {
+                store.events.push(tag.event(t_s, EventKind::Rebuffer, file, site, start.rebuffer_ms as f32));
+            }
+        }
+    }
     if start.abandoned {
         counters.ebvs += 1;
-        if let Some(tag) = tag {
-            store.events.push(tag.event(t_s, EventKind::ExitBeforeStart, file, site, start.startup_ms as f32));
-        }
         return;
-    }
-    if let Some(tag) = tag {
-        store.events.push(tag.event(t_s, EventKind::VideoStart, file, site, start.startup_ms as f32));
-        if start.rebuffer_ms > 0 {
-            store.events.push(tag.event(t_s, EventKind::Rebuffer, file, site, start.rebuffer_ms as f32));
-        }
     }
     let bin = kpi::hist_bin(start.startup_ms);
     w.region_hist[region * HIST_BINS + bin] += 1;
