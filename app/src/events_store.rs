@@ -5,8 +5,8 @@
 //!
 //! Tables: `meta` (the run: scenario, seed, start, sampling rate), `videos` and `titles` and `devices` and
 //! `regions` (names and durations, so a database answers questions on its own), `kinds` (event codes and their
-//! names), `events` (clustered by kind: see `MIGRATE_V2`), and `daily` and `daily_error` (each region's days
-//! observed and predicted: see `MIGRATE_V4`).
+//! names), `events` (clustered by kind: see `MIGRATE_V2`), `daily` and `daily_error` (each region's days
+//! observed and predicted: see `MIGRATE_V4`), and what nightly training reads and does (see `MIGRATE_V5`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,10 +18,10 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use rusqlite::{Connection, params};
 use twin::Twin;
-use twin::events::{DayRecord, Event, EventKind};
+use twin::events::{DayRecord, Event, EventKind, PlanRecord};
 
 /// The schema this build writes.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 /// Batches the queue holds before the simulation waits for the writer.
 const QUEUE_BATCHES: usize = 16;
 
@@ -74,6 +74,34 @@ CREATE TABLE daily_error (
 );
 ";
 
+/// Version 5: what nightly training reads beside the daily plays, and what it did. `days`: each region's day
+/// (its weekday, and when it ended in seconds from the run's start); `daily_renditions`: its play-seconds per
+/// rendition (the rung mix); `training_runs`: each night's training of a region (what it read, how long it took,
+/// what it changed in placement); `placement_changes`: per file whose planned copies in the region changed with
+/// a night's plans, the copies before and after.
+const MIGRATE_V5: &str = "
+CREATE TABLE renditions (rendition INTEGER PRIMARY KEY, label TEXT NOT NULL, stream_kbps REAL NOT NULL);
+CREATE TABLE days (
+    region INTEGER NOT NULL, day INTEGER NOT NULL, weekday INTEGER NOT NULL, end_s INTEGER NOT NULL,
+    PRIMARY KEY (region, day)
+);
+CREATE TABLE daily_renditions (
+    region INTEGER NOT NULL, day INTEGER NOT NULL, rendition INTEGER NOT NULL, seconds REAL NOT NULL,
+    PRIMARY KEY (region, day, rendition)
+) WITHOUT ROWID;
+CREATE TABLE training_runs (
+    region INTEGER NOT NULL, day INTEGER NOT NULL, t_s INTEGER NOT NULL, days_read INTEGER NOT NULL,
+    rows_read INTEGER NOT NULL, wall_ms REAL NOT NULL, files_up INTEGER NOT NULL, files_down INTEGER NOT NULL,
+    copies_added INTEGER NOT NULL, copies_removed INTEGER NOT NULL,
+    PRIMARY KEY (region, day)
+);
+CREATE TABLE placement_changes (
+    region INTEGER NOT NULL, day INTEGER NOT NULL, file INTEGER NOT NULL, video INTEGER NOT NULL,
+    copies_before INTEGER NOT NULL, copies_after INTEGER NOT NULL,
+    PRIMARY KEY (region, day, file)
+) WITHOUT ROWID;
+";
+
 /// Brings a database to `SCHEMA_VERSION`, one version at a time, each in a transaction.
 pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     let version: i64 = conn
@@ -82,7 +110,7 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> anyhow::Result<()> {
     if version > SCHEMA_VERSION {
         bail!("{}: events schema {version} is newer than this build's ({SCHEMA_VERSION})", path.display());
     }
-    let steps: [(i64, &str); 4] = [(1, SCHEMA_V1), (2, MIGRATE_V2), (3, MIGRATE_V3), (4, MIGRATE_V4)];
+    let steps: [(i64, &str); 5] = [(1, SCHEMA_V1), (2, MIGRATE_V2), (3, MIGRATE_V3), (4, MIGRATE_V4), (5, MIGRATE_V5)];
     for (to, sql) in steps.into_iter().filter(|(to, _)| *to > version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql).with_context(|| format!("{}: migrating to schema {to}", path.display()))?;
@@ -116,13 +144,43 @@ pub struct WriteStats {
     pub busy_s: f64,
 }
 
-/// A store being written.
 /// What the writer is handed.
 enum Batch {
     Events(Vec<Event>),
     Days(Vec<DayRecord>),
+    Plans(Vec<PlanRecord>),
+    Training(TrainingRecord),
+    /// Answer once everything queued before is committed.
+    Sync(SyncSender<()>),
 }
 
+/// A night's training of a region, and the next day's predictions it made from the day it read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingRecord {
+    pub run: TrainingRun,
+    pub next_predicted_plays: Vec<f64>,
+}
+
+/// What a night's training of a region did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TrainingRun {
+    pub region: u8,
+    /// The day it read (and the predictions are for the next).
+    pub day: i64,
+    /// When it ran, in seconds from the run's start.
+    pub t_s: i64,
+    /// Days of the region read from the store since the run began, and rows read this night.
+    pub days_read: u32,
+    pub rows_read: u32,
+    pub wall_ms: f64,
+    /// Files whose planned copies in the region rose or fell, and the copies added and removed in all.
+    pub files_up: u32,
+    pub files_down: u32,
+    pub copies_added: u64,
+    pub copies_removed: u64,
+}
+
+/// A store being written.
 pub struct EventStore {
     tx: Option<SyncSender<Batch>>,
     writer: Option<JoinHandle<anyhow::Result<WriteStats>>>,
@@ -147,8 +205,10 @@ impl EventStore {
         let (tx, rx) = sync_channel(QUEUE_BATCHES);
         let written = Arc::new(AtomicU64::new(0));
         let counter = written.clone();
-        let writer =
-            std::thread::Builder::new().name("events writer".into()).spawn(move || write(conn, rx, &counter))?;
+        let files_per_video = twin.model().catalog.files_per_video() as u32;
+        let writer = std::thread::Builder::new()
+            .name("events writer".into())
+            .spawn(move || write(conn, rx, &counter, files_per_video))?;
         Ok(EventStore { tx: Some(tx), writer: Some(writer), path: path.to_path_buf(), written })
     }
 
@@ -175,6 +235,26 @@ impl EventStore {
             return Ok(());
         }
         self.queue(Batch::Days(days))
+    }
+
+    /// Queues the plans made since the last take.
+    pub fn send_plans(&self, plans: Vec<PlanRecord>) -> anyhow::Result<()> {
+        if plans.is_empty() {
+            return Ok(());
+        }
+        self.queue(Batch::Plans(plans))
+    }
+
+    /// Queues a night's training.
+    pub fn send_training(&self, record: TrainingRecord) -> anyhow::Result<()> {
+        self.queue(Batch::Training(record))
+    }
+
+    /// Waits until everything queued so far is committed (so a reader sees it).
+    pub fn sync(&self) -> anyhow::Result<()> {
+        let (tx, rx) = sync_channel(1);
+        self.queue(Batch::Sync(tx))?;
+        rx.recv().map_err(|_| anyhow::anyhow!("the events writer of {} stopped", self.path.display()))
     }
 
     fn queue(&self, batch: Batch) -> anyhow::Result<()> {
@@ -231,12 +311,22 @@ fn describe_run(conn: &mut Connection, twin: &Twin, sampling_rate: f64) -> rusql
         for (v, x) in catalog.videos.iter().enumerate() {
             video.execute(params![v, x.title.0, x.duration_s])?;
         }
+        let mut rendition = tx.prepare("INSERT INTO renditions VALUES (?1, ?2, ?3)")?;
+        for (r, kbps) in model.stream_kbps.iter().enumerate() {
+            let label = catalog.file_label(catalog.file(twin::catalog::VideoId(0), r));
+            rendition.execute(params![r, label, kbps])?;
+        }
     }
     tx.commit()
 }
 
 /// The writer: a transaction per batch, until the queue closes.
-fn write(mut conn: Connection, rx: Receiver<Batch>, written: &AtomicU64) -> anyhow::Result<WriteStats> {
+fn write(
+    mut conn: Connection,
+    rx: Receiver<Batch>,
+    written: &AtomicU64,
+    files_per_video: u32,
+) -> anyhow::Result<WriteStats> {
     let mut stats = WriteStats::default();
     for batch in rx {
         let started = Instant::now();
@@ -247,6 +337,12 @@ fn write(mut conn: Connection, rx: Receiver<Batch>, written: &AtomicU64) -> anyh
                 stats.events += events.len() as u64;
             }
             Batch::Days(days) => insert_days(&tx, days)?,
+            Batch::Plans(plans) => insert_plans(&tx, plans, files_per_video)?,
+            Batch::Training(record) => insert_training(&tx, record)?,
+            Batch::Sync(done) => {
+                let _ = done.send(());
+                continue;
+            }
         }
         tx.commit()?;
         written.store(stats.events, Ordering::Relaxed);
@@ -284,23 +380,67 @@ fn insert_events(tx: &rusqlite::Transaction, first_id: u64, events: &[Event]) ->
     Ok(())
 }
 
-/// Inserts days: the videos with any plays observed or predicted, and each day's prediction error (WAPE,
-/// Σ|predicted − observed| ÷ Σ observed).
+/// Inserts days: the videos with any plays observed or predicted, the play-seconds per rendition, and each
+/// day's prediction error (WAPE, Σ|predicted − observed| ÷ Σ observed).
 fn insert_days(tx: &rusqlite::Transaction, days: &[DayRecord]) -> rusqlite::Result<()> {
     let mut row = tx.prepare_cached("INSERT INTO daily VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
     let mut error = tx.prepare_cached("INSERT INTO daily_error VALUES (?1, ?2, ?3, ?4)")?;
+    let mut day = tx.prepare_cached("INSERT INTO days VALUES (?1, ?2, ?3, ?4)")?;
+    let mut rendition = tx.prepare_cached("INSERT INTO daily_renditions VALUES (?1, ?2, ?3, ?4)")?;
     for d in days {
+        day.execute(params![d.region, d.day, d.weekday, d.end_s])?;
         let (mut miss, mut total) = (0.0, 0.0);
-        for (v, ((&o, &p), &n)) in
-            d.observed_plays.iter().zip(&d.predicted_plays).zip(&d.next_predicted_plays).enumerate()
-        {
+        for (v, (&o, &p)) in d.observed_plays.iter().zip(&d.predicted_plays).enumerate() {
             (miss, total) = (miss + (p - o).abs(), total + o);
+            let n = d.next_predicted_plays.get(v).copied().unwrap_or(0.0);
             if o > 0.0 || p > 0.0 || n > 0.0 {
                 row.execute(params![d.region, d.day, v, o, p, n])?;
             }
         }
+        for (r, &seconds) in d.rendition_seconds.iter().enumerate() {
+            rendition.execute(params![d.region, d.day, r, seconds])?;
+        }
         let wape = if total > 0.0 { miss / total } else { 0.0 };
         error.execute(params![d.region, d.day, wape, total])?;
+    }
+    Ok(())
+}
+
+/// Inserts each night's changed copies, with each file's video (files are laid out video-major).
+fn insert_plans(tx: &rusqlite::Transaction, plans: &[PlanRecord], files_per_video: u32) -> rusqlite::Result<()> {
+    let mut row = tx.prepare_cached("INSERT OR REPLACE INTO placement_changes VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+    for p in plans {
+        for &(file, before, after) in &p.changes {
+            row.execute(params![p.region, p.day, file, file / files_per_video, before, after])?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts a night's training, and the next day's predictions it made into the day's rows.
+fn insert_training(tx: &rusqlite::Transaction, record: &TrainingRecord) -> rusqlite::Result<()> {
+    let r = &record.run;
+    tx.prepare_cached("INSERT OR REPLACE INTO training_runs VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?
+        .execute(params![
+            r.region,
+            r.day,
+            r.t_s,
+            r.days_read,
+            r.rows_read,
+            r.wall_ms,
+            r.files_up,
+            r.files_down,
+            r.copies_added as i64,
+            r.copies_removed as i64
+        ])?;
+    let mut row = tx.prepare_cached(
+        "INSERT INTO daily VALUES (?1, ?2, ?3, 0, 0, ?4)
+         ON CONFLICT (region, day, video) DO UPDATE SET next_predicted_plays = excluded.next_predicted_plays",
+    )?;
+    for (v, &n) in record.next_predicted_plays.iter().enumerate() {
+        if n > 0.0 {
+            row.execute(params![r.region, r.day, v, n])?;
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod events_store;
 pub mod screenshot;
 pub mod state;
+pub mod training;
 pub mod ui;
 pub mod whatif_history;
 pub mod worker;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use twin::{Command, SimTime, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
 
 use crate::events_store::EventStore;
+use crate::training::Training;
 
 /// Simulated seconds per wall second, or as fast as the twin goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -70,10 +71,12 @@ pub struct Recording {
     pub written: u64,
 }
 
-/// The worker's side of a recording: the store, the share sampled, events taken for it, and the committed
-/// count last published (so a frame goes out when the writer catches up, even while paused).
+/// The worker's side of a recording: the store, nightly training from it, the share sampled, events taken for
+/// it, and the committed count last published (so a frame goes out when the writer catches up, even while
+/// paused).
 struct Recorder {
     store: EventStore,
+    training: Training,
     sample: f64,
     taken: u64,
     published_written: u64,
@@ -283,6 +286,7 @@ impl Worker {
     fn record_events(&mut self, to: Option<(std::path::PathBuf, f64)>) {
         if let Some(r) = self.events.take() {
             self.twin.set_events(None);
+            self.twin.set_given_predictions(false);
             if let Err(e) = r.store.finish() {
                 self.last_error = Some(format!("{e:#}"));
             }
@@ -292,10 +296,12 @@ impl Worker {
             self.last_error = Some(format!("a sampling share is in (0, 1], not {sample}"));
             return;
         };
-        match EventStore::create(&path, &self.twin, sample) {
-            Ok(store) => {
+        let started = EventStore::create(&path, &self.twin, sample)
+            .and_then(|store| Ok((Training::start(&mut self.twin, &store)?, store)));
+        match started {
+            Ok((training, store)) => {
                 self.twin.set_events(Some(sampling));
-                self.events = Some(Recorder { store, sample, taken: 0, published_written: 0 });
+                self.events = Some(Recorder { store, training, sample, taken: 0, published_written: 0 });
             }
             Err(e) => self.last_error = Some(format!("{e:#}")),
         }
@@ -308,8 +314,7 @@ impl Worker {
         let batch = self.twin.take_events();
         let took = !batch.is_empty();
         r.taken += batch.len() as u64;
-        let days = self.twin.take_days();
-        if let Err(e) = r.store.send(batch).and_then(|()| r.store.send_days(days)) {
+        if let Err(e) = r.store.send(batch) {
             self.last_error = Some(format!("{e:#}"));
             self.record_events(None);
             return true;
@@ -318,6 +323,17 @@ impl Worker {
         let committed = written != r.published_written;
         r.published_written = written;
         took || committed
+    }
+
+    /// One simulated minute; while recording, a region whose day ended is trained from the store and planned
+    /// before the next.
+    fn advance_minute(&mut self) {
+        self.twin.advance_minutes(1);
+        let Some(r) = &mut self.events else { return };
+        if let Err(e) = r.training.after_minute(&mut self.twin, &r.store) {
+            self.last_error = Some(format!("nightly training stopped the recording: {e:#}"));
+            self.record_events(None);
+        }
     }
 
     /// Simulates what the clock owes for `wall` seconds at the chosen speed, for at most one slice.
@@ -330,7 +346,7 @@ impl Worker {
                 // Cap what is owed so a stall (a slow frame, a debugger) does not turn into a burst.
                 self.owed_s = (self.owed_s + wall * x).min(3600.0);
                 while self.owed_s >= 60.0 && started.elapsed() < SLICE {
-                    self.twin.advance_minutes(1);
+                    self.advance_minute();
                     self.owed_s -= 60.0;
                     minutes += 1;
                 }
@@ -340,7 +356,7 @@ impl Worker {
             }
             Speed::Max => {
                 while started.elapsed() < SLICE {
-                    self.twin.advance_minutes(1);
+                    self.advance_minute();
                     minutes += 1;
                 }
             }
@@ -370,7 +386,7 @@ impl Worker {
                 self.owed_s = 0.0;
             }
             Request::SetSpeed(s) => self.speed = s,
-            Request::Step => self.twin.advance_minutes(1),
+            Request::Step => self.advance_minute(),
             Request::Reset { seed } => {
                 match Twin::new(self.scenario.clone().with_seed(seed)) {
                     Ok(t) => {

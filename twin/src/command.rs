@@ -43,6 +43,9 @@ pub enum Command {
     SetScalingPolicy { region: usize, policy: GroupPolicy },
     /// Terminate instances of a region's group at once (the group replaces them).
     KillInstances { region: usize, count: u32 },
+    /// A region's predicted plays per video (full-play equivalents) and rendition mix for its day in progress,
+    /// made outside by nightly training (see `Twin::set_given_predictions`): its sites are planned with them.
+    SetPredictions { region: usize, day: i64, plays: Vec<f64>, rendition_shares: Vec<f64> },
     /// Take a control-plane region out (its members go to the nearest region in service) or bring it back.
     EvacuateRegion { region: usize, evacuated: bool },
 }

@@ -16,7 +16,7 @@ use crate::capacity::FillRequest;
 use crate::catalog::{Catalog, FileId, TitleId};
 use crate::engine::Engine;
 use crate::error::TwinError;
-use crate::events::DayRecord;
+use crate::events::{DayRecord, PlanRecord};
 use crate::fill::{Admission, Fill, FillMinute, FillSources, SiteFillStatus, TransferLog};
 use crate::model::Model;
 use crate::placement::oracle::Oracle;
@@ -154,8 +154,26 @@ pub struct Content {
     pub(crate) fill: Fill,
     /// Fill bytes of admissions made after the last minute, reported with the next.
     admissions: FillMinute,
-    /// The days observed since they were last taken, while they are asked for (None: not kept).
+    /// The days observed since they were last taken, while they are asked for (None: not kept), and the plans
+    /// made since (kept alike).
     pub(crate) days_observed: Option<Vec<DayRecord>>,
+    pub(crate) plans_made: Option<Vec<PlanRecord>>,
+    /// Predictions come from outside (`Command::SetPredictions`, nightly training over a store of observed
+    /// days) rather than from the twin's own predictor: at a region's midnight its day is recorded, and its
+    /// plans wait for them. The own predictor still learns, so a fork can go on without them.
+    pub(crate) given_predictions: bool,
+    /// Regions whose day in progress has no predictions yet (only while they are given).
+    awaiting: [bool; REGIONS.len()],
+}
+
+/// A region waiting for its day's predictions: the day, its weekday (0 = Monday), and its start in seconds from
+/// the twin's start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PredictionDue {
+    pub region: usize,
+    pub day: i64,
+    pub weekday: usize,
+    pub start_s: i64,
 }
 
 /// A cluster's plan under a policy, in one of its stripes.
@@ -213,6 +231,9 @@ impl Content {
             fill: Fill::new(model.scenario.fill.clone(), sources, sites),
             admissions: FillMinute::default(),
             days_observed: None,
+            plans_made: None,
+            given_predictions: false,
+            awaiting: [false; REGIONS.len()],
         };
         for r in 0..regions {
             content.predict(model, r);
@@ -626,24 +647,139 @@ impl Content {
             self.days[r] = RegionDay { day: d.day + 1, whole: true, ..d };
             let n = model.catalog.videos.len();
             let was_predicted = self.predicted_plays[r * n..(r + 1) * n].to_vec();
-            self.predict(model, r);
+            if !self.given_predictions {
+                self.predict(model, r);
+            }
             if d.whole
                 && let Some(days) = &mut self.days_observed
             {
                 days.push(DayRecord {
                     region: r as u8,
                     day: d.day,
+                    weekday: d.calendar.weekday(d.day) as u8,
+                    end_s: d.calendar.start_s(d.day + 1),
                     observed_plays: self.observed_plays[r * n..(r + 1) * n].to_vec(),
+                    rendition_seconds: crate::popularity::rendition_seconds(&model.stream_kbps, &renditions),
                     predicted_plays: was_predicted,
-                    next_predicted_plays: self.predicted_plays[r * n..(r + 1) * n].to_vec(),
+                    next_predicted_plays: if self.given_predictions {
+                        Vec::new()
+                    } else {
+                        self.predicted_plays[r * n..(r + 1) * n].to_vec()
+                    },
                 });
             }
-            self.plan_region(model, r);
-            self.replan_open_windows(model, r, placement);
+            if self.given_predictions {
+                self.awaiting[r] = true;
+            } else {
+                self.replan(model, r, placement);
+            }
         }
         if now_s % SECONDS_PER_DAY as i64 == 0 {
             self.fill.prune(engine.now());
         }
+    }
+
+    /// Plans a region for its day in progress, and records the copies that changed while plans are kept.
+    fn replan(&mut self, model: &Model, region: usize, placement: &mut Placement) {
+        let before = self.plans_made.is_some().then(|| self.region_copies(model, region));
+        self.plan_region(model, region);
+        self.replan_open_windows(model, region, placement);
+        if let Some(before) = before {
+            let after = self.region_copies(model, region);
+            let changes = (0u32..).zip(before.iter().zip(&after)).filter(|(_, (b, a))| b != a);
+            let record = PlanRecord {
+                region: region as u8,
+                day: self.days[region].day,
+                changes: changes.map(|(f, (&b, &a))| (f, b, a)).collect(),
+            };
+            self.plans_made.get_or_insert_with(Vec::new).push(record);
+        }
+    }
+
+    /// Per file, how many of a region's sites are planned to hold it (a manifest shared by sites counted once).
+    fn region_copies(&self, model: &Model, region: usize) -> Vec<u32> {
+        let mut sharing: Vec<(*const Manifest, &Manifest, u32)> = Vec::new();
+        for (s, plan) in self.site_plans.iter().enumerate() {
+            let Some(plan) = plan else { continue };
+            if model.world.sites[s].region.0 as usize != region {
+                continue;
+            }
+            match sharing.iter_mut().find(|(p, _, _)| *p == Arc::as_ptr(plan)) {
+                Some(x) => x.2 += 1,
+                None => sharing.push((Arc::as_ptr(plan), plan, 1)),
+            }
+        }
+        let mut copies = vec![0u32; model.catalog.file_count()];
+        for (_, plan, sites) in sharing {
+            for f in plan.files.iter() {
+                copies[f.0 as usize] += sites;
+            }
+        }
+        copies
+    }
+
+    /// Takes a region's predicted plays per video and rendition mix for its day in progress (made outside from
+    /// its observed days) and plans with them.
+    pub fn set_predictions(
+        &mut self,
+        model: &Model,
+        region: usize,
+        day: i64,
+        plays: &[f64],
+        rendition_shares: &[f64],
+        placement: &mut Placement,
+    ) -> Result<(), TwinError> {
+        let refused = |why: String| Err(TwinError::Refused(format!("predictions for region {region}: {why}")));
+        let Some(d) = self.days.get(region) else { return refused("no such region".into()) };
+        if d.day != day {
+            return refused(format!("they are for day {day}, but its day in progress is {}", d.day));
+        }
+        let (videos, renditions) = (model.catalog.videos.len(), model.catalog.renditions.len());
+        if plays.len() != videos || rendition_shares.len() != renditions {
+            return refused(format!(
+                "{} videos and {} renditions given, the catalogue has {videos} and {renditions}",
+                plays.len(),
+                rendition_shares.len()
+            ));
+        }
+        if plays.iter().chain(rendition_shares).any(|x| !x.is_finite() || *x < 0.0) {
+            return refused("a prediction is negative or not a number".into());
+        }
+        Arc::make_mut(&mut self.predicted_plays)[region * videos..(region + 1) * videos].copy_from_slice(plays);
+        self.predictor.expect(region, day, plays.to_vec());
+        Arc::make_mut(&mut self.predicted)[region] =
+            RegionPopularity::from_videos(&model.catalog, plays, rendition_shares);
+        if self.site_policy.contains(&PlacementKind::Oracle) {
+            self.predict_oracle(model, region);
+        }
+        self.awaiting[region] = false;
+        self.replan(model, region, placement);
+        Ok(())
+    }
+
+    /// Predictions from outside (`given`), or the twin's own; a region still waiting for them when they stop
+    /// being given is predicted and planned now.
+    pub fn set_given_predictions(&mut self, model: &Model, given: bool, placement: &mut Placement) {
+        self.given_predictions = given;
+        if !given {
+            for r in 0..REGIONS.len() {
+                if std::mem::take(&mut self.awaiting[r]) {
+                    self.predict(model, r);
+                    self.replan(model, r, placement);
+                }
+            }
+        }
+    }
+
+    /// The regions whose day in progress waits for its predictions.
+    pub fn predictions_due(&self) -> Vec<PredictionDue> {
+        (0..REGIONS.len())
+            .filter(|&r| self.awaiting[r])
+            .map(|r| {
+                let RegionDay { calendar, day, .. } = self.days[r];
+                PredictionDue { region: r, day, weekday: calendar.weekday(day), start_s: calendar.start_s(day) }
+            })
+            .collect()
     }
 
     /// A region's sites whose window is open now take the new plan at once rather than at their next window.
@@ -783,6 +919,11 @@ impl Content {
             self.cluster_plans.len() + self.site_plans.iter().flatten().filter(|p| Arc::strong_count(p) == 1).count();
         let plan_bytes = self.sizes.len() / 4; // files and flash bitmaps
         (predictions, plans * plan_bytes + self.sizes.len() * 8)
+    }
+
+    /// The twin's own predictor, as it stands (trained on the burn-in days and every day observed since).
+    pub fn predictor(&self) -> &Predictor {
+        &self.predictor
     }
 
     pub fn prediction_errors(&self) -> Vec<DayError> {

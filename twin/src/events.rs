@@ -120,18 +120,34 @@ pub struct Event {
     pub stall_s: f32,
 }
 
-/// A region's day, as observed at its midnight: plays per video (exact, whatever the event sampling; from the
-/// bytes streamed, as the predictor sees them), beside what was predicted for it and, made from it, for the next.
-/// What nightly training reads.
+/// A region's day, as observed at its midnight: plays per video and play-seconds per rendition (exact, whatever
+/// the event sampling; from the bytes streamed, as the predictor sees them), beside what was predicted for it and,
+/// made from it, for the next. What nightly training reads.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DayRecord {
     /// Index into `region::REGIONS`.
     pub region: u8,
     /// The region's day number (days since the Unix epoch at its reference offset).
     pub day: i64,
+    /// Its weekday (0 = Monday), and when it ended, in seconds from the twin's start.
+    pub weekday: u8,
+    pub end_s: i64,
     pub observed_plays: Vec<f64>,
+    pub rendition_seconds: Vec<f64>,
     pub predicted_plays: Vec<f64>,
+    /// Empty while predictions are given (`Twin::set_given_predictions`): training outside makes them.
     pub next_predicted_plays: Vec<f64>,
+}
+
+/// A region's new plans, made when its predictions for a day came: per file whose copies changed, the copies
+/// its sites were planned to hold before and after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanRecord {
+    pub region: u8,
+    /// The region's day in progress, which the plans are for.
+    pub day: i64,
+    /// (file, copies before, copies after), by file.
+    pub changes: Vec<(u32, u32, u32)>,
 }
 
 /// Which members' events are kept.

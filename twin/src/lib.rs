@@ -214,6 +214,14 @@ impl Twin {
             }
             Command::SetScalingPolicy { region, policy } => self.fleet.set_policy(region, policy, self.minute())?,
             Command::KillInstances { region, count } => self.fleet.kill(region, count, self.minute())?,
+            Command::SetPredictions { region, day, plays, rendition_shares } => self.content.set_predictions(
+                &self.model,
+                region,
+                day,
+                &plays,
+                &rendition_shares,
+                &mut self.placement,
+            )?,
             Command::EvacuateRegion { region, evacuated } => {
                 self.fleet.evacuate(&self.model, region, evacuated, self.minute())?
             }
@@ -308,12 +316,31 @@ impl Twin {
     pub fn set_events(&mut self, sampling: Option<events::Sampling>) {
         self.engine.set_events(&self.model, sampling);
         self.content.days_observed = sampling.map(|_| Vec::new());
+        self.content.plans_made = sampling.map(|_| Vec::new());
     }
 
     /// The regions' days observed since the last take (kept while events are on): plays per video observed,
     /// and predicted for the day and the next.
     pub fn take_days(&mut self) -> Vec<events::DayRecord> {
         self.content.days_observed.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The regions' plans made since the last take (kept while events are on): the copies that changed.
+    pub fn take_plans(&mut self) -> Vec<events::PlanRecord> {
+        self.content.plans_made.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// With `true`, a region's next day is predicted outside: at its midnight the twin records the day (see
+    /// `take_days`) and plans only when `Command::SetPredictions` brings the predictions; until then its sites
+    /// keep the plans they had. With `false` (as built), the twin predicts on its own.
+    /// Regions still waiting when they stop being given are predicted and planned at once.
+    pub fn set_given_predictions(&mut self, given: bool) {
+        self.content.set_given_predictions(&self.model, given, &mut self.placement);
+    }
+
+    /// The regions waiting for their day's predictions (while they are given).
+    pub fn predictions_due(&self) -> Vec<content::PredictionDue> {
+        self.content.predictions_due()
     }
 
     /// The events of the minutes since the last take, oldest first (within a minute, metro by metro): the

@@ -122,21 +122,36 @@ impl Predictor {
         end_s: f64,
         bytes: &DayBytes,
     ) {
+        let plays = plays_of(catalog, stream_kbps, bytes);
+        let seconds = rendition_seconds(stream_kbps, bytes.renditions);
+        self.observe_plays(catalog, region, day, weekday, end_s, &plays, &seconds);
+    }
+
+    /// `observe`, from a day's plays per video (full-play equivalents, as `plays_of` counts them) and its
+    /// play-seconds per rendition: what a store of observed days keeps.
+    #[allow(clippy::too_many_arguments)] // a day's identity (region, day, weekday, end) and what it saw
+    pub fn observe_plays(
+        &mut self,
+        catalog: &Catalog,
+        region: usize,
+        day: i64,
+        weekday: usize,
+        end_s: f64,
+        actual: &[f64],
+        seconds: &[f64],
+    ) {
         let videos = self.videos;
-        let actual = plays_of(catalog, stream_kbps, bytes);
         if let Some((d, predicted)) = self.pending[region].take()
             && d == day
         {
-            self.score(day, &predicted, &actual);
+            self.score(day, &predicted, actual);
         }
 
         // Rendition mix: the day's share of play-seconds at each rendition.
-        let seconds: Vec<f64> =
-            bytes.renditions.iter().zip(stream_kbps).map(|(&b, &k)| b as f64 / (k * 125.0)).collect();
         let all: f64 = seconds.iter().sum();
         if all > 0.0 {
             let n = seconds.len();
-            for (s, &x) in self.rendition_share[region * n..(region + 1) * n].iter_mut().zip(&seconds) {
+            for (s, &x) in self.rendition_share[region * n..(region + 1) * n].iter_mut().zip(seconds) {
                 *s = self.weight * x / all + (1.0 - self.weight) * *s;
             }
         }
@@ -230,8 +245,13 @@ impl Predictor {
                 rate * self.weekday[region][Predictor::is_movie(catalog, v)][weekday]
             })
             .collect();
-        self.pending[region] = Some((day, predicted.clone()));
+        self.expect(region, day, predicted.clone());
         predicted
+    }
+
+    /// Remembers what was predicted for a region's day (here or outside), to score when the day is observed.
+    pub fn expect(&mut self, region: usize, day: i64, plays: Vec<f64>) {
+        self.pending[region] = Some((day, plays));
     }
 
     /// Share of plays at each rendition in a region.
@@ -274,6 +294,12 @@ impl Predictor {
             .map(|(day, x, _)| DayError { day: *day, wape: ratio(x[0], x[1]), head_wape: ratio(x[2], x[3]) })
             .collect()
     }
+}
+
+/// Seconds played at each rendition, from the bytes streamed at it (`stream_kbps[r]`: what a play at rendition r
+/// streams, video and audio).
+pub fn rendition_seconds(stream_kbps: &[f64], rendition_bytes: &[u64]) -> Vec<f64> {
+    rendition_bytes.iter().zip(stream_kbps).map(|(&b, &k)| b as f64 / (k * 125.0)).collect()
 }
 
 /// Plays (in full-play equivalents) of each video in a day's bytes: bytes ÷ (duration × the mean bitrate

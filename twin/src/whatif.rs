@@ -364,6 +364,8 @@ impl Change {
             }
             Command::EvacuateRegion { region, evacuated: true } => vec![Change::Evacuate { region: name(*region) }],
             Command::EvacuateRegion { region, evacuated: false } => vec![Change::Restore { region: name(*region) }],
+            // Nightly training's, not an operator's: a branch predicts on its own.
+            Command::SetPredictions { .. } => Vec::new(),
         }
     }
 }
@@ -624,8 +626,10 @@ pub struct Branch {
 impl Branch {
     /// `twin` (a fork) to run `hours` from now with `edits`, each at its time after now.
     pub fn new(mut twin: Twin, edits: &Edits, hours: f64) -> Result<Branch, TwinError> {
-        // A fork of a twin recording events would keep its own, untaken, for the whole horizon.
+        // A fork of a twin recording events would keep its own, untaken, for the whole horizon; and nothing
+        // outside trains for a branch, so it predicts on its own.
         twin.set_events(None);
+        twin.set_given_predictions(false);
         if let Some(late) = edits.edits.iter().find(|e| e.at_hours >= hours) {
             return Err(TwinError::Refused(format!(
                 "an edit at {} h after the fork does not come before the branch ends, {hours} h after it",

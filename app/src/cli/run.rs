@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::{build_twin, kpi_file, load_scenario, non_negative_span, positive_span, simulate_then, summary};
 use crate::events_store::EventStore;
+use crate::training::Training;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -72,20 +73,23 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let store = match &a.events {
+    let mut store = match &a.events {
         Some(path) => {
             twin.set_events(twin::events::Sampling::new(a.sample));
-            Some(EventStore::create(path, &twin, a.sample)?)
+            let store = EventStore::create(path, &twin, a.sample)?;
+            let training = Training::start(&mut twin, &store)?;
+            Some((store, training))
         }
         None => None,
     };
     let mut events = 0u64;
+    let mut trained = 0u32;
     let mut take = |twin: &mut twin::Twin| -> anyhow::Result<()> {
-        if let Some(store) = &store {
+        if let Some((store, training)) = &mut store {
             let batch = twin.take_events();
             events += batch.len() as u64;
             store.send(batch)?;
-            store.send_days(twin.take_days())?;
+            trained += training.after_minute(twin, store)?.len() as u32;
         }
         Ok(())
     };
@@ -99,7 +103,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         None => simulate_then(&mut twin, minutes, &mut take)?,
     }
     let run_s = run_started.elapsed().as_secs_f64();
-    let written = store.map(|s| s.finish()).transpose()?;
+    let written = store.map(|(s, _)| s.finish()).transpose()?;
     let finished_s = run_started.elapsed().as_secs_f64();
 
     print!("{}", summary::render(&twin, hours, build_s, run_s));
@@ -124,6 +128,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             w.busy_s,
             w.events as f64 / w.busy_s.max(1e-9) / 1e6,
         );
+        println!("nightly training ran {trained} times on the store's days, and placement followed its predictions");
     }
     if let Some(out) = &a.fleet_out {
         kpi_file::write_fleet(&twin, out)?;
