@@ -1,12 +1,14 @@
 //! Questions asked of an events store (SQL over its tables): QoE by the Mux / CTA-2066 definitions, and
-//! engagement (completion, drop-off, pauses and seeks, weekday/weekend, devices). The CLI's report and the
-//! Analytics view both ask them here.
+//! engagement (completion, drop-off, pauses and seeks, weekday/weekend, devices, browsing and searches), and
+//! what nightly training did. The CLI's report and the Analytics view both ask them here.
 
 use std::path::Path;
 
 use anyhow::Context;
 use rusqlite::{Connection, params};
 use twin::events::EventKind;
+
+use crate::events_store::TrainingRun;
 
 /// QoE over a store, by the Mux / CTA-2066 definitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -27,22 +29,33 @@ pub struct Qoe {
     pub watched_hours: f64,
 }
 
+/// The questions' SQL, each asked with its parameters (`?1`…): named, so `analytics --timings` can show how
+/// SQLite plans them. Each reads one kind's range of the clustered events table (or two); grouping and sorting
+/// are done here, in memory, rather than in a temporary B-tree (which took most of each question's time).
+pub const COUNT_SQL: &str = "SELECT count(*) FROM events WHERE kind = ?1";
+pub const VALUES_SQL: &str = "SELECT value FROM events WHERE kind = ?1";
+pub const STOP_SUMS_SQL: &str = "SELECT coalesce(sum(value), 0), coalesce(sum(stall_s), 0) FROM events WHERE kind = ?1";
+pub const DROP_OFF_SQL: &str = "SELECT video, value FROM events WHERE kind = ?1 AND (?2 IS NULL OR title = ?2)";
+pub const COMPLETION_SQL: &str = "SELECT kind, title FROM events WHERE kind IN (?1, ?2)";
+
 fn count(conn: &Connection, kind: EventKind) -> rusqlite::Result<u64> {
-    conn.query_row("SELECT count(*) FROM events WHERE kind = ?1", [kind as u8], |r| r.get::<_, i64>(0))
-        .map(|n| n as u64)
+    conn.query_row(COUNT_SQL, [kind as u8], |r| r.get::<_, i64>(0)).map(|n| n as u64)
 }
 
-/// The values at quantiles `qs` of a kind's values, to the nearest whole unit (nearest rank): from a histogram
-/// of whole units in one pass over the kind's range, rather than a sort of every value.
+/// The values at quantiles `qs` of a kind's values, to the nearest whole unit below (nearest rank): from a
+/// histogram of whole units made in one pass over the kind's range, rather than a sort of every value.
 fn quantiles<const N: usize>(conn: &Connection, kind: EventKind, qs: [f64; N]) -> rusqlite::Result<[f64; N]> {
-    let mut stmt = conn.prepare(
-        "SELECT CAST(value AS INTEGER) AS unit, count(*) FROM events WHERE kind = ?1 GROUP BY unit ORDER BY unit",
-    )?;
-    let hist: Vec<(i64, i64)> =
-        stmt.query_map([kind as u8], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
-    let n: i64 = hist.iter().map(|h| h.1).sum();
+    let mut hist: std::collections::HashMap<i64, u64> = std::collections::HashMap::new();
+    let mut stmt = conn.prepare(VALUES_SQL)?;
+    let mut rows = stmt.query([kind as u8])?;
+    while let Some(r) = rows.next()? {
+        *hist.entry(r.get::<_, f64>(0)? as i64).or_default() += 1;
+    }
+    let mut hist: Vec<(i64, u64)> = hist.into_iter().collect();
+    hist.sort_unstable();
+    let n: u64 = hist.iter().map(|h| h.1).sum();
     Ok(qs.map(|q| {
-        let rank = ((q * n as f64).ceil() as i64).max(1);
+        let rank = ((q * n as f64).ceil() as u64).max(1);
         let mut seen = 0;
         hist.iter()
             .find(|h| {
@@ -57,11 +70,8 @@ pub fn qoe(conn: &Connection) -> rusqlite::Result<Qoe> {
     let pct = |a: u64, b: u64| if b > 0 { 100.0 * a as f64 / b as f64 } else { 0.0 };
     let attempts = count(conn, EventKind::PlayAttempt)?;
     let starts = count(conn, EventKind::VideoStart)?;
-    let (watched_s, rebuffer_s): (f64, f64) = conn.query_row(
-        "SELECT coalesce(sum(value), 0), coalesce(sum(stall_s), 0) FROM events WHERE kind = ?1",
-        [EventKind::Stop as u8],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (watched_s, rebuffer_s): (f64, f64) =
+        conn.query_row(STOP_SUMS_SQL, [EventKind::Stop as u8], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let [startup_p50_ms, startup_p95_ms] = quantiles(conn, EventKind::VideoStart, [0.5, 0.95])?;
     Ok(Qoe {
         attempts,
@@ -78,18 +88,19 @@ pub fn qoe(conn: &Connection) -> rusqlite::Result<Qoe> {
 
 /// The share of ended sessions still watching at each tenth of their video (0%, 10%, …, 100%).
 pub fn drop_off(conn: &Connection, title: Option<u32>) -> rusqlite::Result<[f64; 11]> {
-    let mut stmt = conn.prepare(
-        "SELECT min(CAST(e.value / v.duration_s * 10 AS INTEGER), 10) AS tenth, count(*)
-         FROM events e JOIN videos v ON v.video = e.video
-         WHERE e.kind = ?1 AND (?2 IS NULL OR e.title = ?2)
-         GROUP BY tenth",
-    )?;
+    let mut durations = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT duration_s FROM videos ORDER BY video")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        durations.push(r.get::<_, f64>(0)?);
+    }
     let mut per_tenth = [0u64; 11];
-    let rows =
-        stmt.query_map(params![EventKind::Stop as u8, title], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
-    for row in rows {
-        let (tenth, n) = row?;
-        per_tenth[tenth.clamp(0, 10) as usize] += n as u64;
+    let mut stmt = conn.prepare_cached(DROP_OFF_SQL)?;
+    let mut rows = stmt.query(params![EventKind::Stop as u8, title])?;
+    while let Some(r) = rows.next()? {
+        let (video, watched): (i64, f64) = (r.get(0)?, r.get(1)?);
+        let duration = durations.get(video as usize).copied().unwrap_or(f64::INFINITY);
+        per_tenth[((watched / duration * 10.0) as i64).clamp(0, 10) as usize] += 1;
     }
     let total: u64 = per_tenth.iter().sum();
     let mut curve = [0.0; 11];
@@ -103,17 +114,122 @@ pub fn drop_off(conn: &Connection, title: Option<u32>) -> rusqlite::Result<[f64;
 
 /// Titles by ended sessions, with the share of those that completed: (title, name, stops, completion rate).
 pub fn completion(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, String, u64, f64)>> {
+    let (stop, done) = (EventKind::Stop as u8, EventKind::Completion as u8);
+    let mut per_title: std::collections::HashMap<u32, (u64, u64)> = std::collections::HashMap::new();
+    let mut stmt = conn.prepare(COMPLETION_SQL)?;
+    let mut rows = stmt.query(params![stop, done])?;
+    while let Some(r) = rows.next()? {
+        let (kind, title): (u8, u32) = (r.get(0)?, r.get(1)?);
+        let n = per_title.entry(title).or_default();
+        if kind == stop {
+            n.0 += 1;
+        } else {
+            n.1 += 1;
+        }
+    }
+    let mut ranked: Vec<(u32, (u64, u64))> = per_title.into_iter().filter(|(_, n)| n.0 > 0).collect();
+    ranked.sort_unstable_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let mut name = conn.prepare_cached("SELECT name FROM titles WHERE title = ?1")?;
+    ranked
+        .into_iter()
+        .take(top)
+        .map(|(t, (stops, done))| Ok((t, name.query_row([t], |r| r.get(0))?, stops, done as f64 / stops as f64)))
+        .collect()
+}
+
+/// The most searched titles: (title, name, searches).
+pub fn searches(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, String, u64)>> {
     let mut stmt = conn.prepare(
-        "SELECT e.title, t.name, sum(e.kind = ?1) AS stops, sum(e.kind = ?2) AS done
-         FROM events e JOIN titles t ON t.title = e.title
-         WHERE e.kind IN (?1, ?2)
-         GROUP BY e.title ORDER BY stops DESC, e.title LIMIT ?3",
+        "SELECT e.title, t.name, count(*) AS n FROM events e JOIN titles t ON t.title = e.title
+         WHERE e.kind = ?1 GROUP BY e.title ORDER BY n DESC, e.title LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![EventKind::Stop as u8, EventKind::Completion as u8, top as i64], |r| {
-        let (stops, done): (i64, i64) = (r.get(2)?, r.get(3)?);
-        Ok((r.get(0)?, r.get(1)?, stops as u64, if stops > 0 { done as f64 / stops as f64 } else { 0.0 }))
+    let rows = stmt.query_map(params![EventKind::Search as u8, top as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
     })?;
     rows.collect()
+}
+
+/// Nightly training's last run in each region, by region: (region code, run).
+pub fn training(conn: &Connection) -> rusqlite::Result<Vec<(String, TrainingRun)>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.code, t.region, t.day, t.t_s, t.days_read, t.rows_read, t.wall_ms, t.files_up, t.files_down,
+                t.copies_added, t.copies_removed
+         FROM training_runs t JOIN regions r ON r.region = t.region
+         WHERE t.day = (SELECT max(day) FROM training_runs l WHERE l.region = t.region) ORDER BY t.region",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get(0)?,
+            TrainingRun {
+                region: r.get(1)?,
+                day: r.get(2)?,
+                t_s: r.get(3)?,
+                days_read: r.get(4)?,
+                rows_read: r.get(5)?,
+                wall_ms: r.get(6)?,
+                files_up: r.get(7)?,
+                files_down: r.get(8)?,
+                copies_added: r.get::<_, i64>(9)? as u64,
+                copies_removed: r.get::<_, i64>(10)? as u64,
+            },
+        ))
+    })?;
+    rows.collect()
+}
+
+/// A title whose planned copies in a region rose with a night's plans.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Move {
+    pub title: u32,
+    pub name: String,
+    pub region: String,
+    /// Copies added over its files (planned copies after less before).
+    pub copies_added: i64,
+}
+
+/// The titles whose planned copies rose most with each region's last night of plans, the biggest rise first.
+pub fn placement_moves(conn: &Connection, top: usize) -> rusqlite::Result<Vec<Move>> {
+    let mut stmt = conn.prepare(
+        "SELECT v.title, t.name, r.code, sum(c.copies_after) - sum(c.copies_before)
+         FROM placement_changes c JOIN videos v ON v.video = c.video JOIN titles t ON t.title = v.title
+              JOIN regions r ON r.region = c.region
+         WHERE c.day = (SELECT max(day) FROM placement_changes l WHERE l.region = c.region)
+         GROUP BY c.region, v.title HAVING sum(c.copies_after) > sum(c.copies_before)
+         ORDER BY sum(c.copies_after) - sum(c.copies_before) DESC, v.title LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([top as i64], |r| {
+        Ok(Move { title: r.get(0)?, name: r.get(1)?, region: r.get(2)?, copies_added: r.get(3)? })
+    })?;
+    rows.collect()
+}
+
+/// How long each question takes on a store, and SQLite's plan for its SQL: (question, seconds, plan lines).
+pub fn timings(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, f64, Vec<String>)>> {
+    let timed = |f: &dyn Fn() -> rusqlite::Result<()>| -> rusqlite::Result<f64> {
+        let started = std::time::Instant::now();
+        f()?;
+        Ok(started.elapsed().as_secs_f64())
+    };
+    let plan = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<Vec<String>> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        stmt.query_map(p, |r| r.get::<_, String>(3))?.collect()
+    };
+    let (stop, done, start) = (EventKind::Stop as u8, EventKind::Completion as u8, EventKind::VideoStart as u8);
+    Ok(vec![
+        ("QoE (counts by kind, startup quantiles, stop sums)", timed(&|| qoe(conn).map(drop))?, {
+            let mut lines = plan(COUNT_SQL, &[&start])?;
+            lines.extend(plan(VALUES_SQL, &[&start])?);
+            lines.extend(plan(STOP_SUMS_SQL, &[&stop])?);
+            lines
+        }),
+        ("completion by title", timed(&|| completion(conn, 10).map(drop))?, plan(COMPLETION_SQL, &[&stop, &done])?),
+        (
+            "drop-off, all titles",
+            timed(&|| drop_off(conn, None).map(drop))?,
+            plan(DROP_OFF_SQL, &[&stop, &None::<u32>])?,
+        ),
+        ("drop-off, one title", timed(&|| drop_off(conn, Some(0)).map(drop))?, plan(DROP_OFF_SQL, &[&stop, &0])?),
+    ])
 }
 
 fn meta(conn: &Connection, key: &str) -> rusqlite::Result<String> {
@@ -139,6 +255,26 @@ pub struct Summary {
     pub devices: Vec<(String, u64)>,
     /// Each region's observed days: (region code, day, prediction WAPE, plays observed).
     pub daily_error: Vec<(String, i64, f64, f64)>,
+    /// Pages browsed per play attempt, the share of attempts a search preceded (%), and the most searched
+    /// titles (title, name, searches).
+    pub pages_per_attempt: f64,
+    pub search_pct: f64,
+    pub searches: Vec<(u32, String, u64)>,
+    /// Nightly training's last run per region, and the titles its plans moved most.
+    pub training: Vec<(String, TrainingRun)>,
+    /// The run's start, which times in seconds count from.
+    pub start_utc: chrono::DateTime<chrono::Utc>,
+    pub moves: Vec<Move>,
+}
+
+impl Summary {
+    /// A training run's moment in UTC, and the day it read (it runs just after the region's midnight, so the
+    /// day read is the date 12 hours before, in the region's time as in UTC for offsets under 12 hours).
+    pub fn training_times(&self, run: &TrainingRun) -> (String, String) {
+        let at = self.start_utc + chrono::Duration::seconds(run.t_s);
+        let day = at - chrono::Duration::hours(12);
+        (at.format("%a %H:%M UTC").to_string(), day.format("%a %d %b").to_string())
+    }
 }
 
 /// Reads the summary of the store at `path` (open as `conn`), with `top` titles; an error names the file.
@@ -182,8 +318,19 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
     )?;
     let daily_error =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    let pages: f64 =
+        conn.query_row("SELECT coalesce(sum(value), 0) FROM events WHERE kind = ?1", [EventKind::Browse as u8], |r| {
+            r.get(0)
+        })?;
+    let attempts = qoe.attempts.max(1) as f64;
     Ok(Summary {
+        start_utc: start,
         daily_error,
+        pages_per_attempt: pages / attempts,
+        search_pct: 100.0 * count(conn, EventKind::Search)? as f64 / attempts,
+        searches: searches(conn, top)?,
+        training: training(conn)?,
+        moves: placement_moves(conn, top)?,
         scenario: meta(conn, "scenario")?,
         seed: meta(conn, "seed")?,
         sampling_rate: meta(conn, "sampling_rate")?.parse().unwrap_or(1.0),

@@ -197,6 +197,9 @@ impl EventStore {
             bail!("{} exists: give a new file for this run's events (or remove it)", path.display());
         }
         let mut conn = Connection::open(path).with_context(|| format!("creating {}", path.display()))?;
+        // The largest pages: a batch appends to each kind's range, and fewer, larger pages take it in at 1.32–1.39 M
+        // events/s against 1.06–1.12 M with 4 KiB pages (`run default --hours 6 --events R.db --sample 1`).
+        conn.pragma_update(None, "page_size", 65536)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "cache_size", -262_144)?; // 256 MiB of page cache (negative: KiB)

@@ -460,18 +460,22 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("analytics-view-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
     let db = dir.join("recording.db");
-    h.state_mut().state.find_view_mut::<AnalyticsView>().unwrap().record_path = Some(db.clone());
+    {
+        let view = h.state_mut().state.find_view_mut::<AnalyticsView>().unwrap();
+        (view.record_path, view.sample) = (Some(db.clone()), 0.01);
+    }
     h.get_by_label("Analytics").click();
     h.run_steps(2);
     h.get_by_label("Record events").click();
     let recording = |app: &ConsoleApp| app.state.twin.as_ref().unwrap().latest().recording.clone();
     step_until(&mut h, "the recording to start", |app| recording(app).is_some());
-    // Thirty minutes, a step at a time (the console is paused): the same events every run.
+    // Thirty hours, a minute a step (the console is paused), so North and South America have a whole day in
+    // the store and are trained on it: the same events every run.
     let start = sim_minutes(h.state());
-    for _ in 0..30 {
+    for _ in 0..30 * 60 {
         h.state().state.twin.as_ref().unwrap().send(Request::Step);
     }
-    step_until(&mut h, "thirty minutes", |app| sim_minutes(app) == start + 30);
+    step_until(&mut h, "thirty hours", |app| sim_minutes(app) == start + 30 * 60);
     step_until(&mut h, "the writer to commit them all", |app| {
         recording(app).is_some_and(|r| r.taken > 0 && r.written == r.taken)
     });
@@ -481,6 +485,12 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
     };
     assert!(direct.qoe.attempts > 1000 && direct.qoe.starts <= direct.qoe.attempts, "{:?}", direct.qoe);
     assert!(!direct.titles.is_empty() && direct.drop_off[0] == 1.0);
+    assert!(!direct.searches.is_empty() && direct.search_pct > 10.0, "{:?}", direct.searches);
+    assert!(
+        direct.training.iter().any(|(region, run)| region == "NA" && run.days_read == 1) && !direct.moves.is_empty(),
+        "nightly training ran from the store: {:?}",
+        direct.training
+    );
     let view = |app: &ConsoleApp| app.state.find_view::<AnalyticsView>().unwrap().summary.clone();
     for _ in 0..20 {
         if view(h.state()).as_ref() == Some(&direct) {
@@ -495,7 +505,8 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
     h.snapshot_options("analytics_recording", &snapshot_options());
     // A title opens its placement.
     let (title, name) = (direct.titles[0].0, direct.titles[0].1.clone());
-    h.get_by_role_and_label(egui::accesskit::Role::Link, &name).click();
+    // (The first of its links: the most watched title is the most searched too.)
+    h.get_all_by_role_and_label(egui::accesskit::Role::Link, &name).next().unwrap().click();
     h.run_steps(2);
     assert_eq!(h.state().state.selection.title, Some(twin::catalog::TitleId(title)));
     assert_eq!(h.state().state.view, placement::VIEW.id);

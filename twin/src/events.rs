@@ -6,7 +6,12 @@
 //! Members: a play's member is drawn from its metro's members (uniformly, from the play's hash); the twin has
 //! no member identity beyond that. Pauses and seeks are not simulated minute by minute: a session's are drawn
 //! when it ends, from rates per hour watched (assumed: 1.5 pauses, 0.6 seeks back and 0.4 seeks forward an
-//! hour; no public per-hour figures), placed at uniform moments of its playback.
+//! hour; no public per-hour figures), placed at uniform moments of its playback. The browsing and searching
+//! before a play follow the control plane's request model (`before_play`).
+//!
+//! Not modelled: a member's continuity across plays. Plays arrive independently by popularity, and a play's
+//! member is drawn afresh, so a series' binge (the next episode after the last) is not in the events, and the
+//! time between episodes is not reported.
 
 use serde::{Deserialize, Serialize};
 
@@ -42,10 +47,15 @@ pub enum EventKind {
     Stop = 12,
     /// It ended having watched at least `COMPLETION_SHARE` of the video.
     Completion = 13,
+    /// The member browsed before the play attempt; `value` is the pages seen (home, rows and details pages,
+    /// over the browse sessions since the last play). Before the attempt, carrying its title.
+    Browse = 14,
+    /// The member searched before the play attempt and found its title; `value` is the queries typed.
+    Search = 15,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 16] = [
         EventKind::PlayAttempt,
         EventKind::VideoStart,
         EventKind::ExitBeforeStart,
@@ -60,6 +70,8 @@ impl EventKind {
         EventKind::SeekForward,
         EventKind::Stop,
         EventKind::Completion,
+        EventKind::Browse,
+        EventKind::Search,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +90,8 @@ impl EventKind {
             EventKind::SeekForward => "seek_forward",
             EventKind::Stop => "stop",
             EventKind::Completion => "completion",
+            EventKind::Browse => "browse",
+            EventKind::Search => "search",
         }
     }
 
@@ -235,6 +249,23 @@ pub fn interactions(meta: &SessionMeta, watched_s: u32, mut push: impl FnMut(u32
     }
 }
 
+/// What a member did before a play attempt at `attempt_s`, as the control plane's request model has it
+/// (`fleet::requests`, sources there): 1.5 browse sessions a play on average (so a play follows one or two),
+/// each a home page, row pages and details pages; and a search before one play in five. The browse starts 2–5
+/// minutes before the attempt, the search 20–60 s before it (assumed).
+pub fn before_play(member: u32, attempt_s: u32, mut push: impl FnMut(u32, EventKind, f32)) {
+    use crate::fleet::requests::{
+        BROWSES_PER_PLAY, DETAILS_PER_BROWSE, QUERIES_PER_SEARCH, ROWS_PER_BROWSE, SEARCH_SHARE,
+    };
+    let mut rng = Rng::new(member as u64, Stream::Sessions, &[attempt_s as u64, 0x6272_6f77]);
+    let sessions = if rng.f64() < BROWSES_PER_PLAY - 1.0 { 2.0 } else { 1.0 };
+    let pages = (sessions * (1.0 + ROWS_PER_BROWSE + DETAILS_PER_BROWSE)).round();
+    push(attempt_s.saturating_sub(120 + (rng.f64() * 180.0) as u32), EventKind::Browse, pages as f32);
+    if rng.f64() < SEARCH_SHARE {
+        push(attempt_s.saturating_sub(20 + (rng.f64() * 40.0) as u32), EventKind::Search, QUERIES_PER_SEARCH as f32);
+    }
+}
+
 /// Mean pause length, s (assumed).
 pub const MEAN_PAUSE_S: f64 = 90.0;
 
@@ -257,6 +288,6 @@ mod tests {
         for k in EventKind::ALL {
             assert_eq!(EventKind::from_code(k as u8), Some(k));
         }
-        assert_eq!(EventKind::from_code(14), None);
+        assert_eq!(EventKind::from_code(EventKind::ALL.len() as u8), None);
     }
 }

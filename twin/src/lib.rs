@@ -343,8 +343,8 @@ impl Twin {
         self.content.predictions_due()
     }
 
-    /// The events of the minutes since the last take, oldest first (within a minute, metro by metro): the
-    /// twin's event sink. Empty unless `set_events` turned them on.
+    /// The events of the minutes since the last take, minute by minute (within a minute, metro by metro; a
+    /// play's browse and search come with its attempt, stamped the moments before it): the twin's event sink. Empty unless `set_events` turned them on.
     pub fn take_events(&mut self) -> Vec<events::Event> {
         self.engine.take_events()
     }

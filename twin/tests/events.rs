@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use twin::events::{Event, EventKind, Sampling};
+use twin::fleet::requests;
 use twin::{Scenario, Twin, ValidScenario};
 
 fn scenario() -> ValidScenario {
@@ -68,10 +69,20 @@ fn with_every_member_sampled_events_agree_with_the_kpis() {
     let stops = count(&events, EventKind::Stop);
     assert!(stops > 0 && count(&events, EventKind::Completion) <= stops);
     assert!(count(&events, EventKind::Pause) > 0 && count(&events, EventKind::SeekBack) > 0);
-    // Times are in the window (a stop at the last minute's end at most).
+    // Every attempt was browsed to, over one or two browse sessions (1.5 on average, as the control plane's
+    // request model has it), and a search came before about one in five.
+    let attempts = count(&events, EventKind::PlayAttempt) as f64;
+    assert_eq!(count(&events, EventKind::Browse) as f64, attempts);
+    let pages: f64 = events.iter().filter(|e| e.kind == EventKind::Browse).map(|e| e.value as f64).sum();
+    let per_browse = 1.0 + requests::ROWS_PER_BROWSE + requests::DETAILS_PER_BROWSE;
+    assert!((pages / attempts / (requests::BROWSES_PER_PLAY * per_browse) - 1.0).abs() < 0.02, "{}", pages / attempts);
+    let searched = count(&events, EventKind::Search) as f64 / attempts;
+    assert!((searched - requests::SEARCH_SHARE).abs() < 0.01, "{searched}");
+    // Times are in the window (a stop at the last minute's end at most; a browse at most 5 minutes before its
+    // attempt).
     let from = 18 * 3600;
     let (lo, hi) = (events.iter().map(|e| e.t_s).min().unwrap(), events.iter().map(|e| e.t_s).max().unwrap());
-    assert!(lo >= from && hi <= from + 180 * 60, "{lo}..{hi}");
+    assert!(lo >= from - 300 && hi <= from + 180 * 60, "{lo}..{hi}");
 }
 
 #[test]

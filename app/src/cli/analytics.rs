@@ -13,10 +13,24 @@ use crate::events_store;
 pub struct AnalyticsArgs {
     /// The events database a `run --events` wrote.
     pub db: PathBuf,
+    /// Also time the main questions (QoE, completion, drop-off) on this store, with SQLite's plan for each: a
+    /// benchmark.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 pub fn analytics(a: AnalyticsArgs) -> anyhow::Result<()> {
     let conn = events_store::open(&a.db)?;
+    if a.timings {
+        let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        println!("{events} events in {}", a.db.display());
+        for (question, seconds, plan) in analytics::timings(&conn)? {
+            println!("  {question}: {seconds:.3} s");
+            for line in plan {
+                println!("      {line}");
+            }
+        }
+    }
     let s = analytics::summary(&conn, &a.db, 8)?;
     print!("{}", report(&s, &a.db.display().to_string()));
     Ok(())
@@ -82,10 +96,36 @@ pub fn report(s: &Summary, name: &str) -> String {
         .map(|(name, n)| format!("{name} {:.1}%", 100.0 * *n as f64 / q.starts.max(1) as f64))
         .collect();
     let _ = writeln!(out, "  device mix (video starts)  {}", cells.join(", "));
+    let _ = writeln!(
+        out,
+        "  pages browsed per play attempt {:.1}; a search before {:.1}% of attempts",
+        s.pages_per_attempt, s.search_pct
+    );
+    let cells: Vec<String> = s.searches.iter().map(|(t, name, n)| format!("#{t} {name} ({:.0})", scaled(*n))).collect();
+    let _ = writeln!(out, "  most searched: {}", cells.join(", "));
     if !s.daily_error.is_empty() {
         let _ = writeln!(out, "\nPrediction (each region's days observed: plays, and the error of what was predicted)");
         for (region, day, wape, plays) in &s.daily_error {
             let _ = writeln!(out, "  {region} day {day:<4} {plays:>12.0} plays  WAPE {:.1}%", 100.0 * wape);
+        }
+    }
+    if !s.training.is_empty() {
+        let _ = writeln!(out, "\nNightly training (each region's last run: read from this store, placement followed)");
+        for (region, r) in &s.training {
+            let (at, day) = s.training_times(r);
+            let _ = writeln!(
+                out,
+                "  {region} {day}, trained {at}: {} days read ({} rows this night) in {:.0} ms; plans: {} files up \
+                 (+{} copies), {} down (−{})",
+                r.days_read, r.rows_read, r.wall_ms, r.files_up, r.copies_added, r.files_down, r.copies_removed
+            );
+        }
+        for m in &s.moves {
+            let _ = writeln!(
+                out,
+                "  moved up in {}: #{} {}, +{} copies of its files",
+                m.region, m.title, m.name, m.copies_added
+            );
         }
     }
     out

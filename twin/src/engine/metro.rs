@@ -525,6 +525,9 @@ fn start_play(
     });
     let t_s = minute * 60 + (play % 60) as u32;
     if let Some(tag) = tag {
+        crate::events::before_play(tag.member, t_s, |t, kind, value| {
+            store.events.push(tag.event(t, kind, NO_FILE, NO_SITE, value))
+        });
         store.events.push(tag.event(t_s, EventKind::PlayAttempt, NO_FILE, NO_SITE, 0.0));
     }
 

@@ -52,17 +52,16 @@ impl RequestType {
         }
     }
 
-    /// Requests of this type per play attempt (the browse before it), per playing session-minute.
+    /// Requests of this type per play attempt (the browse before it), per playing session-minute: a home page,
+    /// row pages and details pages per browse session, queries per search, 3 play-path calls (play, licence,
+    /// steering) a play, and a heartbeat every 10 s while playing.
     fn per_play_and_per_playing_minute(self) -> (f64, f64) {
-        // Assumed: 1.5 browse sessions per play (one in three ends without one), each a home page, 3 more
-        // row pages and 1.3 details pages; a search precedes one play in five (Gomez-Uribe & Hunt) at 4
-        // queries as typed; a play makes 3 calls (play, licence, steering); a playing client reports every 10 s.
         match self {
-            RequestType::Home => (1.5, 0.0),
-            RequestType::Rows => (4.5, 0.0),
-            RequestType::Details => (2.0, 0.0),
-            RequestType::Search => (0.8, 0.0),
-            RequestType::Play => (3.0, 0.0),
+            RequestType::Home => (BROWSES_PER_PLAY, 0.0),
+            RequestType::Rows => (BROWSES_PER_PLAY * ROWS_PER_BROWSE, 0.0),
+            RequestType::Details => (BROWSES_PER_PLAY * DETAILS_PER_BROWSE, 0.0),
+            RequestType::Search => (SEARCH_SHARE * QUERIES_PER_SEARCH, 0.0),
+            RequestType::Play => (PLAY_CALLS as f64, 0.0),
             RequestType::Heartbeat => (0.0, 6.0),
         }
     }
@@ -80,6 +79,16 @@ impl RequestType {
         }
     }
 }
+
+/// Browse sessions per play attempt (assumed: one in three ends without a play), and the row pages beyond the
+/// home page and the details pages each session sees (assumed).
+pub const BROWSES_PER_PLAY: f64 = 1.5;
+pub const ROWS_PER_BROWSE: f64 = 3.0;
+pub const DETAILS_PER_BROWSE: f64 = 4.0 / 3.0;
+/// The share of plays a search precedes (Gomez-Uribe & Hunt), and the queries typed per search (assumed: a
+/// query per few letters, as typed).
+pub const SEARCH_SHARE: f64 = 0.2;
+pub const QUERIES_PER_SEARCH: f64 = 4.0;
 
 /// Thumbnails (box art) fetched per play attempt, from the S3 thumbnail bucket, not the API fleet (assumed:
 /// about 40 per page, 7 pages per play attempt).

@@ -1,8 +1,9 @@
 //! Analytics view: viewing events, recorded from the running twin into a SQLite store (or a past run's store
 //! opened from disk), and what they say. The QoE table by the Mux / CTA-2066 definitions, named; drop-off
 //! curves (all titles, and the titles with the most sessions, overlaid); a completion ranking whose titles open
-//! their placement; weekday and weekend starts of movies and shows; the device mix; and the predictor's error
-//! over days. Queries run on a thread of their own, every few seconds while recording, so the console stays
+//! their placement; weekday and weekend starts of movies and shows; the device mix; browsing and the most
+//! searched titles; nightly training's last run per region and the titles its plans moved up; and the
+//! predictor's error over days. Queries run on a thread of their own, every few seconds while recording, so the console stays
 //! responsive.
 
 use std::path::PathBuf;
@@ -212,10 +213,7 @@ fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary) {
                 ui.label("completed");
                 ui.end_row();
                 for (t, name, n, done, _) in &s.titles {
-                    if ui.link(name).clicked() {
-                        ctx.selection.title = Some(twin::catalog::TitleId(*t));
-                        ctx.send(Control::ShowView(super::placement::VIEW.id));
-                    }
+                    title_link(ui, ctx, *t, name);
                     ui.label(format!("{:.0}", *n as f64 / rate));
                     ui.label(format!("{:.1}%", 100.0 * done));
                     ui.end_row();
@@ -265,6 +263,73 @@ fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary) {
                         100.0 * *n as f32 / starts
                     )));
                 });
+            }
+            ui.add_space(8.0);
+            ui.strong("Browsing and search");
+            ui.label(format!(
+                "{:.1} pages browsed per play attempt · a search before {:.1}% of attempts",
+                s.pages_per_attempt, s.search_pct
+            ));
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Most searched:");
+                for (t, name, n) in &s.searches {
+                    title_link(ui, ctx, *t, name);
+                    ui.weak(format!("{:.0}", *n as f64 / rate));
+                }
+            });
+        });
+    });
+    training(ui, ctx, s);
+}
+
+/// A title's name that opens its placement.
+fn title_link(ui: &mut egui::Ui, ctx: &mut ViewCtx, title: u32, name: &str) {
+    if ui.link(name).clicked() {
+        ctx.selection.title = Some(twin::catalog::TitleId(title));
+        ctx.send(Control::ShowView(super::placement::VIEW.id));
+    }
+}
+
+/// Nightly training's last run in each region (read from the store, planned with at once), and the titles its
+/// plans gave the most copies.
+fn training(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary) {
+    ui.add_space(8.0);
+    ui.strong("Nightly training: the last run in each region (it reads the store; placement follows)");
+    if s.training.is_empty() {
+        ui.weak("Not run yet: training runs at each region's midnight, once a whole day is in the store.");
+        return;
+    }
+    ui.horizontal_top(|ui| {
+        egui::Grid::new("analytics_training").striped(true).num_columns(6).show(ui, |ui| {
+            for h in ["region", "day read", "ran at", "days read", "took", "files up / down (copies)"] {
+                ui.label(h);
+            }
+            ui.end_row();
+            for (region, r) in &s.training {
+                let (at, day) = s.training_times(r);
+                ui.label(region);
+                ui.label(day);
+                ui.label(at);
+                ui.label(format!("{} ({} rows)", r.days_read, r.rows_read));
+                ui.label(format!("{:.0} ms", r.wall_ms));
+                ui.label(format!(
+                    "{} up (+{}) / {} down (−{})",
+                    r.files_up, r.copies_added, r.files_down, r.copies_removed
+                ));
+                ui.end_row();
+            }
+        });
+        ui.add_space(16.0);
+        egui::Grid::new("analytics_moves").striped(true).num_columns(3).show(ui, |ui| {
+            ui.label("moved up (click: its placement)");
+            ui.label("region");
+            ui.label("copies added");
+            ui.end_row();
+            for m in &s.moves {
+                title_link(ui, ctx, m.title, &m.name);
+                ui.label(&m.region);
+                ui.label(format!("+{}", m.copies_added));
+                ui.end_row();
             }
         });
     });
