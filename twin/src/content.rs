@@ -3,6 +3,8 @@
 //! the region's next day, and plans every cluster of the region (per placement policy); each minute it moves
 //! fills (asking the capacity model for their share first) and feeds the requests offered to reactive sites to
 //! their caches. It owns the operator's pins and excludes and each site's policy, which commands change.
+//! Predictions may instead come from outside (`set_given_predictions`): nightly training over a store of the
+//! days recorded here; a region then plans when they come (`set_predictions`).
 //!
 //! One calendar convention everywhere: a region's day runs midnight to midnight at its reference offset
 //! (`time::RegionCalendar`); days are observed, scored, predicted and planned per region, at its midnight.
@@ -692,25 +694,27 @@ impl Content {
                 day: self.days[region].day,
                 changes: changes.map(|(f, (&b, &a))| (f, b, a)).collect(),
             };
-            self.plans_made.get_or_insert_with(Vec::new).push(record);
+            if let Some(plans) = &mut self.plans_made {
+                plans.push(record);
+            }
         }
     }
 
     /// Per file, how many of a region's sites are planned to hold it (a manifest shared by sites counted once).
     fn region_copies(&self, model: &Model, region: usize) -> Vec<u32> {
-        let mut sharing: Vec<(*const Manifest, &Manifest, u32)> = Vec::new();
+        let mut sharing: Vec<(&Arc<Manifest>, u32)> = Vec::new();
         for (s, plan) in self.site_plans.iter().enumerate() {
             let Some(plan) = plan else { continue };
             if model.world.sites[s].region.0 as usize != region {
                 continue;
             }
-            match sharing.iter_mut().find(|(p, _, _)| *p == Arc::as_ptr(plan)) {
-                Some(x) => x.2 += 1,
-                None => sharing.push((Arc::as_ptr(plan), plan, 1)),
+            match sharing.iter_mut().find(|(p, _)| Arc::ptr_eq(p, plan)) {
+                Some(x) => x.1 += 1,
+                None => sharing.push((plan, 1)),
             }
         }
         let mut copies = vec![0u32; model.catalog.file_count()];
-        for (_, plan, sites) in sharing {
+        for (plan, sites) in sharing {
             for f in plan.files.iter() {
                 copies[f.0 as usize] += sites;
             }

@@ -194,7 +194,6 @@ pub struct SessionMeta {
     pub duration_s: u32,
     /// The rebuffering booked at its start, ms.
     pub start_rebuffer_ms: u32,
-    pub sampled: bool,
 }
 
 /// Where members come from, and which are sampled: what the engine needs to tag a play.

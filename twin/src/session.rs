@@ -150,7 +150,9 @@ pub struct MetroSessions {
     degraded: Vec<u64>,
     /// Live sessions.
     pub count: u32,
-    /// Per slot, what its events need (kept only while events are on), and the metro's events of the minute.
+    /// While events are on: which slots hold a sampled member's session (a bit each, so the question asked of
+    /// every session stays in cache), what their events need, and the metro's events of the minute.
+    pub sampled_slots: Vec<u64>,
     pub meta: Vec<SessionMeta>,
     pub events: Vec<Event>,
 }
@@ -166,6 +168,7 @@ impl Default for MetroSessions {
             pending: Vec::new(),
             degraded: Vec::new(),
             count: 0,
+            sampled_slots: Vec::new(),
             meta: Vec::new(),
             events: Vec::new(),
         }
@@ -181,23 +184,36 @@ impl MetroSessions {
             + self.free.capacity() * 4
             + self.pending.capacity() * 8
             + self.degraded.capacity() * 8
+            + self.sampled_slots.capacity() * 8
             + self.meta.capacity() * std::mem::size_of::<SessionMeta>()
             + self.events.capacity() * std::mem::size_of::<Event>()
     }
 
-    /// Notes a slot's events metadata (growing the table to it).
-    pub fn set_meta(&mut self, slot: u32, meta: SessionMeta) {
+    /// Notes whether a new session's member is sampled, and if so what its events need.
+    pub fn set_meta(&mut self, slot: u32, meta: Option<SessionMeta>) {
         let i = slot as usize;
-        if self.meta.len() <= i {
-            self.meta.resize(i + 1, SessionMeta::default());
+        let (word, bit) = (i / 64, 1u64 << (i % 64));
+        if self.sampled_slots.len() <= word {
+            self.sampled_slots.resize(word + 1, 0);
         }
-        self.meta[i] = meta;
+        match meta {
+            Some(meta) => {
+                self.sampled_slots[word] |= bit;
+                if self.meta.len() <= i {
+                    self.meta.resize(i + 1, SessionMeta::default());
+                }
+                self.meta[i] = meta;
+            }
+            None => self.sampled_slots[word] &= !bit,
+        }
     }
 
     /// A slot's events metadata, if its member is sampled.
     #[inline]
     pub fn sampled(&self, slot: u32) -> Option<SessionMeta> {
-        self.meta.get(slot as usize).copied().filter(|m| m.sampled)
+        let i = slot as usize;
+        let word = *self.sampled_slots.get(i / 64)?;
+        (word & (1 << (i % 64)) != 0).then(|| self.meta[i])
     }
 
     /// The slot the `n`-th next `insert` fills, if that many are free (to prefetch it).

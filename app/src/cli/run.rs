@@ -45,6 +45,9 @@ pub struct RunArgs {
     pub sample: f64,
 }
 
+/// Events a batch to the writer gathers (whole minutes' of them) before it goes.
+const BATCH_EVENTS: usize = 1 << 15;
+
 fn sample_share(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("expected a share in (0, 1], found {s:?}"))?;
     twin::events::Sampling::new(v).map(|x| x.rate).ok_or_else(|| format!("expected a share in (0, 1], found {v}"))
@@ -84,11 +87,17 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     let mut events = 0u64;
     let mut trained = 0u32;
+    // Minutes' events go to the writer together, a batch (a transaction) at a time: a commit writes every page
+    // it touched whole, so a minute of a small sample a commit costs more than its events.
+    let mut batch = Vec::new();
     let mut take = |twin: &mut twin::Twin| -> anyhow::Result<()> {
         if let Some((store, training)) = &mut store {
-            let batch = twin.take_events();
-            events += batch.len() as u64;
-            store.send(batch)?;
+            let minute = twin.take_events();
+            events += minute.len() as u64;
+            batch.extend(minute);
+            if batch.len() >= BATCH_EVENTS {
+                store.send(std::mem::take(&mut batch))?;
+            }
             trained += training.after_minute(twin, store)?.len() as u32;
         }
         Ok(())
@@ -103,7 +112,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         None => simulate_then(&mut twin, minutes, &mut take)?,
     }
     let run_s = run_started.elapsed().as_secs_f64();
-    let written = store.map(|(s, _)| s.finish()).transpose()?;
+    let written = store.map(|(s, _)| s.send(batch).and_then(|()| s.finish())).transpose()?;
     let finished_s = run_started.elapsed().as_secs_f64();
 
     print!("{}", summary::render(&twin, hours, build_s, run_s));

@@ -663,12 +663,11 @@ fn start_play(
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
     let slot = store.insert(session, account as u32, minute);
     if ctx.members.is_some() {
-        let meta = tag.map_or(SessionMeta::default(), |t| SessionMeta {
+        let meta = tag.map(|t| SessionMeta {
             member: t.member,
             start_s: t_s,
             duration_s,
             start_rebuffer_ms: start.rebuffer_ms.min(u32::MAX as u64) as u32,
-            sampled: true,
         });
         store.set_meta(slot, meta);
     }

@@ -428,7 +428,7 @@ impl Engine {
         if self.members.is_none() {
             for m in &self.metros {
                 let mut m = m.lock().unwrap_or_else(PoisonError::into_inner);
-                (m.meta, m.events) = (Vec::new(), Vec::new());
+                (m.sampled_slots, m.meta, m.events) = (Vec::new(), Vec::new(), Vec::new());
             }
             self.events = Vec::new();
         }
