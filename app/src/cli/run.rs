@@ -45,7 +45,7 @@ pub struct RunArgs {
     pub sample: f64,
 }
 
-/// Events a batch to the writer gathers (whole minutes' of them) before it goes.
+/// Events a batch to the writer gathers (whole minutes of them) before it goes.
 const BATCH_EVENTS: usize = 1 << 15;
 
 fn sample_share(s: &str) -> Result<f64, String> {
@@ -87,8 +87,8 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     };
     let mut events = 0u64;
     let mut trained = 0u32;
-    // Minutes' events go to the writer together, a batch (a transaction) at a time: a commit writes every page
-    // it touched whole, so a minute of a small sample a commit costs more than its events.
+    // A commit writes every page it touched whole, so committing each minute of a small sample costs more than
+    // its events: minutes go to the writer together, a batch (a transaction) of `BATCH_EVENTS` or more.
     let mut batch = Vec::new();
     let mut take = |twin: &mut twin::Twin| -> anyhow::Result<()> {
         if let Some((store, training)) = &mut store {
@@ -137,7 +137,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             w.busy_s,
             w.events as f64 / w.busy_s.max(1e-9) / 1e6,
         );
-        println!("nightly training ran {trained} times on the store's days, and placement followed its predictions");
+        println!(
+            "nightly training ran {trained} times (at each region's midnight, on the days in the store); placement \
+             followed its predictions"
+        );
     }
     if let Some(out) = &a.fleet_out {
         kpi_file::write_fleet(&twin, out)?;
