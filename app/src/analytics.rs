@@ -35,7 +35,7 @@ pub struct Qoe {
 pub const COUNT_SQL: &str = "SELECT count(*) FROM events WHERE kind = ?1";
 pub const VALUES_SQL: &str = "SELECT value FROM events WHERE kind = ?1";
 pub const STOP_SUMS_SQL: &str = "SELECT coalesce(sum(value), 0), coalesce(sum(stall_s), 0) FROM events WHERE kind = ?1";
-pub const DROP_OFF_SQL: &str = "SELECT video, value FROM events WHERE kind = ?1 AND (?2 IS NULL OR title = ?2)";
+pub const DROP_OFF_SQL: &str = "SELECT video, title, value FROM events WHERE kind = ?1";
 pub const COMPLETION_SQL: &str = "SELECT kind, title FROM events WHERE kind IN (?1, ?2)";
 
 fn count(conn: &Connection, kind: EventKind) -> rusqlite::Result<u64> {
@@ -88,20 +88,38 @@ pub fn qoe(conn: &Connection) -> rusqlite::Result<Qoe> {
 
 /// The share of ended sessions still watching at each tenth of their video (0%, 10%, …, 100%).
 pub fn drop_off(conn: &Connection, title: Option<u32>) -> rusqlite::Result<[f64; 11]> {
+    Ok(match title {
+        None => drop_offs(conn, &[])?.0,
+        Some(t) => drop_offs(conn, &[t])?.1[0],
+    })
+}
+
+/// The drop-off curve of every title and of each of `titles`, in one pass over the stops.
+pub fn drop_offs(conn: &Connection, titles: &[u32]) -> rusqlite::Result<([f64; 11], Vec<[f64; 11]>)> {
     let mut durations = Vec::new();
     let mut stmt = conn.prepare_cached("SELECT duration_s FROM videos ORDER BY video")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         durations.push(r.get::<_, f64>(0)?);
     }
-    let mut per_tenth = [0u64; 11];
+    let mut all = [0u64; 11];
+    let mut each = vec![[0u64; 11]; titles.len()];
     let mut stmt = conn.prepare_cached(DROP_OFF_SQL)?;
-    let mut rows = stmt.query(params![EventKind::Stop as u8, title])?;
+    let mut rows = stmt.query([EventKind::Stop as u8])?;
     while let Some(r) = rows.next()? {
-        let (video, watched): (i64, f64) = (r.get(0)?, r.get(1)?);
+        let (video, title, watched): (i64, u32, f64) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let duration = durations.get(video as usize).copied().unwrap_or(f64::INFINITY);
-        per_tenth[((watched / duration * 10.0) as i64).clamp(0, 10) as usize] += 1;
+        let tenth = ((watched / duration * 10.0) as i64).clamp(0, 10) as usize;
+        all[tenth] += 1;
+        if let Some(i) = titles.iter().position(|&t| t == title) {
+            each[i][tenth] += 1;
+        }
     }
+    Ok((curve(&all), each.iter().map(curve).collect()))
+}
+
+/// Per tenth of a video, the share still watching there, from how many stopped in each tenth.
+fn curve(per_tenth: &[u64; 11]) -> [f64; 11] {
     let total: u64 = per_tenth.iter().sum();
     let mut curve = [0.0; 11];
     let mut still = total;
@@ -109,7 +127,7 @@ pub fn drop_off(conn: &Connection, title: Option<u32>) -> rusqlite::Result<[f64;
         *c = if total > 0 { still as f64 / total as f64 } else { 0.0 };
         still -= per_tenth[i];
     }
-    Ok(curve)
+    curve
 }
 
 /// Titles by ended sessions, with the share of those that completed: (title, name, stops, completion rate).
@@ -223,12 +241,8 @@ pub fn timings(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, f64, Ve
             lines
         }),
         ("completion by title", timed(&|| completion(conn, 10).map(drop))?, plan(COMPLETION_SQL, &[&stop, &done])?),
-        (
-            "drop-off, all titles",
-            timed(&|| drop_off(conn, None).map(drop))?,
-            plan(DROP_OFF_SQL, &[&stop, &None::<u32>])?,
-        ),
-        ("drop-off, one title", timed(&|| drop_off(conn, Some(0)).map(drop))?, plan(DROP_OFF_SQL, &[&stop, &0])?),
+        ("drop-off, all titles", timed(&|| drop_off(conn, None).map(drop))?, plan(DROP_OFF_SQL, &[&stop])?),
+        ("drop-off, one title", timed(&|| drop_off(conn, Some(0)).map(drop))?, plan(DROP_OFF_SQL, &[&stop])?),
     ])
 }
 
@@ -290,10 +304,9 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
     let stops = count(conn, EventKind::Stop)?;
     let hours = qoe.watched_hours.max(1e-9);
     let per_hour = |k| count(conn, k).map(|n| n as f64 / hours);
-    let titles = completion(conn, top)?
-        .into_iter()
-        .map(|(t, name, n, done)| Ok((t, name, n, done, drop_off(conn, Some(t))?)))
-        .collect::<rusqlite::Result<_>>()?;
+    let ranked = completion(conn, top)?;
+    let (drop_off, curves) = drop_offs(conn, &ranked.iter().map(|r| r.0).collect::<Vec<_>>())?;
+    let titles = ranked.into_iter().zip(curves).map(|((t, name, n, done), c)| (t, name, n, done, c)).collect();
     let mut stmt = conn.prepare(
         "SELECT ((e.t_s + ?2) / 86400 + 3) % 7 >= 5 AS weekend, t.movie, count(*)
          FROM events e JOIN titles t ON t.title = e.title WHERE e.kind = ?1 GROUP BY weekend, t.movie",
@@ -340,7 +353,7 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
             per_hour(EventKind::SeekBack)?,
             per_hour(EventKind::SeekForward)?,
         ],
-        drop_off: drop_off(conn, None)?,
+        drop_off,
         titles,
         week,
         devices,

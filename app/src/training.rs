@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use twin::content::PredictionDue;
 use twin::popularity::Predictor;
 use twin::region::REGIONS;
@@ -104,8 +104,7 @@ impl Training {
             .query_row("SELECT weekday, end_s FROM days WHERE region = ?1 AND day = ?2", params![region, day], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
-            .map(Some)
-            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })?;
+            .optional()?;
         let Some((weekday, end_s)) = known else { return Ok((false, 0)) };
         let catalog = &self.model.catalog;
         let mut plays = vec![0.0; catalog.videos.len()];
