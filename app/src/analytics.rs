@@ -155,6 +155,54 @@ pub fn completion(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, S
         .collect()
 }
 
+/// Bounds of the time-between-episodes bins, s: under a minute, 1–10 minutes, 10–60 minutes, 1–6 hours, 6–24
+/// hours, a day or more.
+pub const GAP_BINS_S: [u32; 5] = [60, 600, 3600, 6 * 3600, 24 * 3600];
+pub const GAP_BIN_NAMES: [&str; 6] = ["< 1 min", "1–10 min", "10–60 min", "1–6 h", "6–24 h", "≥ 1 day"];
+pub const BINGE_SQL: &str = "SELECT member, t_s, kind, video FROM events WHERE kind IN (?1, ?2)";
+
+/// The time between episodes: from each stop of an episode to the same member's next play attempt, when that
+/// attempt is of the series' next episode. Counted per `GAP_BINS_S` bin, with the median.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EpisodeGaps {
+    pub bins: [u64; 6],
+    pub median_s: f64,
+}
+
+pub fn episode_gaps(conn: &Connection) -> rusqlite::Result<EpisodeGaps> {
+    let mut titles = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT title FROM videos ORDER BY video")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        titles.push(r.get::<_, u32>(0)?);
+    }
+    let (stop, attempt) = (EventKind::Stop as u8, EventKind::PlayAttempt as u8);
+    let mut seen: Vec<(u32, u32, bool, u32)> = Vec::new();
+    let mut stmt = conn.prepare(BINGE_SQL)?;
+    let mut rows = stmt.query(params![stop, attempt])?;
+    while let Some(r) = rows.next()? {
+        seen.push((r.get(0)?, r.get(1)?, r.get::<_, u8>(2)? == attempt, r.get(3)?));
+    }
+    // By member, then time (a stop before an attempt at the same second).
+    seen.sort_unstable();
+    let next_of =
+        |a: u32, b: u32| b == a + 1 && titles.get(a as usize).is_some_and(|t| titles.get(b as usize) == Some(t));
+    let mut gaps: Vec<u32> = Vec::new();
+    for pair in seen.windows(2) {
+        let ((m0, t0, is_attempt0, v0), (m1, t1, is_attempt1, v1)) = (pair[0], pair[1]);
+        if m0 == m1 && !is_attempt0 && is_attempt1 && next_of(v0, v1) {
+            gaps.push(t1 - t0);
+        }
+    }
+    let mut out = EpisodeGaps::default();
+    for &g in &gaps {
+        out.bins[GAP_BINS_S.partition_point(|&b| b <= g)] += 1;
+    }
+    gaps.sort_unstable();
+    out.median_s = gaps.get(gaps.len() / 2).map_or(0.0, |&g| g as f64);
+    Ok(out)
+}
+
 /// The most searched titles: (title, name, searches).
 pub fn searches(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, String, u64)>> {
     let mut stmt = conn.prepare(
@@ -243,6 +291,11 @@ pub fn timings(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, f64, Ve
         ("completion by title", timed(&|| completion(conn, 10).map(drop))?, plan(COMPLETION_SQL, &[&stop, &done])?),
         ("drop-off, all titles", timed(&|| drop_off(conn, None).map(drop))?, plan(DROP_OFF_SQL, &[&stop])?),
         ("drop-off, one title", timed(&|| drop_off(conn, Some(0)).map(drop))?, plan(DROP_OFF_SQL, &[&stop])?),
+        (
+            "time between episodes",
+            timed(&|| episode_gaps(conn).map(drop))?,
+            plan(BINGE_SQL, &[&stop, &(EventKind::PlayAttempt as u8)])?,
+        ),
     ])
 }
 
@@ -274,6 +327,8 @@ pub struct Summary {
     pub pages_per_attempt: f64,
     pub search_pct: f64,
     pub searches: Vec<(u32, String, u64)>,
+    /// The time between a series' episodes for the same member.
+    pub episode_gaps: EpisodeGaps,
     /// Nightly training's last run per region, and the titles its plans moved most.
     pub training: Vec<(String, TrainingRun)>,
     /// The run's start, which times in seconds count from.
@@ -342,6 +397,7 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
         pages_per_attempt: pages / attempts,
         search_pct: 100.0 * count(conn, EventKind::Search)? as f64 / attempts,
         searches: searches(conn, top)?,
+        episode_gaps: episode_gaps(conn)?,
         training: training(conn)?,
         moves: placement_moves(conn, top)?,
         scenario: meta(conn, "scenario")?,
@@ -409,6 +465,33 @@ mod tests {
         add(EventKind::Completion, 0, 0, 95.0, 0.0);
         add(EventKind::Completion, 1, 0, 200.0, 0.0);
         conn
+    }
+
+    #[test]
+    fn the_time_between_episodes_pairs_a_stop_with_the_same_members_next_episode() {
+        let conn = fixture();
+        // Videos 2 and 3: episodes 2 and 3 of the show (video 1 is its first); video 4, another show's.
+        conn.execute_batch("INSERT INTO titles VALUES (2, 'Other', 0); INSERT INTO videos VALUES (2, 1, 200), (3, 1, 200), (4, 2, 200);")
+            .unwrap();
+        let mut id = 1000;
+        let mut add = |kind: EventKind, member: u32, t_s: u32, video: u32| {
+            let sql = "INSERT INTO events (kind, id, t_s, member, device, region, title, video, file, site, metro, value, stall_s)
+                       VALUES (?1, ?2, ?3, ?4, 0, 0, 1, ?5, 0, 0, 0, 0, 0)";
+            conn.execute(sql, params![kind as u8, id, t_s, member, video]).unwrap();
+            id += 1;
+        };
+        // Member 7: episode 1 then 2 after 12 s, then 3 after two hours. Member 8: episode 1, then another
+        // show's video (not a next episode), then episode 2 of the first (not right after its stop: not paired).
+        add(EventKind::Stop, 7, 1000, 1);
+        add(EventKind::PlayAttempt, 7, 1012, 2);
+        add(EventKind::Stop, 7, 2000, 2);
+        add(EventKind::PlayAttempt, 7, 2000 + 7200, 3);
+        add(EventKind::Stop, 8, 1000, 1);
+        add(EventKind::PlayAttempt, 8, 1100, 4);
+        add(EventKind::PlayAttempt, 8, 1200, 2);
+        let g = episode_gaps(&conn).unwrap();
+        assert_eq!(g.bins, [1, 0, 0, 1, 0, 0], "{g:?}");
+        assert_eq!(g.median_s, 7200.0);
     }
 
     #[test]

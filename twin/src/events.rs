@@ -9,9 +9,8 @@
 //! hour; no public per-hour figures), placed at uniform moments of its playback. The browsing and searching
 //! before a play follow the control plane's request model (`before_play`).
 //!
-//! Not modelled: a member's continuity across plays. Plays arrive independently by popularity, and a play's
-//! member is drawn afresh, so a series' binge (the next episode after the last) is not in the events, and the
-//! time between episodes is not reported.
+//! A fresh play's member is drawn afresh; a member who plays an episode through may go on to the next
+//! (`demand::BINGE_CONTINUE`), and that play is theirs, so the time between episodes shows in the events.
 
 use serde::{Deserialize, Serialize};
 

@@ -13,7 +13,7 @@
 //! A member whose stalls pass their patience gives up.
 
 use crate::demand::{COMPLETED_WATCH, PARTIAL_WATCH};
-use crate::rng::{LogNormalTable, Rng};
+use crate::rng::{LogNormalTable, Rng, unit_pair};
 use crate::scenario::PlaybackSpec;
 
 /// Round trips before the first media byte: TCP handshake, TLS 1.3 handshake, first request.
@@ -37,8 +37,10 @@ pub struct Start {
     pub startup_ms: f64,
     /// Exit before video start: no watch time, no bytes.
     pub abandoned: bool,
-    /// Planned watch time (whole minutes of playback, at least one).
+    /// Planned watch time (whole minutes of playback, at least one), and whether it plays the video through
+    /// (`demand::COMPLETED_WATCH` of it).
     pub watch_minutes: u32,
+    pub completes: bool,
     /// Stalls from throughput swings over the planned watch time.
     pub rebuffer_ms: u64,
     /// Stall time the member sits through before giving up.
@@ -91,11 +93,15 @@ impl Playback {
     }
 
     /// Decides how a play of a video of `duration_s` starts after `startup_ms`, at `stream_kbps` over a path
-    /// giving `throughput_kbps`.
+    /// giving `throughput_kbps`. How much of the video the member means to watch comes from `intent`, random bits
+    /// of the play itself rather than of the minute's stream, so it is the same in every branch of a what-if that
+    /// serves the play differently.
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         &self,
         rng: &mut Rng,
+        intent: u64,
         startup_ms: f64,
         stream_kbps: f64,
         throughput_kbps: f64,
@@ -106,14 +112,20 @@ impl Playback {
         let abandon = p.base_ebvs + p.abandon_per_s * (startup_ms / 1000.0 - p.abandon_after_s).max(0.0);
         let patience_s = self.patience_s.sample(rng).clamp(1.0, u16::MAX as f64) as u16;
         if rng.f64() < abandon {
-            return Start { startup_ms, abandoned: true, watch_minutes: 0, rebuffer_ms: 0, patience_s };
+            return Start {
+                startup_ms,
+                abandoned: true,
+                watch_minutes: 0,
+                completes: false,
+                rebuffer_ms: 0,
+                patience_s,
+            };
         }
         let completion = if movie { p.movie_completion } else { p.episode_completion };
-        let share = if rng.f64() < completion {
-            rng.range_f64(COMPLETED_WATCH[0], COMPLETED_WATCH[1])
-        } else {
-            rng.range_f64(PARTIAL_WATCH[0], PARTIAL_WATCH[1])
-        };
+        let (u, v) = unit_pair(intent);
+        let completes = u < completion;
+        let [lo, hi] = if completes { COMPLETED_WATCH } else { PARTIAL_WATCH };
+        let share = lo + (hi - lo) * v;
         let watch_s = (duration_s as f64 * share).clamp(1.0, MAX_WATCH_S as f64);
         let watch_minutes = ((watch_s / 60.0 + 0.5) as u32).max(1);
 
@@ -122,7 +134,7 @@ impl Playback {
         let headroom = (throughput_kbps / stream_kbps).max(1.0);
         let ratio = (p.base_rebuffer / (headroom * headroom)).min(1.0);
         let rebuffer_ms = (watch_minutes as f64 * 60_000.0 * ratio) as u64;
-        Start { startup_ms, abandoned: false, watch_minutes, rebuffer_ms, patience_s }
+        Start { startup_ms, abandoned: false, watch_minutes, completes, rebuffer_ms, patience_s }
     }
 
     /// A minute in which a session asking `kbps` gets `delivered_kbps` (less): the shortfall drains the
@@ -165,7 +177,12 @@ mod tests {
         let mut rng = Rng::new(1, Stream::Calibration, &[]);
         let n = 20_000;
         let mut abandoned = |startup_ms: f64| {
-            (0..n).filter(|_| p.start(&mut rng, startup_ms, 4556.0, 30_000.0, 3600, true).abandoned).count() as f64
+            (0..n)
+                .filter(|_| {
+                    let intent = rng.next_u64();
+                    p.start(&mut rng, intent, startup_ms, 4556.0, 30_000.0, 3600, true).abandoned
+                })
+                .count() as f64
                 / n as f64
         };
         let fast_rate = abandoned(near);
@@ -183,8 +200,8 @@ mod tests {
         assert_eq!(p.short_minute(0.0, 4000.0, 0.0).stall_s, 60.0);
         // Watch time is whole minutes; swings stall less with more headroom.
         let mut rng = Rng::new(2, Stream::Calibration, &[]);
-        let a = p.start(&mut rng, 500.0, 4000.0, 4100.0, 3600, false);
-        let b = p.start(&mut rng, 500.0, 4000.0, 40_000.0, 3600, false);
+        let a = p.start(&mut rng, 7, 500.0, 4000.0, 4100.0, 3600, false);
+        let b = p.start(&mut rng, 7, 500.0, 4000.0, 40_000.0, 3600, false);
         assert!(a.watch_minutes >= 1 && b.watch_minutes >= 1);
         assert!(a.rebuffer_ms as f64 / a.watch_minutes as f64 > b.rebuffer_ms as f64 / b.watch_minutes as f64);
     }

@@ -24,6 +24,13 @@ pub fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// Two uniform draws in [0, 1) from the halves of a hash.
+#[inline]
+pub fn unit_pair(h: u64) -> (f64, f64) {
+    const SCALE: f64 = 1.0 / 4_294_967_296.0;
+    ((h >> 32) as f64 * SCALE, (h & 0xFFFF_FFFF) as f64 * SCALE)
+}
+
 /// Xoshiro256++: fast, small state, good statistical quality.
 #[derive(Clone, Debug)]
 pub struct Rng {

@@ -152,9 +152,60 @@ pub struct MetroSessions {
     pub count: u32,
     /// While events are on: which slots hold a sampled member's session (a bit each, so the question asked of
     /// every session stays in cache), what their events need, and the metro's events of the minute.
-    pub sampled_slots: Vec<u64>,
+    pub sampled_slots: SlotBits,
+    /// Which slots' sessions started while events were on (their member is known, sampled or not).
+    pub recorded_slots: SlotBits,
+    /// Which slots' sessions go on to the next episode if they play to their end (beside the sessions, not in
+    /// them: setting a bit in a session just written would wait for its cache line).
+    binge_slots: SlotBits,
     pub meta: Vec<SessionMeta>,
     pub events: Vec<Event>,
+    /// Members going on to their next episode: those starting next minute (every post-play countdown), and
+    /// those back from a break, in a ring of minute buckets by when they start; and the continuations started
+    /// beyond the fresh arrivals they stand in for (taken from the next minutes').
+    binge_next: Vec<Continuation>,
+    binge: Vec<Vec<Continuation>>,
+    pub binge_debt: u32,
+}
+
+/// A bit per slot (a bit, so a question asked of every session stays in cache).
+#[derive(Clone, Debug, Default)]
+pub struct SlotBits(Vec<u64>);
+
+impl SlotBits {
+    #[inline]
+    pub fn get(&self, slot: u32) -> bool {
+        self.0.get(slot as usize / 64).is_some_and(|w| w >> (slot % 64) & 1 == 1)
+    }
+
+    #[inline]
+    pub fn set(&mut self, slot: u32, on: bool) {
+        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
+        if self.0.len() <= word {
+            self.0.resize(word + 1, 0);
+        }
+        if on { self.0[word] |= bit } else { self.0[word] &= !bit }
+    }
+}
+
+/// Minutes the continuation ring spans: more than the longest break between episodes.
+const BINGE_RING: usize = 256;
+const _: () = assert!(crate::demand::BREAK_GAP_S[1] < ((BINGE_RING - 2) * 60) as f64);
+
+/// A member who finished an episode and starts the next at `due_s`, on the same device and access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Continuation {
+    pub due_s: u32,
+    pub video: u32,
+    pub group: u32,
+    pub device: u8,
+    pub access_100kbps: u16,
+    /// After the post-play countdown (else after a break).
+    pub autoplay: bool,
+    /// Whether its member is known to events (the episode before started while they were on), and if so the
+    /// member, if sampled.
+    pub recorded: bool,
+    pub member: Option<u32>,
 }
 
 impl Default for MetroSessions {
@@ -168,9 +219,14 @@ impl Default for MetroSessions {
             pending: Vec::new(),
             degraded: Vec::new(),
             count: 0,
-            sampled_slots: Vec::new(),
+            sampled_slots: SlotBits::default(),
+            recorded_slots: SlotBits::default(),
+            binge_slots: SlotBits::default(),
             meta: Vec::new(),
             events: Vec::new(),
+            binge_next: Vec::new(),
+            binge: vec![Vec::new(); BINGE_RING],
+            binge_debt: 0,
         }
     }
 }
@@ -184,36 +240,67 @@ impl MetroSessions {
             + self.free.capacity() * 4
             + self.pending.capacity() * 8
             + self.degraded.capacity() * 8
-            + self.sampled_slots.capacity() * 8
+            + (self.sampled_slots.0.capacity() + self.recorded_slots.0.capacity() + self.binge_slots.0.capacity()) * 8
             + self.meta.capacity() * std::mem::size_of::<SessionMeta>()
             + self.events.capacity() * std::mem::size_of::<Event>()
+            + (self.binge_next.capacity() + self.binge.iter().map(Vec::capacity).sum::<usize>())
+                * std::mem::size_of::<Continuation>()
     }
 
     /// Notes whether a new session's member is sampled, and if so what its events need.
     pub fn set_meta(&mut self, slot: u32, meta: Option<SessionMeta>) {
-        let i = slot as usize;
-        let (word, bit) = (i / 64, 1u64 << (i % 64));
-        if self.sampled_slots.len() <= word {
-            self.sampled_slots.resize(word + 1, 0);
-        }
-        match meta {
-            Some(meta) => {
-                self.sampled_slots[word] |= bit;
-                if self.meta.len() <= i {
-                    self.meta.resize(i + 1, SessionMeta::default());
-                }
-                self.meta[i] = meta;
+        self.recorded_slots.set(slot, true);
+        self.sampled_slots.set(slot, meta.is_some());
+        if let Some(meta) = meta {
+            let i = slot as usize;
+            if self.meta.len() <= i {
+                self.meta.resize(i + 1, SessionMeta::default());
             }
-            None => self.sampled_slots[word] &= !bit,
+            self.meta[i] = meta;
         }
+    }
+
+    /// Notes whether a new session's member goes on to the next episode if they play it to its end.
+    #[inline]
+    pub fn set_binges(&mut self, slot: u32, binges: bool) {
+        self.binge_slots.set(slot, binges);
+    }
+
+    #[inline]
+    pub fn binges(&self, slot: u32) -> bool {
+        self.binge_slots.get(slot)
+    }
+
+    /// Files a member going on to their next episode, for its minute (from the next minute on: this minute's
+    /// plays have started).
+    pub fn push_binge(&mut self, c: Continuation, now: u32) {
+        let minute = (c.due_s / 60).max(now + 1);
+        if minute == now + 1 {
+            self.binge_next.push(c);
+        } else {
+            self.binge[minute as usize % BINGE_RING].push(c);
+        }
+    }
+
+    /// The members going on to their next episode in minute `now`, into `out` (emptied first). The next
+    /// minute's list keeps its room; a ring bucket lets its room go (a ring of buckets each keeping its busiest
+    /// minute's room would hold far more than is ever waiting).
+    pub fn take_binge(&mut self, now: u32, out: &mut Vec<Continuation>) {
+        out.clear();
+        std::mem::swap(&mut self.binge_next, out);
+        let bucket = std::mem::take(&mut self.binge[now as usize % BINGE_RING]);
+        out.extend_from_slice(&bucket);
+    }
+
+    /// Whether a slot's session started while events were on.
+    pub fn recorded(&self, slot: u32) -> bool {
+        self.recorded_slots.get(slot)
     }
 
     /// A slot's events metadata, if its member is sampled.
     #[inline]
     pub fn sampled(&self, slot: u32) -> Option<SessionMeta> {
-        let i = slot as usize;
-        let word = *self.sampled_slots.get(i / 64)?;
-        (word & (1 << (i % 64)) != 0).then(|| self.meta[i])
+        self.sampled_slots.get(slot).then(|| self.meta[slot as usize])
     }
 
     /// The slot the `n`-th next `insert` fills, if that many are free (to prefetch it).

@@ -101,6 +101,20 @@ pub fn report(s: &Summary, name: &str) -> String {
         "  pages browsed per play attempt {:.1}; a search before {:.1}% of attempts",
         s.pages_per_attempt, s.search_pct
     );
+    let g = &s.episode_gaps;
+    let total = g.bins.iter().sum::<u64>().max(1) as f64;
+    let cells: Vec<String> = analytics::GAP_BIN_NAMES
+        .iter()
+        .zip(g.bins)
+        .map(|(name, n)| format!("{name} {:.1}%", 100.0 * n as f64 / total))
+        .collect();
+    let _ = writeln!(
+        out,
+        "  time between episodes ({:.0} next episodes, median {:.0} s): {}",
+        scaled(g.bins.iter().sum()),
+        g.median_s,
+        cells.join(", ")
+    );
     let cells: Vec<String> = s.searches.iter().map(|(t, name, n)| format!("#{t} {name} ({:.0})", scaled(*n))).collect();
     let _ = writeln!(out, "  most searched: {}", cells.join(", "));
     if !s.daily_error.is_empty() {

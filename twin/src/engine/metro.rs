@@ -3,15 +3,15 @@
 
 use crate::capacity::Capacity;
 use crate::catalog::VideoId;
-use crate::demand::HourPopularity;
+use crate::demand::{self, HourPopularity};
 use crate::events::{self, Event, EventKind, Members, NO_FILE, NO_SITE, SessionMeta};
 use crate::fleet::Fleet;
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS};
 use crate::model::Model;
 use crate::placement::Placement;
 use crate::prefetch::prefetch;
-use crate::rng::{Rng, Stream, mix64};
-use crate::session::{FREE, MetroSessions, Session, kbps_minute_bytes};
+use crate::rng::{Rng, Stream, mix64, unit_pair};
+use crate::session::{Continuation, FREE, MetroSessions, Session, kbps_minute_bytes};
 use crate::steering::{Admission, LIST_LEN};
 use crate::time::LocalClock;
 use crate::world::SiteId;
@@ -56,7 +56,15 @@ pub(crate) struct Draw {
     video_bits: u64,
     video: u32,
     duration_s: u32,
+    /// A member going on to the next episode (its index among the minute's; its video is set), or `FRESH`.
+    binge: u32,
 }
+
+/// Salts a play's hash for the member's own draws.
+const INTENT_SALT: u64 = 0x6A09_E667_F3BC_C908;
+
+/// The `Draw::binge` of a fresh arrival.
+const FRESH: u32 = u32::MAX;
 
 /// How many plays ahead the play path asks for the cache lines a play will read.
 const PREFETCH_AHEAD: usize = 16;
@@ -415,9 +423,35 @@ fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mu
     ended.clear();
     store.take_ended(minute, &mut ended);
     for &slot in &ended {
+        if store.binges(slot) {
+            go_on(ctx, metro, slot, store);
+        }
         finish(ctx, region, slot, store, w, minute + 1);
     }
     w.scratch = ended;
+}
+
+/// The member of a session that played its episode through goes on to the next: after the post-play
+/// countdown, or after a break (`demand::AUTOPLAY_SHARE`, `AUTOPLAY_GAP_S`, `BREAK_GAP_S`).
+fn go_on(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions) {
+    let s = &store.slots[slot as usize];
+    // Two draws from a hash of the session (a generator per continuation costs more than the rest of this).
+    let key = (s.video as u64) << 32 ^ s.group as u64;
+    let (u, v) = unit_pair(mix64(ctx.model.scenario.seed ^ mix64((metro as u64) << 32 ^ s.end_s as u64) ^ key));
+    let autoplay = u < demand::AUTOPLAY_SHARE;
+    let [lo, hi] = if autoplay { demand::AUTOPLAY_GAP_S } else { demand::BREAK_GAP_S };
+    let gap_s = if autoplay { lo + (hi - lo) * v } else { lo * ((hi / lo).ln() * v).exp() };
+    let next = Continuation {
+        due_s: s.end_s + gap_s as u32,
+        video: s.video + 1,
+        group: s.group,
+        device: s.device,
+        access_100kbps: s.access_100kbps,
+        autoplay,
+        recorded: store.recorded(slot),
+        member: store.sampled(slot).map(|m| m.member),
+    };
+    store.push_binge(next, ctx.minute as u32);
 }
 
 /// All plays the metro starts in the minute. They are drawn first, so the tables they land on (their video's
@@ -430,26 +464,54 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     let seed = model.scenario.seed;
     let mut rng = Rng::new(seed, Stream::Sessions, &[metro as u64, ctx.minute]);
     let local = ctx.local[metro];
-    let plays = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
-    if plays == 0 {
-        return;
-    }
+    let arrivals = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
+    let now = ctx.minute as u32;
+    let mut binging = std::mem::take(&mut w.binging);
+    store.take_binge(now, &mut binging);
     let region = m.region.0 as usize;
     let (groups, group_table) = &world.metro_groups[metro];
-    if group_table.is_empty() {
+    if (arrivals == 0 && binging.is_empty()) || group_table.is_empty() {
+        w.binging = binging;
         return;
     }
-    let (movies, episodes) = &ctx.hour.regions[region];
-    let movie_share = match (movies.is_empty(), episodes.is_empty()) {
-        (true, true) => return,
-        (true, false) => 0.0,
-        (false, true) => 1.0,
-        (false, false) => model.demand.movie_play_share(local.weekend),
-    };
+    let (movies, episodes) = (&ctx.hour.regions[region].movies, &ctx.hour.regions[region].episodes);
+    let kinds = (movies.is_empty(), episodes.is_empty());
 
     let mut draws = std::mem::take(&mut w.draws);
     draws.clear();
-    for seq in 0..plays {
+    // Members going on to their next episode first; they stand in for as many fresh arrivals (now or, if
+    // more than arrived, in the next minutes), so demand stays as calibrated.
+    for c in &binging {
+        prefetch(&catalog.videos[c.video as usize]);
+    }
+    for (seq, c) in (0u64..).zip(&binging) {
+        draws.push(Draw {
+            play: mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ (seq << 1 | 1)),
+            group: c.group,
+            device: c.device,
+            movie: false,
+            access_kbps: c.access_100kbps as f32 * 100.0,
+            video_bits: 0,
+            video: c.video,
+            duration_s: catalog.videos[c.video as usize].duration_s,
+            binge: seq as u32,
+        });
+    }
+    let binges = binging.len() as u64;
+    let owed = store.binge_debt as u64 + binges;
+    let fresh = if kinds == (true, true) { 0 } else { arrivals.saturating_sub(owed) };
+    store.binge_debt = owed.saturating_sub(arrivals).min(u32::MAX as u64) as u32;
+    // Continuations are all episodes: fresh plays are movies as often as makes the minute's plays movies at the
+    // calibrated share.
+    let movie_share = match kinds {
+        (true, _) => 0.0,
+        (false, true) => 1.0,
+        (false, false) => {
+            let share = model.demand.movie_play_share(local.weekend);
+            (share * (fresh + binges) as f64 / fresh.max(1) as f64).min(1.0)
+        }
+    };
+    for seq in 0..fresh {
         let group = groups[group_table.sample(&mut rng) as usize];
         let device = model.demand.device_table.sample(&mut rng) as usize;
         let d = &model.demand.devices[device];
@@ -462,9 +524,19 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
             episodes.prefetch(video_bits)
         }
         let play = mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ seq << 1);
-        draws.push(Draw { play, group, device: device as u8, movie, access_kbps, video_bits, video: 0, duration_s: 0 });
+        draws.push(Draw {
+            play,
+            group,
+            device: device as u8,
+            movie,
+            access_kbps,
+            video_bits,
+            video: 0,
+            duration_s: 0,
+            binge: FRESH,
+        });
     }
-    for d in &mut draws {
+    for d in draws.iter_mut().filter(|d| d.binge == FRESH) {
         (d.video, d.duration_s) =
             if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
     }
@@ -485,12 +557,14 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     }
     for (seq, d) in draws.iter().enumerate() {
         ask(store, seq + PREFETCH_AHEAD, PREFETCH_AHEAD);
-        start_play(ctx, metro, store, w, &mut rng, seq as u32, d);
+        let binge = binging.get(d.binge as usize);
+        start_play(ctx, metro, store, w, &mut rng, seq as u32, d, binge);
     }
-    w.draws = draws;
+    (w.draws, w.binging) = (draws, binging);
 }
 
 /// One play: steered to the highest rung its path carries, started (or abandoned), and filed as a session.
+#[allow(clippy::too_many_arguments)]
 fn start_play(
     ctx: &MinuteCtx,
     metro: usize,
@@ -499,6 +573,7 @@ fn start_play(
     rng: &mut Rng,
     seq: u32,
     d: &Draw,
+    binge: Option<&Continuation>,
 ) {
     let model = ctx.model;
     let world = &model.world;
@@ -514,8 +589,13 @@ fn start_play(
     let candidates = model.steering.candidates(group);
     let minute = ctx.minute as u32;
 
-    // A sampled member's play is tagged for its events.
-    let tag = ctx.members.and_then(|m| m.sampled(metro, play)).map(|member| Tag {
+    // A sampled member's play is tagged for its events (a continuation's member is the one who went on).
+    // (A binge begun before events were on is taken up as a fresh play's member would be.)
+    let member = match binge {
+        Some(c) if c.recorded => ctx.members.and(c.member),
+        _ => ctx.members.and_then(|m| m.sampled(metro, play)),
+    };
+    let tag = member.map(|member| Tag {
         member,
         device: d.device,
         region: region as u8,
@@ -523,11 +603,20 @@ fn start_play(
         video,
         metro: metro as u32,
     });
-    let t_s = minute * 60 + (play % 60) as u32;
+    // A continuation is attempted when its countdown or break ends, which may be late in the minute before
+    // (the twin starts it with this minute's plays, as it does every play of a minute).
+    let t_s = match binge {
+        Some(c) => c.due_s,
+        None => minute * 60 + (play % 60) as u32,
+    };
     if let Some(tag) = tag {
-        crate::events::before_play(tag.member, t_s, |t, kind, value| {
-            store.events.push(tag.event(t, kind, NO_FILE, NO_SITE, value))
-        });
+        // The post-play countdown starts the next episode with no browsing; after a break the member comes back
+        // through the home page.
+        if !binge.is_some_and(|c| c.autoplay) {
+            crate::events::before_play(tag.member, t_s, |t, kind, value| {
+                store.events.push(tag.event(t, kind, NO_FILE, NO_SITE, value))
+            });
+        }
         store.events.push(tag.event(t_s, EventKind::PlayAttempt, NO_FILE, NO_SITE, 0.0));
     }
 
@@ -595,7 +684,10 @@ fn start_play(
         stream_kbps,
         throughput,
     );
-    let start = model.playback.start(rng, startup_ms, stream_kbps, throughput, duration_s, d.movie);
+    // The member's own draws (how much they watch, whether they go on) come from the play, not the minute's
+    // stream: a what-if branch that serves the play differently keeps them, and so its binges.
+    let intent = mix64(play ^ INTENT_SALT);
+    let start = model.playback.start(rng, intent, startup_ms, stream_kbps, throughput, duration_s, d.movie);
 
     let counters = &mut w.regions[region];
     counters.plays += 1;
@@ -662,6 +754,9 @@ fn start_play(
     );
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
     let slot = store.insert(session, account as u32, minute);
+    // A member who plays an episode through may go on to the next (`demand::BINGE_CONTINUE`).
+    let binges = start.completes && ctx.hour.leads_on(video) && unit_pair(mix64(intent)).0 < demand::BINGE_CONTINUE;
+    store.set_binges(slot, binges);
     if ctx.members.is_some() {
         let meta = tag.map(|t| SessionMeta {
             member: t.member,

@@ -131,6 +131,8 @@ pub(crate) struct Worker {
     pub cp_plays: Vec<u64>,
     /// The minute's plays, drawn before they are steered, and a list of slots to reuse.
     pub draws: Vec<metro::Draw>,
+    /// The metro's members going on to their next episode this minute.
+    pub binging: Vec<crate::session::Continuation>,
     pub scratch: Vec<u32>,
 }
 
@@ -158,6 +160,7 @@ impl Worker {
             ended_bytes: 0,
             cp_plays: vec![0; model.world.origins.len()],
             draws: Vec::new(),
+            binging: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -428,7 +431,8 @@ impl Engine {
         if self.members.is_none() {
             for m in &self.metros {
                 let mut m = m.lock().unwrap_or_else(PoisonError::into_inner);
-                (m.sampled_slots, m.meta, m.events) = (Vec::new(), Vec::new(), Vec::new());
+                (m.sampled_slots, m.recorded_slots) = Default::default();
+                (m.meta, m.events) = (Vec::new(), Vec::new());
             }
             self.events = Vec::new();
         }

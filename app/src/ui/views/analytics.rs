@@ -265,6 +265,17 @@ fn show(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary) {
                 });
             }
             ui.add_space(8.0);
+            let g = &s.episode_gaps;
+            let binges = g.bins.iter().sum::<u64>();
+            ui.strong(format!("Time between episodes (same member, next episode; median {:.0} s)", g.median_s));
+            for (name, n) in analytics::GAP_BIN_NAMES.iter().zip(g.bins) {
+                ui.horizontal(|ui| {
+                    ui.add_sized([70.0, 16.0], egui::Label::new(*name));
+                    let share = n as f32 / binges.max(1) as f32;
+                    ui.add(egui::ProgressBar::new(share).desired_width(260.0).text(format!("{:.1}%", 100.0 * share)));
+                });
+            }
+            ui.add_space(8.0);
             ui.strong("Browsing and search");
             ui.label(format!(
                 "{:.1} pages browsed per play attempt · a search before {:.1}% of attempts",
