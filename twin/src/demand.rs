@@ -75,9 +75,10 @@ pub const MAX_SURGE: f64 = 1000.0;
 
 /// Binge watching (assumed; Netflix's 2013 survey with Harris Interactive found 61% of members binge
 /// regularly, two to six episodes at a sitting): a member who completes an episode goes on to the next with
-/// probability `BINGE_CONTINUE`. Of those who go on, `AUTOPLAY_SHARE` let the post-play countdown start it 5–20 s after the end; the others come back after
-/// a break of 2 minutes to 3 hours (log-uniform). Demand stays as calibrated: the next episode's fresh plays
-/// are its plays less those the episode before sends it; the metro's fresh arrivals are its arrivals less the
+/// probability `BINGE_CONTINUE`. Of those who go on, `AUTOPLAY_SHARE` let the post-play countdown start it
+/// 5–20 s after the end; the others come back after a break of 2 minutes to 3 hours (log-uniform; a series
+/// taken up again another day is not modelled). Demand stays as calibrated: the next episode's fresh plays are
+/// its plays less those the episode before sends it; the metro's fresh arrivals are its arrivals less the
 /// continuations starting, and are movies as often as makes the minute's plays, continuations included, movies
 /// at the calibrated share.
 pub const BINGE_CONTINUE: f64 = 0.6;
