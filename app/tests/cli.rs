@@ -421,3 +421,38 @@ fn exported_parquet_and_csv_are_read_back_by_pyarrow_with_the_stores_counts() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn ingest_prints_each_stage_the_ladder_the_pool_and_the_origin_and_says_why_a_job_fails() {
+    let out =
+        edgetwin().args(["ingest", "--synthetic", "600", "--titles", "2", "--concurrency", "100"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    for stage in ["inspect", "split", "encode", "quality", "thumbnails", "package", "store"] {
+        assert_eq!(stdout.lines().filter(|l| l.trim_start().starts_with(stage)).count(), 2, "{stage}:\n{stdout}");
+    }
+    assert_eq!(stdout.matches("  done in ").count(), 2, "{stdout}");
+    assert!(stdout.contains("at most 100 of 100 running"), "{stdout}");
+    assert!(stdout.contains("origin s3://edgetwin-origin-eu-west-1: "), "{stdout}");
+    // Per-title on an easy source stores fewer bytes than the fixed ladder.
+    let gb = |args: &[&str]| -> f64 {
+        let out = edgetwin().args(["ingest", "--synthetic", "600"]).args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let line = stdout.lines().find(|l| l.contains(" GB with thumbnails")).unwrap_or_else(|| panic!("{stdout}"));
+        line.split(", ").last().unwrap().split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(gb(&["--ladder", "per-title", "--complexity", "0.5"]) < 0.6 * gb(&[]));
+    // Ten-minute chunks of 4K HEVC on one vCPU cannot finish inside the time limit: the job fails and says so.
+    let out = edgetwin()
+        .args(["ingest", "--synthetic", "1200", "--chunk-seconds", "600", "--memory-mb", "1769"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(stdout.contains("FAILED") && stdout.contains("over the 900 s time limit"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 1 jobs failed"));
+    // Out-of-range pool settings are refused before anything runs.
+    let out = edgetwin().args(["ingest", "--synthetic", "60", "--memory-mb", "64"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("memory_mb") && stderr.contains("128 to 10240"), "{stderr}");
+}

@@ -17,6 +17,7 @@ pub mod events;
 pub mod fidelity;
 pub mod fill;
 pub mod fleet;
+pub mod ingest;
 pub mod kpi;
 pub mod metros;
 pub mod model;

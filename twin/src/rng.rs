@@ -13,6 +13,7 @@ pub enum Stream {
     Calibration = 5,
     BurnIn = 6,
     Fleet = 7,
+    Ingest = 8,
 }
 
 /// SplitMix64 finaliser: a strong 64-bit mixer, used to derive stream seeds.

@@ -7,6 +7,7 @@ mod compare;
 pub mod console;
 mod export;
 mod fleet_table;
+mod ingest;
 mod kpi_file;
 mod lp_bound;
 mod run;
@@ -80,6 +81,9 @@ pub enum Command {
     Whatif(whatif::WhatifArgs),
     /// The QoE and engagement report of a run's events database (written by `run --events`).
     Analytics(analytics::AnalyticsArgs),
+    /// Run deliveries through ingest's modelled engine (the scenario's function pool and ladders) and print
+    /// each job's timeline, its ladder, the pool's use and cost, and the origin.
+    Ingest(ingest::IngestArgs),
     /// A run's data in the files larger tools read.
     #[command(subcommand)]
     Export(export::ExportCommand),
@@ -96,6 +100,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Validate(a) => validate::validate(a),
         Command::Whatif(a) => whatif::whatif(a),
         Command::Analytics(a) => analytics::analytics(a),
+        Command::Ingest(a) => ingest::ingest(a),
         Command::Export(c) => export::run(c),
     }
 }

@@ -316,3 +316,30 @@ impl Default for FleetSpec {
         }
     }
 }
+
+impl Default for IngestSpec {
+    fn default() -> Self {
+        IngestSpec {
+            // AWS Lambda: 1,000 concurrent executions per account and region by default, up to 10,240 MB of
+            // memory (6 vCPUs) and a 15-minute timeout; two retries for asynchronous invocations; $0.0000166667
+            // per GB-second on x86 (us-east-1).
+            concurrency: 1000,
+            memory_mb: 10_240,
+            timeout_s: 900.0,
+            // Assumed: a container image carrying ffmpeg starts in about 2 s, and an idle instance is kept
+            // about 10 minutes.
+            cold_start_s: 2.0,
+            keep_warm_s: 600.0,
+            // Assumed: one invocation in 500 fails for a passing reason; the first retry after 1 s.
+            failure_rate: 0.002,
+            max_retries: 2,
+            backoff_s: 1.0,
+            usd_per_gb_s: 0.000_016_666_7,
+            // Assumed: one-minute chunks (Netflix's chunked encoding splits titles into chunks of a few minutes;
+            // shorter ones finish inside a function's time limit at the costliest rungs).
+            chunk_s: 60.0,
+            // Assumed: about 90 MB/s between one function and S3.
+            storage_mb_per_s: 90.0,
+        }
+    }
+}

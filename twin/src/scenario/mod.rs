@@ -41,6 +41,8 @@ pub struct Scenario {
     pub fill: FillSpec,
     #[serde(default)]
     pub fleet: FleetSpec,
+    #[serde(default)]
+    pub ingest: IngestSpec,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -516,6 +518,33 @@ pub struct FleetSpec {
     pub instance_failures_per_day: f64,
     /// Per-region overrides.
     pub groups: Vec<GroupSpec>,
+}
+
+/// Ingest's function pool: serverless functions with the limits a real pool has (`crate::ingest`). The
+/// defaults are AWS Lambda's, where a figure is public.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestSpec {
+    /// Functions that may run at once (across every job).
+    pub concurrency: u32,
+    /// Each function's memory, which decides its CPU (`vcpus`).
+    pub memory_mb: u32,
+    /// Most an invocation may run; a task that needs longer fails.
+    pub timeout_s: f64,
+    /// Start-up of a function with no warm instance to run on, and how long an idle instance stays warm.
+    pub cold_start_s: f64,
+    pub keep_warm_s: f64,
+    /// Share of invocations that fail for a passing reason, retries of a failed task, and the wait before the
+    /// first retry (doubling after each).
+    pub failure_rate: f64,
+    pub max_retries: u32,
+    pub backoff_s: f64,
+    /// Price per GB-second of billed duration.
+    pub usd_per_gb_s: f64,
+    /// Seconds of source each encode task takes.
+    pub chunk_s: f64,
+    /// A function's throughput to and from the object store, MB/s.
+    pub storage_mb_per_s: f64,
 }
 
 /// One region's group, where it differs from `[fleet]`.

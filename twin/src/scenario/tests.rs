@@ -217,6 +217,14 @@ fn every_invalid_value_is_refused_at_its_line() {
         ("fleet", "timeout_ms", &["0.0"]),
         ("fleet", "instance_failures_per_day", &["-1.0"]),
         ("fleet", "groups", &["[{ region = \"mars-1\" }]", "[{ region = \"us-east-1\", min = 5, max = 4 }]"]),
+        ("ingest", "concurrency", &["0", "200000"]),
+        ("ingest", "memory_mb", &["64", "20000"]),
+        ("ingest", "timeout_s", &["0.0", "nan"]),
+        ("ingest", "cold_start_s", &["-1.0"]),
+        ("ingest", "failure_rate", &["1.0", "-0.1"]),
+        ("ingest", "max_retries", &["1000"]),
+        ("ingest", "chunk_s", &["0.0", "inf"]),
+        ("ingest", "storage_mb_per_s", &["0.0"]),
     ];
     let mut checked = 0;
     for &(section, key, values) in cases {

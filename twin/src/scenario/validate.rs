@@ -123,7 +123,8 @@ impl Scenario {
         self.validate_playback()?;
         self.validate_policy()?;
         self.validate_fill()?;
-        self.validate_fleet()
+        self.validate_fleet()?;
+        self.validate_ingest()
     }
 
     fn validate_world(&self) -> Checked {
@@ -431,6 +432,29 @@ impl Scenario {
             count(max, 1, MAX_INSTANCES, &path("max"))?;
             count(g.min.unwrap_or(f.min.min(max)), 0, max, &path("min"))?;
         }
+        Ok(())
+    }
+}
+
+impl Scenario {
+    fn validate_ingest(&self) -> Checked {
+        let g = &self.ingest;
+        let at = |k| [Key("ingest"), Key(k)];
+        count(g.concurrency, 1, 100_000, &at("concurrency"))?;
+        count(g.memory_mb, 128, 10_240, &at("memory_mb"))?;
+        positive(g.timeout_s, 24.0 * 3600.0, &at("timeout_s"))?;
+        within(g.cold_start_s, 0.0, 600.0, &at("cold_start_s"))?;
+        within(g.keep_warm_s, 0.0, 24.0 * 3600.0, &at("keep_warm_s"))?;
+        check(
+            g.failure_rate.is_finite() && (0.0..1.0).contains(&g.failure_rate),
+            &at("failure_rate"),
+            format!("a share in [0, 1), found {}", g.failure_rate),
+        )?;
+        count(g.max_retries, 0, 100, &at("max_retries"))?;
+        within(g.backoff_s, 0.0, 3600.0, &at("backoff_s"))?;
+        within(g.usd_per_gb_s, 0.0, 1.0, &at("usd_per_gb_s"))?;
+        positive(g.chunk_s, 24.0 * 3600.0, &at("chunk_s"))?;
+        positive(g.storage_mb_per_s, 100_000.0, &at("storage_mb_per_s"))?;
         Ok(())
     }
 }

@@ -1,0 +1,150 @@
+//! Ingest: studios deliver titles, functions encode them for every screen type, and the files land in the S3
+//! origin. Jobs (`job`) run their stages in order on one shared function pool (`pool`), so several jobs
+//! compete for its concurrency; a finished job's renditions, playlists and thumbnails are put in every origin
+//! region's bucket (`origin`; S3 replication's work, not the job's).
+
+pub mod job;
+pub mod origin;
+pub mod pool;
+
+use serde::Serialize;
+
+pub use job::{Delivery, Encoded, Job, JobState, Ladder, STAGES, Source, Stage, StageSpan};
+pub use origin::{Bucket, BucketStats, Origin};
+pub use pool::{FunctionPool, PoolStats};
+
+use crate::catalog::Rendition;
+use crate::scenario::IngestSpec;
+
+#[derive(Clone, Debug)]
+pub struct Ingest {
+    spec: IngestSpec,
+    pool: FunctionPool,
+    jobs: Vec<Job>,
+    origin: Origin,
+    finished: Vec<pool::Finished>,
+}
+
+/// The pool as the console shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoolView {
+    pub concurrency: u32,
+    pub running: u32,
+    pub queued: u32,
+    pub stats: PoolStats,
+}
+
+impl Ingest {
+    pub fn new(spec: &IngestSpec, seed: u64, origin_regions: &[String]) -> Ingest {
+        Ingest {
+            spec: spec.clone(),
+            pool: FunctionPool::new(spec, seed),
+            jobs: Vec::new(),
+            origin: Origin::new(origin_regions),
+            finished: Vec::new(),
+        }
+    }
+
+    /// Starts a job for `delivery` at `now_ms`, encoding the catalogue's ladders (`codecs`, `renditions`).
+    pub fn deliver(
+        &mut self,
+        delivery: Delivery,
+        ladder: Ladder,
+        codecs: &[String],
+        renditions: &[Rendition],
+        now_ms: u64,
+    ) -> u32 {
+        self.advance(now_ms);
+        let id = self.jobs.len() as u32;
+        let mut job = Job::new(id, delivery, ladder, self.spec.chunk_s, codecs, renditions);
+        job.submitted_ms = now_ms;
+        for task in job.start(Stage::Inspect, now_ms, &self.spec) {
+            self.pool.submit(task);
+        }
+        self.jobs.push(job);
+        id
+    }
+
+    /// Runs the pool and the jobs to `until_ms`: each stage starts the moment the one before is through.
+    pub fn advance(&mut self, until_ms: u64) {
+        while !self.pool.advance(until_ms, &mut self.finished) {
+            self.settle();
+        }
+        self.settle();
+    }
+
+    /// Hands what the pool finished to its jobs, starting the stages that follow and storing finished jobs.
+    fn settle(&mut self) {
+        for f in std::mem::take(&mut self.finished) {
+            let job = &mut self.jobs[f.task.job as usize];
+            let next = job.finished(&f.task, f.failure.as_ref(), f.at_ms);
+            if matches!(job.state, JobState::Failed { .. }) {
+                self.pool.cancel(job.id);
+            }
+            match next {
+                Some(stage) => {
+                    for task in job.start(stage, f.at_ms, &self.spec) {
+                        self.pool.submit(task);
+                    }
+                }
+                None if matches!(job.state, JobState::Done { .. }) => store(&mut self.origin, job),
+                None => {}
+            }
+        }
+    }
+
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    pub fn pool(&self) -> PoolView {
+        PoolView {
+            concurrency: self.spec.concurrency,
+            running: self.pool.running() as u32,
+            queued: self.pool.queued() as u32,
+            stats: self.pool.stats.clone(),
+        }
+    }
+
+    pub fn vcpus(&self) -> f64 {
+        self.pool.vcpus()
+    }
+}
+
+/// Puts a finished job's objects in every origin bucket.
+fn store(origin: &mut Origin, job: &Job) {
+    let prefix = job.key_prefix();
+    let duration_s = job.delivery.duration_s;
+    let mut objects = Vec::new();
+    let mut codecs: Vec<&str> = Vec::new();
+    for r in &job.renditions {
+        let height = r.resolution.split_once('x').map_or("0", |(_, h)| h);
+        let dir = format!("{prefix}/{}/{height}p_{}k", r.codec, r.kbps);
+        objects.extend(origin::rendition_objects(&dir, duration_s, r.bytes));
+        if !codecs.contains(&r.codec.as_str()) {
+            codecs.push(&r.codec);
+        }
+    }
+    for codec in codecs {
+        let rungs = job.renditions.iter().filter(|r| r.codec == codec).count() as u64;
+        objects.push((format!("{prefix}/{codec}/master.m3u8"), 200 + 120 * rungs));
+    }
+    for &(w, h, stills, bytes) in &job.thumbnails {
+        for n in 0..stills as u64 {
+            let share = bytes / stills as u64 + (n < bytes % stills as u64) as u64;
+            objects.push((format!("{prefix}/thumbnails/{w}x{h}/{:05}.jpg", n + 1), share));
+        }
+    }
+    for bucket in &mut origin.buckets {
+        for (key, bytes) in &objects {
+            bucket.put(key.clone(), *bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
