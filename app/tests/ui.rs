@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use edgetwin::ui::scenario_source::ScenarioSource;
 use edgetwin::ui::shell::ConsoleApp;
 use edgetwin::ui::view::ViewId;
+use edgetwin::ui::views::ingest::IngestView;
 use edgetwin::ui::views::map::MapView;
 use edgetwin::ui::views::whatif::WhatifView;
-use edgetwin::ui::views::{PLANNED, REGISTERED, analytics, fill, fleet, map, placement, qoe, whatif};
+use edgetwin::ui::views::{PLANNED, REGISTERED, analytics, fill, fleet, ingest, map, placement, qoe, whatif};
 use edgetwin::worker::Request;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotOptions};
@@ -107,7 +108,7 @@ fn the_clock_runs_and_every_view_opens() {
     assert_eq!(sim_minutes(h.state()), 0);
 
     // Something each view shows once open.
-    let shows: [(ViewId, &str); 7] = [
+    let shows: [(ViewId, &str); 8] = [
         (map::VIEW.id, "Fit world"),
         (qoe::VIEW.id, "QoE & latency · World"),
         (placement::VIEW.id, "files ranked by predicted popularity"),
@@ -115,6 +116,7 @@ fn the_clock_runs_and_every_view_opens() {
         (fleet::VIEW.id, "Fleet · us-east-1"),
         (whatif::VIEW.id, "No comparison yet"),
         (analytics::VIEW.id, "No events yet"),
+        (ingest::VIEW.id, "No deliveries yet"),
     ];
     for view in REGISTERED {
         h.get_by_label(view.label).click();
@@ -516,4 +518,38 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
     h.get_by_label("Stop recording").click();
     step_until(&mut h, "the recording to stop", |app| recording(app).is_none());
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_title_delivered_in_the_ingest_view_runs_its_stages_and_a_bad_source_fails_with_its_reason() {
+    let mut h = harness(console_after(0));
+    h.get_by_label("Ingest").click();
+    h.run_steps(2);
+    let jobs = |app: &ConsoleApp| app.state.twin.as_ref().unwrap().latest().snapshot.ingest.jobs.clone();
+    h.state_mut().state.find_view_mut::<IngestView>().unwrap().form.title = "The Long Night".into();
+    h.get_by_label("Deliver").click();
+    step_until(&mut h, "the delivery", |app| jobs(app).len() == 1);
+    // Five simulated minutes: inspect and split are through, the chunks are encoding.
+    for minute in 1..=5 {
+        h.get_by_label("Step").click();
+        step_until(&mut h, "a minute", |app| sim_minutes(app) == minute);
+    }
+    let job = &jobs(h.state())[0];
+    assert_eq!(job.stage(), Some(twin::ingest::Stage::Encode), "{:?}", job.timeline);
+    assert!(job.timeline[2].done > 0 && job.timeline[2].done < job.timeline[2].tasks);
+    h.get_by_label("Timeline of #1 The Long Night");
+    h.snapshot_options("ingest_in_progress", &snapshot_options());
+
+    // A source of half a megabit a second is no studio master: it fails at inspect, and the view says why.
+    {
+        let form = &mut h.state_mut().state.find_view_mut::<IngestView>().unwrap().form;
+        (form.title, form.source_mbps) = ("Truncated".into(), 0.5);
+    }
+    h.get_by_label("Deliver").click();
+    step_until(&mut h, "the second delivery", |app| jobs(app).len() == 2);
+    h.get_by_label("Step").click();
+    step_until(&mut h, "a minute", |app| sim_minutes(app) == 6);
+    assert!(matches!(jobs(h.state())[1].state, twin::ingest::JobState::Failed { .. }));
+    h.get_by_label_contains("failed in inspect: bad source: 375.0 MB for 6000 s of video is 500 kbps");
+    h.snapshot_options("ingest_failed", &snapshot_options());
 }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::TitleId;
 use crate::fleet::GroupPolicy;
+use crate::ingest::{Delivery, Ladder};
 use crate::placement::{Scope, TitleRule};
 use crate::scenario::PlacementKind;
 use crate::world::SiteId;
@@ -48,4 +49,6 @@ pub enum Command {
     SetPredictions { region: usize, day: i64, plays: Vec<f64>, rendition_shares: Vec<f64> },
     /// Take a control-plane region out (its members go to the nearest region in service) or bring it back.
     EvacuateRegion { region: usize, evacuated: bool },
+    /// A studio delivers a title: an ingest job starts now on the function pool (`crate::ingest`).
+    Ingest { delivery: Delivery, ladder: Ladder },
 }

@@ -56,6 +56,7 @@ pub use world::SiteId;
 use content::Content;
 use engine::Engine;
 use fleet::Fleet;
+use ingest::Ingest;
 
 /// The embedded default scenario, so the console opens with no file at hand.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../assets/scenarios/default.toml");
@@ -68,6 +69,7 @@ pub struct Twin {
     content: Content,
     engine: Engine,
     fleet: Fleet,
+    ingest: Ingest,
 }
 
 impl Twin {
@@ -77,7 +79,9 @@ impl Twin {
         let (content, placement) = Content::new(&model);
         let engine = Engine::new(&model);
         let fleet = Fleet::new(&model);
-        Ok(Twin { model: Arc::new(model), placement, content, engine, fleet })
+        let origins: Vec<String> = model.world.origins.iter().map(|o| o.name.clone()).collect();
+        let ingest = Ingest::new(&model.scenario.ingest, model.scenario.seed, &origins);
+        Ok(Twin { model: Arc::new(model), placement, content, engine, fleet, ingest })
     }
 
     /// The embedded default scenario.
@@ -146,6 +150,7 @@ impl Twin {
         let load = self.engine.control_plane_load(&self.fleet);
         self.fleet.step(&self.model, self.engine.now().minutes() - 1, &load);
         self.content.after_minute(&self.model, &mut self.engine, &mut self.placement);
+        self.ingest.advance(self.engine.now().seconds() * 1000);
     }
 
     /// Advances the clock to `until` (rounded up to a whole minute).
@@ -226,6 +231,10 @@ impl Twin {
             Command::EvacuateRegion { region, evacuated } => {
                 self.fleet.evacuate(&self.model, region, evacuated, self.minute())?
             }
+            Command::Ingest { delivery, ladder } => {
+                let c = &self.model.catalog;
+                self.ingest.deliver(delivery, ladder, &c.codecs, &c.renditions, self.engine.now().seconds() * 1000);
+            }
         }
         Ok(())
     }
@@ -260,6 +269,7 @@ impl Twin {
             origin_up: Arc::new(e.origin_up.clone()),
             metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
             fleet: Arc::new(self.fleet.snapshot()),
+            ingest: Arc::new(self.ingest.snapshot()),
         }
     }
 

@@ -9,6 +9,7 @@ use crate::content::RegionPopularity;
 use crate::engine::SiteMinute;
 use crate::fill::{SiteFillStatus, TransferLog};
 use crate::fleet::FleetSnapshot;
+use crate::ingest::IngestSnapshot;
 use crate::kpi::{History, KpiSample};
 use crate::model::Model;
 use crate::placement::{Clusters, Manifest, Placement, Scope, TitleRule};
@@ -39,6 +40,8 @@ pub struct Snapshot {
     pub metro_origin_gbps: Arc<Vec<f32>>,
     /// The control plane: each region's group, its minutes and its scaling events.
     pub fleet: Arc<FleetSnapshot>,
+    /// Ingest's jobs, its function pool and the origin buckets.
+    pub ingest: Arc<IngestSnapshot>,
 }
 
 /// Placement and fill, as the placement and fill views read them.

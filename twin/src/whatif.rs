@@ -366,6 +366,8 @@ impl Change {
             Command::EvacuateRegion { region, evacuated: false } => vec![Change::Restore { region: name(*region) }],
             // Nightly training's, not an operator's: a branch predicts on its own.
             Command::SetPredictions { .. } => Vec::new(),
+            // A delivery changes no placement, pool or fleet setting a branch could compare.
+            Command::Ingest { .. } => Vec::new(),
         }
     }
 }

@@ -17,7 +17,7 @@
 //! cartoon is well under, film grain and motion over), as Netflix's per-title encoding does; with the fixed
 //! ladder every title gets the catalogue's bitrates.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::pool::{Task, TaskFailure};
 use crate::catalog::Rendition;
@@ -78,7 +78,7 @@ pub fn vcpu_s_per_1080p_frame(codec: &str) -> f64 {
 }
 
 /// What the studio delivers: the title's metadata and its source.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Delivery {
     pub title: String,
     /// `None` for a movie; (season, episode) for an episode.
@@ -92,7 +92,7 @@ pub struct Delivery {
     pub source: Source,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Source {
     pub bytes: u64,
     pub width: u32,
@@ -102,7 +102,7 @@ pub struct Source {
     pub complexity: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ladder {
     Fixed,
     PerTitle,
@@ -238,9 +238,10 @@ impl Job {
         let kbps = s.bytes as f64 * 8.0 / 1000.0 / d.duration_s as f64;
         if kbps < MIN_SOURCE_KBPS {
             return Err(format!(
-                "{} bytes for {} s of video is {kbps:.0} kbps (a studio source has at least {MIN_SOURCE_KBPS:.0}): \
+                "{:.1} MB for {} s of video is {kbps:.0} kbps (a studio source has at least {MIN_SOURCE_KBPS:.0}): \
                  truncated or not video",
-                s.bytes, d.duration_s
+                s.bytes as f64 / 1e6,
+                d.duration_s
             ));
         }
         if self.renditions.is_empty() {

@@ -25,6 +25,15 @@ pub struct Ingest {
     finished: Vec<pool::Finished>,
 }
 
+/// Ingest as the console shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct IngestSnapshot {
+    pub jobs: Vec<Job>,
+    pub pool: PoolView,
+    /// Each origin bucket's name and counts.
+    pub buckets: Vec<(String, BucketStats)>,
+}
+
 /// The pool as the console shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PoolView {
@@ -112,6 +121,14 @@ impl Ingest {
 
     pub fn vcpus(&self) -> f64 {
         self.pool.vcpus()
+    }
+
+    pub fn snapshot(&self) -> IngestSnapshot {
+        IngestSnapshot {
+            jobs: self.jobs.clone(),
+            pool: self.pool(),
+            buckets: self.origin.buckets.iter().map(|b| (b.name.clone(), b.stats.clone())).collect(),
+        }
     }
 }
 

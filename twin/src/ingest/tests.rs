@@ -167,3 +167,22 @@ fn a_job_delivered_later_starts_then_and_the_one_before_keeps_its_pace() {
     let starts = |t: &[StageSpan]| t.iter().map(|s| (s.start_ms, s.end_ms)).collect::<Vec<_>>();
     assert_eq!(starts(&first.timeline), starts(&alone));
 }
+
+#[test]
+fn a_running_twin_takes_a_delivery_as_a_command_and_its_clock_runs_the_job() {
+    let mut twin = crate::Twin::new(small_scenario()).unwrap();
+    twin.advance_minutes(10);
+    let delivery = delivery("Live Premiere", 1200, 0.8);
+    twin.apply(crate::Command::Ingest { delivery, ladder: Ladder::PerTitle }).unwrap();
+    let snap = twin.snapshot();
+    let job = &snap.ingest.jobs[0];
+    assert_eq!((job.submitted_ms, job.stage()), (600_000, Some(Stage::Inspect)));
+    twin.advance_minutes(60);
+    let snap = twin.snapshot();
+    let job = &snap.ingest.jobs[0];
+    let JobState::Done { at_ms } = job.state else { panic!("{:?}", job.state) };
+    assert!(at_ms > 600_000 && at_ms <= 70 * 60_000);
+    assert!(snap.ingest.buckets.iter().all(|(_, b)| b.bytes > job.stored_bytes()));
+    // A fork carries the job and the origin with it.
+    assert_eq!(twin.fork().snapshot().ingest.jobs.len(), 1);
+}

@@ -14,10 +14,10 @@ macro_rules! views {
     };
 }
 
-views![map, qoe, placement, fill, fleet, analytics, whatif];
+views![map, qoe, placement, fill, fleet, analytics, whatif, ingest];
 
 /// Views still to come: listed greyed in the navigation until they are registered.
-pub const PLANNED: [&str; 2] = ["Ingest", "AWS mirror"];
+pub const PLANNED: [&str; 1] = ["AWS mirror"];
 
 pub fn spec(id: ViewId) -> Option<&'static ViewSpec> {
     REGISTERED.iter().find(|v| v.id == id)
