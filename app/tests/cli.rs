@@ -454,5 +454,5 @@ fn ingest_prints_each_stage_the_ladder_the_pool_and_the_origin_and_says_why_a_jo
     // Out-of-range pool settings are refused before anything runs.
     let out = edgetwin().args(["ingest", "--synthetic", "60", "--memory-mb", "64"]).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("memory_mb") && stderr.contains("128 to 10240"), "{stderr}");
+    assert!(!out.status.success() && stderr.contains("--memory-mb:") && stderr.contains("128 to 10240"), "{stderr}");
 }
