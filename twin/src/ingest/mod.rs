@@ -86,8 +86,9 @@ impl Ingest {
     fn settle(&mut self) {
         for f in std::mem::take(&mut self.finished) {
             let job = &mut self.jobs[f.task.job as usize];
+            let was_running = job.state == JobState::Running;
             let next = job.finished(&f.task, f.failure.as_ref(), f.at_ms);
-            if matches!(job.state, JobState::Failed { .. }) {
+            if was_running && matches!(job.state, JobState::Failed { .. }) {
                 self.pool.cancel(job.id);
             }
             match next {

@@ -131,12 +131,14 @@ impl FunctionPool {
         self.queue.push_back(task);
     }
 
-    /// Drops a job's tasks that have not started (those running finish, and are not reported).
+    /// Drops a job's tasks that have not started, retries waiting included (those running finish, and are
+    /// reported as usual).
     pub fn cancel(&mut self, job: u32) {
         self.queue.retain(|t| t.job != job);
-        let tasks = &self.tasks;
-        let waiting: Vec<_> = self.waiting.drain().filter(|Reverse((_, _, slot))| tasks[*slot].0.job != job).collect();
-        self.waiting = waiting.into();
+        let (dropped, kept): (Vec<_>, Vec<_>) =
+            self.waiting.drain().partition(|Reverse((_, _, slot))| self.tasks[*slot].0.job == job);
+        self.free.extend(dropped.into_iter().map(|Reverse((_, _, slot))| slot));
+        self.waiting = kept.into();
     }
 
     /// Runs the pool towards `until_ms`, stopping early at the first moment a task finishes (appended to
@@ -174,10 +176,6 @@ impl FunctionPool {
     #[cfg(test)]
     fn run_to(&mut self, until_ms: u64, out: &mut Vec<Finished>) {
         while !self.advance(until_ms, out) {}
-    }
-
-    pub fn now_ms(&self) -> u64 {
-        self.now_ms
     }
 
     /// Starts queued tasks while the concurrency limit allows.
