@@ -33,8 +33,8 @@ pub struct IngestArgs {
     /// The source's bitrate, Mbps (a studio mezzanine: tens to hundreds).
     #[arg(long, default_value_t = 200.0)]
     pub source_mbps: f64,
-    /// Titles delivered at once, competing for the pool.
-    #[arg(long, default_value_t = 1)]
+    /// Titles delivered at once, competing for the pool (at most 1,000).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub titles: u32,
     /// Overrides of the scenario's [ingest] pool.
     #[arg(long)]

@@ -61,6 +61,8 @@ pub const THUMBNAIL_SIZES: [(u32, u32); 3] = [(1280, 720), (640, 360), (320, 180
 pub const THUMBNAIL_EVERY_S: u32 = 10;
 /// Bytes a pixel of a JPEG still (assumed).
 const THUMBNAIL_BYTES_PER_PIXEL: f64 = 0.1;
+/// The longest delivery a job takes.
+pub const MAX_DURATION_S: u32 = 12 * 3600;
 /// Most of the source inspect reads, bytes.
 const PROBE_BYTES: f64 = 256e6;
 const PIXELS_1080P: f64 = 1920.0 * 1080.0;
@@ -195,16 +197,17 @@ impl Job {
             names.dedup();
             names.len()
         };
+        // Chunks and stills of a duration inspect will refuse are never made (nor would they fit in memory).
+        let made_s = if delivery.duration_s <= MAX_DURATION_S { delivery.duration_s } else { 0 };
         let thumbnails = THUMBNAIL_SIZES
             .iter()
             .map(|&(w, h)| {
-                let stills = delivery.duration_s.div_ceil(THUMBNAIL_EVERY_S).max(1);
+                let stills = made_s.div_ceil(THUMBNAIL_EVERY_S).max(1);
                 (w, h, stills, (stills as f64 * w as f64 * h as f64 * THUMBNAIL_BYTES_PER_PIXEL) as u64)
             })
             .collect();
         let len = (chunk_s.round() as u32).max(1);
-        let chunks =
-            (0..delivery.duration_s.div_ceil(len)).map(|i| (i * len, ((i + 1) * len).min(delivery.duration_s)));
+        let chunks = (0..made_s.div_ceil(len)).map(|i| (i * len, ((i + 1) * len).min(made_s)));
         Job {
             id,
             ladder,
@@ -223,7 +226,7 @@ impl Job {
     pub fn check_source(&self) -> Result<(), String> {
         let d = &self.delivery;
         let s = &d.source;
-        if d.duration_s == 0 || d.duration_s > 12 * 3600 {
+        if d.duration_s == 0 || d.duration_s > MAX_DURATION_S {
             return Err(format!("a duration of {} s (expected 1 s to 12 h)", d.duration_s));
         }
         if !(16..=7680).contains(&s.width) || !(16..=4320).contains(&s.height) {

@@ -121,6 +121,16 @@ fn failures_are_retried_and_a_job_that_cannot_finish_says_why() {
     let JobState::Failed { stage, reason, .. } = &ing.jobs()[0].state else { panic!("{:?}", ing.jobs()[0].state) };
     assert_eq!(*stage, Stage::Inspect);
     assert!(reason.starts_with("bad source:") && reason.contains("truncated"), "{reason}");
+
+    // Metadata no source can have: refused at inspect, with nothing made for it first.
+    let mut ing = ingest(&spec());
+    let mut endless = delivery("Endless", 1000, 1.0);
+    endless.duration_s = u32::MAX;
+    run(&mut ing, vec![endless], Ladder::Fixed);
+    let job = &ing.jobs()[0];
+    assert!(job.chunks.is_empty());
+    let JobState::Failed { reason, .. } = &job.state else { panic!("{:?}", job.state) };
+    assert!(reason.contains("expected 1 s to 12 h"), "{reason}");
 }
 
 #[test]
