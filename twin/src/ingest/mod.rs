@@ -97,7 +97,7 @@ impl Ingest {
                         self.pool.submit(task);
                     }
                 }
-                None if matches!(job.state, JobState::Done { .. }) => store(&mut self.origin, job),
+                None if was_running && matches!(job.state, JobState::Done { .. }) => store(&mut self.origin, job),
                 None => {}
             }
         }
