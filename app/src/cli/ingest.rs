@@ -66,9 +66,7 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
             let message = flags.iter().fold(e.message, |m, (key, flag)| m.replace(&format!("`ingest.{key}`"), flag));
             anyhow::anyhow!(message)
         })?;
-    let Some((width, height)) =
-        a.resolution.split_once('x').and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
-    else {
+    let Some((width, height)) = twin::ingest::job::dimensions(&a.resolution) else {
         bail!("--resolution {:?}: expected WIDTHxHEIGHT, such as 3840x2160", a.resolution);
     };
     if !(a.source_mbps.is_finite() && a.source_mbps > 0.0) {

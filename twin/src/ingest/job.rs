@@ -155,10 +155,10 @@ pub struct Job {
     pub renditions: Vec<Encoded>,
     /// (width, height, stills, bytes) per size.
     pub thumbnails: Vec<(u32, u32, u32, u64)>,
-    codec_count: usize,
 }
 
-fn dimensions(resolution: &str) -> Option<(u32, u32)> {
+/// A "WIDTHxHEIGHT" resolution's numbers.
+pub fn dimensions(resolution: &str) -> Option<(u32, u32)> {
     let (w, h) = resolution.split_once('x')?;
     Some((w.trim().parse().ok()?, h.trim().parse().ok()?))
 }
@@ -192,11 +192,6 @@ impl Job {
                 }
             })
             .collect::<Vec<_>>();
-        let codec_count = {
-            let mut names: Vec<&str> = encoded.iter().map(|e| e.codec.as_str()).collect();
-            names.dedup();
-            names.len()
-        };
         // Chunks and stills of a duration inspect will refuse are never made (nor would they fit in memory).
         let made_s = if delivery.duration_s <= MAX_DURATION_S { delivery.duration_s } else { 0 };
         let thumbnails = THUMBNAIL_SIZES
@@ -218,7 +213,6 @@ impl Job {
             delivery,
             renditions: encoded,
             thumbnails,
-            codec_count,
         }
     }
 
@@ -251,6 +245,13 @@ impl Job {
             return Err(format!("a {}x{} picture is below every rung of the ladder", s.width, s.height));
         }
         Ok(())
+    }
+
+    /// The codec families it encodes, in ladder order.
+    pub fn codecs(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.renditions.iter().map(|r| r.codec.as_str()).collect();
+        names.dedup();
+        names
     }
 
     pub fn stage(&self) -> Option<Stage> {
@@ -308,7 +309,7 @@ impl Job {
                     task(i, stills as f64 * 0.02 * w as f64 * h as f64 / PIXELS_1080P, bytes as f64 / bw)
                 })
                 .collect(),
-            Stage::Package => (0..self.codec_count).map(|i| task(i, 1.0, 0.5)).collect(),
+            Stage::Package => (0..self.codecs().len()).map(|i| task(i, 1.0, 0.5)).collect(),
             Stage::Store => {
                 let thumbs: u64 = self.thumbnails.iter().map(|t| t.3).sum();
                 let mut out: Vec<Task> =

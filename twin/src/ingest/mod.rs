@@ -138,23 +138,19 @@ fn store(origin: &mut Origin, job: &Job) {
     let prefix = job.key_prefix();
     let duration_s = job.delivery.duration_s;
     let mut objects = Vec::new();
-    let mut codecs: Vec<&str> = Vec::new();
     for r in &job.renditions {
-        let height = r.resolution.split_once('x').map_or("0", |(_, h)| h);
+        let height = job::dimensions(&r.resolution).map_or(0, |(_, h)| h);
         let dir = format!("{prefix}/{}/{height}p_{}k", r.codec, r.kbps);
         objects.extend(origin::rendition_objects(&dir, duration_s, r.bytes));
-        if !codecs.contains(&r.codec.as_str()) {
-            codecs.push(&r.codec);
-        }
     }
-    for codec in codecs {
+    for codec in job.codecs() {
         let rungs = job.renditions.iter().filter(|r| r.codec == codec).count() as u64;
         objects.push((format!("{prefix}/{codec}/master.m3u8"), 200 + 120 * rungs));
     }
     for &(w, h, stills, bytes) in &job.thumbnails {
         for n in 0..stills as u64 {
-            let share = bytes / stills as u64 + (n < bytes % stills as u64) as u64;
-            objects.push((format!("{prefix}/thumbnails/{w}x{h}/{:05}.jpg", n + 1), share));
+            let name = format!("{prefix}/thumbnails/{w}x{h}/{:05}.jpg", n + 1);
+            objects.push((name, origin::even_share(bytes, stills as u64, n)));
         }
     }
     for bucket in &mut origin.buckets {

@@ -106,6 +106,11 @@ pub fn slug(name: &str) -> String {
     if out.is_empty() { "untitled".into() } else { out }
 }
 
+/// Part `n` of `total` bytes cut into `parts` as even as whole bytes allow (the first ones a byte larger).
+pub fn even_share(total: u64, parts: u64, n: u64) -> u64 {
+    total / parts + (n < total % parts) as u64
+}
+
 /// The objects one rendition of a video is stored as: its init segment, one media segment per `SEGMENT_S` of
 /// `duration_s` (the bytes spread evenly), and its playlist.
 pub fn rendition_objects(prefix: &str, duration_s: u32, bytes: u64) -> Vec<(String, u64)> {
@@ -113,8 +118,7 @@ pub fn rendition_objects(prefix: &str, duration_s: u32, bytes: u64) -> Vec<(Stri
     let mut out = Vec::with_capacity(segments as usize + 2);
     out.push((format!("{prefix}/init.mp4"), 1_024));
     for n in 0..segments {
-        let share = bytes / segments + (n < bytes % segments) as u64;
-        out.push((format!("{prefix}/seg_{:05}.m4s", n + 1), share));
+        out.push((format!("{prefix}/seg_{:05}.m4s", n + 1), even_share(bytes, segments, n)));
     }
     out.push((format!("{prefix}/playlist.m3u8"), 64 + 40 * segments));
     out
