@@ -553,3 +553,47 @@ fn a_title_delivered_in_the_ingest_view_runs_its_stages_and_a_bad_source_fails_w
     h.get_by_label_contains("failed in inspect: bad source: 375.0 MB for 6000 s of video is 500 kbps");
     h.snapshot_options("ingest_failed", &snapshot_options());
 }
+
+#[test]
+fn an_ingested_titles_journey_shows_it_live_at_the_edge_and_on_the_map() {
+    use twin::journey::Leg;
+    let mut twin = Twin::default_scenario().expect("default scenario builds");
+    twin.advance_minutes(60);
+    let genre = twin.model().catalog.genres[1].clone();
+    let delivery = twin::ingest::Delivery {
+        title: "Harbor Lights".into(),
+        episode: None,
+        genre,
+        duration_s: 110 * 60,
+        regions: vec!["EU".into()],
+        release_s: 0,
+        source: twin::ingest::Source { bytes: 160_000_000_000, width: 3840, height: 2160, fps: 24.0, complexity: 0.8 },
+    };
+    twin.apply(twin::Command::Ingest { delivery, ladder: twin::ingest::Ladder::PerTitle }).unwrap();
+    // Hour by hour until every site planned for it holds it, and its plays have been served for a while.
+    let journey = |twin: &Twin| {
+        let snap = twin.snapshot();
+        snap.journey(&snap.ingest.jobs[0])
+    };
+    let mut hours = 0;
+    while journey(&twin).leg != Leg::Live {
+        assert!(hours < 48, "not live after {hours} h: {:?}", journey(&twin));
+        twin.advance_minutes(60);
+        hours += 1;
+    }
+    let j = journey(&twin);
+    assert!(j.bytes.edge > 0 && j.live_sites > 0, "{j:?}");
+    let title = j.title.unwrap();
+
+    let mut h = harness(ConsoleApp::with_twin(twin, "default".into(), None));
+    h.get_by_label("Ingest").click();
+    h.run_steps(2);
+    h.get_by_label("Journey of Harbor Lights");
+    // In the job list and on the journey.
+    assert_eq!(h.get_all_by_label(&format!("live at {} sites", j.live_sites)).count(), 2);
+    h.snapshot_options("ingest_journey", &snapshot_options());
+    h.get_by_label("Show on map").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, map::VIEW.id);
+    assert_eq!(h.state().state.selection.title, Some(title));
+}

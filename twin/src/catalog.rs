@@ -12,6 +12,10 @@
 //!
 //! Files are laid out video-major: `video × files_per_video + rendition`, the audio and text file last; videos
 //! are laid out title-major, so a title's files are one contiguous range.
+//!
+//! After the generated titles come the places ingest fills in a running twin (`[ingest] title_slots`), one
+//! video each: every per-file table is sized at build, so a title ingested later takes a reserved place. Until
+//! then a place is never released, has no running time and weighs nothing anywhere.
 
 use std::ops::Range;
 
@@ -74,6 +78,8 @@ pub struct Video {
     pub release_s: i64,
     /// Its share of its title's appeal: later episodes and older seasons are watched less.
     pub appeal: f64,
+    /// Its files' size over the catalogue ladders' (1 but for an ingested title, whose job encoded it).
+    pub size_scale: f64,
 }
 
 /// One encoding of a video: a codec family and a rung of its ladder.
@@ -97,6 +103,29 @@ pub struct Catalog {
     /// Audio and text tracks: bytes per second of video stored, and bitrate a play streams.
     pub audio_bytes_per_s: u64,
     pub audio_stream_kbps: u32,
+    /// The titles reserved for ingest (`Catalog::join`), after every generated one.
+    pub slots: Range<u32>,
+    /// The generator's regional taste for each genre (ground truth, as `Title::regional_taste`).
+    genre_taste: Vec<[f64; REGIONS.len()]>,
+    /// The home-region boost of the demand model, which a joining title's hinted regions get.
+    home_region_boost: f64,
+}
+
+/// The release time of a reserved place that no title has joined yet.
+pub const UNRELEASED: i64 = i64::MAX;
+
+/// A title joining a reserved place: what its delivery and its job say.
+pub struct Joining<'a> {
+    pub name: &'a str,
+    /// `None` for a movie; (season, episode) for an episode.
+    pub episode: Option<(u16, u16)>,
+    pub genre: u16,
+    pub regions: &'a [RegionId],
+    pub duration_s: u32,
+    pub release_s: i64,
+    /// The job's bytes over what the catalogue's ladders give the same running time (per-title encoding and
+    /// a source below the top rung make it differ from 1).
+    pub size_scale: f64,
 }
 
 /// A file's role within its video.
@@ -149,7 +178,15 @@ impl Catalog {
             let name = title_name(&mut rng, w);
             let kind = if movie {
                 let duration_s = (rng.range_f64(c.movie_minutes[0], c.movie_minutes[1]) * 60.0).round() as u32;
-                videos.push(Video { title, season: 0, episode: 0, duration_s, release_s, appeal: 1.0 });
+                videos.push(Video {
+                    title,
+                    season: 0,
+                    episode: 0,
+                    duration_s,
+                    release_s,
+                    appeal: 1.0,
+                    size_scale: 1.0,
+                });
                 TitleKind::Movie
             } else {
                 let seasons = between(&mut rng, c.seasons_per_series);
@@ -169,6 +206,7 @@ impl Catalog {
                             duration_s,
                             release_s: season_release,
                             appeal: season_appeal * 0.92f64.powi(episode as i32 - 1),
+                            size_scale: 1.0,
                         });
                     }
                 }
@@ -186,6 +224,37 @@ impl Catalog {
             });
         }
 
+        // Places for titles ingest adds later, drawn from a stream of their own so the generated catalogue is
+        // the same with any number of them. Assumed: what a studio delivers is a new original or a marketed
+        // release, its rank log-uniform over the top tenth of the catalogue.
+        let mut slot_rng = Rng::new(s.seed, Stream::Catalog, &[1]);
+        let first_slot = titles.len() as u32;
+        let top = (works as f64 / 10.0).max(1.0);
+        for k in 0..s.ingest.title_slots {
+            let title = TitleId(titles.len() as u32);
+            let rank = top.powf(slot_rng.f64());
+            let spread = std::array::from_fn(|_| slot_rng.lognormal(1.0, d.regional_taste_sigma) as f32);
+            titles.push(Title {
+                name: format!("(ingest place {})", k + 1),
+                kind: TitleKind::Movie,
+                genre: 0,
+                home_region: RegionId(0),
+                release_s: UNRELEASED,
+                appeal: 1.0 / rank.powf(d.zipf_exponent),
+                regional_taste: spread,
+                videos: videos.len() as u32..videos.len() as u32 + 1,
+            });
+            videos.push(Video {
+                title,
+                season: 0,
+                episode: 0,
+                duration_s: 0,
+                release_s: UNRELEASED,
+                appeal: 1.0,
+                size_scale: 1.0,
+            });
+        }
+
         let mut renditions = Vec::new();
         let mut codec_renditions = Vec::new();
         for (ci, codec) in c.codecs.iter().enumerate() {
@@ -197,6 +266,7 @@ impl Catalog {
             }));
             codec_renditions.push(from..renditions.len() as u32);
         }
+        let slots = first_slot..titles.len() as u32;
         let a = &c.audio;
         let audio_kbps = a.tracks as f64 * a.track_kbps + a.subtitle_tracks as f64 * a.subtitle_kbps;
         Catalog {
@@ -208,7 +278,46 @@ impl Catalog {
             genres: c.genres.clone(),
             audio_bytes_per_s: (audio_kbps * 125.0).round() as u64,
             audio_stream_kbps: a.stream_kbps,
+            slots,
+            genre_taste,
+            home_region_boost: d.home_region_boost,
         }
+    }
+
+    /// The first reserved place no title has joined yet.
+    pub fn free_slot(&self) -> Option<TitleId> {
+        self.slots.clone().map(TitleId).find(|t| self.titles[t.0 as usize].release_s == UNRELEASED)
+    }
+
+    /// Reserved places no title has joined yet.
+    pub fn free_slots(&self) -> usize {
+        self.slots.clone().filter(|&t| self.is_free_slot(TitleId(t))).count()
+    }
+
+    /// Whether `title` is a reserved place no title has joined yet (nothing to show or plan).
+    pub fn is_free_slot(&self, title: TitleId) -> bool {
+        self.slots.contains(&title.0) && self.titles[title.0 as usize].release_s == UNRELEASED
+    }
+
+    /// A title takes the reserved place `slot`: its metadata from the delivery, its regional taste from its
+    /// genre and the regions it is made for (as a generated title's home region), its appeal the place's own.
+    pub fn join(&mut self, slot: TitleId, j: &Joining) {
+        let t = &mut self.titles[slot.0 as usize];
+        let genre_taste = self.genre_taste[j.genre as usize];
+        for (r, taste) in t.regional_taste.iter_mut().enumerate() {
+            let hinted = j.regions.iter().any(|h| h.0 as usize == r);
+            let boost = if hinted { self.home_region_boost } else { 1.0 };
+            *taste = (*taste as f64 * genre_taste[r] * boost) as f32;
+        }
+        t.name = j.name.to_string();
+        t.genre = j.genre;
+        t.home_region = j.regions.first().copied().unwrap_or(RegionId(0));
+        t.release_s = j.release_s;
+        let (season, episode) = j.episode.unwrap_or((0, 0));
+        t.kind = if j.episode.is_some() { TitleKind::Series { seasons: season } } else { TitleKind::Movie };
+        let v = &mut self.videos[t.videos.start as usize];
+        (v.season, v.episode, v.duration_s, v.release_s, v.size_scale) =
+            (season, episode, j.duration_s, j.release_s, j.size_scale);
     }
 
     /// Files per video: one per rendition, and the audio and text file.
@@ -263,7 +372,9 @@ impl Catalog {
         let v = &self.videos[self.video_of(file).0 as usize];
         match self.kind_of(file) {
             FileKind::Video { rendition } => {
-                self.renditions[rendition as usize].kbps as u64 * 125 * v.duration_s as u64
+                let kbps = self.renditions[rendition as usize].kbps as u64;
+                let kbps = if v.size_scale == 1.0 { kbps } else { (kbps as f64 * v.size_scale).round() as u64 };
+                kbps * 125 * v.duration_s as u64
             }
             FileKind::AudioText => self.audio_bytes_per_s * v.duration_s as u64,
         }
@@ -334,7 +445,8 @@ mod tests {
     fn files_map_to_videos_titles_and_renditions() {
         let s = crate::test_support::small_scenario();
         let c = Catalog::build(&s);
-        assert_eq!(c.titles.len(), s.catalog.titles);
+        assert_eq!(c.titles.len(), s.catalog.titles + s.ingest.title_slots as usize);
+        assert_eq!(c.slots, s.catalog.titles as u32..c.titles.len() as u32);
         assert!(c.videos.len() > c.titles.len(), "series have episodes");
         let v = VideoId(7);
         let f = c.file(v, 3);
@@ -355,9 +467,10 @@ mod tests {
         // 4300 kbps for one hour ≈ 4300 × 0.45 MB.
         let mb_per_hour: f64 = 4300.0 * 125.0 * 3600.0 / 1e6;
         assert!((mb_per_hour - 4300.0 * 0.45).abs() / mb_per_hour < 0.01);
-        let movies = c.titles.iter().filter(|t| t.is_movie()).count();
+        let movies = c.titles[..c.slots.start as usize].iter().filter(|t| t.is_movie()).count();
         assert_eq!(movies, (s.catalog.titles as f64 * s.catalog.movie_share).round() as usize);
-        assert!(c.videos.iter().all(|v| v.duration_s >= 60 && v.appeal > 0.0));
+        let generated = &c.videos[..c.titles[c.slots.start as usize].videos.start as usize];
+        assert!(generated.iter().all(|v| v.duration_s >= 60 && v.appeal > 0.0));
         // Seasons and episodes within their ranges; episodes of a season share its release.
         for t in c.titles.iter().filter(|t| !t.is_movie()) {
             let TitleKind::Series { seasons } = t.kind else { unreachable!() };

@@ -802,6 +802,23 @@ impl Content {
         }
     }
 
+    /// A title joined the catalogue (`Catalog::join`): its files' sizes are known now, and every region is
+    /// predicted and planned again so the planners weigh it at once. While predictions come from outside, the
+    /// next ones bring it.
+    pub fn title_joined(&mut self, model: &Model, title: TitleId, placement: &mut Placement) {
+        let sizes = Arc::make_mut(&mut self.sizes);
+        for f in model.catalog.files_of(title) {
+            sizes[f.0 as usize] = model.catalog.file_size_bytes(f);
+        }
+        if self.given_predictions {
+            return;
+        }
+        for r in 0..REGIONS.len() {
+            self.predict(model, r);
+            self.replan(model, r, placement);
+        }
+    }
+
     /// The sites a scope names, or why it names none.
     pub fn sites_in_scope(&self, scope: Scope) -> Result<Vec<SiteId>, TwinError> {
         self.check_scope(scope)?;

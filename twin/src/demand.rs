@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{Catalog, TitleId, TitleKind};
+use crate::catalog::{self, Catalog, TitleId, TitleKind};
 use crate::region::REGIONS;
 use crate::rng::{AliasTable, LogNormalTable};
 use crate::scenario::Scenario;
@@ -144,7 +144,8 @@ impl Demand {
                 access_rtt_ms: x.access_rtt_ms,
             })
             .collect();
-        let mut releases_s: Vec<i64> = catalog.videos.iter().map(|v| v.release_s).collect();
+        let mut releases_s: Vec<i64> =
+            catalog.videos.iter().map(|v| v.release_s).filter(|&r| r != catalog::UNRELEASED).collect();
         releases_s.sort_unstable();
         releases_s.dedup();
         // A week averages 1: five weekdays at w, two weekend days at w × factor.
@@ -186,6 +187,14 @@ impl Demand {
         t.appeal * v.appeal * t.regional_taste[region] as f64 * boost
     }
 
+    /// A title joined the catalogue (`Catalog::join`) and goes live at `release_s`.
+    pub fn add_release(&mut self, release_s: i64) {
+        let at = self.releases_s.partition_point(|&r| r < release_s);
+        if self.releases_s.get(at) != Some(&release_s) {
+            self.releases_s.insert(at, release_s);
+        }
+    }
+
     /// Whether the tables of `hour` can differ from those of the hour before by more than the slow decay of
     /// the new-release boost: a video goes live in it, or is still in its launch spike.
     pub fn hour_changes(&self, hour: i64) -> bool {
@@ -200,7 +209,8 @@ impl Demand {
     pub fn hour_popularity(&self, catalog: &Catalog, hour: i64, surges: &[Surge]) -> HourPopularity {
         let mut movies = Vec::new();
         let mut episodes = Vec::new();
-        for (i, v) in catalog.videos.iter().enumerate() {
+        // Places no title has joined yet are left out (they weigh nothing, and leave the tables as without them).
+        for (i, v) in catalog.videos.iter().enumerate().filter(|(_, v)| v.release_s != catalog::UNRELEASED) {
             match catalog.titles[v.title.0 as usize].kind {
                 TitleKind::Movie => movies.push((i as u32, v.duration_s)),
                 TitleKind::Series { .. } => episodes.push((i as u32, v.duration_s)),
@@ -400,7 +410,7 @@ mod tests {
         // Release hours are marked as changing; an hour long after every release is not.
         let hour = c.videos[v].release_s.div_euclid(3600);
         assert!(d.hour_changes(hour));
-        let last = c.videos.iter().map(|x| x.release_s).max().unwrap();
+        let last = c.videos.iter().map(|x| x.release_s).filter(|&r| r != catalog::UNRELEASED).max().unwrap();
         assert!(!d.hour_changes(last.div_euclid(3600) + 24 * 30));
     }
 

@@ -18,6 +18,8 @@ pub mod fidelity;
 pub mod fill;
 pub mod fleet;
 pub mod ingest;
+mod join;
+pub mod journey;
 pub mod kpi;
 pub mod metros;
 pub mod model;
@@ -151,6 +153,7 @@ impl Twin {
         self.fleet.step(&self.model, self.engine.now().minutes() - 1, &load);
         self.content.after_minute(&self.model, &mut self.engine, &mut self.placement);
         self.ingest.advance(self.engine.now().seconds() * 1000);
+        self.join_stored();
     }
 
     /// Advances the clock to `until` (rounded up to a whole minute).
@@ -232,6 +235,8 @@ impl Twin {
                 self.fleet.evacuate(&self.model, region, evacuated, self.minute())?
             }
             Command::Ingest { delivery, ladder } => {
+                join::delivery_regions(&delivery)?;
+                join::delivery_genre(&self.model, &delivery)?;
                 let c = &self.model.catalog;
                 self.ingest.deliver(delivery, ladder, &c.codecs, &c.renditions, self.engine.now().seconds() * 1000);
             }
@@ -269,7 +274,7 @@ impl Twin {
             origin_up: Arc::new(e.origin_up.clone()),
             metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
             fleet: Arc::new(self.fleet.snapshot()),
-            ingest: Arc::new(self.ingest.snapshot()),
+            ingest: Arc::new(self.ingest.snapshot(e.title_bytes.clone())),
         }
     }
 

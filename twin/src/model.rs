@@ -1,5 +1,6 @@
-//! The immutable part of a loaded scenario: world, catalog, demand model, steering table, playback model.
-//! Built once, shared (Arc) by the twin and all its forks.
+//! The part of a loaded scenario that does not change as the clock runs: world, catalog, demand model, steering
+//! table, playback model. Built once, shared (Arc) by the twin, its forks and its snapshots; only a title
+//! ingest adds to the catalogue changes it (`join`), and then the twin that took it in gets its own copy.
 
 use chrono::{DateTime, Utc};
 
@@ -11,7 +12,7 @@ use crate::scenario::ValidScenario;
 use crate::steering::SteeringTable;
 use crate::world::World;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Model {
     pub scenario: ValidScenario,
     /// The instant simulated time zero stands for.

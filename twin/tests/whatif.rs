@@ -238,7 +238,7 @@ fn a_title_surging_in_a_region_is_played_more_there_and_nowhere_else() {
     let catalog = &twin.model().catalog;
     let videos = catalog.videos.len();
     // A title from the middle of the popularity order.
-    let title = catalog.titles.len() as u32 / 2;
+    let title = catalog.slots.start / 2;
     let surge = edits(vec![Change::Surge { title, region: code.into(), factor: 30.0 }]);
     let played = |t: &Twin, r: usize| -> f64 {
         let snap = t.snapshot();
@@ -361,7 +361,7 @@ fn an_origin_outage_fails_the_plays_only_it_could_serve_and_stalls_its_fills() {
     assert!(branch.backbone_tb < base.backbone_tb, "its misses no longer cross the backbone");
 
     // Every site fetching a title it lacks now: with the origin down, its fills stall.
-    let title = twin.model().catalog.titles.len() as u32 - 1;
+    let title = twin.model().catalog.slots.start - 1;
     let at_once = |change| Edit { at_hours: 0.0, change };
     let fetch = vec![
         at_once(Change::Pin { title, site: None, cluster: None }),

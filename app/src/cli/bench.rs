@@ -34,7 +34,7 @@ pub fn bench(a: BenchArgs) -> anyhow::Result<()> {
         m.scenario.name,
         m.world.sites.len(),
         m.world.metros.len(),
-        m.catalog.titles.len(),
+        m.catalog.slots.start,
         m.catalog.file_count(),
         m.scenario.demand.members,
         a.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

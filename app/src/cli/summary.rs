@@ -135,17 +135,20 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         hours,
         start.format("%a %Y-%m-%d %H:%M UTC")
     );
+    let free = model.catalog.free_slots();
     let _ = writeln!(
         out,
-        "world: {} metros, {} sites ({} ISPs), {} titles ({} seasons, {} videos, {} files, {:.0} TB), {} members",
+        "world: {} metros, {} sites ({} ISPs), {} titles ({} seasons, {} videos, {} files, {:.0} TB; {} places free \
+         for ingest), {} members",
         model.world.metros.len(),
         model.world.sites.len(),
         model.world.isps.len(),
-        group_thousands(model.catalog.titles.len() as u64),
+        group_thousands((model.catalog.titles.len() - free) as u64),
         group_thousands(model.catalog.seasons() as u64),
-        group_thousands(model.catalog.videos.len() as u64),
-        group_thousands(model.catalog.file_count() as u64),
+        group_thousands((model.catalog.videos.len() - free) as u64),
+        group_thousands(((model.catalog.videos.len() - free) * model.catalog.files_per_video()) as u64),
         model.catalog.total_bytes() as f64 / 1e12,
+        free,
         group_thousands(s.demand.members)
     );
     let _ = writeln!(

@@ -733,6 +733,11 @@ fn start_play(
         w.rendition_bytes[region * renditions + rendition] +=
             (planned_bytes as f64 * n as f64 * video_kbps / stream_kbps) as u64;
     }
+    // Places reserved for ingest are the catalogue's last videos, one each.
+    if let Some(k) = (video as usize).checked_sub(catalog.videos.len() - w.title_bytes.len()) {
+        let b = &mut w.title_bytes[k];
+        *(if served_by.is_some() { &mut b.edge } else { &mut b.origin }) += planned_bytes;
+    }
     if let Some(s) = first {
         w.site_offered_bytes[s.0 as usize] += planned_bytes;
         if served_by == Some(s) {

@@ -26,6 +26,7 @@ use crate::demand::{HourPopularity, Surge};
 use crate::events::{Event, Members, Sampling};
 use crate::fill::FillMinute;
 use crate::fleet::{ApiLoad, Fleet};
+use crate::ingest::TitleBytes;
 use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample};
 use crate::model::Model;
 use crate::placement::Placement;
@@ -125,6 +126,8 @@ pub(crate) struct Worker {
     /// popularity the predictor learns.
     pub video_bytes: Vec<u64>,
     pub rendition_bytes: Vec<u64>,
+    /// Bytes of the plays of each place reserved for ingest (`Catalog::slots`, one video each).
+    pub title_bytes: Vec<TitleBytes>,
     /// Bytes of the sessions that ended.
     pub ended_bytes: u128,
     /// Plays per control-plane region this minute.
@@ -157,6 +160,7 @@ impl Worker {
             site_hit_bytes: vec![0; sites],
             video_bytes: vec![0; REGIONS.len() * model.catalog.videos.len()],
             rendition_bytes: vec![0; REGIONS.len() * renditions],
+            title_bytes: vec![TitleBytes::default(); model.catalog.slots.len()],
             ended_bytes: 0,
             cp_plays: vec![0; model.world.origins.len()],
             draws: Vec::new(),
@@ -256,6 +260,8 @@ pub struct Engine {
     /// Bytes streamed per region and video, and per region and rendition, since each region's day began.
     video_bytes: Vec<u64>,
     rendition_bytes: Vec<u64>,
+    /// Since the start, bytes of the plays of each place reserved for ingest, by where they were served from.
+    pub(crate) title_bytes: Vec<TitleBytes>,
 }
 
 impl Clone for Engine {
@@ -300,6 +306,7 @@ impl Clone for Engine {
             cp_plays: self.cp_plays.clone(),
             video_bytes: self.video_bytes.clone(),
             rendition_bytes: self.rendition_bytes.clone(),
+            title_bytes: self.title_bytes.clone(),
         }
     }
 }
@@ -400,6 +407,7 @@ impl Engine {
             cp_plays: vec![0; world.origins.len()],
             video_bytes: vec![0; REGIONS.len() * model.catalog.videos.len()],
             rendition_bytes: vec![0; REGIONS.len() * renditions],
+            title_bytes: vec![TitleBytes::default(); model.catalog.slots.len()],
         }
     }
 
@@ -647,6 +655,10 @@ impl Engine {
             }
             for (acc, b) in self.rendition_bytes.iter_mut().zip(&mut w.rendition_bytes) {
                 *acc += std::mem::take(b);
+            }
+            for (acc, b) in self.title_bytes.iter_mut().zip(&mut w.title_bytes) {
+                let b = std::mem::take(b);
+                (acc.edge, acc.origin) = (acc.edge + b.edge, acc.origin + b.origin);
             }
             self.totals.ended_session_bytes += std::mem::take(&mut w.ended_bytes);
             for (acc, p) in self.cp_plays.iter_mut().zip(&mut w.cp_plays) {

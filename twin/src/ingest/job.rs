@@ -155,6 +155,8 @@ pub struct Job {
     pub renditions: Vec<Encoded>,
     /// (width, height, stills, bytes) per size.
     pub thumbnails: Vec<(u32, u32, u32, u64)>,
+    /// Once stored: what became of its title in the catalogue.
+    pub catalogued: Option<super::Catalogued>,
 }
 
 /// A "WIDTHxHEIGHT" resolution's numbers.
@@ -213,6 +215,7 @@ impl Job {
             delivery,
             renditions: encoded,
             thumbnails,
+            catalogued: None,
         }
     }
 
@@ -373,6 +376,15 @@ impl Job {
             ),
             TaskFailure::RetriesSpent { tries } => format!("{what} failed on all {tries} tries"),
         }
+    }
+
+    /// Its renditions' bytes over what the catalogue's rungs would be for the same running time: what per-title
+    /// encoding saved or spent.
+    pub fn size_scale(&self) -> f64 {
+        let rungs: u64 =
+            self.renditions.iter().map(|r| r.rung_kbps as u64 * 125 * self.delivery.duration_s as u64).sum();
+        let bytes: u64 = self.renditions.iter().map(|r| r.bytes).sum();
+        if rungs == 0 { 1.0 } else { bytes as f64 / rungs as f64 }
     }
 
     /// The job's total bytes in the origin: its renditions and thumbnails.

@@ -13,7 +13,7 @@ pub use job::{Delivery, Encoded, Job, JobState, Ladder, STAGES, Source, Stage, S
 pub use origin::{Bucket, BucketStats, Origin};
 pub use pool::{FunctionPool, PoolStats};
 
-use crate::catalog::Rendition;
+use crate::catalog::{Rendition, TitleId};
 use crate::scenario::IngestSpec;
 
 #[derive(Clone, Debug)]
@@ -23,6 +23,17 @@ pub struct Ingest {
     jobs: Vec<Job>,
     origin: Origin,
     finished: Vec<pool::Finished>,
+    /// Jobs stored in the origin since the last `take_stored`, for the catalogue to take in.
+    stored: Vec<u32>,
+}
+
+/// What became of a stored job's title in the catalogue.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub enum Catalogued {
+    /// It took the reserved place `title`, and goes live at `release_s`.
+    Joined { title: TitleId, release_s: i64 },
+    /// Every place reserved for ingest (`[ingest] title_slots`) was taken.
+    NoPlace,
 }
 
 /// Ingest as the console shows it.
@@ -32,6 +43,16 @@ pub struct IngestSnapshot {
     pub pool: PoolView,
     /// Each origin bucket's name and counts.
     pub buckets: Vec<(String, BucketStats)>,
+    /// Bytes of the plays of each place reserved for ingest (`Catalog::slots`), served by edge sites and by
+    /// the origin.
+    pub title_bytes: Vec<TitleBytes>,
+}
+
+/// Bytes of a title's plays so far, by where they were served from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TitleBytes {
+    pub edge: u64,
+    pub origin: u64,
 }
 
 /// The pool as the console shows it.
@@ -51,6 +72,7 @@ impl Ingest {
             jobs: Vec::new(),
             origin: Origin::new(origin_regions),
             finished: Vec::new(),
+            stored: Vec::new(),
         }
     }
 
@@ -97,7 +119,10 @@ impl Ingest {
                         self.pool.submit(task);
                     }
                 }
-                None if was_running && matches!(job.state, JobState::Done { .. }) => store(&mut self.origin, job),
+                None if was_running && matches!(job.state, JobState::Done { .. }) => {
+                    store(&mut self.origin, job);
+                    self.stored.push(job.id);
+                }
                 None => {}
             }
         }
@@ -105,6 +130,16 @@ impl Ingest {
 
     pub fn jobs(&self) -> &[Job] {
         &self.jobs
+    }
+
+    /// The jobs stored in the origin since the last take.
+    pub fn take_stored(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.stored)
+    }
+
+    /// Records what became of job `id`'s title in the catalogue.
+    pub fn catalogued(&mut self, id: u32, c: Catalogued) {
+        self.jobs[id as usize].catalogued = Some(c);
     }
 
     pub fn origin(&self) -> &Origin {
@@ -124,11 +159,12 @@ impl Ingest {
         self.pool.vcpus()
     }
 
-    pub fn snapshot(&self) -> IngestSnapshot {
+    pub fn snapshot(&self, title_bytes: Vec<TitleBytes>) -> IngestSnapshot {
         IngestSnapshot {
             jobs: self.jobs.clone(),
             pool: self.pool(),
             buckets: self.origin.buckets.iter().map(|b| (b.name.clone(), b.stats.clone())).collect(),
+            title_bytes,
         }
     }
 }

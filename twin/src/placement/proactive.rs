@@ -180,7 +180,7 @@ mod tests {
         let planner =
             Proactive { max_churn_share: None, headroom_share: 0.05, replica_load_share: 0.01, incumbent_bonus: 0.0 };
         let mut rules = BTreeMap::new();
-        let last = catalog.titles.len() as u32 - 1;
+        let last = catalog.slots.start - 1;
         rules.insert(TitleId(last), TitleRule::Pin);
         rules.insert(TitleId(0), TitleRule::Exclude);
         let m = planner.plan(&input(&catalog, &sizes, &pop, &order, &rules, disk, None));

@@ -340,6 +340,7 @@ impl Default for IngestSpec {
             chunk_s: 60.0,
             // Assumed: about 90 MB/s between one function and S3.
             storage_mb_per_s: 90.0,
+            title_slots: 64,
         }
     }
 }

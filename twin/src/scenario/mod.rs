@@ -545,6 +545,9 @@ pub struct IngestSpec {
     pub chunk_s: f64,
     /// A function's throughput to and from the object store, MB/s.
     pub storage_mb_per_s: f64,
+    /// Titles ingest can add to a running twin: the catalogue reserves this many places for them at build
+    /// (every per-file table is sized then), each filled when a job is stored in the origin.
+    pub title_slots: u32,
 }
 
 /// One region's group, where it differs from `[fleet]`.

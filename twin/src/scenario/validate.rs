@@ -455,6 +455,7 @@ impl Scenario {
         within(g.usd_per_gb_s, 0.0, 1.0, &at("usd_per_gb_s"))?;
         positive(g.chunk_s, 24.0 * 3600.0, &at("chunk_s"))?;
         positive(g.storage_mb_per_s, 100_000.0, &at("storage_mb_per_s"))?;
+        count(g.title_slots, 0, 10_000, &at("title_slots"))?;
         Ok(())
     }
 }

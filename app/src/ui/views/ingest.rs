@@ -1,11 +1,14 @@
 //! Ingest view: the studio's deliveries as jobs on the function pool. The pool's concurrency in use, its cold
 //! starts, retries and cost; an "Ingest title" form that delivers a title to the running twin; every job with a
-//! progress bar per stage and its state (or why it failed); the picked job's timeline, a bar per stage on the
-//! job's own clock; and the origin buckets' objects and bytes.
+//! progress bar per stage, its state (or why it failed) and where its title is on its way to the edge; the
+//! picked job's timeline, a bar per stage on the job's own clock, and its title's journey (encoded, in origin,
+//! planned, filling, live at N sites) with "Show on map"; and the origin buckets' objects and bytes.
 
 use egui::{Color32, ProgressBar, RichText, Sense, Stroke, vec2};
-use twin::Command;
 use twin::ingest::{Delivery, IngestSnapshot, Job, JobState, Ladder, STAGES, Source};
+use twin::journey::{Journey, Leg};
+use twin::region::REGIONS;
+use twin::{Command, Snapshot};
 
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
 
@@ -33,6 +36,11 @@ pub struct Form {
     pub source_mbps: f64,
     pub complexity: f64,
     pub ladder: Ladder,
+    /// Index into the catalogue's genres, and the regions it is made for (`REGIONS` order).
+    pub genre: usize,
+    pub regions: [bool; REGIONS.len()],
+    /// Hours from delivery to release: time for placement to pre-position it.
+    pub release_in_hours: f64,
 }
 
 impl Default for Form {
@@ -46,6 +54,9 @@ impl Default for Form {
             source_mbps: 200.0,
             complexity: 1.0,
             ladder: Ladder::PerTitle,
+            genre: 0,
+            regions: [false; REGIONS.len()],
+            release_in_hours: 0.0,
         }
     }
 }
@@ -57,16 +68,18 @@ impl View for IngestView {
         ui.heading("Ingest");
         pool(ui, ingest);
         ui.separator();
-        self.form(ui, ctx, snapshot.time.seconds() as i64);
+        self.form(ui, ctx, snapshot);
         ui.separator();
         if ingest.jobs.is_empty() {
             ui.weak("No deliveries yet: ingest a title above.");
         } else {
-            self.jobs(ui, ingest);
+            self.jobs(ui, snapshot);
             let picked = self.picked.and_then(|id| ingest.jobs.get(id as usize)).or(ingest.jobs.last());
             if let Some(job) = picked {
                 ui.separator();
                 timeline(ui, job, snapshot.time.seconds() * 1000);
+                ui.separator();
+                journey(ui, ctx, job, &snapshot.journey(job));
             }
         }
         ui.separator();
@@ -114,8 +127,10 @@ fn pool(ui: &mut egui::Ui, ingest: &IngestSnapshot) {
 }
 
 impl IngestView {
-    fn form(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx, now_s: i64) {
+    fn form(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx, snapshot: &Snapshot) {
         let f = &mut self.form;
+        let genres = &snapshot.model.catalog.genres;
+        f.genre = f.genre.min(genres.len().saturating_sub(1));
         ui.strong("Ingest title");
         ui.horizontal_wrapped(|ui| {
             let label = ui.label("title");
@@ -148,6 +163,21 @@ impl IngestView {
             ui.add(egui::DragValue::new(&mut f.source_mbps).range(0.1..=2000.0).speed(1.0)).labelled_by(label.id);
             let label = ui.label("complexity");
             ui.add(egui::Slider::new(&mut f.complexity, 0.3..=1.5)).labelled_by(label.id);
+            egui::ComboBox::from_label("genre").selected_text(genres.get(f.genre).map_or("", |g| g.as_str())).show_ui(
+                ui,
+                |ui| {
+                    for (i, g) in genres.iter().enumerate() {
+                        ui.selectable_value(&mut f.genre, i, g);
+                    }
+                },
+            );
+            ui.label("made for");
+            for (on, (code, name)) in f.regions.iter_mut().zip(REGIONS) {
+                ui.checkbox(on, code).on_hover_text(name);
+            }
+            let label = ui.label("release in hours");
+            ui.add(egui::DragValue::new(&mut f.release_in_hours).range(0.0..=24.0 * 30.0).speed(1.0))
+                .labelled_by(label.id);
             ui.label("ladder");
             ui.radio_value(&mut f.ladder, Ladder::Fixed, "fixed");
             ui.radio_value(&mut f.ladder, Ladder::PerTitle, "per-title");
@@ -162,10 +192,10 @@ impl IngestView {
                 let delivery = Delivery {
                     title,
                     episode: f.episode,
-                    genre: "drama".into(),
+                    genre: genres.get(f.genre).cloned().unwrap_or_default(),
                     duration_s,
-                    regions: Vec::new(),
-                    release_s: now_s,
+                    regions: (f.regions.iter().zip(REGIONS)).filter(|(on, _)| **on).map(|(_, r)| r.0.into()).collect(),
+                    release_s: snapshot.time.seconds() as i64 + (f.release_in_hours * 3600.0).round() as i64,
                     source: Source {
                         bytes: (f.source_mbps * 125_000.0 * duration_s as f64) as u64,
                         width: w,
@@ -180,7 +210,8 @@ impl IngestView {
         });
     }
 
-    fn jobs(&mut self, ui: &mut egui::Ui, ingest: &IngestSnapshot) {
+    fn jobs(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot) {
+        let ingest = &snapshot.ingest;
         egui::ScrollArea::vertical().id_salt("ingest_jobs").max_height(260.0).show(ui, |ui| {
             egui::Grid::new("ingest_jobs_grid").striped(true).show(ui, |ui| {
                 ui.strong("job");
@@ -189,6 +220,7 @@ impl IngestView {
                     ui.strong(stage.name());
                 }
                 ui.strong("state");
+                ui.strong("journey");
                 ui.end_row();
                 for job in ingest.jobs.iter().rev() {
                     let label = format!("#{}", job.id + 1);
@@ -219,11 +251,81 @@ impl IngestView {
                             )
                             .on_hover_text(reason),
                     };
+                    ui.label(leg_text(&snapshot.journey(job)));
                     ui.end_row();
                 }
             });
         });
     }
+}
+
+/// A journey's leg in a few words, with its site counts.
+fn leg_text(j: &Journey) -> String {
+    match j.leg {
+        Leg::Planned => format!("planned at {} sites", j.planned_sites),
+        Leg::Filling => format!("filling: live at {} of {} sites", j.live_sites, j.planned_sites),
+        Leg::Live => format!("live at {} sites", j.live_sites),
+        leg => leg.name().to_string(),
+    }
+}
+
+/// The title's way to the edge: each leg passed, the one it is on, and where its plays are served from.
+fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey) {
+    ui.strong(format!("Journey of {}", title_of(job)));
+    let legs = [Leg::Encoding, Leg::InOrigin, Leg::Planned, Leg::Filling, Leg::Live];
+    ui.horizontal(|ui| {
+        for (i, leg) in legs.into_iter().enumerate() {
+            if i > 0 {
+                ui.weak(">");
+            }
+            let text = RichText::new(if leg == j.leg { leg_text(j) } else { leg.name().to_string() });
+            let passed = j.leg > leg && !matches!(j.leg, Leg::Failed | Leg::NoPlace);
+            ui.label(match () {
+                _ if leg == j.leg => text.strong().color(Color32::from_rgb(90, 200, 120)),
+                _ if passed => text,
+                _ => text.weak(),
+            });
+        }
+    });
+    match j.leg {
+        Leg::Failed => {
+            ui.label(RichText::new("The job failed: the title never reached the origin.").color(ui.visuals().error_fg_color));
+        }
+        Leg::NoPlace => {
+            ui.label(
+                RichText::new(
+                    "Stored in the origin, but every place the catalogue reserved for ingest is taken \
+                     ([ingest] title_slots): it is not in the catalogue.",
+                )
+                .color(ui.visuals().warn_fg_color),
+            );
+        }
+        _ => {}
+    }
+    let Some(title) = j.title else { return };
+    let now_s = ctx.snapshot().time.seconds() as i64;
+    let start = ctx.snapshot().start_utc;
+    ui.horizontal_wrapped(|ui| {
+        if let Some(r) = j.release_s {
+            let at = (start + chrono::Duration::seconds(r)).format("%a %H:%M UTC");
+            ui.label(if r > now_s { format!("goes live {at}") } else { format!("live since {at}") });
+        }
+        let (edge, origin) = (j.bytes.edge as f64 / 1e9, j.bytes.origin as f64 / 1e9);
+        let served = edge + origin;
+        ui.label(if served > 0.0 {
+            format!(
+                "· its plays so far: {edge:.1} GB from edge sites, {origin:.1} GB from the origin ({:.0}% offload)",
+                100.0 * edge / served
+            )
+        } else {
+            "· no plays yet".to_string()
+        });
+        ui.label(format!("· held at {} sites", j.holding_sites));
+        if ui.button("Show on map").on_hover_text("Light up the sites holding it on the map").clicked() {
+            ctx.selection.title = Some(title);
+            ctx.send(crate::ui::control::Control::ShowView(ViewId::MAP));
+        }
+    });
 }
 
 fn title_of(job: &Job) -> String {

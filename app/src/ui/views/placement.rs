@@ -233,6 +233,7 @@ impl PlacementView {
         let needle = self.search.to_lowercase();
         let mut titles: Vec<(TitleId, f64, Option<f64>)> = (0..catalog.titles.len() as u32)
             .map(TitleId)
+            .filter(|&t| !catalog.is_free_slot(t))
             .filter(|&t| needle.is_empty() || catalog.titles[t.0 as usize].name.to_lowercase().contains(&needle))
             .map(|t| {
                 let (predicted, seen) = snap.content.title_plays(catalog, self.region, t);

@@ -288,7 +288,8 @@ impl WhatifView {
                 .labelled_by(label.id);
             let sites = snap.model.world.sites.len().saturating_sub(1) as u32;
             let clusters = snap.content.clusters.len().saturating_sub(1) as u32;
-            let titles = snap.model.catalog.titles.len().saturating_sub(1) as u32;
+            let catalog = &snap.model.catalog;
+            let titles = (catalog.titles.len() - catalog.free_slots()).saturating_sub(1) as u32;
             let field = |ui: &mut egui::Ui, name: &str, value: &mut u32, max: u32| {
                 let label = ui.label(name);
                 ui.add(egui::DragValue::new(value).range(0..=max)).labelled_by(label.id);

@@ -1,0 +1,77 @@
+//! Ingested titles joining the running catalogue. When a job is stored in the origin, its title takes one of
+//! the places the catalogue reserved for ingest (`Catalog::slots`): its metadata from the delivery, its file
+//! sizes from what the job encoded, its appeal the place's own (the generator's ground truth, which nothing
+//! but demand and the oracle reads). It goes live on the hour after it is stored, or at its release time if
+//! later (assumed: the catalogue publishes on the hour). Every region is predicted and planned again at once,
+//! so placement puts the new title on its sites' plans the way it pre-positions any launch (the predictor sees
+//! only its genre, type and release); fills then take it to the edge in their windows.
+
+use std::sync::Arc;
+
+use crate::catalog::Joining;
+use crate::error::TwinError;
+use crate::ingest::{Catalogued, Delivery};
+use crate::region::{REGIONS, RegionId};
+use crate::{Model, Twin};
+
+const SECONDS_PER_HOUR: i64 = 3600;
+
+/// The regions a delivery names, by code ("EU") or name ("Europe"), or why one is unknown.
+pub(crate) fn delivery_regions(d: &Delivery) -> Result<Vec<RegionId>, TwinError> {
+    d.regions
+        .iter()
+        .map(|name| {
+            REGIONS
+                .iter()
+                .position(|(code, full)| code.eq_ignore_ascii_case(name) || full.eq_ignore_ascii_case(name))
+                .map(|r| RegionId(r as u8))
+                .ok_or_else(|| {
+                    let known: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
+                    TwinError::Refused(format!("no region {name:?} (expected one of {})", known.join(", ")))
+                })
+        })
+        .collect()
+}
+
+/// The catalogue's genre a delivery names, or why it is unknown.
+pub(crate) fn delivery_genre(model: &Model, d: &Delivery) -> Result<u16, TwinError> {
+    let genres = &model.catalog.genres;
+    genres.iter().position(|g| g.eq_ignore_ascii_case(&d.genre)).map(|g| g as u16).ok_or_else(|| {
+        TwinError::Refused(format!("no genre {:?} in the catalogue (expected one of {})", d.genre, genres.join(", ")))
+    })
+}
+
+impl Twin {
+    /// Takes the titles of the jobs stored since the last minute into the catalogue.
+    pub(crate) fn join_stored(&mut self) {
+        for id in self.ingest.take_stored() {
+            let Some(slot) = self.model.catalog.free_slot() else {
+                self.ingest.catalogued(id, Catalogued::NoPlace);
+                continue;
+            };
+            let job = &self.ingest.jobs()[id as usize];
+            let d = &job.delivery;
+            let now_s = self.engine.now().seconds() as i64;
+            let next_hour_s = (now_s + SECONDS_PER_HOUR - 1).div_euclid(SECONDS_PER_HOUR) * SECONDS_PER_HOUR;
+            let release_s = d.release_s.max(next_hour_s);
+            // Both were checked when the delivery was taken.
+            let regions = delivery_regions(d).unwrap_or_default();
+            let genre = delivery_genre(&self.model, d).unwrap_or(0);
+            let joining = Joining {
+                name: &d.title,
+                episode: d.episode,
+                genre,
+                regions: &regions,
+                duration_s: d.duration_s,
+                release_s,
+                size_scale: job.size_scale(),
+            };
+            // Forks and published snapshots keep the catalogue they had.
+            let model = Arc::make_mut(&mut self.model);
+            model.catalog.join(slot, &joining);
+            model.demand.add_release(release_s);
+            self.content.title_joined(&self.model, slot, &mut self.placement);
+            self.ingest.catalogued(id, Catalogued::Joined { title: slot, release_s });
+        }
+    }
+}
