@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of the workspace, on a fresh machine as on a developer's; `.ci/run` calls exactly
 # this. First it makes sure of what the tests need: the libCacheSim reference trace beside the checkout, Mesa's
-# OpenGL/EGL drivers on which the UI tests render (llvmpipe, on the CPU: no GPU or display needed), a Python
+# OpenGL/EGL drivers on which the UI tests render (llvmpipe, on the CPU: no GPU or display needed), ffmpeg
+# and ffprobe for the real ingest engine's tests, a Python
 # venv with pyarrow (which reads the Parquet exports back), and the clippy and rustfmt of the toolchain pinned in
 # rust-toolchain.toml.
 set -euo pipefail
@@ -16,7 +17,7 @@ if [ ! -f "$traces/reference.txt" ]; then
 fi
 
 # -- System packages (Debian names), installed with apt when missing.
-debian_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri python3 python3-venv)
+debian_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri python3 python3-venv ffmpeg)
 
 installed() {
   [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod cli;
+pub mod encoder;
 pub mod events_store;
 pub mod screenshot;
 pub mod state;

@@ -1,21 +1,44 @@
-//! `edgetwin ingest`: runs deliveries through ingest's modelled engine headless, on the scenario's function
-//! pool and catalogue ladders, and prints each job's timeline, the ladder it chose, the pool's use and cost,
-//! and what reached the origin. The model lives in `twin::ingest`; this only builds the deliveries and prints.
+//! `edgetwin ingest`: runs a delivery through one of ingest's two engines headless. The modelled engine runs
+//! deliveries on the scenario's function pool and catalogue ladders at any scale, and prints each job's
+//! timeline, the ladder it chose, the pool's use and cost, and what reached the origin (the model lives in
+//! `twin::ingest`). The ffmpeg engine (`crate::encoder`) encodes a real file or a generated pattern into an
+//! origin folder, and prints the ladder chosen, each rung's size and quality, and the encode speed.
 
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::{Args, ValueEnum};
+use clap::{ArgGroup, Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 use twin::catalog::Catalog;
 use twin::ingest::{Delivery, Ingest, JobState, Ladder, Source};
 
 use super::{load_scenario, positive_span};
+use crate::encoder::{self, EncodeReport, EncodeSpec, SourceSpec};
 
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("source").required(true).args(["synthetic", "file"])))]
 pub struct IngestArgs {
     /// A generated source of this many seconds.
     #[arg(long, value_name = "SECONDS", value_parser = positive_span)]
-    pub synthetic: f64,
+    pub synthetic: Option<f64>,
+    /// A real source file (its picture, frame rate and length are read with ffprobe).
+    pub file: Option<PathBuf>,
+    /// The modelled engine (the function pool, at any scale) or real encoding with ffmpeg.
+    #[arg(long, value_enum, default_value_t = Engine::Modelled)]
+    pub engine: Engine,
+    /// ffmpeg engine: the origin folder it writes under the bucket's keys.
+    #[arg(long, default_value = "origin")]
+    pub origin: PathBuf,
+    /// ffmpeg engine, generated source: testsrc2's flat colours and smooth motion (easy), or a mandelbrot zoom's
+    /// fine detail and constant motion (hard).
+    #[arg(long, value_enum, default_value_t = Pattern::Easy)]
+    pub pattern: Pattern,
+    /// ffmpeg engine: encoder processes at once (default: the machine's cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// ffmpeg engine: no split; one ffmpeg process per rung on every core (the baseline for chunking).
+    #[arg(long)]
+    pub no_split: bool,
     /// Scenario whose function pool and ladders to use (TOML), or `default`.
     #[arg(long, default_value = "default")]
     pub scenario: PathBuf,
@@ -51,6 +74,18 @@ pub enum LadderArg {
     PerTitle,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+pub enum Engine {
+    Modelled,
+    Ffmpeg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+pub enum Pattern {
+    Easy,
+    Hard,
+}
+
 pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
     let scenario = load_scenario(&a.scenario, None)?
         .edit("the command line", |s| {
@@ -73,13 +108,28 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
         bail!("--source-mbps {}: expected a number above 0", a.source_mbps);
     }
     let catalog = Catalog::build(&scenario);
-    let spec = scenario.ingest.clone();
-    let mut ingest = Ingest::new(&spec, scenario.seed, &scenario.world.origins);
     let ladder = match a.ladder {
         LadderArg::Fixed => Ladder::Fixed,
         LadderArg::PerTitle => Ladder::PerTitle,
     };
-    let duration_s = a.synthetic.round().max(1.0) as u32;
+    if a.engine == Engine::Ffmpeg {
+        return real(&a, &catalog, ladder, scenario.ingest.chunk_s, (width, height));
+    }
+    // A real file's picture, rate and length, as inspect would read them.
+    let (duration_s, width, height, fps, bytes) = match &a.file {
+        Some(path) => {
+            encoder::tools::check_installed()?;
+            let p = encoder::tools::probe(path, false)?;
+            let bytes = std::fs::metadata(path)?.len();
+            (p.duration_s.round().max(1.0) as u32, p.width, p.height, p.fps, bytes)
+        }
+        None => {
+            let duration_s = a.synthetic.unwrap_or(1.0).round().max(1.0) as u32;
+            (duration_s, width, height, a.fps, (a.source_mbps * 125_000.0 * duration_s as f64) as u64)
+        }
+    };
+    let spec = scenario.ingest.clone();
+    let mut ingest = Ingest::new(&spec, scenario.seed, &scenario.world.origins);
     for i in 0..a.titles {
         let delivery = Delivery {
             title: if a.titles == 1 { "Synthetic".into() } else { format!("Synthetic {}", i + 1) },
@@ -88,13 +138,7 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
             duration_s,
             regions: Vec::new(),
             release_s: 0,
-            source: Source {
-                bytes: (a.source_mbps * 125_000.0 * duration_s as f64) as u64,
-                width,
-                height,
-                fps: a.fps,
-                complexity: a.complexity,
-            },
+            source: Source { bytes, width, height, fps, complexity: a.complexity },
         };
         ingest.deliver(delivery, ladder, &catalog.codecs, &catalog.renditions, 0);
     }
@@ -116,7 +160,7 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
     for job in ingest.jobs() {
         println!(
             "\n{} ({} s of {}x{} at {} fps, complexity {})",
-            job.delivery.title, duration_s, width, height, a.fps, a.complexity
+            job.delivery.title, duration_s, width, height, fps, a.complexity
         );
         println!("  {:<11} {:>9} {:>9} {:>9} {:>7}", "stage", "start s", "end s", "took s", "tasks");
         for span in &job.timeline {
@@ -180,4 +224,125 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
         bail!("{failed} of {} jobs failed", ingest.jobs().len());
     }
     Ok(())
+}
+
+/// The ffmpeg engine: encodes the file or a generated pattern for real, with a progress bar, and prints the
+/// ladder, each rung's size and quality, and the speed.
+fn real(a: &IngestArgs, catalog: &Catalog, ladder: Ladder, chunk_s: f64, size: (u32, u32)) -> anyhow::Result<()> {
+    let avc = catalog.codecs.iter().position(|c| c == "avc").ok_or_else(|| {
+        anyhow::anyhow!("the scenario's catalogue has no avc ladder, the one the ffmpeg engine encodes")
+    })?;
+    let range = catalog.codec_renditions[avc].clone();
+    let rungs: Vec<(u32, u32)> = catalog.renditions[range.start as usize..range.end as usize]
+        .iter()
+        .filter_map(|r| Some((r.kbps, twin::ingest::job::dimensions(&r.resolution)?.1)))
+        .collect();
+    let source = match (&a.file, a.synthetic) {
+        (Some(path), _) => SourceSpec::File(path.clone()),
+        (None, seconds) => SourceSpec::Pattern {
+            seconds: seconds.unwrap_or(20.0),
+            width: size.0,
+            height: size.1,
+            fps: a.fps,
+            hard: a.pattern == Pattern::Hard,
+        },
+    };
+    let title = match &a.file {
+        Some(p) => p.file_stem().map_or("Source".to_string(), |s| s.to_string_lossy().into_owned()),
+        None => format!("Synthetic {:?}", a.pattern).to_lowercase(),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spec = EncodeSpec {
+        source,
+        title,
+        episode: None,
+        ladder,
+        rungs,
+        chunk_s,
+        workers: a.workers.unwrap_or(cores).max(1),
+        split: !a.no_split,
+        origin: a.origin.clone(),
+    };
+    let bar = ProgressBar::new(1).with_style(
+        ProgressStyle::with_template("{spinner} {msg:<18} [{bar:40}] {pos}/{len}, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let progress = |stage: &str, done: usize, total: usize| {
+        bar.set_message(stage.to_string());
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = encoder::encode(&spec, &progress)?;
+    bar.finish_and_clear();
+    print_report(&report, a.origin.display().to_string());
+    Ok(())
+}
+
+fn print_report(r: &EncodeReport, origin: String) {
+    println!(
+        "ingest · ffmpeg engine · {} · {}x{} at {:.3} fps, {:.1} s, {:.1} MB · {} ladder · {} chunks on {} workers",
+        r.source,
+        r.width,
+        r.height,
+        r.fps,
+        r.duration_s,
+        r.source_bytes as f64 / 1e6,
+        r.ladder,
+        r.chunks,
+        r.workers
+    );
+    if !r.trials.is_empty() {
+        println!("\nper-title trials (x264 veryfast at each CRF; * on the convex hull of SSIM dB against kbps)");
+        println!("  {:<11} {:>4} {:>9} {:>8} {:>8} {:>7}", "resolution", "crf", "kbps", "SSIM", "SSIM dB", "PSNR");
+        for t in &r.trials {
+            let on = if r.hull.contains(t) { "*" } else { "" };
+            println!(
+                "  {:<11} {:>4} {:>9.0} {:>8.4} {:>8.2} {:>7.2} {on}",
+                format!("{}x{}", t.width, t.height),
+                t.crf,
+                t.kbps,
+                t.ssim,
+                t.ssim_db,
+                t.psnr
+            );
+        }
+    }
+    if !r.choices.is_empty() {
+        let picks: Vec<String> = (r.choices.iter())
+            .map(|(target, t)| format!("{target:.1} dB → {}p {:.0} kbps", t.height, t.kbps))
+            .collect();
+        println!("quality targets (SSIM dB): {}", picks.join(" · "));
+    }
+    println!("\nladder chosen (avc)");
+    println!(
+        "  {:<11} {:>11} {:>9} {:>9} {:>9} {:>8} {:>8} {:>7}",
+        "resolution", "target kbps", "kbps", "MB", "segments", "SSIM", "SSIM dB", "PSNR"
+    );
+    for x in &r.renditions {
+        println!(
+            "  {:<11} {:>11} {:>9.0} {:>9.2} {:>9} {:>8.4} {:>8.2} {:>7.2}",
+            format!("{}x{}", x.width, x.height),
+            x.target_kbps,
+            x.kbps,
+            x.bytes as f64 / 1e6,
+            x.segments,
+            x.ssim,
+            x.ssim_db,
+            x.psnr
+        );
+    }
+    let ladder_kbps: f64 = r.renditions.iter().map(|x| x.kbps).sum();
+    println!("  ladder in all: {ladder_kbps:.0} kbps");
+    for (w, h, stills, bytes) in &r.thumbnails {
+        println!("thumbnails {w}x{h}: {stills} stills, {:.1} KB", *bytes as f64 / 1e3);
+    }
+    let stages: Vec<String> = r.stage_s.iter().map(|(s, t)| format!("{s} {t:.1} s")).collect();
+    println!("\nstages: {}", stages.join(" · "));
+    println!("encode speed: {:.2}× real time ({:.1} s of video)", r.encode_speed(), r.duration_s);
+    println!(
+        "origin {origin}/{}: {:.2} MB (renditions, audio {:.2} MB, thumbnails), master playlist avc/master.m3u8",
+        r.title_key,
+        r.total_bytes() as f64 / 1e6,
+        r.audio_bytes as f64 / 1e6
+    );
 }
