@@ -5,6 +5,7 @@ use std::sync::mpsc::Receiver;
 
 use twin::Twin;
 
+use crate::ui::real_encodes::RealEncodes;
 use crate::ui::selection::Selection;
 use crate::ui::site_inspector::SiteInspector;
 use crate::ui::view::{View, ViewId};
@@ -31,6 +32,8 @@ pub struct AppState {
     pub seed_edit: u64,
     /// CPU time of the last frame's UI pass.
     pub frame_ms: f32,
+    /// Real (ffmpeg) encodes started from the Ingest view.
+    pub encodes: RealEncodes,
 }
 
 impl AppState {
@@ -48,6 +51,7 @@ impl AppState {
             clock_utc: true,
             seed_edit,
             frame_ms: 0.0,
+            encodes: RealEncodes::new(crate::data_dir().join("origin")),
         }
     }
 

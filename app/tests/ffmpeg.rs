@@ -17,14 +17,7 @@ fn origin(name: &str) -> PathBuf {
 
 /// The default scenario's AVC ladder, (kbps, height) per rung.
 fn avc_rungs() -> Vec<(u32, u32)> {
-    let twin = twin::Twin::default_scenario().unwrap();
-    let c = &twin.model().catalog;
-    let avc = c.codecs.iter().position(|n| n == "avc").unwrap();
-    let r = c.codec_renditions[avc].clone();
-    c.renditions[r.start as usize..r.end as usize]
-        .iter()
-        .map(|x| (x.kbps, twin::ingest::job::dimensions(&x.resolution).unwrap().1))
-        .collect()
+    encoder::avc_rungs(&twin::Twin::default_scenario().unwrap().model().catalog)
 }
 
 fn spec(source: SourceSpec, ladder: Ladder, origin: &Path) -> EncodeSpec {

@@ -568,6 +568,7 @@ fn an_ingested_titles_journey_shows_it_live_at_the_edge_and_on_the_map() {
         regions: vec!["EU".into()],
         release_s: 0,
         source: twin::ingest::Source { bytes: 160_000_000_000, width: 3840, height: 2160, fps: 24.0, complexity: 0.8 },
+        encoded: Vec::new(),
     };
     twin.apply(twin::Command::Ingest { delivery, ladder: twin::ingest::Ladder::PerTitle }).unwrap();
     // Hour by hour until every site planned for it holds it, and its plays have been served for a while.
@@ -596,4 +597,43 @@ fn an_ingested_titles_journey_shows_it_live_at_the_edge_and_on_the_map() {
     h.run_steps(2);
     assert_eq!(h.state().state.view, map::VIEW.id);
     assert_eq!(h.state().state.selection.title, Some(title));
+}
+
+#[test]
+fn a_title_encoded_for_real_in_the_ingest_view_is_delivered_with_its_real_sizes_and_thumbnails() {
+    use edgetwin::ui::views::ingest::Engine;
+    let origin = std::env::temp_dir().join(format!("edgetwin-ui-origin-{}", std::process::id()));
+    std::fs::remove_dir_all(&origin).ok();
+    let mut h = harness(console_after(0));
+    h.state_mut().state.encodes.origin = origin.clone();
+    h.get_by_label("Ingest").click();
+    h.run_steps(2);
+    {
+        let form = &mut h.state_mut().state.find_view_mut::<IngestView>().unwrap().form;
+        (form.title, form.engine, form.resolution, form.pattern_seconds) = ("Test Card".into(), Engine::Ffmpeg, 3, 6.0);
+        form.ladder = twin::ingest::Ladder::Fixed;
+    }
+    h.run_steps(2);
+    h.get_by_label("source file");
+    h.get_by_label("Deliver").click();
+    let jobs = |app: &ConsoleApp| app.state.twin.as_ref().unwrap().latest().snapshot.ingest.jobs.clone();
+    step_until(&mut h, "the real encode and its delivery", |app| jobs(app).len() == 1);
+    let job = &jobs(h.state())[0];
+    // The job carries what ffmpeg made: 6 s of 720p, and every AVC rung up to 720p at its real size.
+    assert_eq!((job.delivery.duration_s, job.delivery.source.height), (6, 720));
+    let avc: Vec<_> = job.renditions.iter().filter(|r| r.codec == "avc").collect();
+    assert_eq!(avc.len(), 8, "{avc:?}");
+    assert!(avc.iter().all(|r| r.bytes > 0 && (r.kbps as f64 / r.rung_kbps as f64 - 1.0).abs() < 0.2), "{avc:?}");
+    // Its stills are in the origin folder under the job's keys.
+    let stills = origin.join(job.key_prefix()).join("thumbnails/320x180");
+    assert!(stills.join("00001.jpg").is_file(), "{}", stills.display());
+    for minute in 1..=2 {
+        h.get_by_label("Step").click();
+        step_until(&mut h, "a minute", |app| sim_minutes(app) == minute);
+    }
+    assert!(matches!(jobs(h.state())[0].catalogued, Some(twin::ingest::Catalogued::Joined { .. })));
+    h.get_by_label_contains("encoded in");
+    h.get_by_label("Journey of Test Card");
+    // (No snapshot: the encode's wall time is in the view. docs/ingest_real.png is one taken here.)
+    std::fs::remove_dir_all(&origin).ok();
 }

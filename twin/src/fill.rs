@@ -95,11 +95,13 @@ pub struct Admission {
 }
 
 /// Fill bytes moved in one minute, per region of the receiving site.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct FillMinute {
     pub tier_bytes: [[u64; 3]; REGIONS.len()],
     /// The part that crossed the backbone (source in another metro, or the origin).
     pub backbone_bytes: [u64; REGIONS.len()],
+    /// Files read from an origin that arrived this minute: (origin index, file, bytes).
+    pub origin_files: Vec<(u32, FileId, u64)>,
 }
 
 /// A site's fill, as the views show it.
@@ -651,6 +653,9 @@ impl Fill {
                 }
                 if a.done == a.size {
                     placement.insert(site, a.file, a.size);
+                    if let Source::Origin(o) = a.source {
+                        out.origin_files.push((o, a.file, a.size));
+                    }
                     let done = Transfer {
                         site,
                         file: a.file,
@@ -713,6 +718,9 @@ impl Fill {
         };
         let region = model.world.sites[a.site.0 as usize].region.0 as usize;
         out.tier_bytes[region][source.1 as usize] += a.size_bytes;
+        if let Source::Origin(o) = source.0 {
+            out.origin_files.push((o, a.file, a.size_bytes));
+        }
         if self.sources.crosses_backbone(a.site, source.0) {
             out.backbone_bytes[region] += a.size_bytes;
         }

@@ -1,15 +1,23 @@
-//! Ingested titles joining the running catalogue. When a job is stored in the origin, its title takes one of
+//! Ingested titles in the running twin: joining the catalogue, and read from the origin.
+//!
+//! Joining. When a job is stored in the origin, its title takes one of
 //! the places the catalogue reserved for ingest (`Catalog::slots`): its metadata from the delivery, its file
 //! sizes from what the job encoded, its appeal the place's own (the generator's ground truth, which nothing
 //! but demand and the oracle reads). It goes live on the hour after it is stored, or at its release time if
 //! later (assumed: the catalogue publishes on the hour). Every region is predicted and planned again at once,
 //! so placement puts the new title on its sites' plans the way it pre-positions any launch (the predictor sees
 //! only its genre, type and release); fills then take it to the edge in their windows.
+//!
+//! Reading. Each minute, the bytes of an ingested title's plays that no edge site served, and its files that
+//! fills (and reactive caches) copied from an origin, are read from that origin region's bucket as segment
+//! GETs; the buckets' request and byte rates follow. The back catalogue, which ingest never stored, is not
+//! itemised in the buckets.
 
 use std::sync::Arc;
 
-use crate::catalog::Joining;
+use crate::catalog::{Joining, TitleId};
 use crate::error::TwinError;
+use crate::fill::FillMinute;
 use crate::ingest::{Catalogued, Delivery};
 use crate::region::{REGIONS, RegionId};
 use crate::{Model, Twin};
@@ -73,5 +81,37 @@ impl Twin {
             self.content.title_joined(&self.model, slot, &mut self.placement);
             self.ingest.catalogued(id, Catalogued::Joined { title: slot, release_s });
         }
+    }
+}
+
+impl Twin {
+    /// The minute's reads of ingested titles from the origin: their plays' misses since the last minute
+    /// (`read_bytes` keeps what was counted), and their files the minute's fills brought from an origin.
+    pub(crate) fn read_origin(&mut self, fill: &FillMinute) {
+        let catalog = &self.model.catalog;
+        for (k, bytes) in self.engine.title_bytes.iter().enumerate() {
+            let seen = &mut self.read_bytes[k];
+            if bytes.by_origin == *seen {
+                continue;
+            }
+            let title = TitleId(catalog.slots.start + k as u32);
+            if let Some(job) = self.ingest.job_of(title) {
+                for (o, (now, before)) in bytes.by_origin.iter().zip(seen.iter()).enumerate() {
+                    if now > before {
+                        self.ingest.read(job, o, now - before);
+                    }
+                }
+            }
+            *seen = bytes.by_origin;
+        }
+        for &(origin, file, bytes) in &fill.origin_files {
+            let title = catalog.title_of(file);
+            if catalog.slots.contains(&title.0)
+                && let Some(job) = self.ingest.job_of(title)
+            {
+                self.ingest.read(job, origin as usize, bytes);
+            }
+        }
+        self.ingest.end_minute();
     }
 }

@@ -72,6 +72,8 @@ pub struct Twin {
     engine: Engine,
     fleet: Fleet,
     ingest: Ingest,
+    /// Per place reserved for ingest, the origin bytes of its plays already read from the buckets (`join`).
+    read_bytes: Vec<[u64; region::ORIGIN_REGIONS.len()]>,
 }
 
 impl Twin {
@@ -83,7 +85,8 @@ impl Twin {
         let fleet = Fleet::new(&model);
         let origins: Vec<String> = model.world.origins.iter().map(|o| o.name.clone()).collect();
         let ingest = Ingest::new(&model.scenario.ingest, model.scenario.seed, &origins);
-        Ok(Twin { model: Arc::new(model), placement, content, engine, fleet, ingest })
+        let read_bytes = vec![[0; region::ORIGIN_REGIONS.len()]; model.catalog.slots.len()];
+        Ok(Twin { model: Arc::new(model), placement, content, engine, fleet, ingest, read_bytes })
     }
 
     /// The embedded default scenario.
@@ -153,6 +156,7 @@ impl Twin {
         self.fleet.step(&self.model, self.engine.now().minutes() - 1, &load);
         self.content.after_minute(&self.model, &mut self.engine, &mut self.placement);
         self.ingest.advance(self.engine.now().seconds() * 1000);
+        self.read_origin(&fill);
         self.join_stored();
     }
 

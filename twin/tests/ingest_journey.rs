@@ -38,6 +38,7 @@ fn delivery(twin: &Twin, title: &str) -> Delivery {
         regions: vec!["EU".into(), "North America".into()],
         release_s: 0,
         source: Source { bytes: 150_000_000_000, width: 3840, height: 2160, fps: 24.0, complexity: 0.6 },
+        encoded: Vec::new(),
     }
 }
 
@@ -92,6 +93,16 @@ fn an_ingested_title_is_planned_filled_and_then_streamed_from_the_edge() {
     let j = snap.journey(job);
     assert!(j.bytes.edge > 0, "{:?}", j.bytes);
     assert!(j.bytes.edge > j.bytes.origin, "{:?}", j.bytes);
+    // The origin buckets served its misses and the fills that first brought it to the edge, as segment GETs.
+    let (gets, out): (u64, u64) =
+        snap.ingest.buckets.iter().map(|(_, b)| (b.gets, b.bytes_out)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert_eq!(j.bytes.by_origin.iter().sum::<u64>(), j.bytes.origin);
+    assert!(out > j.bytes.origin, "{out} bytes out, {} of them misses", j.bytes.origin);
+    let segment = job.renditions.iter().map(|r| r.bytes).sum::<u64>() / (job.renditions.len() as u64 * 6000 / 4);
+    assert!(
+        gets >= out / segment && gets <= out / segment + 10_000,
+        "{gets} GETs for {out} bytes of {segment}-byte segments"
+    );
     eprintln!("legs {legs:?}; live after {hour} h at {live} sites; {:?}; journey now {j:?}", j.bytes);
 }
 

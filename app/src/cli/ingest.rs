@@ -139,6 +139,7 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
             regions: Vec::new(),
             release_s: 0,
             source: Source { bytes, width, height, fps, complexity: a.complexity },
+            encoded: Vec::new(),
         };
         ingest.deliver(delivery, ladder, &catalog.codecs, &catalog.renditions, 0);
     }
@@ -229,14 +230,7 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
 /// The ffmpeg engine: encodes the file or a generated pattern for real, with a progress bar, and prints the
 /// ladder, each rung's size and quality, and the speed.
 fn real(a: &IngestArgs, catalog: &Catalog, ladder: Ladder, chunk_s: f64, size: (u32, u32)) -> anyhow::Result<()> {
-    let avc = catalog.codecs.iter().position(|c| c == "avc").ok_or_else(|| {
-        anyhow::anyhow!("the scenario's catalogue has no avc ladder, the one the ffmpeg engine encodes")
-    })?;
-    let range = catalog.codec_renditions[avc].clone();
-    let rungs: Vec<(u32, u32)> = catalog.renditions[range.start as usize..range.end as usize]
-        .iter()
-        .filter_map(|r| Some((r.kbps, twin::ingest::job::dimensions(&r.resolution)?.1)))
-        .collect();
+    let rungs = encoder::avc_rungs(catalog);
     let source = match (&a.file, a.synthetic) {
         (Some(path), _) => SourceSpec::File(path.clone()),
         (None, seconds) => SourceSpec::Pattern {

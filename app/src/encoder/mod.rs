@@ -137,6 +137,16 @@ impl EncodeReport {
     }
 }
 
+/// A catalogue's AVC ladder, the one this engine encodes: (kbps, height) per rung, lowest first (empty if it
+/// has none).
+pub fn avc_rungs(catalog: &twin::catalog::Catalog) -> Vec<(u32, u32)> {
+    let Some(avc) = catalog.codecs.iter().position(|c| c == "avc") else { return Vec::new() };
+    let range = catalog.codec_renditions[avc].clone();
+    (catalog.renditions[range.start as usize..range.end as usize].iter())
+        .filter_map(|r| Some((r.kbps, twin::ingest::job::dimensions(&r.resolution)?.1)))
+        .collect()
+}
+
 /// Wall time per stage.
 struct Laps {
     clock: Instant,
@@ -311,6 +321,9 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
         bail!("{}: no running time or frame rate ffprobe can read", source.display());
     }
     let source_bytes = std::fs::metadata(&source)?.len();
+    if spec.rungs.is_empty() {
+        bail!("the scenario's catalogue has no avc ladder, the one the ffmpeg engine encodes");
+    }
     let rungs: Vec<(u32, u32)> = spec.rungs.iter().copied().filter(|&(_, h)| h <= src.height).collect();
     if rungs.is_empty() {
         bail!("{}: a {}x{} picture is below every rung of the ladder", source.display(), src.width, src.height);

@@ -2,6 +2,7 @@
 //! send a `Control`, and the shell carries out every control after the frame, in one place
 //! (`ConsoleApp::handle`).
 
+use super::real_encodes::EncodeRequest;
 use super::scenario_source::ScenarioSource;
 use super::view::ViewId;
 use crate::worker::Request;
@@ -16,6 +17,8 @@ pub enum Control {
     Open(ScenarioSource),
     /// Ask the operator for a scenario file, then open it.
     PickScenarioFile,
+    /// Encode a source for real with ffmpeg, then deliver it to the twin.
+    EncodeReal(Box<EncodeRequest>),
 }
 
 impl From<Request> for Control {

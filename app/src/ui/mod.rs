@@ -5,10 +5,12 @@
 pub mod control;
 pub mod error_panel;
 pub mod land;
+pub mod real_encodes;
 pub mod scenario_source;
 pub mod selection;
 pub mod shell;
 pub mod site_inspector;
+pub mod thumbnails;
 pub mod view;
 pub mod views;
 pub mod widgets;

@@ -67,6 +67,12 @@ impl ConsoleApp {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
         self.poll_loading();
+        for delivery in self.state.encodes.poll() {
+            self.send(Request::Twin(delivery));
+        }
+        if self.state.encodes.running() {
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(200));
+        }
         let picked_site = self.state.selection.site;
         let published = self.state.twin.as_ref().map(|t| t.latest());
         let mut controls = Vec::new();
@@ -116,7 +122,7 @@ impl ConsoleApp {
     /// The site inspector (while a site is picked) and the current view; returns what they asked for.
     fn show_views(&mut self, ui: &mut egui::Ui, p: &Published) -> Vec<Control> {
         let s = &mut self.state;
-        let mut ctx = ViewCtx::new(p, &mut s.selection);
+        let mut ctx = ViewCtx::new(p, &mut s.selection, &s.encodes);
         if ctx.selection.site.is_some() {
             egui::Panel::right("site_inspector").default_size(340.0).show(ui, |ui| s.inspector.ui(ui, &mut ctx));
         }
@@ -141,6 +147,12 @@ impl ConsoleApp {
                 if let Some(path) = rfd::FileDialog::new().add_filter("edgetwin scenario", &["toml"]).pick_file() {
                     self.switch_to(ScenarioSource::File(path));
                 }
+            }
+            Control::EncodeReal(request) => {
+                let Some(t) = &self.state.twin else { return };
+                let model = &t.latest().snapshot.model;
+                let rungs = crate::encoder::avc_rungs(&model.catalog);
+                self.state.encodes.start(*request, rungs, model.scenario.ingest.chunk_s);
             }
         }
     }

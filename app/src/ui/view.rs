@@ -7,6 +7,7 @@ use std::any::Any;
 use twin::Snapshot;
 
 use super::control::Control;
+use super::real_encodes::RealEncodes;
 use super::selection::Selection;
 use crate::worker::Published;
 
@@ -21,12 +22,14 @@ pub struct ViewCtx<'a> {
     pub published: &'a Published,
     /// What the operator has picked; shared by every view.
     pub selection: &'a mut Selection,
+    /// The real (ffmpeg) encodes started here, and the origin folder they write to.
+    pub encodes: &'a RealEncodes,
     controls: Vec<Control>,
 }
 
 impl<'a> ViewCtx<'a> {
-    pub fn new(published: &'a Published, selection: &'a mut Selection) -> ViewCtx<'a> {
-        ViewCtx { published, selection, controls: Vec::new() }
+    pub fn new(published: &'a Published, selection: &'a mut Selection, encodes: &'a RealEncodes) -> ViewCtx<'a> {
+        ViewCtx { published, selection, encodes, controls: Vec::new() }
     }
 
     pub fn snapshot(&self) -> &'a Snapshot {

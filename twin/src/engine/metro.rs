@@ -14,7 +14,7 @@ use crate::rng::{Rng, Stream, mix64, unit_pair};
 use crate::session::{Continuation, FREE, MetroSessions, Session, kbps_minute_bytes};
 use crate::steering::{Admission, LIST_LEN};
 use crate::time::LocalClock;
-use crate::world::SiteId;
+use crate::world::{MetroId, SiteId};
 
 use super::{Accounts, Book, Delta, Worker};
 
@@ -736,7 +736,12 @@ fn start_play(
     // Places reserved for ingest are the catalogue's last videos, one each.
     if let Some(k) = (video as usize).checked_sub(catalog.videos.len() - w.title_bytes.len()) {
         let b = &mut w.title_bytes[k];
-        *(if served_by.is_some() { &mut b.edge } else { &mut b.origin }) += planned_bytes;
+        if served_by.is_some() {
+            b.edge += planned_bytes;
+        } else {
+            b.origin += planned_bytes;
+            b.by_origin[model.world.nearest_origin(MetroId(metro as u32))] += planned_bytes;
+        }
     }
     if let Some(s) = first {
         w.site_offered_bytes[s.0 as usize] += planned_bytes;

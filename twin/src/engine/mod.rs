@@ -657,8 +657,7 @@ impl Engine {
                 *acc += std::mem::take(b);
             }
             for (acc, b) in self.title_bytes.iter_mut().zip(&mut w.title_bytes) {
-                let b = std::mem::take(b);
-                (acc.edge, acc.origin) = (acc.edge + b.edge, acc.origin + b.origin);
+                acc.add(&std::mem::take(b));
             }
             self.totals.ended_session_bytes += std::mem::take(&mut w.ended_bytes);
             for (acc, p) in self.cp_plays.iter_mut().zip(&mut w.cp_plays) {

@@ -92,6 +92,10 @@ pub struct Delivery {
     /// When it goes live, seconds on the twin's clock.
     pub release_s: i64,
     pub source: Source,
+    /// Renditions already encoded for real (by the ffmpeg engine): the job takes their sizes for their codec
+    /// family in place of the model's, and models the rest. Empty for the modelled engine.
+    #[serde(default)]
+    pub encoded: Vec<Encoded>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,7 +120,7 @@ pub fn per_title_kbps(kbps: u32, complexity: f64) -> u32 {
 }
 
 /// One encoded rendition.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Encoded {
     pub codec: String,
     pub resolution: String,
@@ -157,6 +161,8 @@ pub struct Job {
     pub thumbnails: Vec<(u32, u32, u32, u64)>,
     /// Once stored: what became of its title in the catalogue.
     pub catalogued: Option<super::Catalogued>,
+    /// What the catalogue's own rungs that it encodes would take for its running time.
+    ladder_bytes: u64,
 }
 
 /// A "WIDTHxHEIGHT" resolution's numbers.
@@ -177,16 +183,22 @@ impl Job {
         renditions: &[Rendition],
     ) -> Job {
         let src = &delivery.source;
-        let encoded = renditions
+        let fits = |r: &&Rendition| {
+            dimensions(&r.resolution).is_some_and(|(w, h)| w <= src.width.max(1) && h <= src.height.max(1))
+        };
+        let codec_name = |r: &Rendition| codecs.get(r.codec as usize).cloned().unwrap_or_default();
+        let real = |r: &&Rendition| delivery.encoded.iter().any(|e| e.codec == codec_name(r));
+        let mut encoded = renditions
             .iter()
-            .filter(|r| dimensions(&r.resolution).is_some_and(|(w, h)| w <= src.width.max(1) && h <= src.height.max(1)))
+            .filter(fits)
+            .filter(|r| !real(r))
             .map(|r| {
                 let kbps = match ladder {
                     Ladder::Fixed => r.kbps,
                     Ladder::PerTitle => per_title_kbps(r.kbps, src.complexity),
                 };
                 Encoded {
-                    codec: codecs.get(r.codec as usize).cloned().unwrap_or_default(),
+                    codec: codec_name(r),
                     resolution: r.resolution.clone(),
                     rung_kbps: r.kbps,
                     kbps,
@@ -194,6 +206,10 @@ impl Job {
                 }
             })
             .collect::<Vec<_>>();
+        encoded.extend(delivery.encoded.iter().cloned());
+        encoded.sort_by_key(|e| codecs.iter().position(|c| *c == e.codec).unwrap_or(usize::MAX));
+        let ladder_bytes = renditions.iter().filter(fits).map(|r| r.kbps as u64 * 125 * delivery.duration_s as u64);
+        let ladder_bytes = ladder_bytes.sum();
         // Chunks and stills of a duration inspect will refuse are never made (nor would they fit in memory).
         let made_s = if delivery.duration_s <= MAX_DURATION_S { delivery.duration_s } else { 0 };
         let thumbnails = THUMBNAIL_SIZES
@@ -216,6 +232,7 @@ impl Job {
             renditions: encoded,
             thumbnails,
             catalogued: None,
+            ladder_bytes,
         }
     }
 

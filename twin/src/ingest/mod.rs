@@ -14,6 +14,7 @@ pub use origin::{Bucket, BucketStats, Origin};
 pub use pool::{FunctionPool, PoolStats};
 
 use crate::catalog::{Rendition, TitleId};
+use crate::region::ORIGIN_REGIONS;
 use crate::scenario::IngestSpec;
 
 #[derive(Clone, Debug)]
@@ -48,11 +49,23 @@ pub struct IngestSnapshot {
     pub title_bytes: Vec<TitleBytes>,
 }
 
-/// Bytes of a title's plays so far, by where they were served from.
+/// Bytes of a title's plays so far, by where they were served from: edge sites, or the origin (in all, and
+/// per origin region, as `world.origins`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TitleBytes {
     pub edge: u64,
     pub origin: u64,
+    pub by_origin: [u64; ORIGIN_REGIONS.len()],
+}
+
+impl TitleBytes {
+    pub fn add(&mut self, other: &TitleBytes) {
+        self.edge += other.edge;
+        self.origin += other.origin;
+        for (a, b) in self.by_origin.iter_mut().zip(&other.by_origin) {
+            *a += b;
+        }
+    }
 }
 
 /// The pool as the console shows it.
@@ -135,6 +148,29 @@ impl Ingest {
     /// The jobs stored in the origin since the last take.
     pub fn take_stored(&mut self) -> Vec<u32> {
         std::mem::take(&mut self.stored)
+    }
+
+    /// Reads `bytes` of job `id`'s media from the bucket of origin region `origin` (index as `world.origins`):
+    /// as many segment GETs as segments of its mean size.
+    pub fn read(&mut self, id: u32, origin: usize, bytes: u64) {
+        let job = &self.jobs[id as usize];
+        let segments: u64 = job.renditions.len() as u64 * job.delivery.duration_s.div_ceil(origin::SEGMENT_S) as u64;
+        let media: u64 = job.renditions.iter().map(|r| r.bytes).sum();
+        let segment = (media / segments.max(1)).max(1);
+        if let Some(b) = self.origin.buckets.get_mut(origin) {
+            b.read(bytes.div_ceil(segment), bytes);
+        }
+    }
+
+    /// Ends a minute of reads: the buckets' request rates.
+    pub fn end_minute(&mut self) {
+        self.origin.buckets.iter_mut().for_each(Bucket::end_minute);
+    }
+
+    /// The job whose title took `title`'s place in the catalogue.
+    pub fn job_of(&self, title: TitleId) -> Option<u32> {
+        let joined = |j: &&Job| matches!(j.catalogued, Some(Catalogued::Joined { title: t, .. }) if t == title);
+        self.jobs.iter().find(joined).map(|j| j.id)
     }
 
     /// Records what became of job `id`'s title in the catalogue.

@@ -18,6 +18,9 @@ pub struct BucketStats {
     pub gets: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// GET requests a second, and bytes out a second, over the last minute.
+    pub gets_per_s: f64,
+    pub out_bytes_per_s: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -26,6 +29,9 @@ pub struct Bucket {
     pub region: String,
     objects: BTreeMap<String, u64>,
     pub stats: BucketStats,
+    /// GETs and bytes read in the minute in progress.
+    minute_gets: u64,
+    minute_bytes: u64,
 }
 
 impl Bucket {
@@ -48,6 +54,21 @@ impl Bucket {
         let bytes = *self.objects.get(key)?;
         self.stats.bytes_out += bytes;
         Some(bytes)
+    }
+
+    /// `gets` requests for `bytes` of its objects in all (segments read by misses and fills, counted without
+    /// naming each).
+    pub fn read(&mut self, gets: u64, bytes: u64) {
+        self.stats.gets += gets;
+        self.stats.bytes_out += bytes;
+        self.minute_gets += gets;
+        self.minute_bytes += bytes;
+    }
+
+    /// Ends a minute: its requests and bytes become the bucket's rates.
+    pub fn end_minute(&mut self) {
+        self.stats.gets_per_s = std::mem::take(&mut self.minute_gets) as f64 / 60.0;
+        self.stats.out_bytes_per_s = std::mem::take(&mut self.minute_bytes) as f64 / 60.0;
     }
 
     /// Keys and sizes under `prefix` after `start_after`, at most `max` of them, in key order (as
@@ -82,6 +103,8 @@ impl Origin {
                 region: r.clone(),
                 objects: BTreeMap::new(),
                 stats: BucketStats::default(),
+                minute_gets: 0,
+                minute_bytes: 0,
             })
             .collect();
         Origin { buckets }
@@ -150,6 +173,14 @@ mod tests {
         assert_eq!(next.len(), 3);
         assert!(next.iter().all(|k| k.contains("/seg_")));
         assert_eq!(o.bucket("eu-west-1").map(|b| b.stats.objects), Some(0));
+        // Reads counted in bulk, and a minute's make the rates.
+        let b = &mut o.buckets[0];
+        b.read(120, 6_000_000);
+        b.end_minute();
+        assert_eq!((b.stats.gets, b.stats.bytes_out), (122, 6_000_334));
+        assert_eq!((b.stats.gets_per_s, b.stats.out_bytes_per_s), (2.0, 100_000.0));
+        b.end_minute();
+        assert_eq!(b.stats.gets_per_s, 0.0);
     }
 
     #[test]

@@ -18,6 +18,7 @@ fn delivery(title: &str, duration_s: u32, complexity: f64) -> Delivery {
         release_s: 0,
         // A 4K mezzanine at 200 Mbps.
         source: Source { bytes: duration_s as u64 * 25_000_000, width: 3840, height: 2160, fps: 24.0, complexity },
+        encoded: Vec::new(),
     }
 }
 

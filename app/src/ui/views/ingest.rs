@@ -10,6 +10,10 @@ use twin::journey::{Journey, Leg};
 use twin::region::REGIONS;
 use twin::{Command, Snapshot};
 
+use crate::encoder::SourceSpec;
+use crate::ui::control::Control;
+use crate::ui::real_encodes::{EncodeRequest, RealEncodes};
+use crate::ui::thumbnails::Thumbnails;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
 
 pub const VIEW: ViewSpec = ViewSpec::of::<IngestView>(ViewId::new("ingest"), "Ingest");
@@ -23,6 +27,7 @@ pub struct IngestView {
     pub form: Form,
     pub picked: Option<u32>,
     delivered: u32,
+    thumbnails: Thumbnails,
 }
 
 /// The "Ingest title" form.
@@ -41,6 +46,18 @@ pub struct Form {
     pub regions: [bool; REGIONS.len()],
     /// Hours from delivery to release: time for placement to pre-position it.
     pub release_in_hours: f64,
+    pub engine: Engine,
+    /// The ffmpeg engine's source: a file, or (empty) a generated pattern of this length, easy or hard.
+    pub source_file: String,
+    pub pattern_seconds: f64,
+    pub hard_pattern: bool,
+}
+
+/// Which engine encodes a delivery: the model (any scale, inside the simulation) or ffmpeg (for real, here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Modelled,
+    Ffmpeg,
 }
 
 impl Default for Form {
@@ -57,6 +74,10 @@ impl Default for Form {
             genre: 0,
             regions: [false; REGIONS.len()],
             release_in_hours: 0.0,
+            engine: Engine::Modelled,
+            source_file: String::new(),
+            pattern_seconds: 20.0,
+            hard_pattern: false,
         }
     }
 }
@@ -69,6 +90,10 @@ impl View for IngestView {
         pool(ui, ingest);
         ui.separator();
         self.form(ui, ctx, snapshot);
+        if !ctx.encodes.list.is_empty() {
+            ui.separator();
+            real_encodes(ui, ctx.encodes);
+        }
         ui.separator();
         if ingest.jobs.is_empty() {
             ui.weak("No deliveries yet: ingest a title above.");
@@ -79,13 +104,13 @@ impl View for IngestView {
                 ui.separator();
                 timeline(ui, job, snapshot.time.seconds() * 1000);
                 ui.separator();
-                journey(ui, ctx, job, &snapshot.journey(job));
+                journey(ui, ctx, job, &snapshot.journey(job), &mut self.thumbnails);
             }
         }
         ui.separator();
         ui.strong("Origin");
         egui::Grid::new("ingest_buckets").striped(true).show(ui, |ui| {
-            for t in ["bucket", "objects", "GB", "PUTs", "GETs"] {
+            for t in ["bucket", "objects", "GB", "PUTs", "GETs", "GETs/s", "MB/s out"] {
                 ui.strong(t);
             }
             ui.end_row();
@@ -95,6 +120,8 @@ impl View for IngestView {
                 ui.label(format!("{:.2}", b.bytes as f64 / 1e9));
                 ui.label(b.puts.to_string());
                 ui.label(b.gets.to_string());
+                ui.label(format!("{:.1}", b.gets_per_s));
+                ui.label(format!("{:.1}", b.out_bytes_per_s / 1e6));
                 ui.end_row();
             }
         });
@@ -149,20 +176,42 @@ impl IngestView {
                 let label = ui.label("episode");
                 ui.add(egui::DragValue::new(episode).range(1..=999)).labelled_by(label.id);
             }
-            let label = ui.label("minutes");
-            ui.add(egui::DragValue::new(&mut f.minutes).range(1.0..=720.0).speed(1.0)).labelled_by(label.id);
+            ui.label("engine");
+            ui.radio_value(&mut f.engine, Engine::Modelled, "modelled");
+            ui.radio_value(&mut f.engine, Engine::Ffmpeg, "ffmpeg");
             let (w, h) = RESOLUTIONS[f.resolution];
-            egui::ComboBox::from_label("source").selected_text(format!("{w}x{h}")).show_ui(ui, |ui| {
-                for (i, (w, h)) in RESOLUTIONS.iter().enumerate() {
-                    ui.selectable_value(&mut f.resolution, i, format!("{w}x{h}"));
+            match f.engine {
+                Engine::Modelled => {
+                    let label = ui.label("minutes");
+                    ui.add(egui::DragValue::new(&mut f.minutes).range(1.0..=720.0).speed(1.0)).labelled_by(label.id);
+                    egui::ComboBox::from_label("source").selected_text(format!("{w}x{h}")).show_ui(ui, |ui| {
+                        for (i, (w, h)) in RESOLUTIONS.iter().enumerate() {
+                            ui.selectable_value(&mut f.resolution, i, format!("{w}x{h}"));
+                        }
+                    });
+                    let label = ui.label("fps");
+                    ui.add(egui::DragValue::new(&mut f.fps).range(1.0..=120.0)).labelled_by(label.id);
+                    let label = ui.label("source Mbps");
+                    ui.add(egui::DragValue::new(&mut f.source_mbps).range(0.1..=2000.0).speed(1.0)).labelled_by(label.id);
+                    let label = ui.label("complexity");
+                    ui.add(egui::Slider::new(&mut f.complexity, 0.3..=1.5)).labelled_by(label.id);
                 }
-            });
-            let label = ui.label("fps");
-            ui.add(egui::DragValue::new(&mut f.fps).range(1.0..=120.0)).labelled_by(label.id);
-            let label = ui.label("source Mbps");
-            ui.add(egui::DragValue::new(&mut f.source_mbps).range(0.1..=2000.0).speed(1.0)).labelled_by(label.id);
-            let label = ui.label("complexity");
-            ui.add(egui::Slider::new(&mut f.complexity, 0.3..=1.5)).labelled_by(label.id);
+                Engine::Ffmpeg => {
+                    let label = ui.label("source file");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut f.source_file)
+                            .hint_text("empty: a generated pattern")
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(label.id);
+                    if f.source_file.trim().is_empty() {
+                        let label = ui.label("pattern seconds");
+                        ui.add(egui::DragValue::new(&mut f.pattern_seconds).range(2.0..=600.0)).labelled_by(label.id);
+                        ui.radio_value(&mut f.hard_pattern, false, "easy (testsrc2)");
+                        ui.radio_value(&mut f.hard_pattern, true, "hard (mandelbrot)");
+                    }
+                }
+            }
             egui::ComboBox::from_label("genre").selected_text(genres.get(f.genre).map_or("", |g| g.as_str())).show_ui(
                 ui,
                 |ui| {
@@ -181,7 +230,6 @@ impl IngestView {
             ui.label("ladder");
             ui.radio_value(&mut f.ladder, Ladder::Fixed, "fixed");
             ui.radio_value(&mut f.ladder, Ladder::PerTitle, "per-title");
-            ui.label("engine: modelled");
             if ui.button("Deliver").clicked() {
                 self.delivered += 1;
                 let title = match f.title.trim() {
@@ -203,8 +251,25 @@ impl IngestView {
                         fps: f.fps,
                         complexity: f.complexity,
                     },
+                    encoded: Vec::new(),
                 };
-                ctx.send(Command::Ingest { delivery, ladder: f.ladder });
+                match f.engine {
+                    Engine::Modelled => ctx.send(Command::Ingest { delivery, ladder: f.ladder }),
+                    Engine::Ffmpeg => {
+                        let source = match f.source_file.trim() {
+                            "" => SourceSpec::Pattern {
+                                seconds: f.pattern_seconds,
+                                width: w,
+                                height: h,
+                                fps: f.fps,
+                                hard: f.hard_pattern,
+                            },
+                            path => SourceSpec::File(path.into()),
+                        };
+                        let request = EncodeRequest { source, delivery, ladder: f.ladder };
+                        ctx.send(Control::EncodeReal(Box::new(request)));
+                    }
+                }
                 self.picked = None;
             }
         });
@@ -270,7 +335,7 @@ fn leg_text(j: &Journey) -> String {
 }
 
 /// The title's way to the edge: each leg passed, the one it is on, and where its plays are served from.
-fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey) {
+fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey, thumbnails: &mut Thumbnails) {
     ui.strong(format!("Journey of {}", title_of(job)));
     let legs = [Leg::Encoding, Leg::InOrigin, Leg::Planned, Leg::Filling, Leg::Live];
     ui.horizontal(|ui| {
@@ -323,9 +388,45 @@ fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey) {
         ui.label(format!("· held at {} sites", j.holding_sites));
         if ui.button("Show on map").on_hover_text("Light up the sites holding it on the map").clicked() {
             ctx.selection.title = Some(title);
-            ctx.send(crate::ui::control::Control::ShowView(ViewId::MAP));
+            ctx.send(Control::ShowView(ViewId::MAP));
         }
     });
+    if let Some(dir) = ctx.encodes.thumbnails(job, (320, 180)) {
+        thumbnails.show(ui, &dir, 8, 160.0);
+    }
+}
+
+/// The encodes ffmpeg is running or ran here: each one's stage and progress, what it made, or why it failed.
+fn real_encodes(ui: &mut egui::Ui, encodes: &RealEncodes) {
+    ui.strong(format!("Real encodes (ffmpeg, into {})", encodes.origin.display()));
+    for e in encodes.list.iter().rev() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(&e.title);
+            match &e.outcome {
+                None => {
+                    let (stage, done, total) = e.progress.lock().map(|p| p.clone()).unwrap_or_default();
+                    let share = done as f32 / total.max(1) as f32;
+                    ui.add(ProgressBar::new(share).desired_width(200.0).text(format!("{stage} {done}/{total}")));
+                    ui.weak(format!("{:.0} s", e.started.elapsed().as_secs_f64()));
+                }
+                Some(Ok(r)) => {
+                    let top = r.renditions.last();
+                    ui.label(format!(
+                        "encoded in {:.0} s ({:.2}× real time): {} renditions, {:.1} MB, top SSIM {:.4}; delivered",
+                        e.seconds,
+                        r.encode_speed(),
+                        r.renditions.len(),
+                        r.total_bytes() as f64 / 1e6,
+                        top.map_or(0.0, |t| t.ssim)
+                    ));
+                }
+                Some(Err(why)) => {
+                    let text = RichText::new(format!("failed: {why}")).color(ui.visuals().error_fg_color);
+                    ui.add(egui::Label::new(text).wrap());
+                }
+            }
+        });
+    }
 }
 
 fn title_of(job: &Job) -> String {

@@ -11,6 +11,7 @@ use twin::{Command, Scope, Snapshot, TitleRule};
 
 use crate::ui::control::Control;
 use crate::ui::selection::Selection;
+use crate::ui::thumbnails::Thumbnails;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
 use crate::ui::widgets::{TITLE_HIGHLIGHT, swatch};
 
@@ -33,6 +34,7 @@ pub struct PlacementView {
     /// Where pin/exclude buttons apply.
     pub scope: RuleScope,
     cells: Option<HeatCells>,
+    thumbnails: Thumbnails,
 }
 
 /// The heat map's counts, kept until the plans, the ordering or the width change: at Netflix scale they
@@ -285,6 +287,13 @@ impl PlacementView {
             t.videos.len(),
             t.release_s as f64 / 86_400.0
         ));
+        // A title ingested here for real: its stills from the origin folder.
+        let job = snap.ingest.jobs.iter().find(|j| {
+            matches!(j.catalogued, Some(twin::ingest::Catalogued::Joined { title: joined, .. }) if joined == title)
+        });
+        if let Some(dir) = job.and_then(|j| ctx.encodes.thumbnails(j, (320, 180))) {
+            self.thumbnails.show(ui, &dir, 6, 120.0);
+        }
         egui::Grid::new("title_popularity").num_columns(4).show(ui, |ui| {
             ui.strong("region");
             ui.strong("predicted");
