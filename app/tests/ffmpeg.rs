@@ -137,6 +137,25 @@ fn per_title_gives_the_easy_source_a_cheaper_ladder_than_the_hard_one_at_equal_s
 }
 
 #[test]
+fn the_cli_prints_the_ladder_the_quality_of_each_rung_and_the_encode_speed() {
+    let dir = origin("cli");
+    let out = Command::new(env!("CARGO_BIN_EXE_edgetwin"))
+        .args(["ingest", "--synthetic", "4", "--engine", "ffmpeg", "--resolution", "640x360", "--origin"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    for expected in ["ladder chosen (avc)", "SSIM dB", "PSNR", "thumbnails 320x180", "encode speed:", "× real time"] {
+        assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+    }
+    // 240p and 288p, the rungs up to a 360p source.
+    assert!(text.contains("426x240") && text.contains("512x288") && !text.contains("x384"), "{text}");
+    assert!(dir.join("synthetic-easy/feature/avc/master.m3u8").is_file());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn a_missing_ffmpeg_is_named_with_its_debian_package() {
     let out = Command::new(env!("CARGO_BIN_EXE_edgetwin"))
         .args(["ingest", "--synthetic", "5", "--engine", "ffmpeg"])

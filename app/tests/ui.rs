@@ -597,6 +597,13 @@ fn an_ingested_titles_journey_shows_it_live_at_the_edge_and_on_the_map() {
     h.run_steps(2);
     assert_eq!(h.state().state.view, map::VIEW.id);
     assert_eq!(h.state().state.selection.title, Some(title));
+    // Its placement detail opens from the journey too.
+    h.get_by_label("Ingest").click();
+    h.run_steps(2);
+    h.get_by_label("Open in placement").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, placement::VIEW.id);
+    assert!(h.get_all_by_label("Harbor Lights").next().is_some(), "its detail shows");
 }
 
 #[test]

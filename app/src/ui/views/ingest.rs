@@ -390,6 +390,10 @@ fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey, thumbna
             ctx.selection.title = Some(title);
             ctx.send(Control::ShowView(ViewId::MAP));
         }
+        if ui.button("Open in placement").on_hover_text("Its plays, plans and rules per cluster").clicked() {
+            ctx.selection.title = Some(title);
+            ctx.send(Control::ShowView(super::placement::VIEW.id));
+        }
     });
     if let Some(dir) = ctx.encodes.thumbnails(job, (320, 180)) {
         thumbnails.show(ui, &dir, 8, 160.0);
