@@ -608,7 +608,7 @@ fn an_ingested_titles_journey_shows_it_live_at_the_edge_and_on_the_map() {
 
 #[test]
 fn a_title_encoded_for_real_in_the_ingest_view_is_delivered_with_its_real_sizes_and_thumbnails() {
-    use edgetwin::ui::views::ingest::Engine;
+    use edgetwin::encoder::Engine;
     let origin = std::env::temp_dir().join(format!("edgetwin-ui-origin-{}", std::process::id()));
     std::fs::remove_dir_all(&origin).ok();
     let mut h = harness(console_after(0));
@@ -638,7 +638,15 @@ fn a_title_encoded_for_real_in_the_ingest_view_is_delivered_with_its_real_sizes_
         h.get_by_label("Step").click();
         step_until(&mut h, "a minute", |app| sim_minutes(app) == minute);
     }
-    assert!(matches!(jobs(h.state())[0].catalogued, Some(twin::ingest::Catalogued::Joined { .. })));
+    let job = &jobs(h.state())[0];
+    let title = job.joined_as().expect("in the catalogue");
+    // The catalogue sizes its files by what the job really came to (AVC measured, the rest modelled alike).
+    let snap = h.state().state.twin.as_ref().unwrap().latest().snapshot.clone();
+    let c = &snap.model.catalog;
+    let file = c.files_of(title).next().unwrap();
+    let scale = job.size_scale();
+    assert!((0.9..1.3).contains(&scale), "{scale}");
+    assert_eq!(c.file_size_bytes(file), (c.renditions[0].kbps as f64 * scale).round() as u64 * 125 * 6);
     h.get_by_label_contains("encoded in");
     h.get_by_label("Journey of Test Card");
     // (No snapshot: the encode's wall time is in the view. docs/ingest_real.png is one taken here.)

@@ -123,8 +123,9 @@ pub struct Joining<'a> {
     pub regions: &'a [RegionId],
     pub duration_s: u32,
     pub release_s: i64,
-    /// The job's bytes over what the catalogue's ladders give the same running time (per-title encoding and
-    /// a source below the top rung make it differ from 1).
+    /// The job's bytes over what the catalogue's rungs up to its source give the same running time (per-title
+    /// encoding, modelled or real, makes it differ from 1). A joined title keeps every rendition of the
+    /// catalogue's file layout, each sized by this scale: rungs above its source are sized as if encoded.
     pub size_scale: f64,
 }
 
@@ -286,7 +287,18 @@ impl Catalog {
 
     /// The first reserved place no title has joined yet.
     pub fn free_slot(&self) -> Option<TitleId> {
-        self.slots.clone().map(TitleId).find(|t| self.titles[t.0 as usize].release_s == UNRELEASED)
+        self.slots.clone().map(TitleId).find(|&t| self.is_free_slot(t))
+    }
+
+    /// Why `title` names no title that commands can act on (none such, or a place no title has joined yet).
+    pub fn title_error(&self, title: TitleId) -> Option<String> {
+        if title.0 as usize >= self.titles.len() {
+            Some(format!("no title {} (the catalogue has {})", title.0, self.titles.len() - self.free_slots()))
+        } else if self.is_free_slot(title) {
+            Some(format!("title {} is a place reserved for ingest that no title has joined yet", title.0))
+        } else {
+            None
+        }
     }
 
     /// Reserved places no title has joined yet.
@@ -302,6 +314,10 @@ impl Catalog {
     /// A title takes the reserved place `slot`: its metadata from the delivery, its regional taste from its
     /// genre and the regions it is made for (as a generated title's home region), its appeal the place's own.
     pub fn join(&mut self, slot: TitleId, j: &Joining) {
+        assert!(
+            self.is_free_slot(slot) && j.release_s != UNRELEASED,
+            "{slot:?} is not a free place, or never released"
+        );
         let t = &mut self.titles[slot.0 as usize];
         let genre_taste = self.genre_taste[j.genre as usize];
         for (r, taste) in t.regional_taste.iter_mut().enumerate() {
@@ -314,7 +330,8 @@ impl Catalog {
         t.home_region = j.regions.first().copied().unwrap_or(RegionId(0));
         t.release_s = j.release_s;
         let (season, episode) = j.episode.unwrap_or((0, 0));
-        t.kind = if j.episode.is_some() { TitleKind::Series { seasons: season } } else { TitleKind::Movie };
+        // An episode joins as a series of its one season (its season number stays on the video).
+        t.kind = if j.episode.is_some() { TitleKind::Series { seasons: 1 } } else { TitleKind::Movie };
         let v = &mut self.videos[t.videos.start as usize];
         (v.season, v.episode, v.duration_s, v.release_s, v.size_scale) =
             (season, episode, j.duration_s, j.release_s, j.size_scale);
@@ -478,6 +495,58 @@ mod tests {
             let last = &c.videos[t.videos.end as usize - 1];
             assert_eq!((last.season, last.release_s), (seasons, t.release_s));
         }
+    }
+
+    #[test]
+    fn a_title_joins_the_first_free_place_with_its_metadata_taste_and_sizes() {
+        let s = crate::test_support::small_scenario();
+        let mut c = Catalog::build(&s);
+        let slot = c.free_slot().unwrap();
+        assert_eq!(slot.0, c.slots.start);
+        let (before, free) = (c.titles[slot.0 as usize].regional_taste, c.free_slots());
+        let file = c.files_of(slot).next().unwrap();
+        assert_eq!(c.file_size_bytes(file), 0, "a free place has no running time");
+        assert!(c.title_error(slot).unwrap().contains("reserved for ingest"));
+        let eu = RegionId(2);
+        let joining = Joining {
+            name: "Harbor Lights",
+            episode: Some((3, 4)),
+            genre: 1,
+            regions: &[eu],
+            duration_s: 3000,
+            release_s: 7200,
+            size_scale: 0.5,
+        };
+        c.join(slot, &joining);
+        let t = &c.titles[slot.0 as usize];
+        assert_eq!(
+            (t.name.as_str(), t.genre, t.kind, t.release_s),
+            ("Harbor Lights", 1, TitleKind::Series { seasons: 1 }, 7200)
+        );
+        let v = &c.videos[t.videos.start as usize];
+        assert_eq!((v.season, v.episode, v.duration_s, v.release_s), (3, 4, 3000, 7200));
+        // Its taste: the place's own spread × its genre's, and the home boost where it is made for.
+        for (r, (&was, &now)) in before.iter().zip(&t.regional_taste).enumerate() {
+            let boost = if r == 2 { s.demand.home_region_boost } else { 1.0 };
+            let expected = was as f64 * c.genre_taste[1][r] * boost;
+            assert!((now as f64 / expected - 1.0).abs() < 1e-6, "region {r}");
+        }
+        assert_eq!(t.home_region, eu);
+        // Half the ladder's bytes; the next place is the next free one.
+        assert_eq!(c.file_size_bytes(file), (c.renditions[0].kbps as f64 * 0.5).round() as u64 * 125 * 3000);
+        assert_eq!((c.free_slots(), c.free_slot().map(|t| t.0)), (free - 1, Some(slot.0 + 1)));
+        assert_eq!(c.title_error(slot), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "is not a free place")]
+    fn a_place_is_joined_once() {
+        let mut c = Catalog::build(&crate::test_support::small_scenario());
+        let slot = c.free_slot().unwrap();
+        let j =
+            Joining { name: "A", episode: None, genre: 0, regions: &[], duration_s: 60, release_s: 0, size_scale: 1.0 };
+        c.join(slot, &j);
+        c.join(slot, &j);
     }
 
     #[test]

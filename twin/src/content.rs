@@ -869,12 +869,8 @@ impl Content {
         rule: Option<TitleRule>,
     ) -> Result<(), TwinError> {
         self.check_scope(scope)?;
-        if title.0 as usize >= model.catalog.titles.len() {
-            return Err(TwinError::Refused(format!(
-                "no title {} (the catalogue has {})",
-                title.0,
-                model.catalog.titles.len()
-            )));
+        if let Some(why) = model.catalog.title_error(title) {
+            return Err(TwinError::Refused(why));
         }
         self.rules.set(scope, title, rule);
         self.plan(model);

@@ -411,7 +411,14 @@ mod tests {
         let hour = c.videos[v].release_s.div_euclid(3600);
         assert!(d.hour_changes(hour));
         let last = c.videos.iter().map(|x| x.release_s).filter(|&r| r != catalog::UNRELEASED).max().unwrap();
-        assert!(!d.hour_changes(last.div_euclid(3600) + 24 * 30));
+        let quiet = last.div_euclid(3600) + 24 * 30;
+        assert!(!d.hour_changes(quiet));
+        // A title that joins later marks its release hour (once, however often it is added).
+        let mut d = d;
+        d.add_release(quiet * 3600 + 60);
+        d.add_release(quiet * 3600 + 60);
+        assert!(d.hour_changes(quiet) && !d.hour_changes(quiet - 1));
+        assert_eq!(d.releases_s.iter().filter(|&&r| r == quiet * 3600 + 60).count(), 1);
     }
 
     #[test]

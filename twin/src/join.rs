@@ -3,8 +3,8 @@
 //! Joining. When a job is stored in the origin, its title takes one of
 //! the places the catalogue reserved for ingest (`Catalog::slots`): its metadata from the delivery, its file
 //! sizes from what the job encoded, its appeal the place's own (the generator's ground truth, which nothing
-//! but demand and the oracle reads). It goes live on the hour after it is stored, or at its release time if
-//! later (assumed: the catalogue publishes on the hour). Every region is predicted and planned again at once,
+//! but demand and the oracle reads). It goes live at the first whole hour from its release time, or from when it
+//! is stored if that is later (assumed: the catalogue publishes on the hour). Every region is predicted and planned again at once,
 //! so placement puts the new title on its sites' plans the way it pre-positions any launch (the predictor sees
 //! only its genre, type and release); fills then take it to the edge in their windows.
 //!
@@ -20,6 +20,7 @@ use crate::error::TwinError;
 use crate::fill::FillMinute;
 use crate::ingest::{Catalogued, Delivery};
 use crate::region::{REGIONS, RegionId};
+use crate::time::SimTime;
 use crate::{Model, Twin};
 
 const SECONDS_PER_HOUR: i64 = 3600;
@@ -49,6 +50,22 @@ pub(crate) fn delivery_genre(model: &Model, d: &Delivery) -> Result<u16, TwinErr
     })
 }
 
+/// How far ahead a release may be set.
+const MAX_RELEASE_AHEAD_DAYS: i64 = 3650;
+
+/// Whether a delivery's release time is one the catalogue can hold: at most ten years from `now`.
+pub(crate) fn delivery_release(d: &Delivery, now: SimTime) -> Result<(), TwinError> {
+    let latest = now.seconds() as i64 + MAX_RELEASE_AHEAD_DAYS * 86_400;
+    if d.release_s > latest {
+        return Err(TwinError::Refused(format!(
+            "a release at {} s is more than {MAX_RELEASE_AHEAD_DAYS} days ahead of the clock ({} s)",
+            d.release_s,
+            now.seconds()
+        )));
+    }
+    Ok(())
+}
+
 impl Twin {
     /// Takes the titles of the jobs stored since the last minute into the catalogue.
     pub(crate) fn join_stored(&mut self) {
@@ -59,9 +76,8 @@ impl Twin {
             };
             let job = &self.ingest.jobs()[id as usize];
             let d = &job.delivery;
-            let now_s = self.engine.now().seconds() as i64;
-            let next_hour_s = (now_s + SECONDS_PER_HOUR - 1).div_euclid(SECONDS_PER_HOUR) * SECONDS_PER_HOUR;
-            let release_s = d.release_s.max(next_hour_s);
+            let from_s = d.release_s.max(self.engine.now().seconds() as i64);
+            let release_s = (from_s + SECONDS_PER_HOUR - 1).div_euclid(SECONDS_PER_HOUR) * SECONDS_PER_HOUR;
             // Both were checked when the delivery was taken.
             let regions = delivery_regions(d).unwrap_or_default();
             let genre = delivery_genre(&self.model, d).unwrap_or(0);

@@ -1,6 +1,7 @@
 //! A new title's journey from the studio to the edge, read from a snapshot: encoding, in the origin, on the
-//! sites' plans, filling, live. "Live" means every site whose plan lists the title (as many as its predicted
-//! demand earned it) holds the files its plan lists: from then on its plays are served at the edge.
+//! sites' plans, filling, pre-positioned, live. "Live" means it is released and every site whose plan lists it
+//! (as many as its predicted demand earned it) holds the files its plan lists: its plays are served at the
+//! edge. Held so before its release, it is pre-positioned.
 
 use serde::Serialize;
 
@@ -20,6 +21,8 @@ pub enum Leg {
     /// Some sites' plans list it; none holds any of it yet.
     Planned,
     Filling,
+    /// Every planned site holds it, before its release.
+    Positioned,
     Live,
 }
 
@@ -32,6 +35,7 @@ impl Leg {
             Leg::InOrigin => "in origin",
             Leg::Planned => "planned",
             Leg::Filling => "filling",
+            Leg::Positioned => "pre-positioned",
             Leg::Live => "live",
         }
     }
@@ -89,9 +93,11 @@ impl Snapshot {
                     j.live_sites += planned.iter().all(|&&f| held(f)) as u32;
                     any_held |= planned.iter().any(|&&f| held(f));
                 }
+                let released = release_s <= self.time.seconds() as i64;
                 j.leg = match (j.planned_sites, j.live_sites) {
                     (0, _) => Leg::InOrigin,
-                    (p, l) if l == p => Leg::Live,
+                    (p, l) if l == p && released => Leg::Live,
+                    (p, l) if l == p => Leg::Positioned,
                     _ if any_held => Leg::Filling,
                     _ => Leg::Planned,
                 };

@@ -193,12 +193,8 @@ impl Twin {
                 self.engine.demand_scale = factor;
             }
             Command::SetTitleSurge { title, region, factor } => {
-                if title.0 as usize >= self.model.catalog.titles.len() {
-                    return Err(TwinError::Refused(format!(
-                        "no title {} (the catalogue has {})",
-                        title.0,
-                        self.model.catalog.titles.len()
-                    )));
+                if let Some(why) = self.model.catalog.title_error(title) {
+                    return Err(TwinError::Refused(why));
                 }
                 if region >= region::REGIONS.len() {
                     return Err(TwinError::Refused(format!(
@@ -241,6 +237,7 @@ impl Twin {
             Command::Ingest { delivery, ladder } => {
                 join::delivery_regions(&delivery)?;
                 join::delivery_genre(&self.model, &delivery)?;
+                join::delivery_release(&delivery, self.engine.now())?;
                 let c = &self.model.catalog;
                 self.ingest.deliver(delivery, ladder, &c.codecs, &c.renditions, self.engine.now().seconds() * 1000);
             }

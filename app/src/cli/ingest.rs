@@ -13,7 +13,7 @@ use twin::catalog::Catalog;
 use twin::ingest::{Delivery, Ingest, JobState, Ladder, Source};
 
 use super::{load_scenario, positive_span};
-use crate::encoder::{self, EncodeReport, EncodeSpec, SourceSpec};
+use crate::encoder::{self, EncodeReport, EncodeSpec, Engine, SourceSpec};
 
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("source").required(true).args(["synthetic", "file"])))]
@@ -75,12 +75,6 @@ pub enum LadderArg {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
-pub enum Engine {
-    Modelled,
-    Ffmpeg,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
 pub enum Pattern {
     Easy,
     Hard,
@@ -113,6 +107,12 @@ pub fn ingest(a: IngestArgs) -> anyhow::Result<()> {
         LadderArg::PerTitle => Ladder::PerTitle,
     };
     if a.engine == Engine::Ffmpeg {
+        if a.titles > 1 {
+            bail!("--titles is for the modelled engine: the ffmpeg engine encodes one source");
+        }
+        if !(a.fps.is_finite() && (1.0..=120.0).contains(&a.fps)) {
+            bail!("--fps {}: expected 1 to 120 frames a second", a.fps);
+        }
         return real(&a, &catalog, ladder, scenario.ingest.chunk_s, (width, height));
     }
     // A real file's picture, rate and length, as inspect would read them.

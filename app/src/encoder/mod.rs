@@ -31,7 +31,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use twin::ingest::Ladder;
 use twin::ingest::job::{THUMBNAIL_EVERY_S, THUMBNAIL_SIZES};
-use twin::ingest::origin::{SEGMENT_S, slug};
+use twin::ingest::origin::{SEGMENT_S, title_key};
 
 pub use hull::Trial;
 use tools::{Probe, ffmpeg_args, probe, run};
@@ -47,6 +47,14 @@ const TRIAL_CRFS: [u32; 4] = [20, 26, 32, 38];
 const TARGET_LOW_DB: f64 = 12.0;
 const TARGET_HIGH_DB: f64 = 22.0;
 const AUDIO_KBPS: u32 = 128;
+
+/// Which engine encodes a delivery: the model (any scale, inside the simulation; `twin::ingest`) or ffmpeg (for
+/// real, on this machine; this module).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Modelled,
+    Ffmpeg,
+}
 
 /// Where the source comes from.
 #[derive(Clone, Debug)]
@@ -242,9 +250,9 @@ fn make_pattern(path: &Path, seconds: f64, width: u32, height: u32, fps: f64, ha
     let pattern = if hard { "mandelbrot" } else { "testsrc2" };
     let video = format!("{pattern}=size={width}x{height}:rate={fps}");
     let audio = s("sine=frequency=440:sample_rate=48000");
-    let mut a = ffmpeg_args(0);
+    let mut a = ffmpeg_args(0, "error");
     a.extend([s("-f"), s("lavfi"), s("-i"), video, s("-f"), s("lavfi"), s("-i"), audio, s("-t"), s(seconds)]);
-    let gop = (fps * GOP_S).round() as u32;
+    let gop = (fps * GOP_S).round().max(1.0) as u32;
     a.extend(["-c:v", "libx264", "-preset", "ultrafast", "-crf", "12", "-pix_fmt", "yuv420p"].map(String::from));
     a.extend([s("-g"), s(gop), s("-keyint_min"), s(gop), s("-sc_threshold"), s(0)]);
     a.extend([s("-c:a"), s("aac"), s("-b:a"), s("192k"), path.display().to_string()]);
@@ -260,8 +268,7 @@ fn measure(rendition: &Path, source: &Path, src: &Probe) -> anyhow::Result<(f64,
         w = src.width,
         h = src.height
     );
-    let mut a = ffmpeg_args(1);
-    a[4] = s("info"); // the filters print their results at info level
+    let mut a = ffmpeg_args(1, "info");
     a.extend([s("-i"), rendition.display().to_string(), s("-i"), source.display().to_string()]);
     a.extend([s("-lavfi"), graph, s("-f"), s("null"), s("-")]);
     let log = run("ffmpeg", &a, &format!("measuring {}", rendition.display()))?;
@@ -285,11 +292,7 @@ fn dir_bytes(dir: &Path) -> anyhow::Result<(u64, u32)> {
 /// Encodes `spec`'s source into its origin folder, reporting progress as it goes.
 pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeReport> {
     tools::check_installed()?;
-    let prefix = format!(
-        "{}/{}",
-        slug(&spec.title),
-        spec.episode.map_or("feature".to_string(), |(se, ep)| format!("s{se:02}e{ep:02}"))
-    );
+    let prefix = title_key(&spec.title, spec.episode);
     let out_dir = spec.origin.join(&prefix);
     let work = spec.origin.join(".work").join(&prefix);
     if work.exists() {
@@ -335,7 +338,7 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
     std::fs::create_dir_all(&chunk_dir)?;
     let chunks: Vec<PathBuf> = if spec.split {
         progress("split", 0, 1);
-        let mut a = ffmpeg_args(1);
+        let mut a = ffmpeg_args(1, "error");
         a.extend([s("-i"), source.display().to_string(), s("-map"), s("0:v:0"), s("-c"), s("copy")]);
         a.extend([s("-f"), s("segment"), s("-segment_time"), format!("{}", spec.chunk_s), s("-reset_timestamps")]);
         a.extend([s("1"), chunk_dir.join("%05d.mp4").display().to_string()]);
@@ -364,14 +367,14 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
                     let (source, src, trial_dir) = (&source, &src, &trial_dir);
                     tasks.push(Box::new(move || {
                         let out = trial_dir.join(format!("{h}p_crf{crf}.mp4"));
-                        let mut a = ffmpeg_args(1);
+                        let mut a = ffmpeg_args(1, "error");
                         a.extend([s("-i"), source.display().to_string()]);
                         a.extend(scale_to(h));
                         a.extend(x264_args(src.fps, 1));
                         a.extend([s("-crf"), s(crf), out.display().to_string()]);
                         run("ffmpeg", &a, &format!("trial encode {h}p at CRF {crf}"))?;
                         let p = probe(&out, true)?;
-                        let kbps = p.video_bytes as f64 * 8.0 / 1000.0 / (p.video_frames as f64 / src.fps);
+                        let kbps = p.video_bytes as f64 * 8.0 / 1000.0 / (p.video_frames.max(1) as f64 / src.fps);
                         let (ssim, ssim_db, psnr) = measure(&out, source, src)?;
                         Ok(Trial { width: p.width, height: p.height, crf, kbps, ssim, ssim_db, psnr })
                     }));
@@ -394,7 +397,7 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
         for (i, chunk) in chunks.iter().enumerate() {
             let (dir, src) = (dir.clone(), &src);
             tasks.push(Box::new(move || {
-                let mut a = ffmpeg_args(threads);
+                let mut a = ffmpeg_args(threads, "error");
                 a.extend([s("-i"), chunk.display().to_string()]);
                 a.extend(scale_to(h));
                 a.extend(x264_args(src.fps, threads));
@@ -420,7 +423,7 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
             let lines: String =
                 (0..chunk_count).map(|i| format!("file '{}'\n", from.join(format!("{i:05}.mp4")).display())).collect();
             std::fs::write(&list, lines)?;
-            let mut a = ffmpeg_args(1);
+            let mut a = ffmpeg_args(1, "error");
             a.extend([
                 s("-f"),
                 s("concat"),
@@ -440,7 +443,7 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
         let source = &source;
         tasks.push(Box::new(move || {
             std::fs::create_dir_all(&to)?;
-            let mut a = ffmpeg_args(1);
+            let mut a = ffmpeg_args(1, "error");
             a.extend([s("-i"), source.display().to_string(), s("-map"), s("0:a:0"), s("-c:a"), s("aac")]);
             a.extend([s("-b:a"), format!("{AUDIO_KBPS}k")]);
             a.extend(hls_args(&to));
@@ -470,7 +473,7 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
             let fit = format!(
                 "fps=1/{THUMBNAIL_EVERY_S},scale={w}:{h}:force_original_aspect_ratio=decrease,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2"
             );
-            let mut a = ffmpeg_args(1);
+            let mut a = ffmpeg_args(1, "error");
             a.extend([s("-i"), source.display().to_string(), s("-vf"), fit, s("-q:v"), s("3")]);
             a.push(dir.join("%05d.jpg").display().to_string());
             run("ffmpeg", &a, &format!("thumbnails at {w}x{h}"))?;

@@ -36,13 +36,12 @@ pub fn run(tool: &str, args: &[String], what: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned() + &stderr)
 }
 
-/// ffmpeg's arguments before the job's own: quiet but for errors, never asking, `threads` decoder threads
-/// (0: as many as the machine has; the encoder's are set with its other options).
-pub fn ffmpeg_args(threads: usize) -> Vec<String> {
-    let mut a: Vec<String> =
-        ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"].map(String::from).into();
-    a.extend(["-threads".into(), threads.to_string()]);
-    a
+/// ffmpeg's arguments before the job's own: printing at `loglevel` ("error", or "info" for filters that print
+/// results), never asking, `threads` decoder threads (0: as many as the machine has; the encoder's are set with
+/// its other options).
+pub fn ffmpeg_args(threads: usize, loglevel: &str) -> Vec<String> {
+    let a = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", loglevel, "-y", "-threads"];
+    a.into_iter().map(String::from).chain([threads.to_string()]).collect()
 }
 
 /// What ffprobe reads of a media file.

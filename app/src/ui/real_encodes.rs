@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use twin::Command;
+use twin::ingest::origin::title_key;
 use twin::ingest::{Delivery, Encoded, Job, Ladder, Source};
 
 use crate::encoder::{self, EncodeReport, EncodeSpec, SourceSpec};
@@ -23,6 +24,10 @@ pub struct EncodeRequest {
 /// One real encode, running or done.
 pub struct RealEncode {
     pub title: String,
+    /// Its objects' keys in the origin (`title_key`).
+    key: String,
+    /// The catalogue's AVC ladder it was encoded against: (kbps, height) per rung.
+    rungs: Vec<(u32, u32)>,
     pub started: Instant,
     /// The stage running, its tasks done and in all.
     pub progress: Arc<Mutex<(String, usize, usize)>>,
@@ -31,6 +36,19 @@ pub struct RealEncode {
     pub seconds: f64,
     request: Option<EncodeRequest>,
     rx: Receiver<Result<EncodeReport, String>>,
+}
+
+impl RealEncode {
+    fn new(
+        title: String,
+        key: String,
+        rungs: Vec<(u32, u32)>,
+        request: Option<EncodeRequest>,
+        rx: Receiver<Result<EncodeReport, String>>,
+    ) -> RealEncode {
+        let progress = Arc::new(Mutex::new(("starting".to_string(), 0, 1)));
+        RealEncode { title, key, rungs, started: Instant::now(), progress, outcome: None, seconds: 0.0, request, rx }
+    }
 }
 
 pub struct RealEncodes {
@@ -45,37 +63,38 @@ impl RealEncodes {
     }
 
     /// Starts encoding on a thread of its own, the scenario's AVC ladder `rungs` (kbps, height) at most.
+    /// One of the same title (the same keys) already running is not started twice: it fails, saying so.
     pub fn start(&mut self, request: EncodeRequest, rungs: Vec<(u32, u32)>, chunk_s: f64) {
         let d = &request.delivery;
+        let key = title_key(&d.title, d.episode);
+        let (tx, rx) = channel();
+        if self.list.iter().any(|e| e.outcome.is_none() && e.key == key) {
+            let why = format!("an encode into {key}/ is running already: wait for it, or give another title");
+            let _ = tx.send(Err(why));
+            self.list.push(RealEncode::new(d.title.clone(), key, rungs, None, rx));
+            return;
+        }
         let spec = EncodeSpec {
             source: request.source.clone(),
             title: d.title.clone(),
             episode: d.episode,
             ladder: request.ladder,
-            rungs,
+            rungs: rungs.clone(),
             chunk_s,
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
             split: true,
             origin: self.origin.clone(),
         };
-        let progress = Arc::new(Mutex::new(("starting".to_string(), 0, 1)));
-        let (tx, rx) = channel();
-        let shared = progress.clone();
+        let title = d.title.clone();
+        let e = RealEncode::new(title, key, rungs, Some(request), rx);
+        let shared = e.progress.clone();
         std::thread::spawn(move || {
             let report = |stage: &str, done: usize, total: usize| {
                 *shared.lock().unwrap_or_else(|e| e.into_inner()) = (stage.to_string(), done, total);
             };
             let _ = tx.send(encoder::encode(&spec, &report).map_err(|e| format!("{e:#}")));
         });
-        self.list.push(RealEncode {
-            title: d.title.clone(),
-            started: Instant::now(),
-            progress,
-            outcome: None,
-            seconds: 0.0,
-            request: Some(request),
-            rx,
-        });
+        self.list.push(e);
     }
 
     pub fn running(&self) -> bool {
@@ -93,8 +112,8 @@ impl RealEncodes {
             };
             e.seconds = e.started.elapsed().as_secs_f64();
             if let (Ok(report), Some(request)) = (&outcome, e.request.take()) {
-                commands
-                    .push(Command::Ingest { delivery: delivered(request.delivery, report), ladder: request.ladder });
+                let delivery = delivered(request.delivery, report, &e.rungs);
+                commands.push(Command::Ingest { delivery, ladder: request.ladder });
             }
             e.outcome = Some(outcome);
         }
@@ -108,18 +127,24 @@ impl RealEncodes {
     }
 }
 
-/// The delivery as the real encode found it: its running time and picture, and its renditions' sizes.
-fn delivered(mut d: Delivery, r: &EncodeReport) -> Delivery {
+/// The delivery as the real encode found it: its running time and picture, its renditions' sizes, and its
+/// complexity as measured (its AVC bytes over the fixed `rungs`' up to its picture), which the twin's modelled
+/// renditions of the other codec families follow.
+fn delivered(mut d: Delivery, r: &EncodeReport, rungs: &[(u32, u32)]) -> Delivery {
     d.duration_s = r.duration_s.round().max(1.0) as u32;
-    d.source = Source { bytes: r.source_bytes, width: r.width, height: r.height, fps: r.fps, ..d.source };
+    let fixed: f64 = rungs.iter().filter(|&&(_, h)| h <= r.height).map(|&(kbps, _)| kbps as f64 * 125.0).sum();
+    let real: f64 = r.renditions.iter().map(|x| x.bytes as f64).sum::<f64>() / d.duration_s as f64;
+    let complexity = if fixed > 0.0 { real / fixed } else { 1.0 };
+    d.source = Source { bytes: r.source_bytes, width: r.width, height: r.height, fps: r.fps, complexity };
     d.encoded = r
         .renditions
         .iter()
         .map(|x| Encoded {
             codec: "avc".into(),
             resolution: format!("{}x{}", x.width, x.height),
+            // The target names its folder, as the bucket model's keys do; the bytes are what it came to.
             rung_kbps: x.target_kbps,
-            kbps: x.kbps.round() as u32,
+            kbps: x.target_kbps,
             bytes: x.bytes,
         })
         .collect();

@@ -1,27 +1,29 @@
-//! Real thumbnails from the origin folder (JPEGs the ffmpeg engine wrote), decoded once and kept as textures.
+//! Real thumbnails from the origin folder (JPEGs the ffmpeg engine wrote): each job's folder listed once, each
+//! still decoded once and kept as a texture.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use egui::{ColorImage, TextureHandle, TextureOptions};
 
-/// Textures by file, or why a file could not be shown.
+/// Each (job, folder)'s stills, or why it could not be read; textures by file, or why one could not be shown.
 #[derive(Default)]
 pub struct Thumbnails {
+    folders: HashMap<(u32, PathBuf), Result<Vec<PathBuf>, String>>,
     textures: HashMap<PathBuf, Result<TextureHandle, String>>,
 }
 
 impl Thumbnails {
-    /// Shows up to `max` of the stills in `dir`, in order, at `width` points each.
-    pub fn show(&mut self, ui: &mut egui::Ui, dir: &Path, max: usize, width: f32) {
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(entries) => entries.filter_map(|e| Some(e.ok()?.path())).filter(|p| is_jpeg(p)).collect(),
-            Err(e) => {
-                ui.weak(format!("no thumbnails at {}: {e}", dir.display()));
+    /// Shows up to `max` of the stills job `job` wrote in `dir`, in order, at `width` points each.
+    pub fn show(&mut self, ui: &mut egui::Ui, job: u32, dir: &Path, max: usize, width: f32) {
+        let listed = self.folders.entry((job, dir.to_path_buf())).or_insert_with(|| list(dir));
+        let files = match listed {
+            Ok(files) => files,
+            Err(why) => {
+                ui.weak(why.as_str());
                 return;
             }
         };
-        files.sort();
         ui.horizontal_wrapped(|ui| {
             for path in files.iter().take(max) {
                 let texture = self.textures.entry(path.clone()).or_insert_with(|| load(ui.ctx(), path));
@@ -38,6 +40,14 @@ impl Thumbnails {
             }
         });
     }
+}
+
+/// The JPEGs in `dir`, in name order.
+fn list(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("no thumbnails at {}: {e}", dir.display()))?;
+    let mut files: Vec<PathBuf> = entries.filter_map(|e| Some(e.ok()?.path())).filter(|p| is_jpeg(p)).collect();
+    files.sort();
+    Ok(files)
 }
 
 fn is_jpeg(p: &Path) -> bool {

@@ -124,7 +124,8 @@ pub fn per_title_kbps(kbps: u32, complexity: f64) -> u32 {
 pub struct Encoded {
     pub codec: String,
     pub resolution: String,
-    /// The catalogue rung it stands for, and its bitrate for this title.
+    /// The catalogue rung it stands for (a real per-title rung: its own target), and its bitrate for this title
+    /// (what its keys are named by).
     pub rung_kbps: u32,
     pub kbps: u32,
     pub bytes: u64,
@@ -395,13 +396,19 @@ impl Job {
         }
     }
 
-    /// Its renditions' bytes over what the catalogue's rungs would be for the same running time: what per-title
-    /// encoding saved or spent.
+    /// The title it joined the catalogue as, once it has.
+    pub fn joined_as(&self) -> Option<crate::catalog::TitleId> {
+        match self.catalogued {
+            Some(super::Catalogued::Joined { title, .. }) => Some(title),
+            _ => None,
+        }
+    }
+
+    /// Its renditions' bytes over what the catalogue's rungs up to its source would be for the same running
+    /// time: what per-title encoding (modelled, or measured by a real encode) saved or spent.
     pub fn size_scale(&self) -> f64 {
-        let rungs: u64 =
-            self.renditions.iter().map(|r| r.rung_kbps as u64 * 125 * self.delivery.duration_s as u64).sum();
         let bytes: u64 = self.renditions.iter().map(|r| r.bytes).sum();
-        if rungs == 0 { 1.0 } else { bytes as f64 / rungs as f64 }
+        if self.ladder_bytes == 0 { 1.0 } else { bytes as f64 / self.ladder_bytes as f64 }
     }
 
     /// The job's total bytes in the origin: its renditions and thumbnails.
@@ -411,10 +418,6 @@ impl Job {
 
     /// Where its objects go in a bucket: `{title}/{feature|sNNeNN}`.
     pub fn key_prefix(&self) -> String {
-        let video = match self.delivery.episode {
-            Some((s, e)) => format!("s{s:02}e{e:02}"),
-            None => "feature".into(),
-        };
-        format!("{}/{video}", super::origin::slug(&self.delivery.title))
+        super::origin::title_key(&self.delivery.title, self.delivery.episode)
     }
 }

@@ -50,7 +50,8 @@ pub struct IngestSnapshot {
 }
 
 /// Bytes of a title's plays so far, by where they were served from: edge sites, or the origin (in all, and
-/// per origin region, as `world.origins`).
+/// per origin region, as `world.origins`). A play's bytes are booked when it starts (what it is to watch), as
+/// the engine books sites' offered and served bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct TitleBytes {
     pub edge: u64,
@@ -169,8 +170,7 @@ impl Ingest {
 
     /// The job whose title took `title`'s place in the catalogue.
     pub fn job_of(&self, title: TitleId) -> Option<u32> {
-        let joined = |j: &&Job| matches!(j.catalogued, Some(Catalogued::Joined { title: t, .. }) if t == title);
-        self.jobs.iter().find(joined).map(|j| j.id)
+        self.jobs.iter().find(|j| j.joined_as() == Some(title)).map(|j| j.id)
     }
 
     /// Records what became of job `id`'s title in the catalogue.

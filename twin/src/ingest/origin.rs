@@ -18,7 +18,8 @@ pub struct BucketStats {
     pub gets: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
-    /// GET requests a second, and bytes out a second, over the last minute.
+    /// GET requests a second, and bytes out a second, booked in the last minute (plays' misses as they start,
+    /// fills as each file arrives).
     pub gets_per_s: f64,
     pub out_bytes_per_s: f64,
 }
@@ -116,7 +117,7 @@ impl Origin {
 }
 
 /// A key-safe form of a title's name: lower case, words joined by '-'.
-pub fn slug(name: &str) -> String {
+fn slug(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -127,6 +128,15 @@ pub fn slug(name: &str) -> String {
     }
     let out = out.trim_end_matches('-').to_string();
     if out.is_empty() { "untitled".into() } else { out }
+}
+
+/// Where a video's objects go in a bucket: `{title}/feature` for a movie, `{title}/sNNeNN` for an episode.
+pub fn title_key(title: &str, episode: Option<(u16, u16)>) -> String {
+    let video = match episode {
+        Some((s, e)) => format!("s{s:02}e{e:02}"),
+        None => "feature".into(),
+    };
+    format!("{}/{video}", slug(title))
 }
 
 /// Part `n` of `total` bytes cut into `parts` as even as whole bytes allow (the first ones a byte larger).
@@ -187,5 +197,7 @@ mod tests {
     fn slugs_are_key_safe() {
         assert_eq!(slug("The Last Summer: Part II!"), "the-last-summer-part-ii");
         assert_eq!(slug("  ***  "), "untitled");
+        assert_eq!(title_key("Dark: Origins", Some((2, 10))), "dark-origins/s02e10");
+        assert_eq!(title_key("Heat", None), "heat/feature");
     }
 }

@@ -197,3 +197,35 @@ fn a_running_twin_takes_a_delivery_as_a_command_and_its_clock_runs_the_job() {
     // A fork carries the job and the origin with it.
     assert_eq!(twin.fork().snapshot().ingest.jobs.len(), 1);
 }
+
+#[test]
+fn renditions_encoded_for_real_take_the_place_of_their_codec_familys_model() {
+    let (codecs, renditions) = ladders();
+    let mut d = delivery("Real", 600, 1.0);
+    // Two AVC rungs, at half the ladder's bytes, as a real per-title encode of an easy source might give.
+    d.encoded = vec![
+        Encoded {
+            codec: "avc".into(),
+            resolution: "854x480".into(),
+            rung_kbps: 525,
+            kbps: 525,
+            bytes: 525 * 125 * 600,
+        },
+        Encoded {
+            codec: "avc".into(),
+            resolution: "1280x720".into(),
+            rung_kbps: 1500,
+            kbps: 1500,
+            bytes: 1500 * 125 * 600,
+        },
+    ];
+    let job = Job::new(0, d.clone(), Ladder::PerTitle, 60.0, &codecs, &renditions);
+    let avc: Vec<&Encoded> = job.renditions.iter().filter(|r| r.codec == "avc").collect();
+    assert_eq!(avc, d.encoded.iter().collect::<Vec<_>>(), "the real renditions, in place of the modelled ones");
+    assert!(job.renditions.iter().any(|r| r.codec == "hevc") && job.renditions.iter().any(|r| r.codec == "av1"));
+    assert_eq!(job.codecs(), ["avc", "hevc", "av1"], "in ladder order");
+    // Its size against the catalogue's rungs: below 1, by the real AVC's saving.
+    let modelled = Job::new(0, delivery("Real", 600, 1.0), Ladder::PerTitle, 60.0, &codecs, &renditions);
+    assert!((modelled.size_scale() - 1.0).abs() < 1e-9);
+    assert!(job.size_scale() < modelled.size_scale(), "{}", job.size_scale());
+}

@@ -10,7 +10,7 @@ use twin::journey::{Journey, Leg};
 use twin::region::REGIONS;
 use twin::{Command, Snapshot};
 
-use crate::encoder::SourceSpec;
+use crate::encoder::{Engine, SourceSpec};
 use crate::ui::control::Control;
 use crate::ui::real_encodes::{EncodeRequest, RealEncodes};
 use crate::ui::thumbnails::Thumbnails;
@@ -53,12 +53,6 @@ pub struct Form {
     pub hard_pattern: bool,
 }
 
-/// Which engine encodes a delivery: the model (any scale, inside the simulation) or ffmpeg (for real, here).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    Modelled,
-    Ffmpeg,
-}
 
 impl Default for Form {
     fn default() -> Self {
@@ -179,18 +173,22 @@ impl IngestView {
             ui.label("engine");
             ui.radio_value(&mut f.engine, Engine::Modelled, "modelled");
             ui.radio_value(&mut f.engine, Engine::Ffmpeg, "ffmpeg");
-            let (w, h) = RESOLUTIONS[f.resolution];
+            // The source's picture: the modelled source's, or the generated pattern's.
+            let picture = |ui: &mut egui::Ui, f: &mut Form| {
+                let (w, h) = RESOLUTIONS[f.resolution];
+                egui::ComboBox::from_label("source").selected_text(format!("{w}x{h}")).show_ui(ui, |ui| {
+                    for (i, (w, h)) in RESOLUTIONS.iter().enumerate() {
+                        ui.selectable_value(&mut f.resolution, i, format!("{w}x{h}"));
+                    }
+                });
+                let label = ui.label("fps");
+                ui.add(egui::DragValue::new(&mut f.fps).range(1.0..=120.0)).labelled_by(label.id);
+            };
             match f.engine {
                 Engine::Modelled => {
                     let label = ui.label("minutes");
                     ui.add(egui::DragValue::new(&mut f.minutes).range(1.0..=720.0).speed(1.0)).labelled_by(label.id);
-                    egui::ComboBox::from_label("source").selected_text(format!("{w}x{h}")).show_ui(ui, |ui| {
-                        for (i, (w, h)) in RESOLUTIONS.iter().enumerate() {
-                            ui.selectable_value(&mut f.resolution, i, format!("{w}x{h}"));
-                        }
-                    });
-                    let label = ui.label("fps");
-                    ui.add(egui::DragValue::new(&mut f.fps).range(1.0..=120.0)).labelled_by(label.id);
+                    picture(ui, f);
                     let label = ui.label("source Mbps");
                     ui.add(egui::DragValue::new(&mut f.source_mbps).range(0.1..=2000.0).speed(1.0)).labelled_by(label.id);
                     let label = ui.label("complexity");
@@ -207,8 +205,12 @@ impl IngestView {
                     if f.source_file.trim().is_empty() {
                         let label = ui.label("pattern seconds");
                         ui.add(egui::DragValue::new(&mut f.pattern_seconds).range(2.0..=600.0)).labelled_by(label.id);
+                        picture(ui, f);
                         ui.radio_value(&mut f.hard_pattern, false, "easy (testsrc2)");
                         ui.radio_value(&mut f.hard_pattern, true, "hard (mandelbrot)");
+                        if f.resolution == 0 {
+                            ui.weak("(4K is four times the work of 1080p, which encodes at about 0.8× real time on two cores)");
+                        }
                     }
                 }
             }
@@ -230,6 +232,7 @@ impl IngestView {
             ui.label("ladder");
             ui.radio_value(&mut f.ladder, Ladder::Fixed, "fixed");
             ui.radio_value(&mut f.ladder, Ladder::PerTitle, "per-title");
+            let (w, h) = RESOLUTIONS[f.resolution];
             if ui.button("Deliver").clicked() {
                 self.delivered += 1;
                 let title = match f.title.trim() {
@@ -329,6 +332,7 @@ fn leg_text(j: &Journey) -> String {
     match j.leg {
         Leg::Planned => format!("planned at {} sites", j.planned_sites),
         Leg::Filling => format!("filling: live at {} of {} sites", j.live_sites, j.planned_sites),
+        Leg::Positioned => format!("pre-positioned at {} sites", j.live_sites),
         Leg::Live => format!("live at {} sites", j.live_sites),
         leg => leg.name().to_string(),
     }
@@ -337,7 +341,7 @@ fn leg_text(j: &Journey) -> String {
 /// The title's way to the edge: each leg passed, the one it is on, and where its plays are served from.
 fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey, thumbnails: &mut Thumbnails) {
     ui.strong(format!("Journey of {}", title_of(job)));
-    let legs = [Leg::Encoding, Leg::InOrigin, Leg::Planned, Leg::Filling, Leg::Live];
+    let legs = [Leg::Encoding, Leg::InOrigin, Leg::Planned, Leg::Filling, Leg::Positioned, Leg::Live];
     ui.horizontal(|ui| {
         for (i, leg) in legs.into_iter().enumerate() {
             if i > 0 {
@@ -396,7 +400,7 @@ fn journey(ui: &mut egui::Ui, ctx: &mut ViewCtx, job: &Job, j: &Journey, thumbna
         }
     });
     if let Some(dir) = ctx.encodes.thumbnails(job, (320, 180)) {
-        thumbnails.show(ui, &dir, 8, 160.0);
+        thumbnails.show(ui, job.id, &dir, 8, 160.0);
     }
 }
 

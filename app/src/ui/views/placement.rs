@@ -288,11 +288,11 @@ impl PlacementView {
             t.release_s as f64 / 86_400.0
         ));
         // A title ingested here for real: its stills from the origin folder.
-        let job = snap.ingest.jobs.iter().find(|j| {
-            matches!(j.catalogued, Some(twin::ingest::Catalogued::Joined { title: joined, .. }) if joined == title)
-        });
-        if let Some(dir) = job.and_then(|j| ctx.encodes.thumbnails(j, (320, 180))) {
-            self.thumbnails.show(ui, &dir, 6, 120.0);
+        let job = snap.ingest.jobs.iter().find(|j| j.joined_as() == Some(title));
+        if let Some(job) = job
+            && let Some(dir) = ctx.encodes.thumbnails(job, (320, 180))
+        {
+            self.thumbnails.show(ui, job.id, &dir, 6, 120.0);
         }
         egui::Grid::new("title_popularity").num_columns(4).show(ui, |ui| {
             ui.strong("region");
