@@ -150,8 +150,19 @@ enum Batch {
     Days(Vec<DayRecord>),
     Plans(Vec<PlanRecord>),
     Training(TrainingRecord),
+    /// Titles that joined the catalogue since the store was made (ingest), with their videos: their names
+    /// replace the reserved places' in `titles` and `videos`.
+    Titles(Vec<JoinedTitle>),
     /// Answer once everything queued before is committed.
     Sync(SyncSender<()>),
+}
+
+/// A title that joined the catalogue: its row in `titles`, and its videos' (video, running time).
+struct JoinedTitle {
+    title: u32,
+    name: String,
+    movie: bool,
+    videos: Vec<(u32, u32)>,
 }
 
 /// A night's training of a region, and the next day's predictions it made from the day it read.
@@ -187,6 +198,8 @@ pub struct EventStore {
     path: PathBuf,
     /// Events committed so far (the writer counts them as it commits).
     written: Arc<AtomicU64>,
+    /// Places reserved for ingest that titles had joined when last written (`update_titles`).
+    joined: usize,
 }
 
 impl EventStore {
@@ -212,7 +225,8 @@ impl EventStore {
         let writer = std::thread::Builder::new()
             .name("events writer".into())
             .spawn(move || write(conn, rx, &counter, files_per_video))?;
-        Ok(EventStore { tx: Some(tx), writer: Some(writer), path: path.to_path_buf(), written })
+        let joined = joined_count(twin);
+        Ok(EventStore { tx: Some(tx), writer: Some(writer), path: path.to_path_buf(), written, joined })
     }
 
     pub fn path(&self) -> &Path {
@@ -248,6 +262,25 @@ impl EventStore {
         self.queue(Batch::Plans(plans))
     }
 
+    /// Queues the titles that joined `twin`'s catalogue since the last call (places fill in order), so events
+    /// of a title ingested while recording carry its name.
+    pub fn update_titles(&mut self, twin: &Twin) -> anyhow::Result<()> {
+        let joined = joined_count(twin);
+        if joined == self.joined {
+            return Ok(());
+        }
+        let c = &twin.model().catalog;
+        let rows = (c.slots.start + self.joined as u32..c.slots.start + joined as u32)
+            .map(|t| {
+                let x = &c.titles[t as usize];
+                let videos = x.videos.clone().map(|v| (v, c.videos[v as usize].duration_s)).collect();
+                JoinedTitle { title: t, name: x.name.clone(), movie: x.is_movie(), videos }
+            })
+            .collect();
+        self.joined = joined;
+        self.queue(Batch::Titles(rows))
+    }
+
     /// Queues a night's training.
     pub fn send_training(&self, record: TrainingRecord) -> anyhow::Result<()> {
         self.queue(Batch::Training(record))
@@ -280,6 +313,12 @@ impl Drop for EventStore {
             let _ = w.join();
         }
     }
+}
+
+/// Places reserved for ingest that titles have joined in `twin`'s catalogue.
+fn joined_count(twin: &Twin) -> usize {
+    let c = &twin.model().catalog;
+    c.slots.len() - c.free_slots()
 }
 
 /// The run and the names its events refer to.
@@ -342,6 +381,17 @@ fn write(
             Batch::Days(days) => insert_days(&tx, days)?,
             Batch::Plans(plans) => insert_plans(&tx, plans, files_per_video)?,
             Batch::Training(record) => insert_training(&tx, record)?,
+            Batch::Titles(titles) => {
+                for t in titles {
+                    tx.execute("INSERT OR REPLACE INTO titles VALUES (?1, ?2, ?3)", params![t.title, t.name, t.movie])?;
+                    for (v, duration_s) in &t.videos {
+                        tx.execute(
+                            "INSERT OR REPLACE INTO videos VALUES (?1, ?2, ?3)",
+                            params![v, t.title, duration_s],
+                        )?;
+                    }
+                }
+            }
             Batch::Sync(done) => {
                 let _ = done.send(());
                 continue;
@@ -451,6 +501,46 @@ fn insert_training(tx: &rusqlite::Transaction, record: &TrainingRecord) -> rusql
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_title_ingested_while_recording_is_written_under_its_own_name() {
+        let dir = std::env::temp_dir().join(format!("edgetwin-events-joined-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run.db");
+        let _ = std::fs::remove_file(&path);
+        let mut twin = Twin::default_scenario().unwrap();
+        let mut store = EventStore::create(&path, &twin, 0.01).unwrap();
+        let delivery = twin::ingest::Delivery {
+            title: "Harbor Lights".into(),
+            episode: None,
+            genre: twin.model().catalog.genres[0].clone(),
+            duration_s: 600,
+            regions: Vec::new(),
+            release_s: 0,
+            source: twin::ingest::Source {
+                bytes: 15_000_000_000,
+                width: 1920,
+                height: 1080,
+                fps: 24.0,
+                complexity: 1.0,
+            },
+            encoded: Vec::new(),
+        };
+        twin.apply(twin::Command::Ingest { delivery, ladder: twin::ingest::Ladder::Fixed }).unwrap();
+        store.update_titles(&twin).unwrap();
+        twin.advance_minutes(30);
+        let slot = twin.model().catalog.slots.start;
+        assert!(!twin.model().catalog.is_free_slot(twin::catalog::TitleId(slot)), "joined");
+        store.update_titles(&twin).unwrap();
+        store.sync().unwrap();
+        let conn = Connection::open(&path).unwrap();
+        let row = |sql: &str| conn.query_row(sql, params![slot], |r| r.get::<_, String>(0)).unwrap();
+        assert_eq!(row("SELECT name FROM titles WHERE title = ?1"), "Harbor Lights");
+        assert_eq!(row("SELECT CAST(duration_s AS TEXT) FROM videos WHERE title = ?1"), "600");
+        drop(conn);
+        store.finish().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_version_1_database_migrates() {

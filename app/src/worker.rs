@@ -330,6 +330,11 @@ impl Worker {
     fn advance_minute(&mut self) {
         self.twin.advance_minutes(1);
         let Some(r) = &mut self.events else { return };
+        if let Err(e) = r.store.update_titles(&self.twin) {
+            self.last_error = Some(format!("{e:#}"));
+            self.record_events(None);
+            return;
+        }
         if let Err(e) = r.training.after_minute(&mut self.twin, &r.store) {
             self.last_error = Some(format!("nightly training stopped the recording: {e:#}"));
             self.record_events(None);

@@ -155,6 +155,16 @@ pub fn avc_rungs(catalog: &twin::catalog::Catalog) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// The work folder (chunks, trials, encoded chunks, a generated source): removed when the encode ends, done
+/// or failed.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Wall time per stage.
 struct Laps {
     clock: Instant,
@@ -302,6 +312,7 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
         std::fs::remove_dir_all(&out_dir).with_context(|| format!("clearing {}", out_dir.display()))?;
     }
     std::fs::create_dir_all(&work).with_context(|| format!("creating {}", work.display()))?;
+    let _scratch = Scratch(work.clone());
     let mut laps = Laps { clock: Instant::now(), stages: Vec::new() };
 
     // The studio's delivery: a file, or the pattern made now (not counted as a stage).
@@ -530,7 +541,6 @@ pub fn encode(spec: &EncodeSpec, progress: Progress) -> anyhow::Result<EncodeRep
     let audio_bytes = if src.has_audio { dir_bytes(&audio_dir)?.0 } else { 0 };
     let master = master_playlist(&variants, src.has_audio);
     std::fs::write(avc_dir.join("master.m3u8"), &master)?;
-    std::fs::remove_dir_all(&work).ok();
     laps.lap("store");
 
     Ok(EncodeReport {
