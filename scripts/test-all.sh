@@ -2,9 +2,9 @@
 # Runs every check and test of the workspace, on a fresh machine as on a developer's; `.ci/run` calls exactly
 # this. First it makes sure of what the tests need: the libCacheSim reference trace beside the checkout, Mesa's
 # OpenGL/EGL drivers on which the UI tests render (llvmpipe, on the CPU: no GPU or display needed), ffmpeg
-# and ffprobe for the real ingest engine's tests, a Python
-# venv with pyarrow (which reads the Parquet exports back), and the clippy and rustfmt of the toolchain pinned in
-# rust-toolchain.toml.
+# and ffprobe for the real ingest engine's tests, a Python venv with pyarrow (which reads the Parquet exports
+# back) and moto (the AWS emulator the connector tests use, started here on a free loopback port and stopped at
+# the end), and the clippy and rustfmt of the toolchain pinned in rust-toolchain.toml.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,16 +50,31 @@ else
   echo "   install your system's equivalents if the UI tests cannot find an adapter"
 fi
 
-# -- Python: the tests' venv (.venv): pyarrow reads the Parquet exports back, as an independent reader.
-python_packages=(pyarrow==26.0.1)
+# -- Python: the tests' venv (.venv): pyarrow reads the Parquet exports back, as an independent reader; moto
+# emulates AWS for the connector tests.
+python_packages=(pyarrow==26.0.1 "moto[server]==5.2.5")
 if [ ! -x .venv/bin/python ]; then
   echo "== making the tests' Python venv (.venv)"
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import pyarrow" >/dev/null 2>&1; then
+if ! .venv/bin/python -c "import pyarrow, moto" >/dev/null 2>&1 || [ ! -x .venv/bin/moto_server ]; then
   echo "== installing ${python_packages[*]} into .venv"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check "${python_packages[@]}"
 fi
+
+# -- The AWS emulator: moto_server on a free loopback port for the connector tests, with test credentials,
+# stopped when this script ends.
+moto_port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >/tmp/edgetwin-moto-$$.log 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break
+  sleep 0.1
+done
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+echo "== moto (AWS emulator) on $AWS_ENDPOINT_URL"
 
 # -- Rust: the toolchain comes from rust-toolchain.toml; rustup adds its components if they are missing.
 if ! cargo clippy --version >/dev/null 2>&1 || ! cargo fmt --version >/dev/null 2>&1; then

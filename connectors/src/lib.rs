@@ -2,4 +2,5 @@
 //! so the console can mirror production with the same views. So far: the mirror's configuration (`config`);
 //! the sources and the publisher come with the rest of the mirror issue.
 
+pub mod cloudwatch;
 pub mod config;
