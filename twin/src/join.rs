@@ -1,11 +1,11 @@
 //! Ingested titles in the running twin: joining the catalogue, and read from the origin.
 //!
-//! Joining. When a job is stored in the origin, its title takes one of
-//! the places the catalogue reserved for ingest (`Catalog::slots`): its metadata from the delivery, its file
-//! sizes from what the job encoded, its appeal the place's own (the generator's ground truth, which nothing
-//! but demand and the oracle reads). It goes live at the first whole hour from its release time, or from when it
-//! is stored if that is later (assumed: the catalogue publishes on the hour). Every region is predicted and planned again at once,
-//! so placement puts the new title on its sites' plans the way it pre-positions any launch (the predictor sees
+//! Joining. When a job is stored in the origin, its title takes one of the places the catalogue reserved for
+//! ingest (`Catalog::slots`): its metadata from the delivery, its file sizes from what the job encoded, its
+//! appeal the place's own (the generator's ground truth, which nothing but demand and the oracle reads). It
+//! goes live at the first whole hour from its release time, or from when it is stored if that is later
+//! (assumed: the catalogue publishes on the hour). Every region is predicted and planned again at once, so
+//! placement puts the new title on its sites' plans the way it pre-positions any launch (the predictor sees
 //! only its genre, type and release); fills then take it to the edge in their windows.
 //!
 //! Reading. Each minute, the bytes of an ingested title's plays that no edge site served, and its files that
@@ -98,9 +98,7 @@ impl Twin {
             self.ingest.catalogued(id, Catalogued::Joined { title: slot, release_s });
         }
     }
-}
 
-impl Twin {
     /// The minute's reads of ingested titles from the origin: their plays' misses since the last minute
     /// (`read_bytes` keeps what was counted), and their files the minute's fills brought from an origin.
     pub(crate) fn read_origin(&mut self, fill: &FillMinute) {

@@ -36,6 +36,27 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// An empty bucket `name` in `region`.
+    pub fn new(name: &str, region: &str) -> Bucket {
+        Bucket {
+            name: name.to_string(),
+            region: region.to_string(),
+            objects: BTreeMap::new(),
+            stats: BucketStats::default(),
+            minute_gets: 0,
+            minute_bytes: 0,
+        }
+    }
+
+    /// A bucket as a listing found it (an inventory of a real one): its objects and bytes, no requests counted.
+    pub fn from_listing(name: &str, region: &str, objects: impl IntoIterator<Item = (String, u64)>) -> Bucket {
+        let mut b = Bucket::new(name, region);
+        b.objects = objects.into_iter().collect();
+        b.stats.objects = b.objects.len() as u64;
+        b.stats.bytes = b.objects.values().sum();
+        b
+    }
+
     pub fn put(&mut self, key: String, bytes: u64) {
         let s = &mut self.stats;
         s.puts += 1;
@@ -97,18 +118,7 @@ pub struct Origin {
 impl Origin {
     /// A bucket per origin region, named as a deployment would name it.
     pub fn new(regions: &[String]) -> Origin {
-        let buckets = regions
-            .iter()
-            .map(|r| Bucket {
-                name: format!("edgetwin-origin-{r}"),
-                region: r.clone(),
-                objects: BTreeMap::new(),
-                stats: BucketStats::default(),
-                minute_gets: 0,
-                minute_bytes: 0,
-            })
-            .collect();
-        Origin { buckets }
+        Origin { buckets: regions.iter().map(|r| Bucket::new(&format!("edgetwin-origin-{r}"), r)).collect() }
     }
 
     pub fn bucket(&self, region: &str) -> Option<&Bucket> {
@@ -191,6 +201,10 @@ mod tests {
         assert_eq!((b.stats.gets_per_s, b.stats.out_bytes_per_s), (2.0, 100_000.0));
         b.end_minute();
         assert_eq!(b.stats.gets_per_s, 0.0);
+        // A bucket as an inventory found it: its objects and bytes, no requests.
+        let listed = Bucket::from_listing("real", "eu-west-1", [("b".to_string(), 5), ("a".to_string(), 7)]);
+        assert_eq!((listed.stats.objects, listed.stats.bytes, listed.stats.puts), (2, 12, 0));
+        assert_eq!(listed.list("", "", 10).collect::<Vec<_>>(), [("a", 7), ("b", 5)]);
     }
 
     #[test]
