@@ -32,14 +32,7 @@ pub struct Query {
 
 /// A client for the configured endpoint and region, with credentials from the standard chain.
 pub async fn client(region: &str, endpoint: Option<&str>, profile: Option<&str>) -> Client {
-    let mut loader = aws_config::from_env().region(aws_config::Region::new(region.to_string()));
-    if let Some(url) = endpoint {
-        loader = loader.endpoint_url(url);
-    }
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    Client::new(&loader.load().await)
+    Client::new(&crate::sdk_config(region, endpoint, profile).await)
 }
 
 fn dimensions(d: &[(String, String)]) -> Vec<Dimension> {

@@ -6,3 +6,16 @@
 pub mod cloudwatch;
 pub mod config;
 pub mod s3;
+
+/// The SDK configuration every client shares: `region`, credentials from the standard chain (or the named
+/// `profile`), and every call sent to `endpoint` (an emulator) when one is given.
+pub async fn sdk_config(region: &str, endpoint: Option<&str>, profile: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::from_env().region(aws_config::Region::new(region.to_string()));
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(p) = profile {
+        loader = loader.profile_name(p);
+    }
+    loader.load().await
+}

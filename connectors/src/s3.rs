@@ -7,14 +7,7 @@ use twin::ingest::Bucket;
 /// A client for the configured endpoint and region, with credentials from the standard chain. Path-style
 /// addressing, which emulators and custom endpoints need (and AWS accepts).
 pub async fn client(region: &str, endpoint: Option<&str>, profile: Option<&str>) -> Client {
-    let mut loader = aws_config::from_env().region(aws_config::Region::new(region.to_string()));
-    if let Some(url) = endpoint {
-        loader = loader.endpoint_url(url);
-    }
-    if let Some(p) = profile {
-        loader = loader.profile_name(p);
-    }
-    let shared = loader.load().await;
+    let shared = crate::sdk_config(region, endpoint, profile).await;
     let config = aws_sdk_s3::config::Builder::from(&shared).force_path_style(endpoint.is_some()).build();
     Client::from_conf(config)
 }
