@@ -7,6 +7,8 @@ use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy, StandardUnit};
 
+use crate::fault::{Fault, FaultKind, from_sdk};
+
 /// Data points a PutMetricData call may carry, and queries a GetMetricData call may make.
 pub const PUT_BATCH: usize = 1000;
 pub const QUERY_BATCH: usize = 500;
@@ -40,7 +42,7 @@ fn dimensions(d: &[(String, String)]) -> Vec<Dimension> {
 }
 
 /// Writes `points` into `namespace`, in calls of at most `PUT_BATCH`. Returns the calls made.
-pub async fn publish(client: &Client, namespace: &str, points: &[Point]) -> Result<usize, String> {
+pub async fn publish(client: &Client, namespace: &str, points: &[Point]) -> Result<usize, Fault> {
     let mut calls = 0;
     for batch in points.chunks(PUT_BATCH) {
         let data: Vec<MetricDatum> = batch
@@ -61,7 +63,7 @@ pub async fn publish(client: &Client, namespace: &str, points: &[Point]) -> Resu
             .set_metric_data(Some(data))
             .send()
             .await
-            .map_err(|e| format!("PutMetricData: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(e)))?;
+            .map_err(|e| from_sdk("PutMetricData", e))?;
         calls += 1;
     }
     Ok(calls)
@@ -75,7 +77,7 @@ pub async fn read(
     from_s: i64,
     to_s: i64,
     period_s: i64,
-) -> Result<Vec<Vec<(i64, f64)>>, String> {
+) -> Result<Vec<Vec<(i64, f64)>>, Fault> {
     let align = |t: i64| t.div_euclid(period_s) * period_s;
     let mut out = vec![Vec::new(); queries.len()];
     for (b, batch) in queries.chunks(QUERY_BATCH).enumerate() {
@@ -103,13 +105,13 @@ pub async fn read(
                 .set_next_token(token.take())
                 .send()
                 .await
-                .map_err(|e| format!("GetMetricData: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(e)))?;
+                .map_err(|e| from_sdk("GetMetricData", e))?;
             for r in page.metric_data_results() {
                 let Some(i) = r.id().and_then(|id| id.strip_prefix('q')).and_then(|n| n.parse::<usize>().ok()) else {
-                    return Err(format!("GetMetricData: an answer for an id it was not asked: {:?}", r.id()));
+                    return Err(malformed(format!("an answer for an id it was not asked: {:?}", r.id())));
                 };
                 let Some(series) = out.get_mut(b * QUERY_BATCH + i) else {
-                    return Err(format!("GetMetricData: an answer for query {i}, of {} asked", batch.len()));
+                    return Err(malformed(format!("an answer for query {i}, of {} asked", batch.len())));
                 };
                 for (t, v) in r.timestamps().iter().zip(r.values()) {
                     series.push((t.secs(), *v));
@@ -125,4 +127,8 @@ pub async fn read(
         series.sort_by_key(|p| p.0);
     }
     Ok(out)
+}
+
+fn malformed(what: String) -> Fault {
+    Fault { kind: FaultKind::Malformed, message: format!("GetMetricData: {what}") }
 }

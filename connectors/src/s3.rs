@@ -4,6 +4,8 @@
 use aws_sdk_s3::Client;
 use twin::ingest::Bucket;
 
+use crate::fault::{Fault, from_sdk};
+
 /// A client for the configured endpoint and region, with credentials from the standard chain. Path-style
 /// addressing, which emulators and custom endpoints need (and AWS accepts).
 pub async fn client(region: &str, endpoint: Option<&str>, profile: Option<&str>) -> Client {
@@ -14,7 +16,7 @@ pub async fn client(region: &str, endpoint: Option<&str>, profile: Option<&str>)
 
 /// Every object of `bucket` (in `region`), listed `page_size` keys a call (S3 gives at most 1,000), as the
 /// origin model's bucket. Returns it with the calls made.
-pub async fn inventory(client: &Client, bucket: &str, region: &str, page_size: i32) -> Result<(Bucket, usize), String> {
+pub async fn inventory(client: &Client, bucket: &str, region: &str, page_size: i32) -> Result<(Bucket, usize), Fault> {
     let mut objects = Vec::new();
     let mut token: Option<String> = None;
     let mut calls = 0;
@@ -26,7 +28,7 @@ pub async fn inventory(client: &Client, bucket: &str, region: &str, page_size: i
             .set_continuation_token(token.take())
             .send()
             .await
-            .map_err(|e| format!("ListObjectsV2 s3://{bucket}: {}", aws_sdk_s3::error::DisplayErrorContext(e)))?;
+            .map_err(|e| from_sdk(&format!("ListObjectsV2 s3://{bucket}"), e))?;
         calls += 1;
         for o in page.contents() {
             let Some(key) = o.key() else { continue };

@@ -1,31 +1,15 @@
 //! Against the emulator (moto), which the test command starts and names in AWS_ENDPOINT_URL: the twin's KPIs
 //! published with PutMetricData are read back with GetMetricData, the same values, in batches and pages.
 
+mod support;
+
 use connectors::cloudwatch::{self, Point, Query};
+use support::emulator;
 use twin::kpi::KpiId;
-
-fn endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: the connector tests run against moto, which scripts/test-all.sh starts")
-}
-
-/// Empties the emulator (`POST /moto-api/reset`), so each test starts from nothing.
-fn reset(endpoint: &str) {
-    use std::io::{Read, Write};
-    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
-    let mut stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("moto at {host}: {e}"));
-    let request =
-        format!("POST /moto-api/reset HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "resetting moto: {answer}");
-}
 
 #[tokio::test]
 async fn kpis_published_by_a_twin_run_are_read_back_with_the_same_values() {
-    let url = endpoint();
-    reset(&url);
+    let (url, _moto) = emulator().await;
     let client = cloudwatch::client("us-east-1", Some(&url), None).await;
     // Two hours of a twin's KPIs, one point a minute each, timestamped from a recent whole hour.
     let mut twin = twin::Twin::default_scenario().unwrap();

@@ -1,13 +1,16 @@
 //! Against the emulator (moto; the test command starts it and names it in AWS_ENDPOINT_URL): the inventory of a
 //! bucket, taken page by page, holds exactly the objects put, with their sizes.
 
+mod support;
+
 use aws_sdk_s3::primitives::ByteStream;
+use connectors::fault::FaultKind;
 use connectors::s3;
+use support::emulator;
 
 #[tokio::test]
 async fn the_inventory_matches_the_objects_put_across_pages() {
-    let url = std::env::var("AWS_ENDPOINT_URL")
-        .expect("AWS_ENDPOINT_URL is not set: the connector tests run against moto, which scripts/test-all.sh starts");
+    let (url, _moto) = emulator().await;
     let client = s3::client("us-east-1", Some(&url), None).await;
     let bucket = format!("edgetwin-inventory-{}", std::process::id());
     client.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -36,5 +39,6 @@ async fn the_inventory_matches_the_objects_put_across_pages() {
     assert_eq!(listed, expected);
     // A bucket that is not there is named in the error.
     let err = s3::inventory(&client, "no-such-bucket-here", "us-east-1", 1000).await.unwrap_err();
-    assert!(err.contains("s3://no-such-bucket-here") && err.contains("NoSuchBucket"), "{err}");
+    assert_eq!(err.kind, FaultKind::Rejected, "{err}");
+    assert!(err.message.contains("s3://no-such-bucket-here") && err.message.contains("NoSuchBucket"), "{err}");
 }
