@@ -5,6 +5,7 @@ use std::sync::mpsc::Receiver;
 
 use twin::Twin;
 
+use crate::ui::mirror_link::MirrorLink;
 use crate::ui::real_encodes::RealEncodes;
 use crate::ui::selection::Selection;
 use crate::ui::site_inspector::SiteInspector;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub frame_ms: f32,
     /// Real (ffmpeg) encodes started from the Ingest view.
     pub encodes: RealEncodes,
+    /// The live deployment mirrored, if one is.
+    pub mirror: MirrorLink,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             seed_edit,
             frame_ms: 0.0,
             encodes: RealEncodes::new(crate::data_dir().join("origin")),
+            mirror: MirrorLink::default(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod fault_proxy;
 pub mod health;
 pub mod mirror;
 pub mod s3;
+pub mod seed;
 pub mod source;
 
 use std::time::Duration;

@@ -166,6 +166,54 @@ impl MirrorState {
         self.sources.iter().map(|s| s.state(now_s)).max_by_key(|s| rank(*s)).unwrap_or(SourceState::Waiting)
     }
 
+    /// Every source of `config` not polled yet.
+    fn new(config: &MirrorConfig, sources: &[Source]) -> MirrorState {
+        let interval_s = *config.poll_seconds.get_ref() as i64;
+        let period_s = *config.cloudwatch.period_seconds.get_ref() as i64;
+        let statuses = sources
+            .iter()
+            .map(|s| SourceStatus {
+                name: s.name(),
+                kind: s.kind(),
+                fault: None,
+                last_good_s: None,
+                newest_data_s: None,
+                stale_after_s: match s.kind() {
+                    SourceKind::CloudWatch => 3 * period_s + CLOUDWATCH_LAG_S,
+                    _ => 3 * interval_s,
+                },
+                latency_ms: None,
+                failures: 0,
+                errors: 0,
+                polls: 0,
+            })
+            .collect();
+        MirrorState {
+            name: config.name.clone(),
+            endpoint: config.endpoint().unwrap_or_else(|| "AWS".into()),
+            region: config.region.get_ref().clone(),
+            sources: statuses,
+            observed: Observed::default(),
+            actions: Vec::new(),
+            acting: 0,
+        }
+    }
+
+    /// Takes in one poll of source `i`.
+    fn record(&mut self, i: usize, result: Result<Observation, Fault>, latency_ms: f64) {
+        let s = &mut self.sources[i];
+        s.polls += 1;
+        s.latency_ms = Some(latency_ms);
+        match result {
+            Ok(o) => self.take(i, o, now_s()),
+            Err(f) => {
+                s.failures += 1;
+                s.errors += 1;
+                s.fault = Some(f);
+            }
+        }
+    }
+
     fn take(&mut self, source: usize, observation: Observation, now_s: i64) {
         let newest = match observation {
             Observation::Metrics(series) => {
@@ -234,6 +282,22 @@ pub struct Mirror {
     autoscaling: Vec<(String, aws_sdk_autoscaling::Client)>,
 }
 
+/// Polls every source of `config` once, all at the same time: what `edgetwin mirror --probe` prints.
+pub async fn probe(config: &MirrorConfig) -> MirrorState {
+    let sources = Source::all(config).await;
+    let mut state = MirrorState::new(config, &sources);
+    let mut polls = tokio::task::JoinSet::new();
+    for (i, source) in sources.into_iter().enumerate() {
+        polls.spawn(async move { (i, source.poll(now_s()).await) });
+    }
+    while let Some(joined) = polls.join_next().await {
+        if let Ok((i, (result, latency_ms))) = joined {
+            state.record(i, result, latency_ms);
+        }
+    }
+    state
+}
+
 pub fn now_s() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
@@ -245,34 +309,7 @@ impl Mirror {
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("mirror").enable_all().build()?;
         let sources = runtime.block_on(Source::all(config));
         let interval = Duration::from_secs(*config.poll_seconds.get_ref());
-        let period = *config.cloudwatch.period_seconds.get_ref() as i64;
-        let statuses = sources
-            .iter()
-            .map(|s| SourceStatus {
-                name: s.name(),
-                kind: s.kind(),
-                fault: None,
-                last_good_s: None,
-                newest_data_s: None,
-                stale_after_s: match s.kind() {
-                    SourceKind::CloudWatch => 3 * period + CLOUDWATCH_LAG_S,
-                    _ => 3 * interval.as_secs() as i64,
-                },
-                latency_ms: None,
-                failures: 0,
-                errors: 0,
-                polls: 0,
-            })
-            .collect();
-        let state = Arc::new(Mutex::new(MirrorState {
-            name: config.name.clone(),
-            endpoint: config.endpoint().unwrap_or_else(|| "AWS".into()),
-            region: config.region.get_ref().clone(),
-            sources: statuses,
-            observed: Observed::default(),
-            actions: Vec::new(),
-            acting: 0,
-        }));
+        let state = Arc::new(Mutex::new(MirrorState::new(config, &sources)));
         let wake = Arc::new(Notify::new());
         let mut s3 = None;
         let mut autoscaling = Vec::new();
@@ -291,17 +328,7 @@ impl Mirror {
                     let fault = result.as_ref().err().map(|f| f.kind);
                     let wait = {
                         let mut st = lock(&state);
-                        let s = &mut st.sources[i];
-                        s.polls += 1;
-                        s.latency_ms = Some(latency_ms);
-                        match result {
-                            Ok(o) => st.take(i, o, now_s()),
-                            Err(f) => {
-                                s.failures += 1;
-                                s.errors += 1;
-                                s.fault = Some(f);
-                            }
-                        }
+                        st.record(i, result, latency_ms);
                         backoff(interval, st.sources[i].failures)
                     };
                     if let Some(f) = &on_poll {

@@ -42,6 +42,9 @@ pub enum Command {
     /// Set a control-plane region's scaling policy (index into the scenario's origins): its kind, limits,
     /// target and instance type.
     SetScalingPolicy { region: usize, policy: GroupPolicy },
+    /// Set a control-plane region's desired capacity (within its group's limits), as AWS's SetDesiredCapacity:
+    /// the group launches or terminates to match, and its scaling policy goes on from there.
+    SetDesiredCapacity { region: usize, desired: u32 },
     /// Terminate instances of a region's group at once (the group replaces them).
     KillInstances { region: usize, count: u32 },
     /// A region's predicted plays per video (full-play equivalents) and rendition mix for its day in progress,

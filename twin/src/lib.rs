@@ -222,6 +222,9 @@ impl Twin {
                 self.content.set_policy(&self.model, site, policy, &mut self.placement)?
             }
             Command::SetScalingPolicy { region, policy } => self.fleet.set_policy(region, policy, self.minute())?,
+            Command::SetDesiredCapacity { region, desired } => {
+                self.fleet.set_desired(region, desired, self.minute())?
+            }
             Command::KillInstances { region, count } => self.fleet.kill(region, count, self.minute())?,
             Command::SetPredictions { region, day, plays, rendition_shares } => self.content.set_predictions(
                 &self.model,

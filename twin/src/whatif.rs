@@ -100,6 +100,11 @@ pub enum Change {
         region: String,
         count: u32,
     },
+    /// Set a region's desired capacity (within its group's limits).
+    DesiredCapacity {
+        region: String,
+        desired: u32,
+    },
     /// Change a region's scaling policy: only the fields given (`instance` names one of
     /// `fleet::asg::INSTANCE_TYPES`).
     Scaling {
@@ -278,6 +283,9 @@ impl Change {
             Change::KillInstances { region: r, count } => {
                 Ok(vec![Command::KillInstances { region: region(twin, r)?, count: *count }])
             }
+            Change::DesiredCapacity { region: r, desired } => {
+                Ok(vec![Command::SetDesiredCapacity { region: region(twin, r)?, desired: *desired }])
+            }
             Change::Scaling { region: r, policy, min, max, target, metric, protected, instance } => {
                 let region = region(twin, r)?;
                 let mut p = twin.fleet().groups[region].policy.clone();
@@ -361,6 +369,9 @@ impl Change {
             }],
             Command::KillInstances { region, count } => {
                 vec![Change::KillInstances { region: name(*region), count: *count }]
+            }
+            Command::SetDesiredCapacity { region, desired } => {
+                vec![Change::DesiredCapacity { region: name(*region), desired: *desired }]
             }
             Command::EvacuateRegion { region, evacuated: true } => vec![Change::Evacuate { region: name(*region) }],
             Command::EvacuateRegion { region, evacuated: false } => vec![Change::Restore { region: name(*region) }],

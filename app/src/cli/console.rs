@@ -1,30 +1,38 @@
-//! Opening the console window.
+//! Opening the console window: on a scenario, or in mirror mode (the default scenario's twin to play forward
+//! on, and the mirror of the deployment a configuration names).
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::Args;
+use crate::ui::control::Control;
 use crate::ui::scenario_source::ScenarioSource;
 use crate::ui::shell::ConsoleApp;
 
 pub fn open(args: &Args, launched: Instant) -> anyhow::Result<()> {
     let source = args.scenario.clone().map_or(ScenarioSource::Default, ScenarioSource::File);
+    window(source, None, args.exit_after_first_frame, launched)
+}
+
+/// The console in mirror mode on the deployment `config` names, its AWS mirror view open.
+pub fn open_mirror(config: PathBuf) -> anyhow::Result<()> {
+    window(ScenarioSource::Default, Some(config), false, Instant::now())
+}
+
+fn window(source: ScenarioSource, mirror: Option<PathBuf>, exit: bool, launched: Instant) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([1440.0, 900.0]).with_title("edgetwin"),
         ..Default::default()
     };
-    let exit_after_first_frame = args.exit_after_first_frame;
     eframe::run_native(
         "edgetwin",
         options,
         Box::new(move |cc| {
-            let app = ConsoleApp::open(source, Some(cc.egui_ctx.clone()));
-            Ok(Box::new(FirstFrame {
-                app,
-                launched,
-                exit: exit_after_first_frame,
-                first_frame_ms: None,
-                reported: false,
-            }))
+            let mut app = ConsoleApp::open(source, Some(cc.egui_ctx.clone()));
+            if let Some(path) = mirror {
+                app.handle(Control::ConnectMirror(path));
+            }
+            Ok(Box::new(FirstFrame { app, launched, exit, first_frame_ms: None, reported: false }))
         }),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the console window: {e}"))

@@ -10,6 +10,7 @@ mod fleet_table;
 mod ingest;
 mod kpi_file;
 mod lp_bound;
+mod mirror;
 mod run;
 mod summary;
 mod trace;
@@ -87,6 +88,9 @@ pub enum Command {
     /// A run's data in the files larger tools read.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Mirror a live AWS deployment (or the local emulator's demo) in the console; --probe checks every source
+    /// and prints a table; --create-demo makes the demo deployment in the emulator.
+    Mirror(mirror::MirrorArgs),
 }
 
 pub fn run(command: Command) -> anyhow::Result<()> {
@@ -102,6 +106,26 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Analytics(a) => analytics::analytics(a),
         Command::Ingest(a) => ingest::ingest(a),
         Command::Export(c) => export::run(c),
+        Command::Mirror(a) => mirror::mirror(a),
+    }
+}
+
+/// Prints rows under a header, each column as wide as its widest cell.
+pub fn print_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) {
+    let cells = |row: &[&str]| row.iter().map(|c| c.to_string()).collect::<Vec<String>>();
+    let all: Vec<Vec<String>> = std::iter::once(cells(header))
+        .chain(rows.iter().map(|r| r.iter().map(|c| c.as_ref().to_string()).collect()))
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| all.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
+        .collect();
+    for row in &all {
+        let padded: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        println!("{}", padded.join("  ").trim_end());
     }
 }
 

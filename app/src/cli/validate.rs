@@ -8,7 +8,7 @@ use clap::Args;
 use twin::fidelity::{self, Source};
 use twin::time::SimTime;
 
-use super::{build_twin, load_scenario, positive_span, simulate};
+use super::{build_twin, load_scenario, positive_span, print_table, simulate};
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -39,7 +39,7 @@ pub fn validate(a: ValidateArgs) -> anyhow::Result<()> {
     let checks = fidelity::report(&twin, SimTime::from_minutes(WARMUP_MINUTES));
 
     println!("\nedgetwin validate · {name} (seed {seed}) · 1 warm-up day, then {} measured\n", days(a.days));
-    let rows: Vec<[String; 6]> = checks
+    let rows: Vec<Vec<String>> = checks
         .iter()
         .map(|c| {
             let source = match &c.source {
@@ -51,7 +51,7 @@ pub fn validate(a: ValidateArgs) -> anyhow::Result<()> {
                 Some(false) => "OFF",
                 None => "–",
             };
-            [
+            vec![
                 c.figure.to_string(),
                 c.value.clone(),
                 c.tolerance.clone(),
@@ -61,18 +61,7 @@ pub fn validate(a: ValidateArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    let header = ["figure", "twin", "tolerance", "", "reference", "source"].map(String::from);
-    let widths: Vec<usize> = (0..6)
-        .map(|i| std::iter::once(&header).chain(&rows).map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
-    }
+    print_table(&["figure", "twin", "tolerance", "", "reference", "source"], &rows);
     let ok = checks.iter().filter(|c| c.ok == Some(true)).count();
     let off = checks.iter().filter(|c| c.ok == Some(false)).count();
     println!("\n{ok} ok, {off} off, {} without a value", checks.len() - ok - off);

@@ -2,6 +2,10 @@
 //! send a `Control`, and the shell carries out every control after the frame, in one place
 //! (`ConsoleApp::handle`).
 
+use std::path::PathBuf;
+
+use connectors::actions::Action;
+
 use super::real_encodes::EncodeRequest;
 use super::scenario_source::ScenarioSource;
 use super::view::ViewId;
@@ -19,6 +23,18 @@ pub enum Control {
     PickScenarioFile,
     /// Encode a source for real with ffmpeg, then deliver it to the twin.
     EncodeReal(Box<EncodeRequest>),
+    /// Mirror the deployment a configuration file names (replacing any mirrored now), or ask for the file.
+    ConnectMirror(PathBuf),
+    PickMirrorConfig,
+    DisconnectMirror,
+    /// Poll every mirrored source now.
+    PollMirror,
+    /// Turn actions on the real system on or off for this session.
+    EnableActions(bool),
+    /// Carry out an action on the real system (the view has asked the operator to confirm it).
+    Act(Action),
+    /// Seed the twin from the mirrored state and simulate ahead from there.
+    PlayForward,
 }
 
 impl From<Request> for Control {

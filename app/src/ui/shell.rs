@@ -10,7 +10,7 @@ use super::control::Control;
 use super::error_panel::{self, Problem};
 use super::scenario_source::ScenarioSource;
 use super::view::{View, ViewCtx};
-use super::views::{self, PLANNED, REGISTERED};
+use super::views::{self, REGISTERED};
 use crate::state::AppState;
 use crate::worker::{Published, Request, Speed, TwinHandle};
 
@@ -122,7 +122,7 @@ impl ConsoleApp {
     /// The site inspector (while a site is picked) and the current view; returns what they asked for.
     fn show_views(&mut self, ui: &mut egui::Ui, p: &Published) -> Vec<Control> {
         let s = &mut self.state;
-        let mut ctx = ViewCtx::new(p, &mut s.selection, &s.encodes);
+        let mut ctx = ViewCtx::new(p, &mut s.selection, &s.encodes, &s.mirror);
         if ctx.selection.site.is_some() {
             egui::Panel::right("site_inspector").default_size(340.0).show(ui, |ui| s.inspector.ui(ui, &mut ctx));
         }
@@ -134,7 +134,7 @@ impl ConsoleApp {
     }
 
     /// Carries out one control: the one place where the console changes in answer to its parts.
-    fn handle(&mut self, control: Control) {
+    pub fn handle(&mut self, control: Control) {
         match control {
             Control::Worker(r) => self.send(r),
             Control::ShowView(id) => {
@@ -148,6 +148,38 @@ impl ConsoleApp {
                     self.switch_to(ScenarioSource::File(path));
                 }
             }
+            Control::ConnectMirror(path) => {
+                self.state.mirror.connect(&path, self.repaint.clone());
+                self.state.view = views::mirror::VIEW.id;
+            }
+            Control::PickMirrorConfig => {
+                if let Some(path) = rfd::FileDialog::new().add_filter("mirror configuration", &["toml"]).pick_file() {
+                    self.handle(Control::ConnectMirror(path));
+                }
+            }
+            Control::DisconnectMirror => self.state.mirror = Default::default(),
+            Control::PollMirror => {
+                if let Some(s) = &self.state.mirror.session {
+                    s.mirror.poll_now();
+                }
+            }
+            Control::EnableActions(on) => {
+                if let Some(s) = &mut self.state.mirror.session {
+                    s.actions_enabled = on;
+                    tracing::info!(
+                        "actions on the real system {} for this session",
+                        if on { "enabled" } else { "disabled" }
+                    );
+                }
+            }
+            Control::Act(action) => match &self.state.mirror.session {
+                Some(s) if s.actions_enabled => {
+                    tracing::info!("action on the real system: {action}");
+                    s.mirror.act(action);
+                }
+                _ => tracing::warn!("action refused, actions are off: {action}"),
+            },
+            Control::PlayForward => self.play_forward(),
             Control::EncodeReal(request) => {
                 let Some(t) = &self.state.twin else { return };
                 let model = &t.latest().snapshot.model;
@@ -157,10 +189,42 @@ impl ConsoleApp {
         }
     }
 
+    /// Seeds the twin with the mirrored state, then runs it from there on the map.
+    fn play_forward(&mut self) {
+        let (Some(session), Some(twin)) = (&self.state.mirror.session, &self.state.twin) else { return };
+        let seed = connectors::seed::seed(&session.mirror.state(), &twin.latest().snapshot);
+        for c in seed.commands {
+            twin.send(Request::Twin(c));
+        }
+        twin.send(Request::Play(true));
+        self.state.mirror.seeded = seed.notes;
+        self.state.view = views::map::VIEW.id;
+    }
+
+    /// What the console shows: the local twin, or the mirrored deployment with its worst source's state.
+    fn mode_label(&self, ui: &mut egui::Ui, controls: &mut Vec<Control>) {
+        let Some(session) = &self.state.mirror.session else {
+            ui.label(egui::RichText::new("Local twin").strong().color(egui::Color32::from_rgb(90, 170, 255)))
+                .on_hover_text("Simulated locally. Open \"AWS mirror\" to mirror a live deployment.");
+            return;
+        };
+        let st = session.mirror.state();
+        let worst = st.worst(connectors::mirror::now_s());
+        let text = format!("AWS mirror · {} · {}", st.name, worst.label());
+        let color = views::mirror::state_color(worst);
+        if ui.add(egui::Button::new(egui::RichText::new(text).strong().color(color))).on_hover_text(
+            "The worst state of the mirror's sources; the twin below runs locally (Play forward seeds it from the mirror)",
+        ).clicked() {
+            controls.push(Control::ShowView(views::mirror::VIEW.id));
+        }
+    }
+
     fn switch_to(&mut self, source: ScenarioSource) {
         let view = self.state.view;
+        let mirror = std::mem::take(&mut self.state.mirror);
         *self = ConsoleApp::open(source, self.repaint.clone());
         self.state.view = view;
+        self.state.mirror = mirror;
     }
 
     fn send(&self, r: Request) {
@@ -184,8 +248,7 @@ impl ConsoleApp {
                     }
                 });
                 ui.separator();
-                ui.label(egui::RichText::new("Local twin").strong().color(egui::Color32::from_rgb(90, 170, 255)))
-                    .on_hover_text("Simulated locally. The AWS mirror mode comes with the connectors.");
+                self.mode_label(ui, controls);
                 let Some(p) = p else {
                     ui.label("no scenario");
                     return;
@@ -256,7 +319,7 @@ impl ConsoleApp {
         });
     }
 
-    /// The registered views, then those still to come (greyed).
+    /// The registered views.
     fn navigation(&mut self, ui: &mut egui::Ui, controls: &mut Vec<Control>) {
         egui::Panel::left("navigation").resizable(false).default_size(130.0).show(ui, |ui| {
             ui.add_space(6.0);
@@ -264,10 +327,6 @@ impl ConsoleApp {
                 if ui.add(egui::Button::selectable(self.state.view == v.id, v.label)).clicked() {
                     controls.push(Control::ShowView(v.id));
                 }
-            }
-            for label in PLANNED {
-                ui.add_enabled(false, egui::Button::selectable(false, label))
-                    .on_disabled_hover_text("Coming in a later release");
             }
         });
     }

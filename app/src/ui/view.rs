@@ -7,6 +7,7 @@ use std::any::Any;
 use twin::Snapshot;
 
 use super::control::Control;
+use super::mirror_link::MirrorLink;
 use super::real_encodes::RealEncodes;
 use super::selection::Selection;
 use crate::worker::Published;
@@ -24,12 +25,19 @@ pub struct ViewCtx<'a> {
     pub selection: &'a mut Selection,
     /// The real (ffmpeg) encodes started here, and the origin folder they write to.
     pub encodes: &'a RealEncodes,
+    /// The live deployment mirrored, if one is.
+    pub mirror: &'a MirrorLink,
     controls: Vec<Control>,
 }
 
 impl<'a> ViewCtx<'a> {
-    pub fn new(published: &'a Published, selection: &'a mut Selection, encodes: &'a RealEncodes) -> ViewCtx<'a> {
-        ViewCtx { published, selection, encodes, controls: Vec::new() }
+    pub fn new(
+        published: &'a Published,
+        selection: &'a mut Selection,
+        encodes: &'a RealEncodes,
+        mirror: &'a MirrorLink,
+    ) -> ViewCtx<'a> {
+        ViewCtx { published, selection, encodes, mirror, controls: Vec::new() }
     }
 
     pub fn snapshot(&self) -> &'a Snapshot {

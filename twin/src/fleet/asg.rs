@@ -105,6 +105,8 @@ pub enum Activity {
     Replace,
     /// An operator changed the policy.
     Policy,
+    /// An operator (or the mirror's seed) set the desired capacity.
+    SetDesired,
     /// An operator terminated instances.
     Kill,
     /// The region was evacuated (its members moved to other regions), or restored.
@@ -239,6 +241,24 @@ impl Group {
         self.last_activity = Some(minute);
         self.reconcile(minute, timing);
         GroupEvent { minute, activity: Activity::Policy, from, to: self.desired }
+    }
+
+    /// Desired capacity set at the start of minute `minute` (within the limits), as AWS's SetDesiredCapacity
+    /// without honouring the cooldown: the group launches or terminates to match, and scaling goes on from
+    /// there. A group not yet sized to its load (the twin's first minute) takes the capacity in service at once,
+    /// as the twin's start does.
+    pub fn set_desired(&mut self, desired: u32, minute: u64, timing: &Timing) -> GroupEvent {
+        let from = self.desired;
+        self.desired = self.clamp(desired);
+        self.tracking = self.desired;
+        self.last_activity = Some(minute);
+        if self.sized {
+            self.reconcile(minute, timing);
+        } else {
+            self.sized = true;
+            self.ready = vec![minute; self.desired as usize];
+        }
+        GroupEvent { minute, activity: Activity::SetDesired, from, to: self.desired }
     }
 
     /// Launches (at the start of minute `launched`) or terminates instances to match desired capacity:

@@ -252,6 +252,14 @@ impl Fleet {
         Ok(())
     }
 
+    /// Sets a region's desired capacity (within its group's limits).
+    pub fn set_desired(&mut self, region: usize, desired: u32, minute: u64) -> Result<(), TwinError> {
+        self.check_region(region)?;
+        let event = self.groups[region].set_desired(desired, minute, &self.timing);
+        self.events.push(FleetEvent { region, event });
+        Ok(())
+    }
+
     /// Terminates `count` instances of a region at once; the group replaces them.
     pub fn kill(&mut self, region: usize, count: u32, minute: u64) -> Result<(), TwinError> {
         self.check_region(region)?;

@@ -180,6 +180,7 @@ fn plots(ui: &mut egui::Ui, fleet: &FleetSnapshot, region: usize, slo_ms: f64) {
                 Activity::Replace | Activity::Kill => ("kill / replace", egui::Color32::from_rgb(210, 80, 70)),
                 Activity::Evacuate | Activity::Restore => ("evacuate / restore", egui::Color32::from_rgb(230, 150, 40)),
                 Activity::Policy => ("policy change", egui::Color32::GRAY),
+                Activity::SetDesired => ("desired capacity set", egui::Color32::from_rgb(150, 110, 200)),
             };
             plot.vline(VLine::new(name, e.minute as f64 / 60.0).color(color).style(LineStyle::dashed_loose()));
         }

@@ -1,4 +1,4 @@
-//! The registry of views: those the console offers, in navigation order, and those still to come. A new view is
+//! The registry of views: those the console offers, in navigation order. A new view is
 //! one file in this folder (a type implementing `View`, and its `VIEW` entry) and its name in the `views!` line
 //! below; the navigation, `--view` and its help follow from that list.
 
@@ -14,10 +14,7 @@ macro_rules! views {
     };
 }
 
-views![map, qoe, placement, fill, fleet, analytics, whatif, ingest];
-
-/// Views still to come: listed greyed in the navigation until they are registered.
-pub const PLANNED: [&str; 1] = ["AWS mirror"];
+views![map, qoe, placement, fill, fleet, analytics, whatif, ingest, mirror];
 
 pub fn spec(id: ViewId) -> Option<&'static ViewSpec> {
     REGISTERED.iter().find(|v| v.id == id)

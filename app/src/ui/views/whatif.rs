@@ -544,6 +544,7 @@ fn describe(c: &Change, snap: &Snapshot) -> String {
         Change::Evacuate { region } => format!("evacuate {region}"),
         Change::Restore { region } => format!("restore {region}"),
         Change::KillInstances { region, count } => format!("kill {count} instance(s) in {region}"),
+        Change::DesiredCapacity { region, desired } => format!("desired capacity {desired} in {region}"),
         Change::Scaling { region, .. } => format!("scaling policy of {region}"),
     }
 }

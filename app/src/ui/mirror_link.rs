@@ -1,0 +1,45 @@
+//! The console's link to a live deployment: the mirror (`connectors::mirror`) polling it on its own thread,
+//! whether the operator has turned actions on for this session (off until they do), and what the last "play
+//! forward" carried into the twin. Nothing here holds or shows credentials: they stay in the AWS chain.
+
+use std::path::{Path, PathBuf};
+
+use connectors::config::MirrorConfig;
+use connectors::mirror::Mirror;
+
+pub struct MirrorSession {
+    /// The configuration file it was opened from.
+    pub config: PathBuf,
+    pub mirror: Mirror,
+    /// Actions on the real system: off until the operator turns them on, for this session only.
+    pub actions_enabled: bool,
+}
+
+#[derive(Default)]
+pub struct MirrorLink {
+    pub session: Option<MirrorSession>,
+    /// Why the last connection failed (a configuration error names its file, line and column).
+    pub error: Option<String>,
+    /// What the last play forward carried over, in words.
+    pub seeded: Vec<String>,
+}
+
+impl MirrorLink {
+    /// Opens the configuration at `path` and starts mirroring; a bad configuration leaves `error` set instead.
+    pub fn connect(&mut self, path: &Path, repaint: Option<egui::Context>) {
+        self.session = None;
+        self.seeded.clear();
+        let started = MirrorConfig::load(path).map_err(|e| e.to_string()).and_then(|config| {
+            let on_poll: Option<connectors::mirror::OnPoll> =
+                repaint.map(|ctx| std::sync::Arc::new(move |_| ctx.request_repaint()) as connectors::mirror::OnPoll);
+            Mirror::start(&config, on_poll).map_err(|e| format!("cannot start the mirror's thread: {e}"))
+        });
+        match started {
+            Ok(mirror) => {
+                self.error = None;
+                self.session = Some(MirrorSession { config: path.to_path_buf(), mirror, actions_enabled: false });
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
