@@ -456,3 +456,92 @@ fn ingest_prints_each_stage_the_ladder_the_pool_and_the_origin_and_says_why_a_jo
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("--memory-mb:") && stderr.contains("128 to 10240"), "{stderr}");
 }
+
+/// Against the emulator (moto; the test command starts it and names it in AWS_ENDPOINT_URL): the demo deployment
+/// made, every source probed ok with a local web server answering for the site; the site's server stopped, the
+/// probe fails naming it; a bad configuration is reported at its line and column; the demo never goes to AWS.
+#[test]
+fn mirror_probe_prints_each_source_and_fails_when_one_does() {
+    assert!(std::env::var_os("AWS_ENDPOINT_URL").is_some(), "the mirror tests run against moto (scripts/test-all.sh)");
+    let dir = temp_dir("mirror");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let pid = std::process::id();
+    let config = dir.join("mirror.toml");
+    let text = format!(
+        r#"name = "cli test"
+region = "us-east-1"
+[[cloudwatch.kpi]]
+kpi = "offload_pct"
+metric = {{ name = "OffloadPct", namespace = "edgetwin-cli-{pid}" }}
+[[autoscaling]]
+region = "us-east-1"
+name = "cli-group-{pid}"
+[s3]
+origin = "cli-origin-{pid}"
+[[health]]
+site = "London IXP #1"
+url = "http://127.0.0.1:{port}/sites/london-ixp-1/health"
+"#
+    );
+    std::fs::write(&config, &text).unwrap();
+    let health = dir.join("health");
+    let out = edgetwin()
+        .args(["mirror", "--create-demo", "--demo-hours", "0.5", "--config"])
+        .arg(&config)
+        .arg("--health-dir")
+        .arg(&health)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("144 objects in the origin, 1 Auto Scaling group(s), 30 CloudWatch points"), "{stdout}");
+    let answer = std::fs::read_to_string(health.join("sites/london-ixp-1/health")).unwrap();
+    assert!(answer.contains("\"health\":\"ok\"") && answer.contains("egress_gbps"), "{answer}");
+
+    let mut server = Command::new("python3")
+        .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1", "--directory"])
+        .arg(&health)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 (the test command installs it)");
+    let up = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    assert!(up, "the health server did not start");
+    let probe = || edgetwin().args(["mirror", "--probe", "--config"]).arg(&config).output().unwrap();
+    let out = probe();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(" ok ") && l.ends_with(" ms")).collect();
+    assert_eq!(rows.len(), 4, "every source ok, with its latency:\n{stdout}");
+    assert!(stdout.contains("4 sources answered"), "{stdout}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = probe();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success());
+    let failed: Vec<&str> = stdout.lines().filter(|l| l.contains(" FAILED ")).collect();
+    assert_eq!(failed.len(), 1, "{stdout}");
+    assert!(failed[0].starts_with("Health London IXP #1") && failed[0].contains("unreachable: GET"), "{stdout}");
+    assert!(stderr.contains("1 of 4 sources failed"), "{stderr}");
+
+    // A mistake in the configuration: named at its line and column.
+    std::fs::write(&config, text.replace("region = \"us-east-1\"\n[[cloud", "region = \"moon\"\n[[cloud")).unwrap();
+    let out = probe();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("mirror.toml:2:10") && stderr.contains("an AWS region"), "{stderr}");
+    // --create-demo only writes to an emulator.
+    std::fs::write(&config, &text).unwrap();
+    let out = edgetwin()
+        .args(["mirror", "--create-demo", "--config"])
+        .arg(&config)
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("writes only to an emulator"), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
+}

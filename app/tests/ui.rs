@@ -709,6 +709,13 @@ url = "http://127.0.0.1:9/health"
     assert_eq!(h.get_all_by_label("ok").count(), 2, "Auto Scaling and S3");
     h.get_by_label("AWS mirror · ui test · failing");
     h.get_by_label_contains("stale: not the present");
+    // The other views draw the deployment where it is mirrored, under a banner saying what and how fresh.
+    h.get_by_label("Ingest").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Mirroring ui test: 1 group(s): limits from the deployment");
+    h.get_by_label_contains("Not current: CloudWatch: 2 metric(s) stale");
+    h.get_by_label("AWS mirror").click();
+    h.run_steps(2);
 
     // Actions are off: the form is there, greyed. On, an action asks to be confirmed, then is done and logged.
     let group = format!("ui-control-{}", std::process::id());

@@ -12,6 +12,7 @@ pub mod fault;
 pub mod fault_proxy;
 pub mod health;
 pub mod mirror;
+pub mod overlay;
 pub mod s3;
 pub mod seed;
 pub mod source;

@@ -132,7 +132,7 @@ impl Source {
     /// What the connection panel and the probe call it.
     pub fn name(&self) -> String {
         match self {
-            Source::CloudWatch { queries, .. } => format!("CloudWatch: {} metrics", queries.len()),
+            Source::CloudWatch { queries, .. } => format!("CloudWatch: {} metric(s)", queries.len()),
             Source::AutoScaling { region, groups, .. } => format!("Auto Scaling {region}: {}", groups.join(", ")),
             Source::S3 { bucket, .. } => format!("S3 s3://{bucket}"),
             Source::Health { site, .. } => format!("Health {site}"),

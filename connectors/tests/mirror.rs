@@ -80,8 +80,24 @@ async fn the_demo_deployment_is_mirrored_with_the_values_written() {
         assert_eq!(g.in_service, g.desired, "the emulator starts every instance at once");
     }
     // Buckets: the origin's 144 objects; the others empty.
-    let origin = st.observed.buckets.iter().find(|b| b.name == "test-origin").unwrap();
+    let origin = st.observed.buckets.iter().find(|b| b.name == "edgetwin-origin-us-east-1").unwrap();
     assert_eq!(origin.stats.objects, 144);
+
+    // Drawn through the twin's snapshot: the site as its health endpoint says, the origin bucket as listed, the
+    // groups' limits; the rest as the twin simulated it.
+    let base = twin.snapshot();
+    let overlaid = connectors::overlay::overlay(&base, &st);
+    let s = &overlaid.snapshot;
+    assert_eq!((s.sites[i].egress_gbps, s.sites[i].utilization), (412.5, 0.97));
+    assert!(s.site_up[i], "degraded is in service");
+    let j = (i + 1) % s.sites.len();
+    assert_eq!(s.sites[j], base.sites[j], "a site not mirrored stays the twin's");
+    let bucket = s.ingest.buckets.iter().find(|(n, _)| n == "edgetwin-origin-us-east-1").unwrap();
+    assert_eq!((bucket.1.objects, bucket.1.bytes), (144, origin.stats.bytes));
+    let r = s.fleet.names.iter().position(|n| n == "eu-west-1").unwrap();
+    let g = st.observed.groups.iter().find(|g| g.region == "eu-west-1").unwrap();
+    assert_eq!((s.fleet.policies[r].min, s.fleet.policies[r].max), (g.min, g.max));
+    assert_eq!(overlaid.carried.len(), 3, "{:?}", overlaid.carried);
 
     // Set desired capacity, as an action: the group's state matches after.
     let east = st.observed.groups.iter().find(|g| g.region == "us-east-1").unwrap();

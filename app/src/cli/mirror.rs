@@ -94,7 +94,7 @@ fn create_demo(a: &MirrorArgs, config: &MirrorConfig, runtime: &tokio::runtime::
         .block_on(connectors::demo::create(config, &mut twin, minutes, mirror::now_s()))
         .with_context(|| format!("making the demo deployment at {endpoint}"))?;
     println!(
-        "{endpoint}: {} buckets, {} objects in the origin, {} Auto Scaling groups, {} CloudWatch points ({} min)",
+        "{endpoint}: {} bucket(s), {} objects in the origin, {} Auto Scaling group(s), {} CloudWatch points ({} min)",
         report.buckets, report.objects, report.groups, report.points, report.minutes
     );
     if let Some(dir) = &a.health_dir {

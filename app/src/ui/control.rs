@@ -29,6 +29,8 @@ pub enum Control {
     DisconnectMirror,
     /// Poll every mirrored source now.
     PollMirror,
+    /// Draw the mirrored deployment in the other views, or the twin alone.
+    ShowMirrorInViews(bool),
     /// Turn actions on the real system on or off for this session.
     EnableActions(bool),
     /// Carry out an action on the real system (the view has asked the operator to confirm it).

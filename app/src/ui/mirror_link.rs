@@ -22,6 +22,8 @@ pub struct MirrorLink {
     pub error: Option<String>,
     /// What the last play forward carried over, in words.
     pub seeded: Vec<String>,
+    /// Draw the mirrored deployment in the other views (`connectors::overlay`) rather than the twin alone.
+    pub in_views: bool,
 }
 
 impl MirrorLink {
@@ -37,6 +39,7 @@ impl MirrorLink {
         match started {
             Ok(mirror) => {
                 self.error = None;
+                self.in_views = true;
                 self.session = Some(MirrorSession { config: path.to_path_buf(), mirror, actions_enabled: false });
             }
             Err(e) => self.error = Some(e),

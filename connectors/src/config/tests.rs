@@ -9,13 +9,14 @@ fn the_example_configuration_reads() {
     assert_eq!(c.endpoint().as_deref(), Some("http://127.0.0.1:5000"));
     assert_eq!((*c.poll_seconds.get_ref(), *c.cloudwatch.period_seconds.get_ref()), (60, 60));
     let kpis: Vec<&str> = c.cloudwatch.kpi.iter().map(|k| k.kpi.get_ref().as_str()).collect();
-    assert_eq!(kpis, ["offload_pct", "edge_gbps", "startup_p95_ms"]);
+    assert_eq!(kpis, ["offload_pct", "edge_gbps", "active_sessions", "startup_p95_ms"]);
     let site = &c.cloudwatch.site[0];
-    assert_eq!((site.site.as_str(), site.metric.stat.get_ref().as_str()), ("London-1", "Average"), "the default stat");
-    assert_eq!(site.metric.dimensions.get_ref().get("Site").map(String::as_str), Some("London-1"));
+    let expected = ("London IXP #1", "Average");
+    assert_eq!((site.site.as_str(), site.metric.stat.get_ref().as_str()), expected, "the default stat");
+    assert_eq!(site.metric.dimensions.get_ref().get("Site").map(String::as_str), Some("London IXP #1"));
     assert_eq!(c.autoscaling.len(), 2);
     assert_eq!(c.s3.ingest.as_ref().map(|b| b.get_ref().as_str()), Some("edgetwin-ingest"));
-    assert_eq!(c.health[0].url.get_ref(), "http://127.0.0.1:8081/health");
+    assert_eq!(c.health[0].url.get_ref(), "http://127.0.0.1:8081/sites/london-ixp-1/health");
 }
 
 /// The example with `from` replaced by `to` (once): the error's line, column and message.
@@ -53,7 +54,12 @@ fn every_bad_value_is_refused_at_its_line_and_column_with_what_was_expected() {
         ("state = \"egress_gbps\"", "state = \"mood\"", "\"mood\"", "one of egress_gbps, utilization, up"),
         ("region = \"eu-west-1\"", "region = \"eu-north-9\"", "\"eu-north-9\"", "an origin region"),
         ("origin = \"edgetwin-origin-us-east-1\"", "origin = \"Bad_Bucket\"", "\"Bad_Bucket\"", "an S3 bucket name"),
-        ("\"http://127.0.0.1:8081/health\"", "\"localhost:8081\"", "\"localhost:8081\"", "http:// or https://"),
+        (
+            "\"http://127.0.0.1:8081/sites/london-ixp-1/health\"",
+            "\"localhost:8081\"",
+            "\"localhost:8081\"",
+            "http:// or https://",
+        ),
         ("name = \"OffloadPct\"", "name = \"\"", "\"\", stat", "a metric name"),
     ];
     for (from, to, needle, expected) in cases {

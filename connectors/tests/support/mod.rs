@@ -89,7 +89,7 @@ region = "eu-west-1"
 name = "control-eu-west-1"
 
 [s3]
-origin = "test-origin"
+origin = "edgetwin-origin-us-east-1"
 thumbnails = "test-thumbnails"
 ingest = "test-ingest"
 

@@ -90,6 +90,17 @@ impl View for MirrorView {
                 if ui.button("Disconnect").clicked() {
                     ctx.send(Control::DisconnectMirror);
                 }
+                let mut shown = ctx.mirror.in_views;
+                if ui
+                    .checkbox(&mut shown, "Show in the other views")
+                    .on_hover_text(
+                        "The map and site inspector (sites' service state, egress, load), Fleet (groups' limits) and \
+                         Ingest (origin buckets) draw the deployment where it is mirrored, the twin elsewhere",
+                    )
+                    .changed()
+                {
+                    ctx.send(Control::ShowMirrorInViews(shown));
+                }
             });
             ui.separator();
             connection_panel(ui, &state, now);
