@@ -22,17 +22,11 @@ fi
 cargo build --release --quiet
 
 health=$(mktemp -d)
-.venv/bin/moto_server -H 127.0.0.1 -p 5000 >"$health.moto.log" 2>&1 &
-moto_pid=$!
+source scripts/moto.sh
+start_moto 5000
 python3 -m http.server 8081 --bind 127.0.0.1 --directory "$health" >"$health.http.log" 2>&1 &
 http_pid=$!
-trap 'kill $moto_pid $http_pid 2>/dev/null || true; rm -rf "$health" "$health".*.log' EXIT
-for _ in $(seq 100); do
-  (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null && break
-  sleep 0.1
-done
+trap 'kill $moto_pid $http_pid 2>/dev/null || true; rm -rf "$health" "$health.http.log"' EXIT
 
-# Test credentials for the emulator: it accepts any. They stay in this shell's environment.
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
 ./target/release/edgetwin mirror --config "$config" --create-demo --health-dir "$health"
 ./target/release/edgetwin mirror --config "$config"

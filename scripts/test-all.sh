@@ -64,16 +64,9 @@ fi
 
 # -- The AWS emulator: moto_server on a free loopback port for the connector tests, with test credentials,
 # stopped when this script ends.
-moto_port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >/tmp/edgetwin-moto-$$.log 2>&1 &
-moto_pid=$!
+source scripts/moto.sh
+start_moto 0
 trap 'kill $moto_pid 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break
-  sleep 0.1
-done
-export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 echo "== moto (AWS emulator) on $AWS_ENDPOINT_URL"
 
 # -- Rust: the toolchain comes from rust-toolchain.toml; rustup adds its components if they are missing.

@@ -697,6 +697,14 @@ url = "http://127.0.0.1:9/health"
     let mut h = harness(console_after(1));
     h.get_by_label("AWS mirror").click();
     h.run_steps(2);
+    // A mistake in the configuration shows where it is, and nothing is mirrored.
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, toml.replace("poll_seconds = 10", "poll_seconds = 0")).unwrap();
+    h.state_mut().state.find_view_mut::<MirrorView>().unwrap().config_path = bad.display().to_string();
+    h.get_by_label("Connect").click();
+    h.run_steps(2);
+    h.get_by_label_contains(&format!("{}:5:16: expected 10 to 3600 seconds between polls", bad.display()));
+    assert!(h.state().state.mirror.session.is_none());
     h.state_mut().state.find_view_mut::<MirrorView>().unwrap().config_path = path.display().to_string();
     h.get_by_label("Connect").click();
     step_until(&mut h, "every source polled", |app| {

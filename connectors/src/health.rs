@@ -2,8 +2,6 @@
 //! `{"health": "ok" | "degraded" | "down", "load": 0.42, "egress_gbps": 61.5}`. A GET has a time limit and is
 //! retried with exponential backoff and jitter on throttling, 5xx and network errors, as the SDK's calls are.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 
 use crate::fault::{Fault, FaultKind, kind_of};
@@ -89,9 +87,4 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         source = s.source();
     }
     text
-}
-
-/// The longest a read can take: every attempt at its limit, with the waits between.
-pub fn longest_read() -> Duration {
-    ATTEMPT_TIMEOUT * ATTEMPTS + RETRY_BASE * (1 << ATTEMPTS)
 }

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use connectors::config::MirrorConfig;
-use connectors::mirror::Mirror;
+use connectors::mirror::{Mirror, SourceState, now_s};
+
+use crate::worker::Published;
 
 pub struct MirrorSession {
     /// The configuration file it was opened from.
@@ -26,7 +28,41 @@ pub struct MirrorLink {
     pub in_views: bool,
 }
 
+/// The twin's frame with the mirrored deployment drawn over it, and the banner that says so.
+pub struct Overlaid {
+    pub published: Published,
+    /// What came from the deployment, and which sources are not current.
+    pub banner: String,
+    /// The worst source's state.
+    pub worst: SourceState,
+}
+
 impl MirrorLink {
+    /// `p` overlaid with what the mirror observed (`connectors::overlay`), when a deployment is mirrored and
+    /// shown in the views.
+    pub fn overlaid(&self, p: &Published) -> Option<Overlaid> {
+        let session = self.session.as_ref().filter(|_| self.in_views)?;
+        let state = session.mirror.state();
+        let overlaid = connectors::overlay::overlay(&p.snapshot, &state);
+        let now = now_s();
+        let not_current: Vec<String> = state
+            .sources
+            .iter()
+            .filter(|x| x.state(now) != SourceState::Ok)
+            .map(|x| format!("{} {}", x.name, x.state(now).label()))
+            .collect();
+        let carried = if overlaid.carried.is_empty() { "nothing yet".into() } else { overlaid.carried.join(", ") };
+        let mut banner = format!("Mirroring {}: {carried} from the deployment; the rest is the twin's.", state.name);
+        if !not_current.is_empty() {
+            banner.push_str(&format!(" Not current: {}.", not_current.join("; ")));
+        }
+        Some(Overlaid {
+            published: Published { snapshot: overlaid.snapshot, ..p.clone() },
+            banner,
+            worst: state.worst(now),
+        })
+    }
+
     /// Opens the configuration at `path` and starts mirroring; a bad configuration leaves `error` set instead.
     pub fn connect(&mut self, path: &Path, repaint: Option<egui::Context>) {
         self.session = None;

@@ -124,35 +124,13 @@ impl ConsoleApp {
     /// banner saying what came from the deployment and which sources are not ok.
     fn show_views(&mut self, ui: &mut egui::Ui, p: &Published) -> Vec<Control> {
         let s = &mut self.state;
-        let mirrored = match &s.mirror.session {
-            Some(session) if s.mirror.in_views && s.view != views::mirror::VIEW.id => {
-                let state = session.mirror.state();
-                let overlaid = connectors::overlay::overlay(&p.snapshot, &state);
-                let now = connectors::mirror::now_s();
-                let unwell: Vec<String> = state
-                    .sources
-                    .iter()
-                    .filter(|x| x.state(now) != connectors::mirror::SourceState::Ok)
-                    .map(|x| format!("{} {}", x.name, x.state(now).label()))
-                    .collect();
-                let banner = format!(
-                    "Mirroring {}: {} from the deployment; the rest is the twin's.{}",
-                    state.name,
-                    if overlaid.carried.is_empty() { "nothing yet".into() } else { overlaid.carried.join(", ") },
-                    if unwell.is_empty() { String::new() } else { format!(" Not current: {}.", unwell.join("; ")) }
-                );
-                Some((Published { snapshot: overlaid.snapshot, ..p.clone() }, banner, unwell.is_empty()))
-            }
-            _ => None,
-        };
-        if let Some((_, banner, fresh)) = &mirrored {
+        let mirrored = (s.view != views::mirror::VIEW.id).then(|| s.mirror.overlaid(p)).flatten();
+        if let Some(m) = &mirrored {
             egui::Panel::top("mirror_banner").show(ui, |ui| {
-                let color =
-                    if *fresh { egui::Color32::from_rgb(90, 170, 255) } else { egui::Color32::from_rgb(230, 190, 60) };
-                ui.colored_label(color, banner);
+                ui.colored_label(views::mirror::state_color(m.worst), &m.banner);
             });
         }
-        let p = mirrored.as_ref().map_or(p, |m| &m.0);
+        let p = mirrored.as_ref().map_or(p, |m| &m.published);
         let mut ctx = ViewCtx::new(p, &mut s.selection, &s.encodes, &s.mirror);
         if ctx.selection.site.is_some() {
             egui::Panel::right("site_inspector").default_size(340.0).show(ui, |ui| s.inspector.ui(ui, &mut ctx));
