@@ -9,7 +9,7 @@ use std::time::Duration;
 
 // The smithy runtime's types, which every AWS SDK crate shares; named through one of them.
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FaultKind {
@@ -38,7 +38,7 @@ impl FaultKind {
             FaultKind::Throttled => "throttled",
             FaultKind::ServerError => "server error",
             FaultKind::Malformed => "malformed answer",
-            FaultKind::Credentials => "credentials refused",
+            FaultKind::Credentials => "credentials missing or refused",
             FaultKind::Unreachable => "unreachable",
             FaultKind::Timeout => "timed out",
             FaultKind::Rejected => "request refused",
@@ -104,7 +104,6 @@ pub fn from_sdk<E>(call: &str, e: SdkError<E, HttpResponse>) -> Fault
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = |e: &dyn std::error::Error| DisplayErrorContext(e).to_string();
     let (kind, message) = match &e {
         SdkError::ServiceError(s) => {
             let status = s.raw().status().as_u16();
@@ -119,22 +118,38 @@ where
             });
             (kind, format!("HTTP {status} {code} {said}"))
         }
-        SdkError::TimeoutError(_) => (FaultKind::Timeout, detail(&e)),
-        SdkError::ResponseError(_) => (FaultKind::Malformed, detail(&e)),
-        SdkError::DispatchFailure(d) if d.is_timeout() => (FaultKind::Timeout, detail(&e)),
+        SdkError::TimeoutError(_) => (FaultKind::Timeout, error_chain(&e)),
+        SdkError::ResponseError(_) => (FaultKind::Malformed, error_chain(&e)),
+        SdkError::DispatchFailure(d) if d.is_timeout() => (FaultKind::Timeout, error_chain(&e)),
         SdkError::DispatchFailure(_) => {
-            let text = detail(&e);
+            let text = error_chain(&e);
             // No credentials at all fails before anything is sent, as a dispatch failure naming the provider.
             let kind = if text.contains("credential") { FaultKind::Credentials } else { FaultKind::Unreachable };
             (kind, text)
         }
         _ => {
-            let text = detail(&e);
+            let text = error_chain(&e);
             let kind = if text.contains("credential") { FaultKind::Credentials } else { FaultKind::Rejected };
             (kind, text)
         }
     };
     Fault { kind, message: format!("{call}: {}", message.trim()) }
+}
+
+/// An error and its causes, each by its message (not the debug dump of the request and answer, which can be
+/// long): what failed, down to the connection refused, the DNS name, the credentials provider.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let said = s.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        source = s.source();
+    }
+    text
 }
 
 /// The wait before the next poll after `failures` failures in a row (0: the interval itself): doubling from

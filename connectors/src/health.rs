@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::fault::{Fault, FaultKind, kind_of};
+use crate::fault::{Fault, FaultKind, error_chain, kind_of};
 use crate::{ATTEMPT_TIMEOUT, ATTEMPTS, CONNECT_TIMEOUT, RETRY_BASE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -75,16 +75,4 @@ async fn read_once(client: &reqwest::Client, url: &str) -> Result<SiteHealth, Fa
         let expected = "a JSON object {\"health\": \"ok\"|\"degraded\"|\"down\", \"load\": n, \"egress_gbps\": n}";
         fault(FaultKind::Malformed, format!("line {} column {}: {e}; expected {expected}", e.line(), e.column()))
     })
-}
-
-/// The error and its causes, which name what failed (connection refused, DNS, TLS).
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
