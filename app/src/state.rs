@@ -31,8 +31,10 @@ pub struct AppState {
     pub clock_utc: bool,
     /// The seed in the top bar's editor; applied by Reset.
     pub seed_edit: u64,
-    /// CPU time of the last frame's UI pass.
+    /// CPU time of the last frame's UI pass, and whether the status bar shows it (snapshot tests hide it: it
+    /// differs from run to run, the more so on a loaded machine).
     pub frame_ms: f32,
+    pub show_frame_time: bool,
     /// Real (ffmpeg) encodes started from the Ingest view.
     pub encodes: RealEncodes,
     /// The live deployment mirrored, if one is.
@@ -54,6 +56,7 @@ impl AppState {
             clock_utc: true,
             seed_edit,
             frame_ms: 0.0,
+            show_frame_time: true,
             encodes: RealEncodes::new(crate::data_dir().join("origin")),
             mirror: MirrorLink::default(),
         }

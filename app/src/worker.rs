@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use connectors::overlay::ObservedSeries;
 use twin::{Command, SimTime, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
 
 use crate::events_store::EventStore;
@@ -102,6 +103,9 @@ pub struct Published {
     pub recording: Option<Recording>,
     /// The twin panicked: what it said. The snapshot is the last one before; nothing runs until a reset.
     pub failure: Option<String>,
+    /// Series a mirrored deployment observed, which views draw in place of the simulated ones (set by the
+    /// console's mirror link, never by the worker).
+    pub observed: Option<Arc<ObservedSeries>>,
 }
 
 pub struct TwinHandle {
@@ -220,6 +224,7 @@ impl Worker {
                 written: r.published_written,
             }),
             failure: None,
+            observed: None,
         }
     }
 

@@ -3,7 +3,7 @@
 //! shows why; one whose newest data is too old shows as stale. Actions on the real system go through here too,
 //! and are logged (what was done, never with what credentials).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -127,8 +127,22 @@ pub struct Observed {
     pub kpis: Vec<(KpiId, Vec<(i64, f64)>)>,
     pub sites: BTreeMap<String, SiteObserved>,
     pub groups: Vec<GroupState>,
+    /// Each group's state at each poll (by name), oldest first: the last `GROUP_POLLS_KEPT`.
+    pub group_polls: BTreeMap<String, VecDeque<GroupPoll>>,
     pub buckets: Vec<Bucket>,
 }
+
+/// A group's instances at one poll (seconds since the Unix epoch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupPoll {
+    pub t_s: i64,
+    pub desired: u32,
+    pub in_service: u32,
+    pub pending: u32,
+}
+
+/// Polls kept per group: six hours at the shortest interval (10 s).
+pub const GROUP_POLLS_KEPT: usize = 6 * 360;
 
 /// An action taken on the real system, as the log keeps it.
 #[derive(Clone, Debug, PartialEq)]
@@ -236,6 +250,14 @@ impl MirrorState {
                 newest
             }
             Observation::Groups(groups) => {
+                for g in &groups {
+                    let polls = self.observed.group_polls.entry(g.name.clone()).or_default();
+                    if polls.len() == GROUP_POLLS_KEPT {
+                        polls.pop_front();
+                    }
+                    let (desired, in_service, pending) = (g.desired, g.in_service, g.pending);
+                    polls.push_back(GroupPoll { t_s: now_s, desired, in_service, pending });
+                }
                 let region = groups.first().map(|g| g.region.clone());
                 self.observed.groups.retain(|g| Some(&g.region) != region.as_ref());
                 self.observed.groups.extend(groups);

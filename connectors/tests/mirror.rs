@@ -86,7 +86,8 @@ async fn the_demo_deployment_is_mirrored_with_the_values_written() {
     // Drawn through the twin's snapshot: the site as its health endpoint says, the origin bucket as listed, the
     // groups' limits; the rest as the twin simulated it.
     let base = twin.snapshot();
-    let overlaid = connectors::overlay::overlay(&base, &st);
+    let now = now_s();
+    let overlaid = connectors::overlay::overlay(&base, &st, now);
     let s = &overlaid.snapshot;
     assert_eq!((s.sites[i].egress_gbps, s.sites[i].utilization), (412.5, 0.97));
     assert!(s.site_up[i], "degraded is in service");
@@ -97,7 +98,20 @@ async fn the_demo_deployment_is_mirrored_with_the_values_written() {
     let r = s.fleet.names.iter().position(|n| n == "eu-west-1").unwrap();
     let g = st.observed.groups.iter().find(|g| g.region == "eu-west-1").unwrap();
     assert_eq!((s.fleet.policies[r].min, s.fleet.policies[r].max), (g.min, g.max));
-    assert_eq!(overlaid.carried.len(), 3, "{:?}", overlaid.carried);
+    // The KPIs and the groups' polls as series on the twin's time axis: a reading d seconds old, d seconds
+    // before the twin's present.
+    let series = &overlaid.series;
+    assert!(series.kpis_current && series.groups_current);
+    let (kpi, points) = &st.observed.kpis[0];
+    let drawn = series.kpi(*kpi).unwrap();
+    assert_eq!(drawn.len(), points.len());
+    for ((t, v), (drawn_t, drawn_v)) in points.iter().zip(drawn) {
+        assert_eq!((drawn_t.0 as i64, drawn_v), (base.time.0 as i64 - (now - t), v));
+    }
+    let polls = series.group(r).unwrap();
+    assert_eq!(polls.last().unwrap().1.desired, g.desired);
+    assert!(series.kpi(twin::KpiId::RebufferPct).is_none(), "a KPI not mapped is not drawn");
+    assert_eq!(overlaid.carried.len(), 5, "{:?}", overlaid.carried);
 
     // Set desired capacity, as an action: the group's state matches after.
     let east = st.observed.groups.iter().find(|g| g.region == "us-east-1").unwrap();

@@ -43,8 +43,8 @@ impl MirrorLink {
     pub fn overlaid(&self, p: &Published) -> Option<Overlaid> {
         let session = self.session.as_ref().filter(|_| self.in_views)?;
         let state = session.mirror.state();
-        let overlaid = connectors::overlay::overlay(&p.snapshot, &state);
         let now = now_s();
+        let overlaid = connectors::overlay::overlay(&p.snapshot, &state, now);
         let not_current: Vec<String> = state
             .sources
             .iter()
@@ -57,7 +57,11 @@ impl MirrorLink {
             banner.push_str(&format!(" Not current: {}.", not_current.join("; ")));
         }
         Some(Overlaid {
-            published: Published { snapshot: overlaid.snapshot, ..p.clone() },
+            published: Published {
+                snapshot: overlaid.snapshot,
+                observed: Some(std::sync::Arc::new(overlaid.series)),
+                ..p.clone()
+            },
             banner,
             worst: state.worst(now),
         })

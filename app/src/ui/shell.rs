@@ -235,10 +235,10 @@ impl ConsoleApp {
     }
 
     fn switch_to(&mut self, source: ScenarioSource) {
-        let view = self.state.view;
+        let (view, show_frame_time) = (self.state.view, self.state.show_frame_time);
         let mirror = std::mem::take(&mut self.state.mirror);
         *self = ConsoleApp::open(source, self.repaint.clone());
-        self.state.view = view;
+        (self.state.view, self.state.show_frame_time) = (view, show_frame_time);
         self.state.mirror = mirror;
     }
 
@@ -329,7 +329,9 @@ impl ConsoleApp {
                         ui.separator();
                     }
                 }
-                ui.label(format!("frame {:.1} ms", self.state.frame_ms));
+                if self.state.show_frame_time {
+                    ui.label(format!("frame {:.1} ms", self.state.frame_ms));
+                }
             });
         });
     }

@@ -3,12 +3,14 @@
 //! the region, and time series of in-service against desired instances, requests a second by type, CPU and
 //! API latency against the objective, with scaling events marked on the time axis.
 
+use connectors::mirror::GroupPoll;
+use connectors::overlay::ObservedSeries;
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotUi, VLine};
 use twin::fleet::asg::{INSTANCE_TYPES, InstanceType};
 use twin::fleet::requests::API_TYPES;
 use twin::fleet::{Activity, FleetMinute, FleetSnapshot, GroupPolicy};
 use twin::scenario::{ScalingKind, ScalingMetric};
-use twin::{Command, Snapshot};
+use twin::{Command, SimTime, Snapshot};
 
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
 
@@ -38,16 +40,23 @@ impl View for FleetView {
         }
         self.region = self.region.min(fleet.names.len() - 1);
         ui.heading(format!("Fleet · {}", fleet.names[self.region]));
-        self.region_table(ui, snapshot);
+        let observed = ctx.published.observed.as_deref();
+        self.region_table(ui, snapshot, observed);
         ui.separator();
         self.controls(ui, ctx, snapshot);
         ui.separator();
-        plots(ui, fleet, self.region, snapshot.model.scenario.fleet.latency_slo_ms);
+        let mirrored = observed.and_then(|o| o.group(self.region).map(|polls| (polls, o.groups_current)));
+        match mirrored {
+            Some((polls, current)) => mirrored_plot(ui, polls, current),
+            None => plots(ui, fleet, self.region, snapshot.model.scenario.fleet.latency_slo_ms),
+        }
     }
 }
 
 impl FleetView {
-    fn region_table(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot) {
+    /// Each region's last minute: simulated, or its group's last poll where a deployment is mirrored (then
+    /// only the instances are known).
+    fn region_table(&mut self, ui: &mut egui::Ui, snapshot: &Snapshot, observed: Option<&ObservedSeries>) {
         let fleet = &snapshot.fleet;
         let titles = [
             "region", "policy", "in service", "desired", "pending", "requests/s", "CPU %", "p50 ms", "p95 ms",
@@ -64,6 +73,16 @@ impl FleetView {
                     self.region = r;
                 }
                 ui.label(fleet.policies[r].kind.name());
+                if let Some(&(_, p)) = observed.and_then(|o| o.group(r)).and_then(|polls| polls.last()) {
+                    for text in [p.in_service.to_string(), p.desired.to_string(), p.pending.to_string()] {
+                        ui.label(text).on_hover_text("mirrored");
+                    }
+                    for _ in 3..titles.len() - 2 {
+                        ui.weak("–").on_hover_text("not mirrored");
+                    }
+                    ui.end_row();
+                    continue;
+                }
                 match fleet.history[r].last() {
                     Some(m) => {
                         for text in [
@@ -166,6 +185,30 @@ impl FleetView {
             }
         });
     }
+}
+
+/// A mirrored region's group: its instances at each poll (requests, CPU and latency are not mirrored).
+fn mirrored_plot(ui: &mut egui::Ui, polls: &[(SimTime, GroupPoll)], current: bool) {
+    let note = "The deployment's group, as mirrored: its instances at each poll. Requests, CPU and latency are \
+                not mirrored.";
+    match current {
+        true => ui.label(note),
+        false => ui.colored_label(egui::Color32::from_rgb(230, 190, 60), format!("{note} Not current: see AWS mirror.")),
+    };
+    let series = |f: &dyn Fn(&GroupPoll) -> u32| -> PlotPoints<'static> {
+        polls.iter().map(|(t, p)| [t.seconds() as f64 / 3600.0, f(p) as f64]).collect()
+    };
+    Plot::new("fleet_mirrored_instances")
+        .height(220.0)
+        .legend(Legend::default())
+        .x_axis_label("simulated hours (the deployment's readings drawn that long before the twin's present)")
+        .y_axis_label("instances")
+        .allow_scroll(false)
+        .show(ui, |p| {
+            p.line(Line::new("in service", series(&|g| g.in_service)).width(1.5));
+            p.line(Line::new("desired", series(&|g| g.desired)).width(1.0).style(LineStyle::dashed_dense()));
+            p.line(Line::new("pending", series(&|g| g.pending)).width(1.0));
+        });
 }
 
 /// The picked region's minutes on one linked time axis, with its scaling events marked.

@@ -94,8 +94,9 @@ impl View for MirrorView {
                 if ui
                     .checkbox(&mut shown, "Show in the other views")
                     .on_hover_text(
-                        "The map and site inspector (sites' service state, egress, load), Fleet (groups' limits) and \
-                         Ingest (origin buckets) draw the deployment where it is mirrored, the twin elsewhere",
+                        "The map and site inspector (sites' service state, egress, load), QoE (world KPIs), Fleet \
+                         (groups' instances and limits) and Ingest (origin buckets) draw the deployment where it is \
+                         mirrored",
                     )
                     .changed()
                 {

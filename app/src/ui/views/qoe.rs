@@ -2,6 +2,7 @@
 //! delivered bitrate, edge and fill Gbps, and backbone Gbps split into misses and fills (world, or the selected
 //! region), and a sortable per-region table. Picking a region highlights its sites on the map.
 
+use connectors::overlay::ObservedSeries;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use twin::region::REGIONS;
 use twin::{History, KpiId, KpiSample, Snapshot};
@@ -116,9 +117,25 @@ impl View for QoeView {
                 ctx.selection.region = None;
             }
         });
+        let mirrored = ctx.published.observed.as_deref();
+        if mirrored.is_some() {
+            ui.weak("Per region: the twin's simulation (the mirror reads world KPIs).");
+        }
         self.region_table(ui, ctx.selection, snapshot);
         ui.separator();
-        plots(ui, history);
+        // The world's series as the mirrored deployment reported them, where it is mirrored.
+        let observed = mirrored.filter(|_| ctx.selection.region.is_none());
+        if let Some(o) = observed {
+            let (color, stale) = match o.kpis_current {
+                true => (ui.visuals().text_color(), ""),
+                false => (egui::Color32::from_rgb(230, 190, 60), " Not current: see AWS mirror."),
+            };
+            ui.colored_label(
+                color,
+                format!("World KPIs as the deployment reported them; those it does not map are not drawn.{stale}"),
+            );
+        }
+        plots(ui, history, observed);
     }
 }
 
@@ -168,8 +185,9 @@ impl QoeView {
     }
 }
 
-/// The KPI time series of the world or the picked region, on one linked time axis.
-fn plots(ui: &mut egui::Ui, history: &History) {
+/// The KPI time series of the world or the picked region, on one linked time axis: simulated, or those a
+/// mirrored deployment `observed` (only the KPIs it maps).
+fn plots(ui: &mut egui::Ui, history: &History, observed: Option<&ObservedSeries>) {
     let plots: [(&str, &[(KpiId, &str)]); 6] = [
         ("startup ms", &[(KpiId::StartupP50Ms, "startup p50"), (KpiId::StartupP95Ms, "startup p95")]),
         ("rebuffer, EBVS %", &[(KpiId::RebufferPct, "rebuffer %"), (KpiId::EbvsPct, "EBVS %")]),
@@ -200,7 +218,14 @@ fn plots(ui: &mut egui::Ui, history: &History) {
             .allow_scroll(false)
             .show(ui, |plot| {
                 for &(kpi, label) in series {
-                    plot.line(Line::new(label, points(history, kpi)).width(1.5));
+                    let line = match observed {
+                        None => points(history, kpi),
+                        Some(o) => match o.kpi(kpi) {
+                            Some(p) => p.iter().map(|(t, v)| [t.seconds() as f64 / 3600.0, *v]).collect(),
+                            None => continue,
+                        },
+                    };
+                    plot.line(Line::new(label, line).width(1.5));
                 }
             });
     }
