@@ -731,12 +731,18 @@ url = "http://127.0.0.1:9/health"
     h.get_by_label_contains(
         "World KPIs as the deployment reported them; those it does not map are not drawn. Not current",
     );
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        h.render().unwrap().save(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/mirror_qoe.png")).unwrap();
+    }
     let east =
         h.state().state.twin.as_ref().unwrap().latest().snapshot.fleet.names.iter().position(|n| n == "us-east-1");
     h.state_mut().state.find_view_mut::<edgetwin::ui::views::fleet::FleetView>().unwrap().region = east.unwrap();
     h.get_by_label("Fleet").click();
     h.run_steps(2);
     h.get_by_label_contains("The deployment's group, as mirrored: its instances at each poll.");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        h.render().unwrap().save(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/mirror_fleet.png")).unwrap();
+    }
     h.get_by_label("AWS mirror").click();
     h.run_steps(2);
 

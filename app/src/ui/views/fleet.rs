@@ -5,7 +5,7 @@
 
 use connectors::mirror::GroupPoll;
 use connectors::overlay::ObservedSeries;
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotUi, VLine};
+use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, PlotUi, Points, VLine};
 use twin::fleet::asg::{INSTANCE_TYPES, InstanceType};
 use twin::fleet::requests::API_TYPES;
 use twin::fleet::{Activity, FleetMinute, FleetSnapshot, GroupPolicy};
@@ -205,6 +205,8 @@ fn mirrored_plot(ui: &mut egui::Ui, polls: &[(SimTime, GroupPoll)], current: boo
         .y_axis_label("instances")
         .allow_scroll(false)
         .show(ui, |p| {
+            // Each poll marked too: a group polled once is one point.
+            p.points(Points::new("in service", series(&|g| g.in_service)).radius(3.0));
             p.line(Line::new("in service", series(&|g| g.in_service)).width(1.5));
             p.line(Line::new("desired", series(&|g| g.desired)).width(1.0).style(LineStyle::dashed_dense()));
             p.line(Line::new("pending", series(&|g| g.pending)).width(1.0));
