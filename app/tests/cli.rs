@@ -517,6 +517,10 @@ url = "http://127.0.0.1:{port}/sites/london-ixp-1/health"
     let rows: Vec<&str> = stdout.lines().filter(|l| l.contains(" ok ") && l.ends_with(" ms")).collect();
     assert_eq!(rows.len(), 4, "every source ok, with its latency:\n{stdout}");
     assert!(stdout.contains("4 sources answered"), "{stdout}");
+    // A local run's KPIs published to the configuration's CloudWatch: 15 minutes of the one mapped KPI.
+    let out = edgetwin().args(["mirror", "--publish-hours", "0.25", "--config"]).arg(&config).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("15 points published to CloudWatch"), "{stdout}");
     server.kill().unwrap();
     server.wait().unwrap();
     let out = probe();

@@ -31,13 +31,13 @@ pub struct DemoReport {
     pub minutes: u64,
 }
 
-/// Runs `twin` `minutes` more, then writes the demo deployment at `now_s` through the configuration's endpoint.
-pub async fn create(config: &MirrorConfig, twin: &mut Twin, minutes: u64, now_s: i64) -> Result<DemoReport, Fault> {
+/// Runs `twin` `minutes` more and publishes those minutes of every mapped KPI and site state to the
+/// configuration's CloudWatch (real or emulated), the newest at the last whole minute before `now_s`: a local run
+/// feeding a CloudWatch dashboard. Returns the points written.
+pub async fn publish_run(config: &MirrorConfig, twin: &mut Twin, minutes: u64, now_s: i64) -> Result<usize, Fault> {
     let endpoint = config.endpoint();
-    let endpoint = endpoint.as_deref();
-    let region = config.region.get_ref().as_str();
     let profile = config.profile.as_deref();
-    let mut report = DemoReport { minutes, ..DemoReport::default() };
+    let mut written = 0;
 
     // The twin's minutes, with the configured sites' states each minute.
     let site_index = |name: &str| twin.snapshot().model.world.sites.iter().position(|s| s.name == name);
@@ -87,11 +87,22 @@ pub async fn create(config: &MirrorConfig, twin: &mut Twin, minutes: u64, now_s:
             add(namespace(&s.metric), Point { metric, dimensions: dims(&s.metric), t_s: at(m, series.len()), value });
         }
     }
-    let client = cloudwatch::client(region, endpoint, profile).await;
+    let client = cloudwatch::client(config.region.get_ref(), endpoint.as_deref(), profile).await;
     for (ns, points) in &by_namespace {
         cloudwatch::publish(&client, ns, points).await?;
-        report.points += points.len();
+        written += points.len();
     }
+    Ok(written)
+}
+
+/// Runs `twin` `minutes` more, then writes the demo deployment at `now_s` through the configuration's endpoint.
+pub async fn create(config: &MirrorConfig, twin: &mut Twin, minutes: u64, now_s: i64) -> Result<DemoReport, Fault> {
+    let endpoint = config.endpoint();
+    let endpoint = endpoint.as_deref();
+    let region = config.region.get_ref().as_str();
+    let profile = config.profile.as_deref();
+    let points = publish_run(config, twin, minutes, now_s).await?;
+    let mut report = DemoReport { minutes, points, ..DemoReport::default() };
 
     // S3: the buckets, and a few titles' objects in the origin.
     let s3c = s3::client(region, endpoint, profile).await;

@@ -1,8 +1,8 @@
 //! Play forward: the mirrored state as commands that seed a twin, so the operator can simulate ahead from
 //! production as it is (for example, to see what "fill now" or losing a site would do before doing it). What
 //! the mirror knows and the twin can take: each site in or out of service (its health endpoint, else its `up`
-//! metric), each control-plane group's limits and desired capacity, and the recent load (mirrored active
-//! sessions over the twin's, as a demand scale). What it cannot take is said in the notes.
+//! metric), each control-plane group's limits and desired capacity, each origin bucket's objects, and the recent
+//! load (mirrored active sessions over the twin's, as a demand scale). What it cannot take is said in the notes.
 
 use twin::kpi::KpiId;
 use twin::{Command, SiteId, Snapshot};
@@ -65,12 +65,14 @@ pub fn seed(state: &MirrorState, snap: &Snapshot) -> Seed {
         ),
     }
     for b in &state.observed.buckets {
-        out.notes.push(format!(
-            "s3://{}: {} objects, {:.2} GB, shown in the mirror view (the twin keeps its own catalogue)",
-            b.name,
-            b.stats.objects,
-            b.stats.bytes as f64 / 1e9
-        ));
+        let size = format!("{} objects, {:.2} GB", b.stats.objects, b.stats.bytes as f64 / 1e9);
+        if snap.ingest.buckets.iter().any(|(name, _)| *name == b.name) {
+            let objects = b.list("", "", usize::MAX).map(|(k, bytes)| (k.to_string(), bytes)).collect();
+            out.commands.push(Command::SetOriginContents { bucket: b.name.clone(), objects });
+            out.notes.push(format!("s3://{}: {size} into the twin's origin (its catalogue stays its own)", b.name));
+        } else {
+            out.notes.push(format!("s3://{}: {size}, not an origin bucket of the twin: left out", b.name));
+        }
     }
     out
 }

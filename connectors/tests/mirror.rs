@@ -113,6 +113,24 @@ async fn the_demo_deployment_is_mirrored_with_the_values_written() {
     assert!(series.kpi(twin::KpiId::RebufferPct).is_none(), "a KPI not mapped is not drawn");
     assert_eq!(overlaid.carried.len(), 5, "{:?}", overlaid.carried);
 
+    // Play forward: the twin seeded with the site, the groups and the origin's contents.
+    let seed = connectors::seed::seed(&st, &base);
+    let mut forward = twin.clone();
+    for c in seed.commands {
+        forward.apply(c).unwrap();
+    }
+    forward.advance_minutes(1);
+    let after = forward.snapshot();
+    let bucket = after.ingest.buckets.iter().find(|(n, _)| n == "edgetwin-origin-us-east-1").unwrap();
+    assert_eq!((bucket.1.objects, bucket.1.bytes), (144, origin.stats.bytes), "{:?}", seed.notes);
+    assert!(after.site_up[i]);
+    for g in &st.observed.groups {
+        let r = after.fleet.names.iter().position(|n| *n == g.region).unwrap();
+        assert_eq!((after.fleet.policies[r].min, after.fleet.policies[r].max), (g.min, g.max));
+        assert_eq!(after.fleet.history[r].last().unwrap().desired, g.desired.clamp(g.min, g.max), "{}", g.name);
+    }
+    assert!(seed.notes.iter().any(|n| n.contains("s3://test-ingest") && n.contains("left out")), "{:?}", seed.notes);
+
     // Set desired capacity, as an action: the group's state matches after.
     let east = st.observed.groups.iter().find(|g| g.region == "us-east-1").unwrap();
     let (group, wanted) = (east.name.clone(), east.desired + 3);

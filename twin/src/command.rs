@@ -52,6 +52,9 @@ pub enum Command {
     SetPredictions { region: usize, day: i64, plays: Vec<f64>, rendition_shares: Vec<f64> },
     /// Take a control-plane region out (its members go to the nearest region in service) or bring it back.
     EvacuateRegion { region: usize, evacuated: bool },
+    /// Replace an origin bucket's objects with a listing (playing forward from a mirrored deployment's
+    /// inventory): its object and byte counts follow.
+    SetOriginContents { bucket: String, objects: Vec<(String, u64)> },
     /// A studio delivers a title: an ingest job starts now on the function pool (`crate::ingest`).
     Ingest { delivery: Delivery, ladder: Ladder },
 }

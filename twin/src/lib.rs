@@ -237,6 +237,9 @@ impl Twin {
             Command::EvacuateRegion { region, evacuated } => {
                 self.fleet.evacuate(&self.model, region, evacuated, self.minute())?
             }
+            Command::SetOriginContents { bucket, objects } => {
+                self.ingest.set_contents(&bucket, objects).map_err(TwinError::Refused)?
+            }
             Command::Ingest { delivery, ladder } => {
                 join::delivery_regions(&delivery)?;
                 join::delivery_genre(&self.model, &delivery)?;

@@ -377,8 +377,9 @@ impl Change {
             Command::EvacuateRegion { region, evacuated: false } => vec![Change::Restore { region: name(*region) }],
             // Nightly training's, not an operator's: a branch predicts on its own.
             Command::SetPredictions { .. } => Vec::new(),
-            // A delivery changes no placement, pool or fleet setting a branch could compare.
-            Command::Ingest { .. } => Vec::new(),
+            // A delivery changes no placement, pool or fleet setting a branch could compare, and neither does
+            // an origin's contents taken from a mirrored inventory.
+            Command::Ingest { .. } | Command::SetOriginContents { .. } => Vec::new(),
         }
     }
 }

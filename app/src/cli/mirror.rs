@@ -1,6 +1,7 @@
 //! `edgetwin mirror --config FILE`: the console in mirror mode on the deployment the configuration names;
-//! with `--probe`, every source checked once and a table printed; with `--create-demo`, the small demo
-//! deployment made in the emulator the configuration points at (see README, "AWS mirror").
+//! with `--probe`, every source checked once and a table printed; with `--publish-hours`, a local run's KPIs
+//! published to the configuration's CloudWatch; with `--create-demo`, the small demo deployment made in the
+//! emulator the configuration points at (see README, "AWS mirror").
 
 use std::path::PathBuf;
 
@@ -17,8 +18,12 @@ pub struct MirrorArgs {
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
     /// Check every source once and print a table (state, latency, reason); fails if any source failed.
-    #[arg(long, conflicts_with = "create_demo")]
+    #[arg(long, conflicts_with_all = ["create_demo", "publish_hours"])]
     pub probe: bool,
+    /// Run the default scenario and publish its last HOURS of mapped KPIs and site states to the configuration's
+    /// CloudWatch (AWS's own, or an emulator), ending now: a local run feeding a CloudWatch dashboard.
+    #[arg(long, value_name = "HOURS", value_parser = positive_span, conflicts_with = "create_demo")]
+    pub publish_hours: Option<f64>,
     /// Make the demo deployment from a twin run of the default scenario: buckets and objects, Auto Scaling
     /// groups, the run's KPIs in CloudWatch. Only against an emulator (an endpoint_url, or AWS_ENDPOINT_URL).
     #[arg(long)]
@@ -43,6 +48,18 @@ pub fn mirror(a: MirrorArgs) -> anyhow::Result<()> {
     }
     if a.create_demo {
         return create_demo(&a, &config, &runtime);
+    }
+    if let Some(hours) = a.publish_hours {
+        let mut twin = demo_twin()?;
+        let points = runtime
+            .block_on(connectors::demo::publish_run(&config, &mut twin, (hours * 60.0).round() as u64, mirror::now_s()))
+            .with_context(|| format!("publishing to CloudWatch in {}", config.region.get_ref()))?;
+        println!(
+            "{points} points published to CloudWatch ({}) in {}",
+            config.endpoint().unwrap_or("AWS".into()),
+            config.region.get_ref()
+        );
+        return Ok(());
     }
     super::console::open_mirror(a.config)
 }
@@ -72,6 +89,14 @@ fn probe(config: &MirrorConfig, runtime: &tokio::runtime::Runtime) -> anyhow::Re
     }
     println!("{} sources answered", state.sources.len());
     Ok(())
+}
+
+/// The default scenario run to a weekday evening, from where the hours published start.
+fn demo_twin() -> anyhow::Result<twin::Twin> {
+    let mut twin = build_twin(load_scenario(std::path::Path::new("default"), None)?, None)?;
+    println!("running the default scenario {} h, then the hours published…", DEMO_WARMUP_MINUTES / 60);
+    super::simulate(&mut twin, DEMO_WARMUP_MINUTES);
+    Ok(twin)
 }
 
 fn create_demo(a: &MirrorArgs, config: &MirrorConfig, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {

@@ -178,6 +178,20 @@ impl Ingest {
         self.jobs[id as usize].catalogued = Some(c);
     }
 
+    /// Replaces the objects of the origin bucket `name` with a listing (play forward from a mirrored inventory).
+    pub fn set_contents(&mut self, name: &str, objects: Vec<(String, u64)>) -> Result<(), String> {
+        match self.origin.buckets.iter_mut().find(|b| b.name == name) {
+            Some(bucket) => {
+                bucket.replace_objects(objects);
+                Ok(())
+            }
+            None => {
+                let names: Vec<&str> = self.origin.buckets.iter().map(|b| b.name.as_str()).collect();
+                Err(format!("no origin bucket {name:?} (the twin's are {})", names.join(", ")))
+            }
+        }
+    }
+
     pub fn origin(&self) -> &Origin {
         &self.origin
     }

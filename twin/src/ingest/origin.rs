@@ -57,6 +57,14 @@ impl Bucket {
         b
     }
 
+    /// Its objects replaced by a listing (a mirrored deployment's inventory): the object and byte counts follow,
+    /// the request counts go on.
+    pub fn replace_objects(&mut self, objects: impl IntoIterator<Item = (String, u64)>) {
+        self.objects = objects.into_iter().collect();
+        self.stats.objects = self.objects.len() as u64;
+        self.stats.bytes = self.objects.values().sum();
+    }
+
     pub fn put(&mut self, key: String, bytes: u64) {
         let s = &mut self.stats;
         s.puts += 1;
