@@ -130,7 +130,7 @@ impl View for MirrorView {
             ui.separator();
             sites(ui, &state, now);
             ui.separator();
-            self.groups(ui, ctx, session, &state);
+            self.groups(ui, session, &state);
             ui.separator();
             buckets(ui, &state);
             ui.separator();
@@ -162,7 +162,7 @@ impl MirrorView {
         }
     }
 
-    fn groups(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx, session: &MirrorSession, state: &MirrorState) {
+    fn groups(&mut self, ui: &mut egui::Ui, session: &MirrorSession, state: &MirrorState) {
         ui.strong("Control plane (Auto Scaling)");
         if state.observed.groups.is_empty() {
             ui.weak("No group mirrored yet.");
@@ -210,7 +210,6 @@ impl MirrorView {
                     }
                 });
         }
-        let _ = ctx;
     }
 
     fn actions(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx, session: &MirrorSession, state: &MirrorState) {
