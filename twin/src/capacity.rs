@@ -50,30 +50,24 @@ pub struct Capacity {
     pub link_utilization: Vec<f64>,
 }
 
-/// The fair level for streams asking `demand[i]` kbps each (`count[i]` of them, ascending by demand) plus
-/// `extra` single streams, sharing `capacity_kbps`: infinite when everything fits.
-fn water_level(
-    order: &[usize],
-    demand: impl Fn(usize) -> f64,
-    count: impl Fn(usize) -> f64,
-    capacity_kbps: f64,
-) -> f64 {
-    let total: f64 = order.iter().map(|&i| demand(i) * count(i)).sum();
+/// The fair level for flows of (kbps each asks, how many), ascending by demand, sharing `capacity_kbps`:
+/// infinite when everything fits.
+fn water_level(flows: impl Iterator<Item = (f64, f64)> + Clone, capacity_kbps: f64) -> f64 {
+    let total: f64 = flows.clone().map(|(d, n)| d * n).sum();
     if total <= capacity_kbps {
         return f64::INFINITY;
     }
     let mut left = capacity_kbps.max(0.0);
-    let mut flows: f64 = order.iter().map(|&i| count(i)).sum();
-    for &i in order {
-        let (d, n) = (demand(i), count(i));
+    let mut count: f64 = flows.clone().map(|(_, n)| n).sum();
+    for (d, n) in flows {
         if n <= 0.0 {
             continue;
         }
-        if d * flows <= left {
+        if d * count <= left {
             left -= d * n;
-            flows -= n;
+            count -= n;
         } else {
-            return left / flows;
+            return left / count;
         }
     }
     f64::INFINITY
@@ -138,7 +132,8 @@ impl Capacity {
         // Appliances, each on its own egress.
         for (a, app) in world.appliances.iter().enumerate() {
             let c = count(a);
-            cap.level_kbps[a] = water_level(order, |i| kbps[i], |i| c[i].max(0) as f64, app.egress_gbps * 1e6);
+            cap.level_kbps[a] =
+                water_level(order.iter().map(|&i| (kbps[i], c[i].max(0) as f64)), app.egress_gbps * 1e6);
             cap.utilization[a] = demand_of(a) / (app.egress_gbps * 1e6);
         }
         // Sites: their appliances' streams (each capped at its appliance's level) and the fills they source
@@ -152,11 +147,13 @@ impl Capacity {
             }
         }
         let mut fill_level = vec![f64::INFINITY; load.fills.len()];
+        // Flows: (demand, count), one list reused for every site and origin.
+        let mut flows: Vec<(f64, f64)> = Vec::new();
         for (s, site) in world.sites.iter().enumerate() {
             let range = site.appliances.start as usize..site.appliances.end as usize;
             let up = load.site_up[s];
-            // Flows: (demand, count), every appliance's bitrates capped at its level, then the fills.
-            let mut flows: Vec<(f64, f64)> = Vec::with_capacity(range.len() * bitrates + site_fill_kbps[s].len());
+            // Every appliance's bitrates capped at its level, then the fills.
+            flows.clear();
             for a in range.clone() {
                 let c = count(a);
                 for &i in order {
@@ -173,8 +170,7 @@ impl Capacity {
                 flows.extend(site_fill_kbps[s].iter().map(|&(_, k)| (k, 1.0)));
             }
             flows.sort_by(|x, y| x.0.total_cmp(&y.0));
-            let idx: Vec<usize> = (0..flows.len()).collect();
-            let port = water_level(&idx, |i| flows[i].0, |i| flows[i].1, port_kbps);
+            let port = water_level(flows.iter().copied(), port_kbps);
             let site_demand: f64 = flows.iter().map(|f| f.0 * f.1).sum();
             for a in range {
                 cap.level_kbps[a] = cap.level_kbps[a].min(port);
@@ -222,7 +218,7 @@ impl Capacity {
             (0..metros).map(|m| world.nearest_origin(crate::world::MetroId(m as u32))).collect();
         for (o, origin_fills) in origin_fill_kbps.iter().enumerate() {
             let up = load.origin_up.get(o).copied().unwrap_or(true);
-            let mut flows: Vec<(f64, f64)> = Vec::new();
+            flows.clear();
             let mut per_bitrate = vec![0f64; bitrates];
             for m in (0..metros).filter(|&m| origin_of[m] == o) {
                 for (p, &n) in per_bitrate.iter_mut().zip(count(appliances + m)) {
@@ -241,8 +237,7 @@ impl Capacity {
                 flows.extend(origin_fills.iter().map(|&(_, k)| (k, 1.0)));
             }
             flows.sort_by(|x, y| x.0.total_cmp(&y.0));
-            let idx: Vec<usize> = (0..flows.len()).collect();
-            let level = water_level(&idx, |i| flows[i].0, |i| flows[i].1, egress_kbps);
+            let level = water_level(flows.iter().copied(), egress_kbps);
             for m in (0..metros).filter(|&m| origin_of[m] == o) {
                 let a = appliances + m;
                 let share = path_share(&world.backbone.metro_origin_path[m]);
@@ -298,17 +293,17 @@ mod tests {
     #[test]
     fn water_filling_spares_streams_below_the_fair_level() {
         let demand = [1000.0, 4000.0, 16000.0];
-        let order = [0, 1, 2];
+        let flows = |count: [f64; 3]| demand.into_iter().zip(count);
         // Ample: nothing binds.
-        assert!(water_level(&order, |i| demand[i], |_| 1.0, 30_000.0).is_infinite());
+        assert!(water_level(flows([1.0; 3]), 30_000.0).is_infinite());
         // 10 × 1000 + 5 × 4000 + 5 × 16000 = 110,000 on 50,000: the 1000s keep theirs, then 40,000 over 10.
         let count = [10.0, 5.0, 5.0];
-        let level = water_level(&order, |i| demand[i], |i| count[i], 50_000.0);
+        let level = water_level(flows(count), 50_000.0);
         assert!((level - 4000.0).abs() < 1e-9, "{level}");
         let delivered: f64 = (0..3).map(|i| demand[i].min(level) * count[i]).sum();
         assert!(delivered <= 50_000.0 + 1e-6);
         // Tighter: 30,000 → the 1000s keep theirs (10,000), 20,000 over the other 10 streams.
-        let level = water_level(&order, |i| demand[i], |i| count[i], 30_000.0);
+        let level = water_level(flows(count), 30_000.0);
         assert!((level - 2000.0).abs() < 1e-9, "{level}");
     }
 }

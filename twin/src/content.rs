@@ -478,8 +478,11 @@ impl Content {
             keep(&mut plans, key, stripes);
         }
         // IXPs plan around every embedded plan (their members may come from a neighbouring region).
-        let ixp_pop: BTreeMap<(ClusterId, PlacementKind), RegionPopularity> =
-            ixp.iter().map(|&(c, kind)| ((c, kind), self.ixp_popularity(model, c, kind, &plans))).collect();
+        let ixp_pop: BTreeMap<(ClusterId, PlacementKind), RegionPopularity> = ixp
+            .iter()
+            .copied()
+            .zip(parallel_map(&ixp, |&(c, kind)| self.ixp_popularity(model, c, kind, &plans)))
+            .collect();
         let ixp_plans = parallel_map(&ixp, |&(c, kind)| self.plan_stripes(model, kind, c, &ixp_pop[&(c, kind)]));
         for (&key, stripes) in ixp.iter().zip(ixp_plans) {
             keep(&mut plans, key, stripes);
@@ -574,16 +577,18 @@ impl Content {
     pub fn fill_requests(&mut self, model: &Model, engine: &mut Engine, placement: &mut Placement) -> Vec<FillRequest> {
         let minute = engine.now().minutes();
         let local = engine.local_clocks(model);
+        let mut opened = Vec::new();
         for s in 0..self.site_policy.len() {
             let site = SiteId(s as u32);
-            let Some(plan) = &self.site_plans[s] else { continue };
+            if self.site_plans[s].is_none() {
+                continue;
+            }
             let metro = model.world.sites[s].metro.0 as usize;
             if self.fill.window_opens(site, Fill::in_window(&self.fill.spec, local[metro])) {
-                let region = model.world.sites[s].region.0 as usize;
-                self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
-                placement.set_layout(site, Some(plan.layout.clone()));
+                opened.push(site);
             }
         }
+        self.start_plans(model, &opened, placement);
         let sites = self.planner_sites(model);
         self.fill.requests(model, minute, &sites, placement, &engine.site_up).to_vec()
     }
@@ -788,15 +793,27 @@ impl Content {
 
     /// A region's sites whose window is open now take the new plan at once rather than at their next window.
     fn replan_open_windows(&mut self, model: &Model, region: usize, placement: &mut Placement) {
-        for s in 0..self.site_policy.len() {
-            let site = SiteId(s as u32);
-            if model.world.sites[s].region.0 as usize != region {
-                continue;
-            }
-            if let Some(plan) = &self.site_plans[s]
-                && self.fill.window_open(site)
-            {
-                self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
+        let open: Vec<SiteId> = (0..self.site_policy.len() as u32)
+            .map(SiteId)
+            .filter(|&site| model.world.sites[site.0 as usize].region.0 as usize == region)
+            .filter(|&site| self.site_plans[site.0 as usize].is_some() && self.fill.window_open(site))
+            .collect();
+        self.start_plans(model, &open, placement);
+    }
+
+    /// Sites take their current plan: their fills are set to what it changes (worked out for a few sites at
+    /// once, in parallel), and their layout is the plan's.
+    fn start_plans(&mut self, model: &Model, sites: &[SiteId], placement: &mut Placement) {
+        for batch in sites.chunks(16) {
+            let changes = parallel_map(batch, |&site| {
+                let s = site.0 as usize;
+                let plan = self.site_plans[s].as_ref().expect("only sites with a plan take one");
+                let region = model.world.sites[s].region.0 as usize;
+                self.fill.plan_changes(site, &plan.files, placement, &self.predicted[region].popularity)
+            });
+            for (&site, changes) in batch.iter().zip(changes) {
+                self.fill.set_plan(model, site, changes);
+                let plan = self.site_plans[site.0 as usize].as_ref().expect("only sites with a plan take one");
                 placement.set_layout(site, Some(plan.layout.clone()));
             }
         }
@@ -848,13 +865,11 @@ impl Content {
     /// Starts the fill of every planner site in `scope` now, in window or not.
     pub fn fill_now(&mut self, model: &Model, scope: Scope, placement: &mut Placement) -> Result<(), TwinError> {
         self.check_scope(scope)?;
-        for site in self.sites_in(scope) {
-            if let Some(plan) = &self.site_plans[site.0 as usize] {
-                let region = model.world.sites[site.0 as usize].region.0 as usize;
-                self.fill.replan(model, site, &plan.files, placement, &self.predicted[region].popularity);
-                placement.set_layout(site, Some(plan.layout.clone()));
-                self.fill.force(site);
-            }
+        let sites: Vec<SiteId> =
+            self.sites_in(scope).into_iter().filter(|s| self.site_plans[s.0 as usize].is_some()).collect();
+        self.start_plans(model, &sites, placement);
+        for site in sites {
+            self.fill.force(site);
         }
         Ok(())
     }

@@ -140,6 +140,13 @@ impl SiteFillStatus {
     }
 }
 
+/// What a new plan changes at a site (`Fill::plan_changes`).
+#[derive(Clone, Debug)]
+pub struct PlanChanges {
+    adds: Vec<FileId>,
+    deletes: Vec<FileId>,
+}
+
 /// A file waiting to be filled, and the minute it first found no peer or tier source (`u32::MAX`: not yet).
 #[derive(Clone, Copy, Debug)]
 struct Pending {
@@ -451,20 +458,32 @@ impl Fill {
         }
     }
 
-    /// Sets a site's plan: add `desired − held` in `priority` order (most popular first), delete
-    /// `held − desired` least popular first once replacements are live.
-    pub fn replan(&mut self, model: &Model, site: SiteId, desired: &FileSet, placement: &Placement, priority: &[f64]) {
-        let f = &mut self.sites[site.0 as usize];
-        let active = f.active.as_ref().map(|a| a.file);
+    /// What a site's plan changes: the files to add, `desired − held` (less the one in transfer), in
+    /// `priority` order (most popular first), and those to delete, `held − desired`, least popular first.
+    /// Reads only, so many sites' changes can be worked out at once.
+    pub fn plan_changes(
+        &self,
+        site: SiteId,
+        desired: &FileSet,
+        placement: &Placement,
+        priority: &[f64],
+    ) -> PlanChanges {
+        let active = self.sites[site.0 as usize].active.as_ref().map(|a| a.file);
         let mut adds: Vec<FileId> =
             desired.iter().filter(|&x| !placement.holds(site, x) && Some(x) != active).collect();
         adds.sort_by(|a, b| priority[b.0 as usize].total_cmp(&priority[a.0 as usize]).then(a.cmp(b)));
         let mut deletes: Vec<FileId> = placement.held_files(site).filter(|&x| !desired.contains(x)).collect();
         deletes.sort_by(|a, b| priority[a.0 as usize].total_cmp(&priority[b.0 as usize]).then(a.cmp(b)));
+        PlanChanges { adds, deletes }
+    }
+
+    /// Sets a site's plan: its adds queued, its deletes made once replacements are live.
+    pub fn set_plan(&mut self, model: &Model, site: SiteId, changes: PlanChanges) {
+        let f = &mut self.sites[site.0 as usize];
         let size = |x: FileId| model.catalog.file_size_bytes(x);
-        f.queued_bytes = adds.iter().map(|&x| size(x)).sum();
-        f.queue = adds.into_iter().map(|file| Pending { file, waiting_since: u32::MAX }).collect();
-        f.deletes = deletes.into();
+        f.queued_bytes = changes.adds.iter().map(|&x| size(x)).sum();
+        f.queue = changes.adds.into_iter().map(|file| Pending { file, waiting_since: u32::MAX }).collect();
+        f.deletes = changes.deletes.into();
         f.credit = 0;
         f.planned_bytes = f.queued_bytes + f.active.as_ref().map_or(0, |a| a.size - a.done);
         f.done_bytes = 0;

@@ -20,6 +20,9 @@ pub const BYTES_PER_KBPS_MINUTE: u64 = 125 * 60;
 /// The account of a free slot.
 pub const FREE: u32 = u32::MAX;
 
+const IN_RING: u8 = 1;
+const BINGES: u8 = 2;
+
 /// One play in progress (its server account is kept beside it, in `MetroSessions::accounts`).
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -33,17 +36,17 @@ pub struct Session {
     /// has used.
     pub candidate: u8,
     pub entries: u8,
-    /// Whether a ring bucket lists it.
-    in_ring: bool,
+    /// `IN_RING` (a ring bucket lists it) and `BINGES` (its member goes on to the next episode if they play it
+    /// to its end): a byte in the session, written with it, so the end of a session reads no other line.
+    flags: u8,
     pub group: u32,
     pub video: u32,
     /// Second (from the start) its playback ends, stalls included so far.
     pub end_s: u32,
     /// Bytes are counted up to the start of this minute.
     pub settled_minute: u32,
-    /// Bytes so far, low and high halves (two words keep the struct 4-byte aligned: 44 bytes, not 48).
-    bytes_lo: u32,
-    bytes_hi: u32,
+    /// Bytes so far (counted up to `settled_minute`).
+    bytes: u64,
     pub buffer_s: u16,
     pub stalled_s: u16,
     pub patience_s: u16,
@@ -52,7 +55,8 @@ pub struct Session {
 }
 
 impl Session {
-    /// A new session at `rendition` on candidate `candidate` of `group`, ending at `end_s`.
+    /// A new session at `rendition` on candidate `candidate` of `group`, ending at `end_s`; `binges`: its
+    /// member goes on to the next episode if they play it to its end.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         group: u32,
@@ -65,6 +69,7 @@ impl Session {
         buffer_s: u16,
         patience_s: u16,
         access_100kbps: u16,
+        binges: bool,
     ) -> Session {
         Session {
             generation: 0,
@@ -73,13 +78,12 @@ impl Session {
             target: rendition,
             candidate,
             entries: 1,
-            in_ring: false,
+            flags: if binges { BINGES } else { 0 },
             group,
             video,
             end_s,
             settled_minute,
-            bytes_lo: 0,
-            bytes_hi: 0,
+            bytes: 0,
             buffer_s,
             stalled_s: 0,
             patience_s,
@@ -87,16 +91,25 @@ impl Session {
         }
     }
 
+    #[inline]
+    pub fn binges(&self) -> bool {
+        self.flags & BINGES != 0
+    }
+
+    #[inline]
+    fn in_ring(&self) -> bool {
+        self.flags & IN_RING != 0
+    }
+
     /// Bytes delivered so far (counted up to `settled_minute`).
     #[inline]
     pub fn bytes(&self) -> u64 {
-        (self.bytes_hi as u64) << 32 | self.bytes_lo as u64
+        self.bytes
     }
 
     #[inline]
     pub fn add_bytes(&mut self, bytes: u64) {
-        let total = self.bytes() + bytes;
-        (self.bytes_lo, self.bytes_hi) = (total as u32, (total >> 32) as u32);
+        self.bytes += bytes;
     }
 
     /// The first minute it no longer plays.
@@ -115,10 +128,19 @@ impl Session {
     }
 }
 
+// The sessions in progress are most of a big run's memory.
+const _: () = assert!(std::mem::size_of::<Session>() == 40);
+
 /// Bytes of one minute at `kbps` (rounded down to a whole byte, the same wherever it is counted).
 #[inline]
 pub fn kbps_minute_bytes(kbps: f64) -> u64 {
     (kbps * BYTES_PER_KBPS_MINUTE as f64) as u64
+}
+
+/// The ring bucket of a session's end (or the furthest one, if its end is further), from minute `now`.
+#[inline]
+fn bucket_of(s: &Session, now: u32) -> u32 {
+    s.end_minute().clamp(now + 1, now + RING as u32 - 1) % RING as u32
 }
 
 /// A (slot, generation) pair, packed.
@@ -155,9 +177,6 @@ pub struct MetroSessions {
     pub sampled_slots: SlotBits,
     /// Which slots' sessions started while events were on (their member is known, sampled or not).
     pub recorded_slots: SlotBits,
-    /// Which slots' sessions go on to the next episode if they play to their end (beside the sessions, not in
-    /// them: setting a bit in a session just written would wait for its cache line).
-    binge_slots: SlotBits,
     pub meta: Vec<SessionMeta>,
     pub events: Vec<Event>,
     /// Members going on to their next episode: those starting next minute (every post-play countdown), and
@@ -221,7 +240,6 @@ impl Default for MetroSessions {
             count: 0,
             sampled_slots: SlotBits::default(),
             recorded_slots: SlotBits::default(),
-            binge_slots: SlotBits::default(),
             meta: Vec::new(),
             events: Vec::new(),
             binge_next: Vec::new(),
@@ -240,7 +258,7 @@ impl MetroSessions {
             + self.free.capacity() * 4
             + self.pending.capacity() * 8
             + self.degraded.capacity() * 8
-            + (self.sampled_slots.0.capacity() + self.recorded_slots.0.capacity() + self.binge_slots.0.capacity()) * 8
+            + (self.sampled_slots.0.capacity() + self.recorded_slots.0.capacity()) * 8
             + self.meta.capacity() * std::mem::size_of::<SessionMeta>()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + (self.binge_next.capacity() + self.binge.iter().map(Vec::capacity).sum::<usize>())
@@ -258,17 +276,6 @@ impl MetroSessions {
             }
             self.meta[i] = meta;
         }
-    }
-
-    /// Notes whether a new session's member goes on to the next episode if they play it to its end.
-    #[inline]
-    pub fn set_binges(&mut self, slot: u32, binges: bool) {
-        self.binge_slots.set(slot, binges);
-    }
-
-    #[inline]
-    pub fn binges(&self, slot: u32) -> bool {
-        self.binge_slots.get(slot)
     }
 
     /// Files a member going on to their next episode, for its minute (from the next minute on: this minute's
@@ -311,6 +318,9 @@ impl MetroSessions {
 
     /// Files a new session on `account`, due to end at `session.end_minute()`; `now` is the current minute.
     pub fn insert(&mut self, mut session: Session, account: u32, now: u32) -> u32 {
+        // Filed before it is stored, so its flag is written with it.
+        let bucket = bucket_of(&session, now);
+        session.flags |= IN_RING;
         let slot = match self.free.pop() {
             Some(s) => {
                 session.generation = self.slots[s as usize].generation;
@@ -325,17 +335,15 @@ impl MetroSessions {
             }
         };
         self.count += 1;
-        self.file(slot, now);
+        self.pending.push((bucket, slot));
         slot
     }
 
-    /// Files a session in no bucket into the bucket of its end (or the furthest one, if its end is further),
-    /// once `flush` runs.
+    /// Files a session in no bucket into the bucket of its end, once `flush` runs.
     fn file(&mut self, slot: u32, now: u32) {
         let s = &mut self.slots[slot as usize];
-        let bucket = s.end_minute().clamp(now + 1, now + RING as u32 - 1) as usize % RING;
-        s.in_ring = true;
-        self.pending.push((bucket as u32, slot));
+        s.flags |= IN_RING;
+        self.pending.push((bucket_of(s, now), slot));
     }
 
     /// Puts the filed sessions into their buckets. Runs before a bucket is taken; the play path calls it after
@@ -366,7 +374,7 @@ impl MetroSessions {
         s.generation = s.generation.wrapping_add(1);
         self.accounts[slot as usize] = FREE;
         self.count -= 1;
-        if !s.in_ring {
+        if !s.in_ring() {
             self.free.push(slot);
         }
     }
@@ -409,9 +417,10 @@ impl MetroSessions {
         for (i, &slot) in bucket.iter().enumerate() {
             if let Some(&ahead) = bucket.get(i + 8) {
                 crate::prefetch::prefetch(&self.slots[ahead as usize]);
+                crate::prefetch::prefetch(&self.accounts[ahead as usize]);
             }
             let s = &mut self.slots[slot as usize];
-            s.in_ring = false;
+            s.flags &= !IN_RING;
             if self.accounts[slot as usize] == FREE {
                 self.free.push(slot);
             } else if s.end_minute() <= next {
@@ -428,7 +437,7 @@ mod tests {
     use super::*;
 
     fn session(end_s: u32) -> Session {
-        Session::new(0, 0, 0, 1, 0, end_s, 0, 0, 60, 100)
+        Session::new(0, 0, 0, 1, 0, end_s, 0, 0, 60, 100, false)
     }
 
     #[test]

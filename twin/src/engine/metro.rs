@@ -423,7 +423,7 @@ fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mu
     ended.clear();
     store.take_ended(minute, &mut ended);
     for &slot in &ended {
-        if store.binges(slot) {
+        if store.slots[slot as usize].binges() {
             go_on(ctx, metro, slot, store);
         }
         finish(ctx, region, slot, store, w, minute + 1);
@@ -540,8 +540,8 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         (d.video, d.duration_s) =
             if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
     }
-    // Each play asks ahead for the file set of the first site the play `PREFETCH_AHEAD` after it will try (in
-    // its order: ties rotate), and for the slot its session will take.
+    // Each play asks ahead for the file set and layout of the first site the play `PREFETCH_AHEAD` after it
+    // will try (in its order: ties rotate), and for the slot its session will take.
     // (`ahead` counts free slots from the next one a session takes.)
     let ask = |store: &MetroSessions, i: usize, ahead: usize| {
         let Some(d) = draws.get(i) else { return };
@@ -750,6 +750,8 @@ fn start_play(
         }
     }
 
+    // A member who plays an episode through may go on to the next (`demand::BINGE_CONTINUE`).
+    let binges = start.completes && ctx.hour.leads_on(video) && unit_pair(mix64(intent)).0 < demand::BINGE_CONTINUE;
     let session = Session::new(
         group as u32,
         video,
@@ -761,12 +763,10 @@ fn start_play(
         model.playback.full_buffer_s() as u16,
         start.patience_s,
         (access_kbps / 100.0 + 0.5) as u16,
+        binges,
     );
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
     let slot = store.insert(session, account as u32, minute);
-    // A member who plays an episode through may go on to the next (`demand::BINGE_CONTINUE`).
-    let binges = start.completes && ctx.hour.leads_on(video) && unit_pair(mix64(intent)).0 < demand::BINGE_CONTINUE;
-    store.set_binges(slot, binges);
     if ctx.members.is_some() {
         let meta = tag.map(|t| SessionMeta {
             member: t.member,

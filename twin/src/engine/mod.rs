@@ -104,7 +104,8 @@ pub(crate) struct Worker {
     /// switches down).
     pub now: Vec<Delta>,
     pub after: Vec<Delta>,
-    /// Change in streams per server account and rendition.
+    /// Streams per server account and rendition that this worker started less those it ended (the engine's
+    /// count is the sum over workers: summing the arrays costs less than emptying them into it every minute).
     pub hist: Vec<i32>,
     /// Bytes of the streams on throttled server accounts, and the shortfall of the region books.
     pub throttled_bytes: Vec<u64>,
@@ -122,8 +123,8 @@ pub(crate) struct Worker {
     /// Bytes of the plays each site was offered first this minute, and of those it served.
     pub site_offered_bytes: Vec<u64>,
     pub site_hit_bytes: Vec<u64>,
-    /// Bytes streamed per region and video (`[region × videos + video]`) and per region and rendition: the
-    /// popularity the predictor learns.
+    /// Bytes streamed per region and video (`[region × videos + video]`) and per region and rendition, since
+    /// the region's day began (the sum over workers is the popularity the predictor learns).
     pub video_bytes: Vec<u64>,
     pub rendition_bytes: Vec<u64>,
     /// Bytes of the plays of each place reserved for ingest (`Catalog::slots`, one video each).
@@ -140,6 +141,13 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
+    /// Takes over another worker's counts that are summed over workers (the sums stay the same).
+    fn take_counts(&mut self, other: &mut Worker) {
+        self.hist.iter_mut().zip(&mut other.hist).for_each(|(t, f)| *t += std::mem::take(f));
+        self.video_bytes.iter_mut().zip(&mut other.video_bytes).for_each(|(t, f)| *t += std::mem::take(f));
+        self.rendition_bytes.iter_mut().zip(&mut other.rendition_bytes).for_each(|(t, f)| *t += std::mem::take(f));
+    }
+
     fn new(model: &Model, accounts: Accounts) -> Worker {
         let sites = model.world.sites.len();
         let renditions = model.catalog.renditions.len();
@@ -210,7 +218,8 @@ pub struct Engine {
     /// Per account: streams' summed bitrate and their number.
     rate: Vec<i64>,
     sessions: Vec<i64>,
-    /// Streams per server account and rendition, `[account × renditions + rendition]`.
+    /// Streams per server account and rendition, `[account × renditions + rendition]`: the workers' counts
+    /// summed.
     hist: Vec<i32>,
     metros: Vec<Mutex<MetroSessions>>,
     pub(crate) site_up: Vec<bool>,
@@ -257,9 +266,6 @@ pub struct Engine {
     pub(crate) totals: Totals,
     /// Plays per control-plane region in the last minute.
     cp_plays: Vec<u64>,
-    /// Bytes streamed per region and video, and per region and rendition, since each region's day began.
-    video_bytes: Vec<u64>,
-    rendition_bytes: Vec<u64>,
     /// Since the start, bytes of the plays of each place reserved for ingest, by where they were served from.
     pub(crate) title_bytes: Vec<TitleBytes>,
 }
@@ -304,10 +310,17 @@ impl Clone for Engine {
             run_hist: self.run_hist.clone(),
             totals: self.totals,
             cp_plays: self.cp_plays.clone(),
-            video_bytes: self.video_bytes.clone(),
-            rendition_bytes: self.rendition_bytes.clone(),
             title_bytes: self.title_bytes.clone(),
         }
+    }
+}
+
+/// The streams per server account and rendition now, into `hist`: the workers' counts summed.
+fn sum_hist(hist: &mut [i32], workers: &[Worker]) {
+    let (first, rest) = workers.split_first().expect("an engine has a worker");
+    hist.copy_from_slice(&first.hist);
+    for w in rest {
+        hist.iter_mut().zip(&w.hist).for_each(|(h, d)| *h += d);
     }
 }
 
@@ -405,8 +418,6 @@ impl Engine {
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
             totals: Totals::default(),
             cp_plays: vec![0; world.origins.len()],
-            video_bytes: vec![0; REGIONS.len() * model.catalog.videos.len()],
-            rendition_bytes: vec![0; REGIONS.len() * renditions],
             title_bytes: vec![TitleBytes::default(); model.catalog.slots.len()],
         }
     }
@@ -451,10 +462,14 @@ impl Engine {
         std::mem::take(&mut self.events)
     }
 
-    /// Worker threads used per minute. Results do not depend on it: workers hold only a minute's
-    /// accumulators, emptied at its end.
+    /// Worker threads used per minute. Results do not depend on it: workers hold a minute's accumulators,
+    /// emptied at its end, and counts that are summed over workers, which a worker let go hands to the first.
     pub fn set_threads(&mut self, model: &Model, threads: usize) {
         let accounts = self.accounts;
+        while self.workers.len() > threads.max(1) {
+            let mut gone = self.workers.pop().expect("more workers than wanted");
+            self.workers[0].take_counts(&mut gone);
+        }
         self.workers.resize_with(threads.max(1), || Worker::new(model, accounts));
     }
 
@@ -474,7 +489,6 @@ impl Engine {
             |w: &Worker| (w.video_bytes.len() + w.rendition_bytes.len()) * 8 + w.hist.len() * 4 + w.now.len() * 32;
         let other = self.workers.iter().map(per_worker).sum::<usize>()
             + self.site_history.len() * std::mem::size_of::<SiteMinute>()
-            + (self.video_bytes.len() + self.rendition_bytes.len()) * 8
             + self.hist.len() * 4;
         (sessions, other)
     }
@@ -503,10 +517,14 @@ impl Engine {
     pub fn take_region_bytes(&mut self, model: &Model, region: usize) -> (Vec<u64>, Vec<u64>) {
         let videos = model.catalog.videos.len();
         let renditions = model.catalog.renditions.len();
-        let v = self.video_bytes[region * videos..(region + 1) * videos].to_vec();
-        let r = self.rendition_bytes[region * renditions..(region + 1) * renditions].to_vec();
-        self.video_bytes[region * videos..(region + 1) * videos].fill(0);
-        self.rendition_bytes[region * renditions..(region + 1) * renditions].fill(0);
+        let (mut v, mut r) = (vec![0; videos], vec![0; renditions]);
+        let take = |sum: &mut [u64], part: &mut [u64]| {
+            sum.iter_mut().zip(part).for_each(|(s, p)| *s += std::mem::take(p));
+        };
+        for w in &mut self.workers {
+            take(&mut v, &mut w.video_bytes[region * videos..(region + 1) * videos]);
+            take(&mut r, &mut w.rendition_bytes[region * renditions..(region + 1) * renditions]);
+        }
         (v, r)
     }
 
@@ -574,11 +592,7 @@ impl Engine {
 
         // What each server's streams get, from who plays this minute; then the second half: streams on busy
         // servers play at their share, and the minute's last sessions end.
-        for w in &mut self.workers {
-            for (h, d) in self.hist.iter_mut().zip(&mut w.hist) {
-                *h += std::mem::take(d);
-            }
-        }
+        sum_hist(&mut self.hist, &self.workers);
         let mut capacity = self.capacity.clone();
         capacity.relevel(model, &self.hist, (&self.site_up, &self.origin_up), &self.fills);
         let busy = scan(&capacity, |c, a| c.throttled[a]);
@@ -617,9 +631,6 @@ impl Engine {
                 acc.1 += d.sessions as i64;
                 *d = Delta::default();
             }
-            for (h, d) in self.hist.iter_mut().zip(&mut w.hist) {
-                *h += std::mem::take(d);
-            }
             for (acc, b) in throttled_bytes.iter_mut().zip(&mut w.throttled_bytes) {
                 *acc += std::mem::take(b);
             }
@@ -650,18 +661,21 @@ impl Engine {
             for (acc, b) in self.site_hit_bytes.iter_mut().zip(&mut w.site_hit_bytes) {
                 *acc += std::mem::take(b);
             }
-            for (acc, b) in self.video_bytes.iter_mut().zip(&mut w.video_bytes) {
-                *acc += std::mem::take(b);
-            }
-            for (acc, b) in self.rendition_bytes.iter_mut().zip(&mut w.rendition_bytes) {
-                *acc += std::mem::take(b);
-            }
             for (acc, b) in self.title_bytes.iter_mut().zip(&mut w.title_bytes) {
                 acc.add(&std::mem::take(b));
             }
             self.totals.ended_session_bytes += std::mem::take(&mut w.ended_bytes);
             for (acc, p) in self.cp_plays.iter_mut().zip(&mut w.cp_plays) {
                 *acc += std::mem::take(p);
+            }
+        }
+        sum_hist(&mut self.hist, &self.workers);
+        // A worker's stream counts drift with the metros it happens to take (a session may end on another
+        // worker than started it): once an hour the first worker takes the others' over, so none can overflow.
+        if self.minute % 60 == 59 {
+            let (first, rest) = self.workers.split_first_mut().expect("an engine has a worker");
+            for w in rest {
+                first.take_counts(w);
             }
         }
         // This minute's bytes: from the streams' bitrate, or what they got where some got less.

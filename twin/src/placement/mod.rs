@@ -255,10 +255,14 @@ impl Placement {
     pub fn holds(&self, site: SiteId, file: FileId) -> bool {
         self.held[site.0 as usize].contains(file)
     }
-    /// Starts loading what `holds(site, file)` reads first (a hint; it changes nothing).
+    /// Starts loading what `holds(site, file)` and the site's layout for `file` read first (a hint; it changes
+    /// nothing).
     #[inline]
     pub fn prefetch(&self, site: SiteId, file: FileId) {
         self.held[site.0 as usize].base.prefetch(file);
+        if let Some(layout) = self.layout(site) {
+            layout.flash.prefetch(file);
+        }
     }
     /// The files a site holds live, in no set order.
     pub fn held_files(&self, site: SiteId) -> impl Iterator<Item = FileId> + '_ {
