@@ -469,10 +469,10 @@ impl Fill {
         priority: &[f64],
     ) -> PlanChanges {
         let active = self.sites[site.0 as usize].active.as_ref().map(|a| a.file);
-        let mut adds: Vec<FileId> =
-            desired.iter().filter(|&x| !placement.holds(site, x) && Some(x) != active).collect();
+        let mut adds = placement.missing(site, desired);
+        adds.retain(|&x| Some(x) != active);
         adds.sort_by(|a, b| priority[b.0 as usize].total_cmp(&priority[a.0 as usize]).then(a.cmp(b)));
-        let mut deletes: Vec<FileId> = placement.held_files(site).filter(|&x| !desired.contains(x)).collect();
+        let mut deletes = placement.surplus(site, desired);
         deletes.sort_by(|a, b| priority[a.0 as usize].total_cmp(&priority[b.0 as usize]).then(a.cmp(b)));
         PlanChanges { adds, deletes }
     }

@@ -71,17 +71,27 @@ impl FileSet {
     }
     /// The files in the set, in id order.
     pub fn iter(&self) -> impl Iterator<Item = FileId> + '_ {
-        self.words.iter().enumerate().flat_map(|(i, &w)| {
-            let mut w = w;
-            std::iter::from_fn(move || {
-                (w != 0).then(|| {
-                    let b = w.trailing_zeros();
-                    w &= w - 1;
-                    FileId(i as u32 * 64 + b)
-                })
+        bits(self.words.iter().copied())
+    }
+    /// The files in the set and not in `other`, in id order (a word at a time).
+    pub fn difference<'a>(&'a self, other: &'a FileSet) -> impl Iterator<Item = FileId> + 'a {
+        let other = other.words.iter().copied().chain(std::iter::repeat(0));
+        bits(self.words.iter().zip(other).map(|(&a, b)| a & !b))
+    }
+}
+
+/// The files whose bits are set in `words` (word `i` holds files `64 i` to `64 i + 63`), in id order.
+fn bits(words: impl Iterator<Item = u64>) -> impl Iterator<Item = FileId> {
+    words.enumerate().flat_map(|(i, w)| {
+        let mut w = w;
+        std::iter::from_fn(move || {
+            (w != 0).then(|| {
+                let b = w.trailing_zeros();
+                w &= w - 1;
+                FileId(i as u32 * 64 + b)
             })
         })
-    }
+    })
 }
 
 /// Where a site keeps its files on its appliances: which sit on flash (the head; the tail on storage), and how
@@ -212,6 +222,19 @@ impl Held {
         }
     }
 
+    /// The files of `desired` it does not hold, in no set order: those missing from its base and not added
+    /// since, and those removed since that `desired` has (a word at a time, not a file at a time).
+    fn missing<'a>(&'a self, desired: &'a FileSet) -> impl Iterator<Item = FileId> + 'a {
+        let removed = self.removed.iter().map(|&f| FileId(f)).filter(|&f| desired.contains(f));
+        desired.difference(&self.base).filter(|f| !self.added.contains(&f.0)).chain(removed)
+    }
+
+    /// The files it holds that `desired` does not have, in no set order.
+    fn surplus<'a>(&'a self, desired: &'a FileSet) -> impl Iterator<Item = FileId> + 'a {
+        let added = self.added.iter().map(|&f| FileId(f)).filter(|&f| !desired.contains(f));
+        self.base.difference(desired).filter(|f| !self.removed.contains(&f.0)).chain(added)
+    }
+
     fn files(&self) -> impl Iterator<Item = FileId> + '_ {
         self.base.iter().filter(|f| !self.removed.contains(&f.0)).chain(self.added.iter().map(|&f| FileId(f)))
     }
@@ -267,6 +290,14 @@ impl Placement {
     /// The files a site holds live, in no set order.
     pub fn held_files(&self, site: SiteId) -> impl Iterator<Item = FileId> + '_ {
         self.held[site.0 as usize].files()
+    }
+    /// The files of `desired` a site does not hold, and those it holds that `desired` does not have, in no set
+    /// order.
+    pub fn missing(&self, site: SiteId, desired: &FileSet) -> Vec<FileId> {
+        self.held[site.0 as usize].missing(desired).collect()
+    }
+    pub fn surplus(&self, site: SiteId, desired: &FileSet) -> Vec<FileId> {
+        self.held[site.0 as usize].surplus(desired).collect()
     }
     /// How many files a site holds live.
     pub fn held_count(&self, site: SiteId) -> usize {
