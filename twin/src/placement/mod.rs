@@ -291,11 +291,11 @@ impl Placement {
     pub fn held_files(&self, site: SiteId) -> impl Iterator<Item = FileId> + '_ {
         self.held[site.0 as usize].files()
     }
-    /// The files of `desired` a site does not hold, and those it holds that `desired` does not have, in no set
-    /// order.
+    /// The files of `desired` a site does not hold, in no set order.
     pub fn missing(&self, site: SiteId, desired: &FileSet) -> Vec<FileId> {
         self.held[site.0 as usize].missing(desired).collect()
     }
+    /// The files a site holds that `desired` does not have, in no set order.
     pub fn surplus(&self, site: SiteId, desired: &FileSet) -> Vec<FileId> {
         self.held[site.0 as usize].surplus(desired).collect()
     }
