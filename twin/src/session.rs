@@ -23,11 +23,13 @@ pub const FREE: u32 = u32::MAX;
 const IN_RING: u8 = 1;
 const BINGES: u8 = 2;
 
-/// One play in progress (its server account is kept beside it, in `MetroSessions::accounts`).
+/// One play in progress (its server account is kept beside it, in `MetroSessions::accounts`). Thirty-two bytes,
+/// so a session never straddles two cache lines.
 #[derive(Clone, Debug)]
 pub struct Session {
-    /// Bumped when the slot is freed, so stale degraded entries are recognised.
-    pub generation: u16,
+    /// Bumped when the slot is freed, so stale degraded entries are recognised (they are looked at every minute,
+    /// long before a slot comes round 256 times).
+    generation: u8,
     pub device: u8,
     pub rendition: u8,
     /// The rendition it started at (a session switched down climbs back to it).
@@ -39,14 +41,15 @@ pub struct Session {
     /// `IN_RING` (a ring bucket lists it) and `BINGES` (its member goes on to the next episode if they play it
     /// to its end): a byte in the session, written with it, so the end of a session reads no other line.
     flags: u8,
-    pub group: u32,
+    /// Its client group, as an index among its metro's (`World::metro_groups`).
+    pub metro_group: u8,
     pub video: u32,
     /// Second (from the start) its playback ends, stalls included so far.
     pub end_s: u32,
-    /// Bytes are counted up to the start of this minute.
-    pub settled_minute: u32,
-    /// Bytes so far (counted up to `settled_minute`).
-    bytes: u64,
+    /// Bytes so far (the high 48 bits), counted up to the start of the settled minute, and that minute's low 16
+    /// bits: it is never more than one minute ahead of the engine's nor 2^16 minutes (45 days) behind, so the
+    /// engine's minute tells the rest.
+    bytes_settled: u64,
     pub buffer_s: u16,
     pub stalled_s: u16,
     pub patience_s: u16,
@@ -55,11 +58,11 @@ pub struct Session {
 }
 
 impl Session {
-    /// A new session at `rendition` on candidate `candidate` of `group`, ending at `end_s`; `binges`: its
-    /// member goes on to the next episode if they play it to its end.
+    /// A new session at `rendition` on candidate `candidate` of its metro's group `metro_group`, ending at
+    /// `end_s`; `binges`: its member goes on to the next episode if they play it to its end.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        group: u32,
+        metro_group: u8,
         video: u32,
         device: u8,
         rendition: u8,
@@ -79,11 +82,10 @@ impl Session {
             candidate,
             entries: 1,
             flags: if binges { BINGES } else { 0 },
-            group,
+            metro_group,
             video,
             end_s,
-            settled_minute,
-            bytes: 0,
+            bytes_settled: settled_minute as u16 as u64,
             buffer_s,
             stalled_s: 0,
             patience_s,
@@ -101,15 +103,27 @@ impl Session {
         self.flags & IN_RING != 0
     }
 
-    /// Bytes delivered so far (counted up to `settled_minute`).
+    /// Bytes delivered so far (counted up to the settled minute).
     #[inline]
     pub fn bytes(&self) -> u64 {
-        self.bytes
+        self.bytes_settled >> 16
     }
 
     #[inline]
     pub fn add_bytes(&mut self, bytes: u64) {
-        self.bytes += bytes;
+        self.bytes_settled += bytes << 16;
+    }
+
+    /// The minute bytes are counted up to (the start of), as seen from minute `now`.
+    #[inline]
+    pub fn settled_minute(&self, now: u32) -> u32 {
+        let ahead = now + 1;
+        ahead - (ahead as u16).wrapping_sub(self.bytes_settled as u16) as u32
+    }
+
+    #[inline]
+    pub fn set_settled_minute(&mut self, minute: u32) {
+        self.bytes_settled = self.bytes_settled & !0xFFFF | minute as u16 as u64;
     }
 
     /// The first minute it no longer plays.
@@ -121,15 +135,18 @@ impl Session {
     /// Counts bytes up to the start of `minute` at `kbps`.
     #[inline]
     pub fn settle(&mut self, minute: u32, kbps: f64) {
-        if minute > self.settled_minute {
-            self.add_bytes((minute - self.settled_minute) as u64 * kbps_minute_bytes(kbps));
-            self.settled_minute = minute;
+        let settled = self.settled_minute(minute);
+        if minute > settled {
+            self.add_bytes((minute - settled) as u64 * kbps_minute_bytes(kbps));
+            self.set_settled_minute(minute);
         }
     }
 }
 
 // The sessions in progress are most of a big run's memory.
-const _: () = assert!(std::mem::size_of::<Session>() == 40);
+const _: () = assert!(std::mem::size_of::<Session>() == 32);
+// A metro has a group per ISP of its country.
+const _: () = assert!(crate::scenario::MAX_ISPS_PER_COUNTRY <= u8::MAX as usize + 1);
 
 /// Bytes of one minute at `kbps` (rounded down to a whole byte, the same wherever it is counted).
 #[inline]
@@ -145,13 +162,13 @@ fn bucket_of(s: &Session, now: u32) -> u32 {
 
 /// A (slot, generation) pair, packed.
 #[inline]
-fn entry(slot: u32, generation: u16) -> u64 {
+fn entry(slot: u32, generation: u8) -> u64 {
     (slot as u64) << 16 | generation as u64
 }
 
 #[inline]
-fn unpack(e: u64) -> (u32, u16) {
-    ((e >> 16) as u32, e as u16)
+fn unpack(e: u64) -> (u32, u8) {
+    ((e >> 16) as u32, e as u8)
 }
 
 /// One metro's sessions.
@@ -216,7 +233,8 @@ const _: () = assert!(crate::demand::BREAK_GAP_S[1] < ((BINGE_RING - 2) * 60) as
 pub struct Continuation {
     pub due_s: u32,
     pub video: u32,
-    pub group: u32,
+    /// Its client group, as an index among its metro's.
+    pub metro_group: u8,
     pub device: u8,
     pub access_100kbps: u16,
     /// After the post-play countdown (else after a break).
@@ -379,7 +397,7 @@ impl MetroSessions {
         }
     }
 
-    fn is_current(&self, slot: u32, generation: u16) -> bool {
+    fn is_current(&self, slot: u32, generation: u8) -> bool {
         self.accounts[slot as usize] != FREE && self.slots[slot as usize].generation == generation
     }
 
@@ -481,6 +499,26 @@ mod tests {
         assert_eq!(ended, expected);
         assert_eq!(m.count, 0);
         assert!(m.free_slot(0).is_some(), "the early slot was freed when its bucket came round");
+    }
+
+    #[test]
+    fn bytes_are_counted_across_the_wrap_of_the_settled_minute() {
+        let start = u16::MAX as u32 - 2;
+        let mut s = Session::new(0, 0, 0, 1, 0, (start + 10) * 60, start, 0, 60, 100, false);
+        assert_eq!(s.settled_minute(start), start);
+        s.settle(start + 5, 8000.0);
+        assert_eq!(s.bytes(), 5 * kbps_minute_bytes(8000.0));
+        assert_eq!(s.settled_minute(start + 5), start + 5);
+        // A throttled minute is counted to its end, one minute ahead.
+        s.add_bytes(1);
+        s.set_settled_minute(start + 6);
+        assert_eq!(s.settled_minute(start + 5), start + 6);
+        s.settle(start + 6, 8000.0);
+        assert_eq!(s.bytes(), 5 * kbps_minute_bytes(8000.0) + 1);
+        // A long 4K session passes what 32 bits hold.
+        s.settle(start + 6 + 240, 16_000.0);
+        assert_eq!(s.bytes(), 5 * kbps_minute_bytes(8000.0) + 1 + 240 * kbps_minute_bytes(16_000.0));
+        assert!(s.bytes() > u32::MAX as u64);
     }
 
     #[test]

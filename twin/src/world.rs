@@ -196,6 +196,12 @@ impl World {
         (0..ms.len()).min_by(|&a, &b| ms[a].total_cmp(&ms[b])).unwrap_or(0)
     }
 
+    /// The client group (index into `client_groups`) that is group `index` of its metro.
+    #[inline]
+    pub fn metro_group(&self, metro: usize, index: u8) -> u32 {
+        self.metro_groups[metro].0[index as usize]
+    }
+
     pub fn site_location(&self, site: SiteId) -> (f64, f64) {
         let m = &self.metros[self.sites[site.0 as usize].metro.0 as usize];
         (m.lat, m.lon)

@@ -48,7 +48,9 @@ pub(crate) struct MinuteCtx<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Draw {
     play: u64,
+    /// Its client group, and that group's index among its metro's.
     group: u32,
+    metro_group: u8,
     device: u8,
     movie: bool,
     access_kbps: f32,
@@ -149,12 +151,16 @@ fn site_of(ctx: &MinuteCtx, account: usize) -> u32 {
 
 /// What the events of the session in `slot` carry (its member's tag, the file it plays and the site serving it),
 /// if its member is sampled.
-fn session_tag(ctx: &MinuteCtx, store: &MetroSessions, slot: u32) -> Option<(SessionMeta, Tag, u32, u32)> {
+fn session_tag(
+    ctx: &MinuteCtx,
+    metro: usize,
+    store: &MetroSessions,
+    slot: u32,
+) -> Option<(SessionMeta, Tag, u32, u32)> {
     let meta = store.sampled(slot)?;
     let s = &store.slots[slot as usize];
     let world = &ctx.model.world;
     let catalog = &ctx.model.catalog;
-    let metro = world.client_groups[s.group as usize].metro.0 as usize;
     let tag = Tag {
         member: meta.member,
         device: s.device,
@@ -168,8 +174,8 @@ fn session_tag(ctx: &MinuteCtx, store: &MetroSessions, slot: u32) -> Option<(Ses
 }
 
 /// An event of the session in `slot` now, if its member is sampled.
-fn session_event(ctx: &MinuteCtx, store: &mut MetroSessions, slot: u32, kind: EventKind, value: f32) {
-    if let Some((_, tag, file, site)) = session_tag(ctx, store, slot) {
+fn session_event(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, slot: u32, kind: EventKind, value: f32) {
+    if let Some((_, tag, file, site)) = session_tag(ctx, metro, store, slot) {
         store.events.push(tag.event(ctx.minute as u32 * 60, kind, file, site, value));
     }
 }
@@ -241,12 +247,12 @@ fn throttled_minute(
     let books = Books::of(ctx, region, account);
     let delivered = ctx.capacity.delivered_kbps(account, kbps);
     // Minutes since it was last visited were full ones: its buffer refilled through them.
-    let full_minutes = minute.saturating_sub(s.settled_minute);
+    let full_minutes = minute.saturating_sub(s.settled_minute(minute));
     let buffer_s = model.playback.refilled_buffer_s(s.buffer_s as f64, full_minutes);
     s.settle(minute, kbps);
     let (got, nominal) = (kbps_minute_bytes(delivered), kbps_minute_bytes(kbps));
     s.add_bytes(got);
-    s.settled_minute = minute + 1;
+    s.set_settled_minute(minute + 1);
     books.deliver(w, ctx, got, nominal);
     if delivered >= kbps {
         s.buffer_s = model.playback.refilled_buffer_s(buffer_s, 1) as u16;
@@ -259,13 +265,13 @@ fn throttled_minute(
     s.end_s += stall;
     w.regions[region].rebuffer_ms += stall as u64 * 1000;
     if stall > 0 {
-        session_event(ctx, store, slot, EventKind::Rebuffer, stall as f32 * 1000.0);
+        session_event(ctx, metro, store, slot, EventKind::Rebuffer, stall as f32 * 1000.0);
     }
     let s = &mut store.slots[slot as usize];
     if s.stalled_s > s.patience_s {
         // The member gives up: the stream ends after this minute.
         w.regions[region].stall_exits += 1;
-        finish(ctx, region, slot, store, w, minute + 1);
+        finish(ctx, metro, slot, store, w, minute + 1);
         return;
     }
     // Switch down to what the stream got, to a rendition the server holds.
@@ -282,7 +288,7 @@ fn throttled_minute(
         let was_at_target = s.rendition == s.target;
         s.rendition = to as u8;
         w.regions[region].switches_down += 1;
-        session_event(ctx, store, slot, EventKind::SwitchDown, model.stream_kbps[to] as f32);
+        session_event(ctx, metro, store, slot, EventKind::SwitchDown, model.stream_kbps[to] as f32);
         if was_at_target {
             store.mark_degraded(slot);
         }
@@ -309,7 +315,7 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
         let full = model.playback.full_buffer_s();
         if (s.buffer_s as f64) < full {
             // Refilled through the minutes since it was last visited (its bytes are settled to then).
-            let minutes = minute.saturating_sub(s.settled_minute).max(1);
+            let minutes = minute.saturating_sub(s.settled_minute(minute)).max(1);
             s.buffer_s = model.playback.refilled_buffer_s(s.buffer_s as f64, minutes) as u16;
             s.settle(minute, model.stream_kbps[s.rendition as usize]);
             continue;
@@ -321,7 +327,7 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
             Books::of(ctx, region, account).switch(w, ctx, rendition, up, true);
             s.rendition = up as u8;
             w.regions[region].switches_up += 1;
-            session_event(ctx, store, slot, EventKind::SwitchUp, model.stream_kbps[up] as f32);
+            session_event(ctx, metro, store, slot, EventKind::SwitchUp, model.stream_kbps[up] as f32);
         }
     }
     w.scratch = degraded;
@@ -340,9 +346,9 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     // No entry left on its list: the playback fails.
     let fail = |store: &mut MetroSessions, w: &mut Worker| {
         w.regions[region].playback_failures += 1;
-        session_event(ctx, store, slot, EventKind::PlaybackFailure, 0.0);
+        session_event(ctx, metro, store, slot, EventKind::PlaybackFailure, 0.0);
         Books::of(ctx, region, old).deliver(w, ctx, 0, kbps_minute_bytes(model.stream_kbps[rendition]));
-        finish(ctx, region, slot, store, w, minute);
+        finish(ctx, metro, slot, store, w, minute);
     };
     if s.entries as usize >= LIST_LEN {
         fail(store, w);
@@ -353,7 +359,7 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     let audio = model.catalog.audio_file(video);
     let key = mix64((metro as u64) << 40 ^ (slot as u64) << 8 ^ minute as u64);
     let entry = model.steering.next(
-        s.group as usize,
+        model.world.metro_group(metro, s.metro_group) as usize,
         s.candidate,
         file,
         audio,
@@ -383,13 +389,14 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     s.end_s += restart;
     w.regions[region].rebuffer_ms += restart as u64 * 1000;
     w.regions[region].failovers += 1;
-    session_event(ctx, store, slot, EventKind::Failover, restart as f32 * 1000.0);
+    session_event(ctx, metro, store, slot, EventKind::Failover, restart as f32 * 1000.0);
 }
 
 /// Ends a session with minute `end_minute` as its first minute not played: its bytes are settled and its
 /// stream leaves the books after this minute.
-fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
-    end_events(ctx, slot, store, end_minute);
+fn finish(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
+    end_events(ctx, metro, slot, store, end_minute);
+    let region = ctx.model.world.metros[metro].region.0 as usize;
     let account = store.accounts[slot as usize] as usize;
     let s = &mut store.slots[slot as usize];
     let rendition = s.rendition as usize;
@@ -401,8 +408,8 @@ fn finish(ctx: &MinuteCtx, region: usize, slot: u32, store: &mut MetroSessions, 
 
 /// A sampled session's last events: its pauses and seeks, its stop with the seconds watched, and its completion
 /// if it watched enough of the video.
-fn end_events(ctx: &MinuteCtx, slot: u32, store: &mut MetroSessions, end_minute: u32) {
-    let Some((meta, tag, file, site)) = session_tag(ctx, store, slot) else { return };
+fn end_events(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, end_minute: u32) {
+    let Some((meta, tag, file, site)) = session_tag(ctx, metro, store, slot) else { return };
     let s = &store.slots[slot as usize];
     let end_s = (end_minute * 60).min(s.end_s);
     let watched_s = end_s.saturating_sub(meta.start_s).saturating_sub(s.stalled_s as u32);
@@ -417,7 +424,6 @@ fn end_events(ctx: &MinuteCtx, slot: u32, store: &mut MetroSessions, end_minute:
 
 /// Sessions whose last minute this was.
 fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
-    let region = ctx.model.world.metros[metro].region.0 as usize;
     let minute = ctx.minute as u32;
     let mut ended = std::mem::take(&mut w.scratch);
     ended.clear();
@@ -426,7 +432,7 @@ fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mu
         if store.slots[slot as usize].binges() {
             go_on(ctx, metro, slot, store);
         }
-        finish(ctx, region, slot, store, w, minute + 1);
+        finish(ctx, metro, slot, store, w, minute + 1);
     }
     w.scratch = ended;
 }
@@ -436,7 +442,7 @@ fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mu
 fn go_on(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions) {
     let s = &store.slots[slot as usize];
     // Two draws from a hash of the session (a generator per continuation costs more than the rest of this).
-    let key = (s.video as u64) << 32 ^ s.group as u64;
+    let key = (s.video as u64) << 32 ^ ctx.model.world.metro_group(metro, s.metro_group) as u64;
     let (u, v) = unit_pair(mix64(ctx.model.scenario.seed ^ mix64((metro as u64) << 32 ^ s.end_s as u64) ^ key));
     let autoplay = u < demand::AUTOPLAY_SHARE;
     let [lo, hi] = if autoplay { demand::AUTOPLAY_GAP_S } else { demand::BREAK_GAP_S };
@@ -444,7 +450,7 @@ fn go_on(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions) {
     let next = Continuation {
         due_s: s.end_s + gap_s as u32,
         video: s.video + 1,
-        group: s.group,
+        metro_group: s.metro_group,
         device: s.device,
         access_100kbps: s.access_100kbps,
         autoplay,
@@ -487,7 +493,8 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     for (seq, c) in (0u64..).zip(&binging) {
         draws.push(Draw {
             play: mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ (seq << 1 | 1)),
-            group: c.group,
+            group: groups[c.metro_group as usize],
+            metro_group: c.metro_group,
             device: c.device,
             movie: false,
             access_kbps: c.access_100kbps as f32 * 100.0,
@@ -512,7 +519,7 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         }
     };
     for seq in 0..fresh {
-        let group = groups[group_table.sample(&mut rng) as usize];
+        let metro_group = group_table.sample(&mut rng) as u8;
         let device = model.demand.device_table.sample(&mut rng) as usize;
         let d = &model.demand.devices[device];
         let access_kbps = d.access_kbps.sample(&mut rng).min(u16::MAX as f64 * 100.0) as f32;
@@ -526,7 +533,8 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         let play = mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ seq << 1);
         draws.push(Draw {
             play,
-            group,
+            group: groups[metro_group as usize],
+            metro_group,
             device: device as u8,
             movie,
             access_kbps,
@@ -753,7 +761,7 @@ fn start_play(
     // A member who plays an episode through may go on to the next (`demand::BINGE_CONTINUE`).
     let binges = start.completes && ctx.hour.leads_on(video) && unit_pair(mix64(intent)).0 < demand::BINGE_CONTINUE;
     let session = Session::new(
-        group as u32,
+        d.metro_group,
         video,
         d.device,
         rendition as u8,

@@ -8,7 +8,9 @@
 mod defaults;
 mod validate;
 
-pub use validate::{MAX_APPLIANCES_PER_SITE, MAX_INSTANCES, MAX_TARGET_RPS, MAX_USD_PER_HOUR, MAX_VCPUS};
+pub use validate::{
+    MAX_APPLIANCES_PER_SITE, MAX_INSTANCES, MAX_ISPS_PER_COUNTRY, MAX_TARGET_RPS, MAX_USD_PER_HOUR, MAX_VCPUS,
+};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
