@@ -775,9 +775,10 @@ url = "http://127.0.0.1:9/health"
     h.get_by_label("Play forward").click();
     h.run_steps(2);
     assert_eq!(h.state().state.view, map::VIEW.id);
+    // (The worker may publish the seeded state before it takes the play that follows.)
     step_until(&mut h, "the seeded twin to run", |app| {
-        let fleet = &app.state.twin.as_ref().unwrap().latest().snapshot.fleet;
-        fleet.events.iter().any(|e| e.event.activity == Activity::SetDesired)
+        let latest = app.state.twin.as_ref().unwrap().latest();
+        latest.playing && latest.snapshot.fleet.events.iter().any(|e| e.event.activity == Activity::SetDesired)
     });
     let fleet = h.state().state.twin.as_ref().unwrap().latest().snapshot.fleet.clone();
     let r = fleet.names.iter().position(|n| n == "us-east-1").unwrap();

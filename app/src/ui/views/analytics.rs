@@ -322,7 +322,8 @@ fn training(ui: &mut egui::Ui, ctx: &mut ViewCtx, s: &Summary) {
                 ui.label(day);
                 ui.label(at);
                 ui.label(format!("{} ({} rows)", r.days_read, r.rows_read));
-                ui.label(format!("{:.0} ms", r.wall_ms));
+                // A set width: the table keeps its columns however long a run took.
+                ui.add_sized([64.0, ui.spacing().interact_size.y], egui::Label::new(format!("{:.0} ms", r.wall_ms)));
                 ui.label(format!(
                     "{} up (+{}) / {} down (−{})",
                     r.files_up, r.copies_added, r.files_down, r.copies_removed
