@@ -48,8 +48,7 @@ pub(crate) struct MinuteCtx<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Draw {
     play: u64,
-    /// Its client group, and that group's index among its metro's.
-    group: u32,
+    /// Its client group, as an index among its metro's.
     metro_group: u8,
     device: u8,
     movie: bool,
@@ -475,7 +474,7 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     let mut binging = std::mem::take(&mut w.binging);
     store.take_binge(now, &mut binging);
     let region = m.region.0 as usize;
-    let (groups, group_table) = &world.metro_groups[metro];
+    let (_, group_table) = &world.metro_groups[metro];
     if (arrivals == 0 && binging.is_empty()) || group_table.is_empty() {
         w.binging = binging;
         return;
@@ -493,7 +492,6 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     for (seq, c) in (0u64..).zip(&binging) {
         draws.push(Draw {
             play: mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ (seq << 1 | 1)),
-            group: groups[c.metro_group as usize],
             metro_group: c.metro_group,
             device: c.device,
             movie: false,
@@ -533,7 +531,6 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         let play = mix64(seed ^ mix64((metro as u64) << 32 ^ ctx.minute) ^ seq << 1);
         draws.push(Draw {
             play,
-            group: groups[metro_group as usize],
             metro_group,
             device: device as u8,
             movie,
@@ -553,7 +550,7 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     // (`ahead` counts free slots from the next one a session takes.)
     let ask = |store: &MetroSessions, i: usize, ahead: usize| {
         let Some(d) = draws.get(i) else { return };
-        for s in model.steering.first_sites(d.group as usize, d.play, 1) {
+        for s in model.steering.first_sites(world.metro_group(metro, d.metro_group) as usize, d.play, 1) {
             ctx.placement.prefetch(s, catalog.audio_file(VideoId(d.video)));
         }
         if let Some(slot) = store.free_slot(ahead) {
@@ -590,7 +587,7 @@ fn start_play(
     let admission = Admission { site: &cap.admit_site, appliance: &cap.admit_appliance };
     let region = world.metros[metro].region.0 as usize;
     let (video, duration_s) = (d.video, d.duration_s);
-    let (group, play) = (d.group as usize, d.play);
+    let (group, play) = (world.metro_group(metro, d.metro_group) as usize, d.play);
     let device = &model.demand.devices[d.device as usize];
     let access_kbps = d.access_kbps as f64;
     let audio = catalog.audio_file(VideoId(video));
