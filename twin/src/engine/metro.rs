@@ -107,7 +107,8 @@ impl Books {
             deltas[a].rate_kbps += d.rate_kbps;
             deltas[a].sessions += d.sessions;
         }
-        w.hist[self.server * ctx.model.stream_kbps.len() + rendition] += sign as i32;
+        let index = (self.server * ctx.model.stream_kbps.len() + rendition) as u32;
+        w.hist_changes.push(index << 1 | (sign < 0) as u32);
     }
 
     /// A rendition switch: the stream's bitrate changes, now or after the minute.
@@ -187,6 +188,7 @@ pub(crate) fn start_minute(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessi
     }
     climb_back(ctx, metro, store, w);
     start_plays(ctx, metro, store, w);
+    apply_hist_changes(w);
 }
 
 /// The second half: sessions on servers where some stream gets less than it asks play their minute at their
@@ -196,6 +198,15 @@ pub(crate) fn finish_minute(ctx: &MinuteCtx, metro: usize, store: &mut MetroSess
         play_busy(ctx, metro, store, w);
     }
     end_sessions(ctx, metro, store, w);
+    apply_hist_changes(w);
+}
+
+/// Makes the half-minute's changes to the streams per server and rendition.
+fn apply_hist_changes(w: &mut Worker) {
+    for &c in &w.hist_changes {
+        w.hist[(c >> 1) as usize] += 1 - 2 * (c & 1) as i32;
+    }
+    w.hist_changes.clear();
 }
 
 /// Whether the server account holds the video's file at `rendition` (the origin holds everything).

@@ -31,6 +31,7 @@ use crate::kpi::{self, COARSE_BINS, COARSE_FACTOR, HIST_BINS, History, KpiSample
 use crate::model::Model;
 use crate::placement::Placement;
 use crate::region::REGIONS;
+use crate::scenario::{MAX_APPLIANCES_PER_SITE, MAX_CODECS, MAX_METROS, MAX_RUNGS, MAX_SITES};
 use crate::session::MetroSessions;
 use crate::steering::Target;
 use crate::time::{LocalClock, SECONDS_PER_MINUTE, SimTime};
@@ -107,6 +108,9 @@ pub(crate) struct Worker {
     /// Streams per server account and rendition that this worker started less those it ended (the engine's
     /// count is the sum over workers: summing the arrays costs less than emptying them into it every minute).
     pub hist: Vec<i32>,
+    /// Changes to `hist` not yet made, each `index << 1 | removed`: a metro's half-minute makes them in one pass
+    /// at its end, where the misses into the large table overlap instead of stalling the play path one by one.
+    pub hist_changes: Vec<u32>,
     /// Bytes of the streams on throttled server accounts, and the shortfall of the region books.
     pub throttled_bytes: Vec<u64>,
     pub shortfall_bytes: Vec<u64>,
@@ -140,6 +144,9 @@ pub(crate) struct Worker {
     pub scratch: Vec<u32>,
 }
 
+// A `hist_changes` entry keeps its index into `hist` in 31 bits, in any scenario that validates.
+const _: () = assert!((MAX_SITES * MAX_APPLIANCES_PER_SITE as usize + MAX_METROS) * MAX_CODECS * MAX_RUNGS < 1 << 31);
+
 impl Worker {
     /// Takes over another worker's counts that are summed over workers (the sums stay the same).
     fn take_counts(&mut self, other: &mut Worker) {
@@ -155,6 +162,7 @@ impl Worker {
             now: vec![Delta::default(); accounts.total()],
             after: vec![Delta::default(); accounts.total()],
             hist: vec![0; accounts.servers() * renditions],
+            hist_changes: Vec::new(),
             throttled_bytes: vec![0; accounts.servers()],
             shortfall_bytes: vec![0; REGION_BOOKS * REGIONS.len()],
             regions: Default::default(),
@@ -485,8 +493,12 @@ impl Engine {
     /// Heap bytes of the sessions in progress, and of everything else the engine keeps.
     pub fn heap_bytes(&self) -> (usize, usize) {
         let sessions = self.metros.iter().map(|m| m.lock().unwrap_or_else(PoisonError::into_inner).heap_bytes()).sum();
-        let per_worker =
-            |w: &Worker| (w.video_bytes.len() + w.rendition_bytes.len()) * 8 + w.hist.len() * 4 + w.now.len() * 32;
+        let per_worker = |w: &Worker| {
+            (w.video_bytes.len() + w.rendition_bytes.len()) * 8
+                + w.hist.len() * 4
+                + w.hist_changes.capacity() * 4
+                + w.now.len() * 32
+        };
         let other = self.workers.iter().map(per_worker).sum::<usize>()
             + self.site_history.len() * std::mem::size_of::<SiteMinute>()
             + self.hist.len() * 4;
