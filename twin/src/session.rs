@@ -178,6 +178,8 @@ pub struct MetroSessions {
     pub accounts: Vec<u32>,
     pub slots: Vec<Session>,
     free: Vec<u32>,
+    /// Slots of sessions removed early, freed as their bucket comes round (kept between minutes for its room).
+    released: Vec<u32>,
     /// `ring[minute % RING]`: the sessions whose last minute is `minute − 1`; and how many the bucket held
     /// when it last came round (a new bucket reserves that much).
     ring: Vec<Vec<u32>>,
@@ -251,6 +253,7 @@ impl Default for MetroSessions {
             accounts: Vec::new(),
             slots: Vec::new(),
             free: Vec::new(),
+            released: Vec::new(),
             ring: vec![Vec::new(); RING],
             ring_last: vec![0; RING],
             pending: Vec::new(),
@@ -273,7 +276,7 @@ impl MetroSessions {
         self.slots.capacity() * std::mem::size_of::<Session>()
             + self.accounts.capacity() * 4
             + self.ring.iter().map(|b| b.capacity() * 4).sum::<usize>()
-            + self.free.capacity() * 4
+            + (self.free.capacity() + self.released.capacity()) * 4
             + self.pending.capacity() * 8
             + self.degraded.capacity() * 8
             + (self.sampled_slots.0.capacity() + self.recorded_slots.0.capacity()) * 8
@@ -425,13 +428,17 @@ impl MetroSessions {
         self.degraded = list;
     }
 
-    /// The sessions whose playback ended with minute `now` (their last minute), taken from the ring and in no
-    /// bucket now; sessions pushed later by stalls are re-filed, and slots of sessions removed early are freed.
-    pub fn take_ended(&mut self, now: u32, out: &mut Vec<u32>) {
+    /// Hands `end` each session whose playback ended with minute `now` (its last minute), taken from the ring
+    /// and in no bucket now, while its line is in cache; sessions pushed later by stalls are re-filed, and slots
+    /// of sessions removed early are freed. The free list comes out as if those slots were freed before `end`
+    /// removed any session (the order slots have always been reused in, so results do not change).
+    pub fn take_ended(&mut self, now: u32, mut end: impl FnMut(&mut MetroSessions, u32)) {
         self.flush();
         let next = now + 1;
         let bucket = std::mem::take(&mut self.ring[next as usize % RING]);
         self.ring_last[next as usize % RING] = bucket.len() as u32;
+        let first_freed = self.free.len();
+        let mut released = std::mem::take(&mut self.released);
         for (i, &slot) in bucket.iter().enumerate() {
             if let Some(&ahead) = bucket.get(i + 8) {
                 crate::prefetch::prefetch(&self.slots[ahead as usize]);
@@ -440,13 +447,15 @@ impl MetroSessions {
             let s = &mut self.slots[slot as usize];
             s.flags &= !IN_RING;
             if self.accounts[slot as usize] == FREE {
-                self.free.push(slot);
+                released.push(slot);
             } else if s.end_minute() <= next {
-                out.push(slot);
+                end(self, slot);
             } else {
                 self.file(slot, now);
             }
         }
+        self.free.splice(first_freed..first_freed, released.drain(..));
+        self.released = released;
     }
 }
 
@@ -458,22 +467,25 @@ mod tests {
         Session::new(0, 0, 0, 1, 0, end_s, 0, 0, 60, 100, false)
     }
 
+    /// The sessions that ended with minute `now`, left in place.
+    fn ended(m: &mut MetroSessions, now: u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        m.take_ended(now, |_, slot| out.push(slot));
+        out
+    }
+
     #[test]
     fn sessions_end_in_their_minute_and_stale_entries_are_skipped() {
         let mut m = MetroSessions::default();
         let a = m.insert(session(3 * 60), 7, 0); // plays minutes 0, 1, 2
         let b = m.insert(session(60), 7, 0);
         let far = m.insert(session(10 * RING as u32 * 60), 7, 0);
-        let mut out = Vec::new();
-        m.take_ended(0, &mut out);
-        assert_eq!(out, [b]);
+        assert_eq!(ended(&mut m, 0), [b]);
         m.remove(b);
         // A stall pushes `a` a minute later: its old entry is re-filed.
         m.slots[a as usize].end_s += 60;
         for now in 1..4 {
-            out.clear();
-            m.take_ended(now, &mut out);
-            assert_eq!(out, if now == 3 { vec![a] } else { vec![] }, "minute {now}");
+            assert_eq!(ended(&mut m, now), if now == 3 { vec![a] } else { vec![] }, "minute {now}");
         }
         // A slot ended from the ring is free at once; one removed early waits for its bucket.
         m.remove(a);
@@ -484,21 +496,31 @@ mod tests {
         m.remove(early);
         let after = m.insert(session(100 * 60), 7, 4);
         assert_ne!(after, early, "not reused before its bucket");
-        let mut ended = Vec::new();
+        let mut all = Vec::new();
         for now in 4..10 * RING as u32 + 1 {
-            out.clear();
-            m.take_ended(now, &mut out);
-            ended.extend(out.iter().map(|&s| (now, s)));
-            for &s in &out {
+            m.take_ended(now, |m, s| {
+                all.push((now, s));
                 m.remove(s);
-            }
+            });
         }
-        ended.sort_unstable();
+        all.sort_unstable();
         let mut expected = vec![(99, c), (99, after), (10 * RING as u32 - 1, far)];
         expected.sort_unstable();
-        assert_eq!(ended, expected);
+        assert_eq!(all, expected);
         assert_eq!(m.count, 0);
         assert!(m.free_slot(0).is_some(), "the early slot was freed when its bucket came round");
+    }
+
+    #[test]
+    fn slots_freed_by_a_bucket_come_before_those_of_the_sessions_it_ends() {
+        let mut m = MetroSessions::default();
+        let ends = m.insert(session(60), 7, 0);
+        let early = m.insert(session(60), 7, 0);
+        m.remove(early);
+        m.take_ended(0, |m, s| m.remove(s));
+        // A stack: the last freed is the first taken.
+        assert_eq!(m.insert(session(600), 7, 1), ends);
+        assert_eq!(m.insert(session(600), 7, 1), early);
     }
 
     #[test]

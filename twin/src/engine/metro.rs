@@ -435,16 +435,12 @@ fn end_events(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSession
 /// Sessions whose last minute this was.
 fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
     let minute = ctx.minute as u32;
-    let mut ended = std::mem::take(&mut w.scratch);
-    ended.clear();
-    store.take_ended(minute, &mut ended);
-    for &slot in &ended {
+    store.take_ended(minute, |store, slot| {
         if store.slots[slot as usize].binges() {
             go_on(ctx, metro, slot, store);
         }
         finish(ctx, metro, slot, store, w, minute + 1);
-    }
-    w.scratch = ended;
+    });
 }
 
 /// The member of a session that played its episode through goes on to the next: after the post-play
