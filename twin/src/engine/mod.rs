@@ -137,10 +137,11 @@ pub(crate) struct Worker {
     pub ended_bytes: u128,
     /// Plays per control-plane region this minute.
     pub cp_plays: Vec<u64>,
-    /// The minute's plays, drawn before they are steered, and a list of slots to reuse.
+    /// The minute's plays, drawn before they are steered.
     pub draws: Vec<metro::Draw>,
     /// The metro's members going on to their next episode this minute.
     pub binging: Vec<crate::session::Continuation>,
+    /// The metro's sessions below the rendition they started at (a list kept for its room).
     pub scratch: Vec<u32>,
 }
 
