@@ -2,7 +2,7 @@
 //! histogram behind its percentiles, and the one time-series type shared with the connectors, so a mirrored
 //! AWS metric and a simulated one draw the same way.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -17,12 +17,69 @@ pub const HIST_BINS: usize = 480;
 pub const COARSE_FACTOR: usize = 16;
 pub const COARSE_BINS: usize = HIST_BINS / COARSE_FACTOR;
 
+/// The bin of a startup time: `⌊ln(ms / MIN_MS) / ln RATIO⌋`, clamped to the bins. The play path asks this of
+/// every play, so it is looked up (`BinIndex`), with exactly this formula's results.
 #[inline]
 pub fn hist_bin(ms: f64) -> usize {
+    BIN_INDEX.bin(ms)
+}
+
+/// `hist_bin` by its formula (what `BinIndex` is built from).
+fn hist_bin_by_log(ms: f64) -> usize {
     if ms <= HIST_MIN_MS {
         return 0;
     }
     (((ms / HIST_MIN_MS).ln() / HIST_RATIO.ln()) as usize).min(HIST_BINS - 1)
+}
+
+static BIN_INDEX: LazyLock<BinIndex> = LazyLock::new(BinIndex::new);
+
+/// `hist_bin_by_log` without a logarithm. A positive f64's bits order as its value does, so its top bits (the
+/// exponent and `MANTISSA_BITS` of the mantissa) name a slice of values 2^-8 wide relative to them: narrower
+/// than a 2% bin, so a slice holds at most one bin's lower edge. `first[slice]` is the bin of the slice's
+/// smallest value, and one comparison with the next bin's exact lower edge (found by bisection on the bits,
+/// with the formula itself) finishes the job.
+struct BinIndex {
+    /// The slice of `HIST_MIN_MS`.
+    base: u64,
+    first: Vec<u16>,
+    /// `lower[b]`: the smallest value whose bin is `b` (for b ≥ 1).
+    lower: Vec<f64>,
+}
+
+impl BinIndex {
+    const MANTISSA_BITS: u32 = 8;
+
+    fn new() -> BinIndex {
+        let slice = |x: f64| x.to_bits() >> (52 - Self::MANTISSA_BITS);
+        let mut lower = vec![HIST_MIN_MS; HIST_BINS];
+        for (b, edge) in lower.iter_mut().enumerate().skip(1) {
+            // The smallest value of bin b or above: bisect the bits between MIN_MS (bin 0) and a value past
+            // the last bin.
+            let (mut lo, mut hi) = (HIST_MIN_MS.to_bits(), (HIST_MIN_MS * 1e6).to_bits());
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if hist_bin_by_log(f64::from_bits(mid)) >= b { hi = mid } else { lo = mid }
+            }
+            *edge = f64::from_bits(hi);
+        }
+        let base = slice(HIST_MIN_MS);
+        let first = (base..=slice(lower[HIST_BINS - 1]))
+            .map(|s| hist_bin_by_log(f64::from_bits(s << (52 - Self::MANTISSA_BITS))) as u16)
+            .collect();
+        BinIndex { base, first, lower }
+    }
+
+    #[inline]
+    fn bin(&self, ms: f64) -> usize {
+        if ms.is_nan() || ms <= HIST_MIN_MS {
+            return 0;
+        }
+        let slice = (ms.to_bits() >> (52 - Self::MANTISSA_BITS)) - self.base;
+        let Some(&b) = self.first.get(slice as usize) else { return HIST_BINS - 1 };
+        let b = b as usize;
+        b + (b + 1 < HIST_BINS && ms >= self.lower[b + 1]) as usize
+    }
 }
 
 /// The value at quantile `q` of a histogram whose bins are `width` fine bins wide (geometric bin middle).
@@ -410,6 +467,25 @@ mod tests {
         let coarse: Vec<u32> = bins.chunks(COARSE_FACTOR).map(|c| c.iter().sum()).collect();
         let p50c = hist_quantile(&coarse, COARSE_FACTOR, 0.5).unwrap();
         assert!((p50c / 5000.0 - 1.0).abs() < 0.2, "{p50c}");
+    }
+
+    #[test]
+    fn bins_are_looked_up_as_the_formula_gives_them() {
+        let index = &*BIN_INDEX;
+        let mut values = vec![f64::NAN, f64::INFINITY, -1.0, 0.0, HIST_MIN_MS, 1e9];
+        for &edge in &index.lower {
+            let bits = edge.to_bits();
+            values.extend([bits - 1, bits, bits + 1].map(f64::from_bits));
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x = crate::rng::mix64(x);
+            values.push(HIST_MIN_MS * 2f64.powf((x >> 11) as f64 / (1u64 << 53) as f64 * 18.0));
+        }
+        for ms in values {
+            assert_eq!(hist_bin(ms), hist_bin_by_log(ms), "{ms}");
+        }
+        assert!(index.lower.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
