@@ -35,7 +35,7 @@ fn hist_bin_by_log(ms: f64) -> usize {
 static BIN_INDEX: LazyLock<BinIndex> = LazyLock::new(BinIndex::new);
 
 /// `hist_bin_by_log` without a logarithm. A positive f64's bits order as its value does, so its top bits (the
-/// exponent and `MANTISSA_BITS` of the mantissa) name a slice of values 2^-8 wide relative to them: narrower
+/// exponent and 8 bits of the mantissa) name a slice of values 2^-8 wide relative to them: narrower
 /// than a 2% bin, so a slice holds at most one bin's lower edge. `first[slice]` is the bin of the slice's
 /// smallest value, and one comparison with the next bin's exact lower edge (found by bisection on the bits,
 /// with the formula itself) finishes the job.
@@ -48,10 +48,16 @@ struct BinIndex {
 }
 
 impl BinIndex {
-    const MANTISSA_BITS: u32 = 8;
+    /// A value's bits shifted right by this leave its sign, exponent and the top 8 bits of its mantissa.
+    const SHIFT: u32 = 52 - 8;
+
+    /// The slice a value falls in.
+    #[inline]
+    fn slice(x: f64) -> u64 {
+        x.to_bits() >> Self::SHIFT
+    }
 
     fn new() -> BinIndex {
-        let slice = |x: f64| x.to_bits() >> (52 - Self::MANTISSA_BITS);
         let mut lower = vec![HIST_MIN_MS; HIST_BINS];
         for (b, edge) in lower.iter_mut().enumerate().skip(1) {
             // The smallest value of bin b or above: bisect the bits between MIN_MS (bin 0) and a value past
@@ -63,9 +69,9 @@ impl BinIndex {
             }
             *edge = f64::from_bits(hi);
         }
-        let base = slice(HIST_MIN_MS);
-        let first = (base..=slice(lower[HIST_BINS - 1]))
-            .map(|s| hist_bin_by_log(f64::from_bits(s << (52 - Self::MANTISSA_BITS))) as u16)
+        let base = Self::slice(HIST_MIN_MS);
+        let first = (base..=Self::slice(lower[HIST_BINS - 1]))
+            .map(|s| hist_bin_by_log(f64::from_bits(s << Self::SHIFT)) as u16)
             .collect();
         BinIndex { base, first, lower }
     }
@@ -75,7 +81,7 @@ impl BinIndex {
         if ms.is_nan() || ms <= HIST_MIN_MS {
             return 0;
         }
-        let slice = (ms.to_bits() >> (52 - Self::MANTISSA_BITS)) - self.base;
+        let slice = Self::slice(ms) - self.base;
         let Some(&b) = self.first.get(slice as usize) else { return HIST_BINS - 1 };
         let b = b as usize;
         b + (b + 1 < HIST_BINS && ms >= self.lower[b + 1]) as usize
