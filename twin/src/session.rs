@@ -1,8 +1,9 @@
-//! Sessions in progress, kept per metro (the unit the engine hands to its worker threads): a slab of sessions,
-//! each slot's server account beside it (all a scan for sessions on a busy or failed server reads), the
-//! sessions switched below their starting rung, and a calendar ring of minute buckets saying which end when.
-//! A bucket lists its sessions' slots and is let go once its minute is done, so the ring holds four bytes a
-//! session; a session removed before its bucket comes round keeps its slot, unused, until it does.
+//! Sessions in progress, kept per metro (the unit the engine hands to its worker threads) in a calendar ring of
+//! minute buckets: a bucket holds the sessions whose playback ends in its minute, in chunks of sixteen, each
+//! chunk's server accounts on a line of their own (all a scan for sessions on a busy or failed server reads).
+//! Ends read a bucket's chunks front to back, and a new session is written at its bucket's end, so the memory a
+//! minute touches comes in runs, not at random slots of one big slab. A session removed before its bucket comes
+//! round keeps its slot, marked free, until it does; then the bucket's chunks are free for new sessions.
 //!
 //! A session plays whole minutes. While its server has room it costs nothing per minute: its bytes are
 //! counted from its bitrate when something about it changes (`settle`). Only sessions on a busy or failed
@@ -11,25 +12,28 @@
 use crate::events::{Event, SessionMeta};
 
 /// Calendar-ring length in minutes. A session ending further ahead is parked in the last bucket it can reach
-/// and re-filed when that comes round.
+/// and moved when that comes round.
 pub const RING: usize = 256;
+
+/// A session's place in its metro's store. A session keeps its slot until its bucket comes round (then it
+/// ends, or moves to the bucket of its new end).
+pub type Slot = u32;
 
 /// Bytes a stream of 1 kbps moves in a minute.
 pub const BYTES_PER_KBPS_MINUTE: u64 = 125 * 60;
 
-/// The account of a free slot.
+/// The account of a session that has ended.
 pub const FREE: u32 = u32::MAX;
 
-const IN_RING: u8 = 1;
-const BINGES: u8 = 2;
+const BINGES: u8 = 1;
+/// Started while events were on (its member is known, sampled or not), and its member is sampled.
+const RECORDED: u8 = 2;
+const SAMPLED: u8 = 4;
 
-/// One play in progress (its server account is kept beside it, in `MetroSessions::accounts`). Thirty-two bytes,
-/// so a session never straddles two cache lines.
-#[derive(Clone, Debug)]
+/// One play in progress (its server account is kept in its chunk's accounts). Thirty-two bytes, so a session
+/// never straddles two cache lines.
+#[derive(Clone, Copy, Debug)]
 pub struct Session {
-    /// Bumped when the slot is freed, so stale degraded entries are recognised (they are looked at every minute,
-    /// long before a slot comes round 256 times).
-    generation: u8,
     pub device: u8,
     pub rendition: u8,
     /// The rendition it started at (a session switched down climbs back to it).
@@ -38,8 +42,8 @@ pub struct Session {
     /// has used.
     pub candidate: u8,
     pub entries: u8,
-    /// `IN_RING` (a ring bucket lists it) and `BINGES` (its member goes on to the next episode if they play it
-    /// to its end): a byte in the session, written with it, so the end of a session reads no other line.
+    /// `BINGES` (its member goes on to the next episode if they play it to its end), `RECORDED` and
+    /// `SAMPLED`: a byte in the session, written with it, so the end of a session reads no other line.
     flags: u8,
     /// Its client group, as an index among its metro's (`World::metro_groups`).
     pub metro_group: u8,
@@ -58,6 +62,24 @@ pub struct Session {
 }
 
 impl Session {
+    /// What a slot holds before any session.
+    const EMPTY: Session = Session {
+        device: 0,
+        rendition: 0,
+        target: 0,
+        candidate: 0,
+        entries: 0,
+        flags: 0,
+        metro_group: 0,
+        video: 0,
+        end_s: 0,
+        bytes_settled: 0,
+        buffer_s: 0,
+        stalled_s: 0,
+        patience_s: 0,
+        access_100kbps: 0,
+    };
+
     /// A new session at `rendition` on candidate `candidate` of its metro's group `metro_group`, ending at
     /// `end_s`; `binges`: its member goes on to the next episode if they play it to its end.
     #[allow(clippy::too_many_arguments)]
@@ -75,7 +97,6 @@ impl Session {
         binges: bool,
     ) -> Session {
         Session {
-            generation: 0,
             device,
             rendition,
             target: rendition,
@@ -96,11 +117,6 @@ impl Session {
     #[inline]
     pub fn binges(&self) -> bool {
         self.flags & BINGES != 0
-    }
-
-    #[inline]
-    fn in_ring(&self) -> bool {
-        self.flags & IN_RING != 0
     }
 
     /// Bytes delivered so far (counted up to the settled minute).
@@ -156,47 +172,119 @@ pub fn kbps_minute_bytes(kbps: f64) -> u64 {
 
 /// The ring bucket of a session's end (or the furthest one, if its end is further), from minute `now`.
 #[inline]
-fn bucket_of(s: &Session, now: u32) -> u32 {
-    s.end_minute().clamp(now + 1, now + RING as u32 - 1) % RING as u32
+fn bucket_of(s: &Session, now: u32) -> usize {
+    s.end_minute().clamp(now + 1, now + RING as u32 - 1) as usize % RING
 }
 
-/// A (slot, generation) pair, packed.
-#[inline]
-fn entry(slot: u32, generation: u8) -> u64 {
-    (slot as u64) << 16 | generation as u64
+/// Sessions a chunk holds.
+const CHUNK: usize = 16;
+
+/// A run of sessions of one bucket: eight cache lines, read front to back when the bucket comes round.
+#[derive(Clone, Debug)]
+#[repr(align(64))]
+struct Chunk([Session; CHUNK]);
+
+/// A chunk's server accounts (`FREE` where no session plays), a line of their own: a scan for the sessions on
+/// a busy or failed server reads the accounts of every chunk in a row, and nothing else.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+struct Accounts([u32; CHUNK]);
+
+const _: () = assert!(std::mem::size_of::<Chunk>() == 8 * 64 && std::mem::size_of::<Accounts>() == 64);
+
+/// Chunks of sessions, allocated a block at a time and never moved (a vector of chunks doubling as it grows
+/// would copy them, and leave the allocator holding the room it grew out of), and their accounts.
+#[derive(Clone, Debug, Default)]
+struct Chunks {
+    blocks: Vec<Box<[Chunk]>>,
+    accounts: Vec<Accounts>,
+}
+
+/// Chunks a block holds (32 KiB).
+const BLOCK: usize = 64;
+
+impl Chunks {
+    fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// A new chunk, with no session.
+    fn push(&mut self) -> u32 {
+        let c = self.len();
+        if c == self.blocks.len() * BLOCK {
+            self.blocks.push(vec![Chunk([Session::EMPTY; CHUNK]); BLOCK].into_boxed_slice());
+        }
+        self.accounts.push(Accounts([FREE; CHUNK]));
+        c as u32
+    }
+
+    #[inline]
+    fn sessions(&self, c: usize) -> &[Session; CHUNK] {
+        &self.blocks[c / BLOCK][c % BLOCK].0
+    }
+
+    #[inline]
+    fn sessions_mut(&mut self, c: usize) -> &mut [Session; CHUNK] {
+        &mut self.blocks[c / BLOCK][c % BLOCK].0
+    }
+
+    /// Asks for all the lines of chunk `c` and its accounts.
+    #[inline]
+    fn prefetch(&self, c: usize) {
+        for pair in self.sessions(c).chunks(2) {
+            crate::prefetch::prefetch(&pair[0]);
+        }
+        crate::prefetch::prefetch(&self.accounts[c]);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.blocks.len() * BLOCK * std::mem::size_of::<Chunk>()
+            + self.blocks.capacity() * 8
+            + self.accounts.capacity() * std::mem::size_of::<Accounts>()
+    }
+}
+
+/// A new session waiting for `flush` to write it at the end of its bucket.
+#[derive(Clone, Copy, Debug)]
+struct Filed {
+    session: Session,
+    account: u32,
+    bucket: u8,
 }
 
 #[inline]
-fn unpack(e: u64) -> (u32, u8) {
-    ((e >> 16) as u32, e as u8)
+fn slot(chunk: u32, index: usize) -> Slot {
+    chunk * CHUNK as u32 + index as u32
+}
+
+#[inline]
+fn place(slot: Slot) -> (usize, usize) {
+    (slot as usize / CHUNK, slot as usize % CHUNK)
 }
 
 /// One metro's sessions.
 #[derive(Clone, Debug)]
 pub struct MetroSessions {
-    /// Each slot's server account, `FREE` for a free slot.
-    pub accounts: Vec<u32>,
-    pub slots: Vec<Session>,
-    free: Vec<u32>,
-    /// Slots of sessions removed early, freed as their bucket comes round (kept between minutes for its room).
-    released: Vec<u32>,
-    /// `ring[minute % RING]`: the sessions whose last minute is `minute − 1`; and how many the bucket held
-    /// when it last came round (a new bucket reserves that much).
-    ring: Vec<Vec<u32>>,
-    ring_last: Vec<u32>,
-    /// (bucket, slot) filed but not yet in their bucket: `flush` pushes them in one tight pass, with each
-    /// bucket's tail asked for ahead (a bucket's tail is rarely in cache, and a pass lets the misses overlap).
-    pending: Vec<(u32, u32)>,
-    /// Sessions below the rendition they started at (entries may be stale).
-    degraded: Vec<u64>,
+    chunks: Chunks,
+    free_chunks: Vec<u32>,
+    /// `buckets[minute % RING]`: the chunks of the sessions whose last minute is `minute − 1`, in the order
+    /// they filled; and each bucket's last chunk and how many sessions it holds (`CHUNK` when a new session
+    /// needs a new chunk), small enough to stay in cache while `flush` writes the new sessions.
+    buckets: Vec<Vec<u32>>,
+    last_chunk: Vec<u32>,
+    last_len: Vec<u8>,
+    /// New sessions not yet written at the end of their bucket, and the metadata of those whose member is
+    /// sampled (in the same order): `flush` writes them in one tight pass, with each bucket's end asked for
+    /// ahead (it is rarely in cache, and a pass lets the misses overlap).
+    filed: Vec<Filed>,
+    filed_meta: Vec<SessionMeta>,
+    /// While events are on: what the events of sessions whose member is sampled need, by slot.
+    meta: Vec<SessionMeta>,
+    /// Sessions below the rendition they started at (entries may be stale: a session moved, or a slot reused).
+    degraded: Vec<Slot>,
     /// Live sessions.
     pub count: u32,
-    /// While events are on: which slots hold a sampled member's session (a bit each, so the question asked of
-    /// every session stays in cache), what their events need, and the metro's events of the minute.
-    pub sampled_slots: SlotBits,
-    /// Which slots' sessions started while events were on (their member is known, sampled or not).
-    pub recorded_slots: SlotBits,
-    pub meta: Vec<SessionMeta>,
+    /// The metro's events of the minute, while events are on.
     pub events: Vec<Event>,
     /// Members going on to their next episode: those starting next minute (every post-play countdown), and
     /// those back from a break, in a ring of minute buckets by when they start; and the continuations started
@@ -204,26 +292,6 @@ pub struct MetroSessions {
     binge_next: Vec<Continuation>,
     binge: Vec<Vec<Continuation>>,
     pub binge_debt: u32,
-}
-
-/// A bit per slot (a bit, so a question asked of every session stays in cache).
-#[derive(Clone, Debug, Default)]
-pub struct SlotBits(Vec<u64>);
-
-impl SlotBits {
-    #[inline]
-    pub fn get(&self, slot: u32) -> bool {
-        self.0.get(slot as usize / 64).is_some_and(|w| w >> (slot % 64) & 1 == 1)
-    }
-
-    #[inline]
-    pub fn set(&mut self, slot: u32, on: bool) {
-        let (word, bit) = (slot as usize / 64, 1u64 << (slot % 64));
-        if self.0.len() <= word {
-            self.0.resize(word + 1, 0);
-        }
-        if on { self.0[word] |= bit } else { self.0[word] &= !bit }
-    }
 }
 
 /// Minutes the continuation ring spans: more than the longest break between episodes.
@@ -250,18 +318,16 @@ pub struct Continuation {
 impl Default for MetroSessions {
     fn default() -> Self {
         MetroSessions {
-            accounts: Vec::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            released: Vec::new(),
-            ring: vec![Vec::new(); RING],
-            ring_last: vec![0; RING],
-            pending: Vec::new(),
+            chunks: Chunks::default(),
+            free_chunks: Vec::new(),
+            buckets: vec![Vec::new(); RING],
+            last_chunk: vec![0; RING],
+            last_len: vec![CHUNK as u8; RING],
+            filed: Vec::new(),
+            filed_meta: Vec::new(),
+            meta: Vec::new(),
             degraded: Vec::new(),
             count: 0,
-            sampled_slots: SlotBits::default(),
-            recorded_slots: SlotBits::default(),
-            meta: Vec::new(),
             events: Vec::new(),
             binge_next: Vec::new(),
             binge: vec![Vec::new(); BINGE_RING],
@@ -271,32 +337,51 @@ impl Default for MetroSessions {
 }
 
 impl MetroSessions {
-    /// Heap bytes held: slots and their accounts, the ring, and the free and degraded lists.
+    /// Heap bytes held: the chunks and their lists, the events metadata and the degraded list.
     pub fn heap_bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Session>()
-            + self.accounts.capacity() * 4
-            + self.ring.iter().map(|b| b.capacity() * 4).sum::<usize>()
-            + (self.free.capacity() + self.released.capacity()) * 4
-            + self.pending.capacity() * 8
-            + self.degraded.capacity() * 8
-            + (self.sampled_slots.0.capacity() + self.recorded_slots.0.capacity()) * 8
-            + self.meta.capacity() * std::mem::size_of::<SessionMeta>()
+        self.chunks.heap_bytes()
+            + (self.free_chunks.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>()) * 4
+            + (self.meta.capacity() + self.filed_meta.capacity()) * std::mem::size_of::<SessionMeta>()
+            + self.filed.capacity() * std::mem::size_of::<Filed>()
+            + self.degraded.capacity() * 4
             + self.events.capacity() * std::mem::size_of::<Event>()
             + (self.binge_next.capacity() + self.binge.iter().map(Vec::capacity).sum::<usize>())
                 * std::mem::size_of::<Continuation>()
     }
 
-    /// Notes whether a new session's member is sampled, and if so what its events need.
-    pub fn set_meta(&mut self, slot: u32, meta: Option<SessionMeta>) {
-        self.recorded_slots.set(slot, true);
-        self.sampled_slots.set(slot, meta.is_some());
-        if let Some(meta) = meta {
-            let i = slot as usize;
-            if self.meta.len() <= i {
-                self.meta.resize(i + 1, SessionMeta::default());
+    #[inline]
+    pub fn session(&self, slot: Slot) -> &Session {
+        let (c, i) = place(slot);
+        &self.chunks.sessions(c)[i]
+    }
+
+    #[inline]
+    pub fn session_mut(&mut self, slot: Slot) -> &mut Session {
+        let (c, i) = place(slot);
+        &mut self.chunks.sessions_mut(c)[i]
+    }
+
+    /// The server account a session plays from.
+    #[inline]
+    pub fn account(&self, slot: Slot) -> u32 {
+        let (c, i) = place(slot);
+        self.chunks.accounts[c].0[i]
+    }
+
+    #[inline]
+    pub fn set_account(&mut self, slot: Slot, account: u32) {
+        let (c, i) = place(slot);
+        self.chunks.accounts[c].0[i] = account;
+    }
+
+    /// Forgets which sessions' members are known to events (events were turned off).
+    pub fn forget_members(&mut self) {
+        for c in 0..self.chunks.len() {
+            for s in self.chunks.sessions_mut(c) {
+                s.flags &= !(RECORDED | SAMPLED);
             }
-            self.meta[i] = meta;
         }
+        (self.meta, self.events) = (Vec::new(), Vec::new());
     }
 
     /// Files a member going on to their next episode, for its minute (from the next minute on: this minute's
@@ -320,106 +405,104 @@ impl MetroSessions {
         out.extend_from_slice(&bucket);
     }
 
-    /// Whether a slot's session started while events were on.
-    pub fn recorded(&self, slot: u32) -> bool {
-        self.recorded_slots.get(slot)
+    /// Whether a session started while events were on.
+    pub fn recorded(&self, slot: Slot) -> bool {
+        self.session(slot).flags & RECORDED != 0
     }
 
-    /// A slot's events metadata, if its member is sampled.
+    /// A session's events metadata, if its member is sampled.
     #[inline]
-    pub fn sampled(&self, slot: u32) -> Option<SessionMeta> {
-        self.sampled_slots.get(slot).then(|| self.meta[slot as usize])
+    pub fn sampled(&self, slot: Slot) -> Option<SessionMeta> {
+        (self.session(slot).flags & SAMPLED != 0).then(|| self.meta[slot as usize])
     }
 
-    /// The slot the `n`-th next `insert` fills, if that many are free (to prefetch it).
-    pub fn free_slot(&self, n: usize) -> Option<&Session> {
-        let i = self.free.len().checked_sub(n + 1)?;
-        Some(&self.slots[self.free[i] as usize])
-    }
-
-    /// Files a new session on `account`, due to end at `session.end_minute()`; `now` is the current minute.
-    pub fn insert(&mut self, mut session: Session, account: u32, now: u32) -> u32 {
-        // Filed before it is stored, so its flag is written with it.
-        let bucket = bucket_of(&session, now);
-        session.flags |= IN_RING;
-        let slot = match self.free.pop() {
-            Some(s) => {
-                session.generation = self.slots[s as usize].generation;
-                self.slots[s as usize] = session;
-                self.accounts[s as usize] = account;
-                s
+    /// Files a new session on `account`, due to end at `session.end_minute()`; `now` is the current minute. While
+    /// events are on, `members` says whether its member is sampled, and if so what its events need. It is in
+    /// its bucket after the next `flush`.
+    pub fn insert(&mut self, mut session: Session, account: u32, now: u32, members: Option<Option<SessionMeta>>) {
+        if let Some(sampled) = members {
+            session.flags |= RECORDED;
+            if let Some(meta) = sampled {
+                session.flags |= SAMPLED;
+                self.filed_meta.push(meta);
             }
-            None => {
-                self.slots.push(session);
-                self.accounts.push(account);
-                self.slots.len() as u32 - 1
-            }
-        };
+        }
         self.count += 1;
-        self.pending.push((bucket, slot));
+        self.filed.push(Filed { session, account, bucket: bucket_of(&session, now) as u8 });
+    }
+
+    /// Writes the new sessions at the end of their buckets. The scans and the ends of a minute run it first.
+    pub fn flush(&mut self) {
+        const AHEAD: usize = 8;
+        let mut filed = std::mem::take(&mut self.filed);
+        let mut metas = 0;
+        for i in 0..filed.len() {
+            if let Some(ahead) = filed.get(i + AHEAD) {
+                let b = ahead.bucket as usize;
+                let n = self.last_len[b] as usize;
+                if n < CHUNK {
+                    let c = self.last_chunk[b] as usize;
+                    crate::prefetch::prefetch(&self.chunks.sessions(c)[n]);
+                    crate::prefetch::prefetch(&self.chunks.accounts[c]);
+                }
+            }
+            let Filed { session, account, bucket } = filed[i];
+            let meta = (session.flags & SAMPLED != 0).then(|| {
+                metas += 1;
+                self.filed_meta[metas - 1]
+            });
+            self.push(bucket as usize, session, account, meta);
+        }
+        filed.clear();
+        self.filed = filed;
+        self.filed_meta.clear();
+    }
+
+    /// Writes a session at the end of bucket `b`.
+    #[inline]
+    fn push(&mut self, b: usize, session: Session, account: u32, meta: Option<SessionMeta>) -> Slot {
+        let mut n = self.last_len[b] as usize;
+        if n == CHUNK {
+            let c = self.free_chunks.pop().unwrap_or_else(|| self.chunks.push());
+            self.buckets[b].push(c);
+            self.last_chunk[b] = c;
+            n = 0;
+        }
+        self.last_len[b] = n as u8 + 1;
+        let c = self.last_chunk[b];
+        self.chunks.sessions_mut(c as usize)[n] = session;
+        self.chunks.accounts[c as usize].0[n] = account;
+        let slot = slot(c, n);
+        if let Some(meta) = meta {
+            if self.meta.len() <= slot as usize {
+                self.meta.resize(slot as usize + 1, SessionMeta::default());
+            }
+            self.meta[slot as usize] = meta;
+        }
         slot
     }
 
-    /// Files a session in no bucket into the bucket of its end, once `flush` runs.
-    fn file(&mut self, slot: u32, now: u32) {
-        let s = &mut self.slots[slot as usize];
-        s.flags |= IN_RING;
-        self.pending.push((bucket_of(s, now), slot));
-    }
-
-    /// Puts the filed sessions into their buckets. Runs before a bucket is taken; the play path calls it after
-    /// a minute's plays.
-    pub fn flush(&mut self) {
-        const AHEAD: usize = 8;
-        let pending = std::mem::take(&mut self.pending);
-        for (i, &(bucket, slot)) in pending.iter().enumerate() {
-            if let Some(&(ahead, _)) = pending.get(i + AHEAD)
-                && let Some(tail) = self.ring[ahead as usize].last()
-            {
-                crate::prefetch::prefetch(tail);
-            }
-            let list = &mut self.ring[bucket as usize];
-            if list.capacity() == 0 {
-                list.reserve(self.ring_last[bucket as usize] as usize);
-            }
-            list.push(slot);
-        }
-        self.pending = pending;
-        self.pending.clear();
-    }
-
-    /// Ends a session: its slot is free at once if it is in no bucket (it came from `take_ended`), else when
-    /// its bucket comes round.
-    pub fn remove(&mut self, slot: u32) {
-        let s = &mut self.slots[slot as usize];
-        s.generation = s.generation.wrapping_add(1);
-        self.accounts[slot as usize] = FREE;
+    /// Ends a session (its slot is let go when its bucket comes round).
+    pub fn remove(&mut self, slot: Slot) {
+        self.set_account(slot, FREE);
         self.count -= 1;
-        if !s.in_ring() {
-            self.free.push(slot);
-        }
-    }
-
-    fn is_current(&self, slot: u32, generation: u8) -> bool {
-        self.accounts[slot as usize] != FREE && self.slots[slot as usize].generation == generation
     }
 
     /// Notes that a session went below the rendition it started at.
-    pub fn mark_degraded(&mut self, slot: u32) {
-        self.degraded.push(entry(slot, self.slots[slot as usize].generation));
+    pub fn mark_degraded(&mut self, slot: Slot) {
+        self.degraded.push(slot);
     }
 
-    /// The live sessions below the rendition they started at, once each; drops entries that went stale or
-    /// climbed back.
-    pub fn take_degraded(&mut self, out: &mut Vec<u32>) {
+    /// The live sessions below the rendition they started at, once each, in order of slot; drops entries that
+    /// went stale or climbed back.
+    pub fn take_degraded(&mut self, out: &mut Vec<Slot>) {
         out.clear();
         let mut list = std::mem::take(&mut self.degraded);
         list.sort_unstable();
         list.dedup();
-        list.retain(|&e| {
-            let (slot, generation) = unpack(e);
-            let s = &self.slots[slot as usize];
-            let keep = self.is_current(slot, generation) && s.rendition < s.target;
+        list.retain(|&slot| {
+            let s = self.session(slot);
+            let keep = self.account(slot) != FREE && s.rendition < s.target;
             if keep {
                 out.push(slot);
             }
@@ -428,34 +511,63 @@ impl MetroSessions {
         self.degraded = list;
     }
 
-    /// Hands `end` each session whose playback ended with minute `now` (its last minute), taken from the ring
-    /// and in no bucket now, while its line is in cache; sessions pushed later by stalls are re-filed, and slots
-    /// of sessions removed early are freed. The free list comes out as if those slots were freed before `end`
-    /// removed any session (the order slots have always been reused in, so results do not change).
-    pub fn take_ended(&mut self, now: u32, mut end: impl FnMut(&mut MetroSessions, u32)) {
+    /// Calls `visit` for each live session whose account `on` picks, in order of slot (`visit` may end the
+    /// session, switch it, or move it to another account).
+    pub fn visit_on(&mut self, on: impl Fn(usize) -> bool, mut visit: impl FnMut(&mut MetroSessions, Slot, usize)) {
         self.flush();
-        let next = now + 1;
-        let bucket = std::mem::take(&mut self.ring[next as usize % RING]);
-        self.ring_last[next as usize % RING] = bucket.len() as u32;
-        let first_freed = self.free.len();
-        let mut released = std::mem::take(&mut self.released);
-        for (i, &slot) in bucket.iter().enumerate() {
-            if let Some(&ahead) = bucket.get(i + 8) {
-                crate::prefetch::prefetch(&self.slots[ahead as usize]);
-                crate::prefetch::prefetch(&self.accounts[ahead as usize]);
-            }
-            let s = &mut self.slots[slot as usize];
-            s.flags &= !IN_RING;
-            if self.accounts[slot as usize] == FREE {
-                released.push(slot);
-            } else if s.end_minute() <= next {
-                end(self, slot);
-            } else {
-                self.file(slot, now);
+        for c in 0..self.chunks.len() {
+            for i in 0..CHUNK {
+                let account = self.chunks.accounts[c].0[i];
+                if account != FREE && on(account as usize) {
+                    visit(self, slot(c as u32, i), account as usize);
+                }
             }
         }
-        self.free.splice(first_freed..first_freed, released.drain(..));
-        self.released = released;
+    }
+
+    /// Hands `end` each session whose playback ended with minute `now` (its last minute), reading its bucket
+    /// front to back; sessions pushed later by stalls (or parked there from further ahead) move to the bucket
+    /// of their end. The bucket's chunks are then free.
+    pub fn take_ended(&mut self, now: u32, mut end: impl FnMut(&mut MetroSessions, Slot)) {
+        self.flush();
+        let next = now + 1;
+        let b = next as usize % RING;
+        let mut list = std::mem::take(&mut self.buckets[b]);
+        let last_len = std::mem::replace(&mut self.last_len[b], CHUNK as u8) as usize;
+        for (k, &c) in list.iter().enumerate() {
+            if let Some(&ahead) = list.get(k + 1) {
+                self.chunks.prefetch(ahead as usize);
+            }
+            let n = if k + 1 == list.len() { last_len } else { CHUNK };
+            for i in 0..n {
+                let account = self.chunks.accounts[c as usize].0[i];
+                if account == FREE {
+                    continue;
+                }
+                if self.chunks.sessions(c as usize)[i].end_minute() <= next {
+                    end(self, slot(c, i));
+                } else {
+                    self.move_on(slot(c, i), account, now);
+                }
+            }
+        }
+        for &c in &list {
+            self.chunks.accounts[c as usize] = Accounts([FREE; CHUNK]);
+            self.free_chunks.push(c);
+        }
+        list.clear();
+        self.buckets[b] = list;
+    }
+
+    /// Moves a session to the bucket of its end, as seen from minute `now`.
+    fn move_on(&mut self, from: Slot, account: u32, now: u32) {
+        let session = *self.session(from);
+        let meta = (session.flags & SAMPLED != 0).then(|| self.meta[from as usize]);
+        let degraded = session.rendition < session.target;
+        let to = self.push(bucket_of(&session, now), session, account, meta);
+        if degraded {
+            self.degraded.push(to);
+        }
     }
 }
 
@@ -463,64 +575,72 @@ impl MetroSessions {
 mod tests {
     use super::*;
 
-    fn session(end_s: u32) -> Session {
-        Session::new(0, 0, 0, 1, 0, end_s, 0, 0, 60, 100, false)
+    /// A session ending at `end_s`, known by its video.
+    fn session(video: u32, end_s: u32) -> Session {
+        Session::new(0, video, 0, 1, 0, end_s, 0, 0, 60, 100, false)
     }
 
-    /// The sessions that ended with minute `now`, left in place.
+    /// The videos of the sessions that ended with minute `now`, ended.
     fn ended(m: &mut MetroSessions, now: u32) -> Vec<u32> {
         let mut out = Vec::new();
-        m.take_ended(now, |_, slot| out.push(slot));
+        m.take_ended(now, |m, slot| {
+            out.push(m.session(slot).video);
+            m.remove(slot);
+        });
         out
     }
 
     #[test]
-    fn sessions_end_in_their_minute_and_stale_entries_are_skipped() {
+    fn sessions_end_in_their_minute_in_the_order_they_were_filed() {
         let mut m = MetroSessions::default();
-        let a = m.insert(session(3 * 60), 7, 0); // plays minutes 0, 1, 2
-        let b = m.insert(session(60), 7, 0);
-        let far = m.insert(session(10 * RING as u32 * 60), 7, 0);
-        assert_eq!(ended(&mut m, 0), [b]);
-        m.remove(b);
-        // A stall pushes `a` a minute later: its old entry is re-filed.
-        m.slots[a as usize].end_s += 60;
-        for now in 1..4 {
-            assert_eq!(ended(&mut m, now), if now == 3 { vec![a] } else { vec![] }, "minute {now}");
-        }
-        // A slot ended from the ring is free at once; one removed early waits for its bucket.
-        m.remove(a);
-        assert_eq!(m.accounts[a as usize], FREE);
-        let c = m.insert(session(100 * 60), 7, 4);
-        assert_eq!(c, a);
-        let early = m.insert(session(50 * 60), 7, 4);
-        m.remove(early);
-        let after = m.insert(session(100 * 60), 7, 4);
-        assert_ne!(after, early, "not reused before its bucket");
-        let mut all = Vec::new();
+        m.insert(session(1, 3 * 60), 7, 0, None); // plays minutes 0, 1, 2
+        m.insert(session(2, 60), 7, 0, None);
+        m.insert(session(3, 10 * RING as u32 * 60), 7, 0, None);
+        m.insert(session(4, 3 * 60 - 1), 7, 0, None);
+        m.insert(session(5, 2 * 60), 7, 0, None);
+        assert_eq!(m.count, 5);
+        assert_eq!(ended(&mut m, 0), [2]);
+        // A stall pushes `1` a minute later: it moves to the bucket of its new end.
+        let mut slots = Vec::new();
+        m.visit_on(|a| a == 7, |m, slot, _| slots.push((m.session(slot).video, slot)));
+        let one = slots.iter().find(|&&(v, _)| v == 1).unwrap().1;
+        m.session_mut(one).end_s += 60;
+        // `5` is removed early: it stays in its bucket, skipped, until that comes round.
+        let five = slots.iter().find(|&&(v, _)| v == 5).unwrap().1;
+        m.remove(five);
+        assert_eq!(ended(&mut m, 1), Vec::<u32>::new());
+        assert_eq!(ended(&mut m, 2), [4]);
+        assert_eq!(ended(&mut m, 3), [1]);
+        // A session ending beyond the ring is parked in its last bucket, and moved until its end comes.
+        let mut far = Vec::new();
         for now in 4..10 * RING as u32 + 1 {
-            m.take_ended(now, |m, s| {
-                all.push((now, s));
-                m.remove(s);
-            });
+            far.extend(ended(&mut m, now).into_iter().map(|v| (now, v)));
         }
-        all.sort_unstable();
-        let mut expected = vec![(99, c), (99, after), (10 * RING as u32 - 1, far)];
-        expected.sort_unstable();
-        assert_eq!(all, expected);
+        assert_eq!(far, [(10 * RING as u32 - 1, 3)]);
         assert_eq!(m.count, 0);
-        assert!(m.free_slot(0).is_some(), "the early slot was freed when its bucket came round");
+        // A bucket that came round lets its chunks go.
+        assert!(m.buckets.iter().all(Vec::is_empty));
+        assert_eq!(m.free_chunks.len(), m.chunks.len());
     }
 
     #[test]
-    fn slots_freed_by_a_bucket_come_before_those_of_the_sessions_it_ends() {
+    fn a_visit_sees_the_sessions_on_the_picked_accounts_and_may_move_them() {
         let mut m = MetroSessions::default();
-        let ends = m.insert(session(60), 7, 0);
-        let early = m.insert(session(60), 7, 0);
-        m.remove(early);
-        m.take_ended(0, |m, s| m.remove(s));
-        // A stack: the last freed is the first taken.
-        assert_eq!(m.insert(session(600), 7, 1), ends);
-        assert_eq!(m.insert(session(600), 7, 1), early);
+        for (video, account) in [(1, 7), (2, 8), (3, 7)] {
+            m.insert(session(video, 600), account, 0, None);
+        }
+        let mut seen = Vec::new();
+        m.visit_on(
+            |a| a == 7,
+            |m, slot, account| {
+                seen.push((m.session(slot).video, account));
+                m.set_account(slot, 9);
+            },
+        );
+        assert_eq!(seen, [(1, 7), (3, 7)]);
+        let mut on_nine = Vec::new();
+        m.visit_on(|a| a == 9, |m, slot, _| on_nine.push(m.session(slot).video));
+        assert_eq!(on_nine, [1, 3]);
     }
 
     #[test]
@@ -543,23 +663,65 @@ mod tests {
         assert!(s.bytes() > u32::MAX as u64);
     }
 
-    #[test]
-    fn degraded_sessions_are_listed_until_they_climb_back_or_end() {
-        let mut m = MetroSessions::default();
-        let a = m.insert(session(600), 1, 0);
-        let b = m.insert(session(600), 1, 0);
-        m.slots[a as usize].rendition = 0;
-        m.mark_degraded(a);
-        m.mark_degraded(a);
-        m.slots[b as usize].rendition = 0;
-        m.mark_degraded(b);
+    /// The videos `take_degraded` lists.
+    fn degraded(m: &mut MetroSessions) -> Vec<u32> {
         let mut out = Vec::new();
         m.take_degraded(&mut out);
-        assert_eq!(out, [a, b]);
-        m.slots[a as usize].rendition = 1; // climbed back
-        m.remove(b); // ended; its slot reused by a session at its target
-        m.insert(session(600), 1, 0);
-        m.take_degraded(&mut out);
-        assert!(out.is_empty());
+        out.iter().map(|&slot| m.session(slot).video).collect()
+    }
+
+    #[test]
+    fn degraded_sessions_are_listed_until_they_climb_back_or_end_and_follow_a_move() {
+        let mut m = MetroSessions::default();
+        for video in 1..=3 {
+            m.insert(session(video, 600), 1, 0, None);
+        }
+        let mut slots = Vec::new();
+        m.visit_on(|_| true, |_, slot, _| slots.push(slot));
+        for &slot in &slots {
+            m.session_mut(slot).rendition = 0;
+            m.mark_degraded(slot);
+            m.mark_degraded(slot);
+        }
+        assert_eq!(degraded(&mut m), [1, 2, 3], "once each");
+        m.session_mut(slots[0]).rendition = 1; // climbed back
+        m.remove(slots[1]); // ended
+        // A stall moves `3` beyond its bucket: it is listed at its new place.
+        m.session_mut(slots[2]).end_s += 3600;
+        for now in 0..10 {
+            ended(&mut m, now);
+        }
+        // A new session at its target takes the first slot of the chunk they left.
+        m.insert(session(4, (10 + RING as u32) * 60), 1, 11, None);
+        m.flush();
+        assert_eq!(m.session(slots[0]).video, 4);
+        assert_eq!(degraded(&mut m), [3]);
+    }
+
+    #[test]
+    fn a_sampled_members_metadata_stays_with_its_session_and_goes_when_events_stop() {
+        let mut m = MetroSessions::default();
+        let meta = SessionMeta { member: 42, start_s: 0, duration_s: 600, start_rebuffer_ms: 0 };
+        m.insert(session(1, 600), 1, 0, Some(None));
+        m.insert(session(2, 600), 1, 0, Some(Some(meta)));
+        m.insert(session(3, 600), 1, 0, None);
+        let mut seen = Vec::new();
+        m.visit_on(
+            |_| true,
+            |m, slot, _| seen.push((m.session(slot).video, m.recorded(slot), m.sampled(slot).map(|t| t.member))),
+        );
+        assert_eq!(seen, [(1, true, None), (2, true, Some(42)), (3, false, None)]);
+        // Moved by a stall, it keeps its metadata.
+        m.visit_on(|_| true, |m, slot, _| m.session_mut(slot).end_s += 3600);
+        for now in 0..10 {
+            ended(&mut m, now);
+        }
+        let mut moved = Vec::new();
+        m.visit_on(|_| true, |m, slot, _| moved.push(m.sampled(slot).map(|t| t.member)));
+        assert_eq!(moved, [None, Some(42), None]);
+        m.forget_members();
+        let mut after = Vec::new();
+        m.visit_on(|_| true, |m, slot, _| after.push((m.recorded(slot), m.sampled(slot).is_some())));
+        assert_eq!(after, [(false, false); 3]);
     }
 }

@@ -11,7 +11,7 @@ use crate::model::Model;
 use crate::placement::Placement;
 use crate::prefetch::prefetch;
 use crate::rng::{Rng, Stream, mix64, unit_pair};
-use crate::session::{Continuation, FREE, MetroSessions, Session, kbps_minute_bytes};
+use crate::session::{Continuation, MetroSessions, Session, Slot, kbps_minute_bytes};
 use crate::steering::{Admission, LIST_LEN};
 use crate::time::LocalClock;
 use crate::world::{MetroId, SiteId};
@@ -155,10 +155,10 @@ fn session_tag(
     ctx: &MinuteCtx,
     metro: usize,
     store: &MetroSessions,
-    slot: u32,
+    slot: Slot,
 ) -> Option<(SessionMeta, Tag, u32, u32)> {
     let meta = store.sampled(slot)?;
-    let s = &store.slots[slot as usize];
+    let s = store.session(slot);
     let world = &ctx.model.world;
     let catalog = &ctx.model.catalog;
     let tag = Tag {
@@ -170,11 +170,11 @@ fn session_tag(
         metro: metro as u32,
     };
     let file = catalog.file(VideoId(s.video), s.rendition as usize).0;
-    Some((meta, tag, file, site_of(ctx, store.accounts[slot as usize] as usize)))
+    Some((meta, tag, file, site_of(ctx, store.account(slot) as usize)))
 }
 
 /// An event of the session in `slot` now, if its member is sampled.
-fn session_event(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, slot: u32, kind: EventKind, value: f32) {
+fn session_event(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, slot: Slot, kind: EventKind, value: f32) {
     if let Some((_, tag, file, site)) = session_tag(ctx, metro, store, slot) {
         store.events.push(tag.event(ctx.minute as u32 * 60, kind, file, site, value));
     }
@@ -220,22 +220,15 @@ fn holds(ctx: &MinuteCtx, account: usize, video: u32, rendition: usize) -> bool 
 
 /// Every session on a failed server moves to the next entry of its list.
 fn move_off_failed(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
-    for slot in 0..store.accounts.len() as u32 {
-        let account = store.accounts[slot as usize];
-        if account != FREE && ctx.capacity.down[account as usize] {
-            failover(ctx, metro, slot, store, w);
-        }
-    }
+    store.visit_on(|account| ctx.capacity.down[account], |store, slot, _| failover(ctx, metro, slot, store, w));
 }
 
 /// Every session on a server where some stream gets less than it asks plays its minute at its share.
 fn play_busy(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
-    for slot in 0..store.accounts.len() as u32 {
-        let account = store.accounts[slot as usize];
-        if account != FREE && ctx.capacity.throttled[account as usize] {
-            throttled_minute(ctx, metro, slot, account as usize, store, w);
-        }
-    }
+    store.visit_on(
+        |account| ctx.capacity.throttled[account],
+        |store, slot, account| throttled_minute(ctx, metro, slot, account, store, w),
+    );
 }
 
 /// A minute of a session on a server where it may get less than it asks: it gets its share; a shortfall drains
@@ -243,7 +236,7 @@ fn play_busy(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut W
 fn throttled_minute(
     ctx: &MinuteCtx,
     metro: usize,
-    slot: u32,
+    slot: Slot,
     account: usize,
     store: &mut MetroSessions,
     w: &mut Worker,
@@ -251,7 +244,7 @@ fn throttled_minute(
     let model = ctx.model;
     let minute = ctx.minute as u32;
     let region = model.world.metros[metro].region.0 as usize;
-    let s = &mut store.slots[slot as usize];
+    let s = store.session_mut(slot);
     let rendition = s.rendition as usize;
     let kbps = model.stream_kbps[rendition];
     let books = Books::of(ctx, region, account);
@@ -277,7 +270,7 @@ fn throttled_minute(
     if stall > 0 {
         session_event(ctx, metro, store, slot, EventKind::Rebuffer, stall as f32 * 1000.0);
     }
-    let s = &mut store.slots[slot as usize];
+    let s = store.session_mut(slot);
     if s.stalled_s > s.patience_s {
         // The member gives up: the stream ends after this minute.
         w.regions[region].stall_exits += 1;
@@ -317,11 +310,11 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
     let mut degraded = std::mem::take(&mut w.scratch);
     store.take_degraded(&mut degraded);
     for &slot in &degraded {
-        let account = store.accounts[slot as usize] as usize;
+        let account = store.account(slot) as usize;
         if cap.throttled[account] || cap.down[account] {
             continue;
         }
-        let s = &mut store.slots[slot as usize];
+        let s = store.session_mut(slot);
         let full = model.playback.full_buffer_s();
         if (s.buffer_s as f64) < full {
             // Refilled through the minutes since it was last visited (its bytes are settled to then).
@@ -346,12 +339,12 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
 /// Moves a session off a failed server to the next entry of its steering list (a site up and holding its
 /// files, or the origin), counting the restart as a stall; ends it as a playback failure when its list has no
 /// entry left.
-fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker) {
+fn failover(ctx: &MinuteCtx, metro: usize, slot: Slot, store: &mut MetroSessions, w: &mut Worker) {
     let model = ctx.model;
     let minute = ctx.minute as u32;
     let region = model.world.metros[metro].region.0 as usize;
-    let old = store.accounts[slot as usize] as usize;
-    let s = &store.slots[slot as usize];
+    let old = store.account(slot) as usize;
+    let s = store.session(slot);
     let rendition = s.rendition as usize;
     // No entry left on its list: the playback fails.
     let fail = |store: &mut MetroSessions, w: &mut Worker| {
@@ -386,8 +379,8 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
     }
     Books::of(ctx, region, old).change(w, ctx, rendition, -1, true);
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
-    store.accounts[slot as usize] = account as u32;
-    let s = &mut store.slots[slot as usize];
+    store.set_account(slot, account as u32);
+    let s = store.session_mut(slot);
     s.settle(minute, model.stream_kbps[rendition]);
     s.candidate = entry.index;
     s.entries += 1;
@@ -404,11 +397,11 @@ fn failover(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions,
 
 /// Ends a session with minute `end_minute` as its first minute not played: its bytes are settled and its
 /// stream leaves the books after this minute.
-fn finish(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
+fn finish(ctx: &MinuteCtx, metro: usize, slot: Slot, store: &mut MetroSessions, w: &mut Worker, end_minute: u32) {
     end_events(ctx, metro, slot, store, end_minute);
     let region = ctx.model.world.metros[metro].region.0 as usize;
-    let account = store.accounts[slot as usize] as usize;
-    let s = &mut store.slots[slot as usize];
+    let account = store.account(slot) as usize;
+    let s = store.session_mut(slot);
     let rendition = s.rendition as usize;
     s.settle(end_minute, ctx.model.stream_kbps[rendition]);
     w.ended_bytes += s.bytes() as u128;
@@ -418,9 +411,9 @@ fn finish(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, w
 
 /// A sampled session's last events: its pauses and seeks, its stop with the seconds watched, and its completion
 /// if it watched enough of the video.
-fn end_events(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions, end_minute: u32) {
+fn end_events(ctx: &MinuteCtx, metro: usize, slot: Slot, store: &mut MetroSessions, end_minute: u32) {
     let Some((meta, tag, file, site)) = session_tag(ctx, metro, store, slot) else { return };
-    let s = &store.slots[slot as usize];
+    let s = store.session(slot);
     let end_s = (end_minute * 60).min(s.end_s);
     let watched_s = end_s.saturating_sub(meta.start_s).saturating_sub(s.stalled_s as u32);
     let stall_s = s.stalled_s as f32 + meta.start_rebuffer_ms as f32 / 1000.0;
@@ -436,7 +429,7 @@ fn end_events(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSession
 fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut Worker) {
     let minute = ctx.minute as u32;
     store.take_ended(minute, |store, slot| {
-        if store.slots[slot as usize].binges() {
+        if store.session(slot).binges() {
             go_on(ctx, metro, slot, store);
         }
         finish(ctx, metro, slot, store, w, minute + 1);
@@ -445,8 +438,8 @@ fn end_sessions(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mu
 
 /// The member of a session that played its episode through goes on to the next: after the post-play
 /// countdown, or after a break (`demand::AUTOPLAY_SHARE`, `AUTOPLAY_GAP_S`, `BREAK_GAP_S`).
-fn go_on(ctx: &MinuteCtx, metro: usize, slot: u32, store: &mut MetroSessions) {
-    let s = &store.slots[slot as usize];
+fn go_on(ctx: &MinuteCtx, metro: usize, slot: Slot, store: &mut MetroSessions) {
+    let s = store.session(slot);
     // Two draws from a hash of the session (a generator per continuation costs more than the rest of this).
     let key = (s.video as u64) << 32 ^ ctx.model.world.metro_group(metro, s.metro_group) as u64;
     let (u, v) = unit_pair(mix64(ctx.model.scenario.seed ^ mix64((metro as u64) << 32 ^ s.end_s as u64) ^ key));
@@ -553,22 +546,16 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
             if d.movie { movies.sample_bits(d.video_bits) } else { episodes.sample_bits(d.video_bits) };
     }
     // Each play asks ahead for the file set and layout of the first site the play `PREFETCH_AHEAD` after it
-    // will try (in its order: ties rotate), and for the slot its session will take.
-    // (`ahead` counts free slots from the next one a session takes.)
-    let ask = |store: &MetroSessions, i: usize, ahead: usize| {
+    // will try (in its order: ties rotate).
+    let ask = |i: usize| {
         let Some(d) = draws.get(i) else { return };
         for s in model.steering.first_sites(world.metro_group(metro, d.metro_group) as usize, d.play, 1) {
             ctx.placement.prefetch(s, catalog.audio_file(VideoId(d.video)));
         }
-        if let Some(slot) = store.free_slot(ahead) {
-            prefetch(slot);
-        }
     };
-    for i in 0..PREFETCH_AHEAD {
-        ask(store, i, i);
-    }
+    (0..PREFETCH_AHEAD).for_each(ask);
     for (seq, d) in draws.iter().enumerate() {
-        ask(store, seq + PREFETCH_AHEAD, PREFETCH_AHEAD);
+        ask(seq + PREFETCH_AHEAD);
         let binge = binging.get(d.binge as usize);
         start_play(ctx, metro, store, w, &mut rng, seq as u32, d, binge);
     }
@@ -778,14 +765,13 @@ fn start_play(
         binges,
     );
     Books::of(ctx, region, account).change(w, ctx, rendition, 1, true);
-    let slot = store.insert(session, account as u32, minute);
-    if ctx.members.is_some() {
-        let meta = tag.map(|t| SessionMeta {
+    let members = ctx.members.map(|_| {
+        tag.map(|t| SessionMeta {
             member: t.member,
             start_s: t_s,
             duration_s,
             start_rebuffer_ms: start.rebuffer_ms.min(u32::MAX as u64) as u32,
-        });
-        store.set_meta(slot, meta);
-    }
+        })
+    });
+    store.insert(session, account as u32, minute, members);
 }

@@ -458,9 +458,7 @@ impl Engine {
         self.members = sampling.map(|s| Members::new(&model.world, s));
         if self.members.is_none() {
             for m in &self.metros {
-                let mut m = m.lock().unwrap_or_else(PoisonError::into_inner);
-                (m.sampled_slots, m.recorded_slots) = Default::default();
-                (m.meta, m.events) = (Vec::new(), Vec::new());
+                m.lock().unwrap_or_else(PoisonError::into_inner).forget_members();
             }
             self.events = Vec::new();
         }
