@@ -32,7 +32,7 @@ const SAMPLED: u8 = 4;
 
 /// One play in progress (its server account is kept in its chunk's accounts). Thirty-two bytes, so a session
 /// never straddles two cache lines.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Session {
     pub device: u8,
     pub rendition: u8,
@@ -62,24 +62,6 @@ pub struct Session {
 }
 
 impl Session {
-    /// What a slot holds before any session.
-    const EMPTY: Session = Session {
-        device: 0,
-        rendition: 0,
-        target: 0,
-        candidate: 0,
-        entries: 0,
-        flags: 0,
-        metro_group: 0,
-        video: 0,
-        end_s: 0,
-        bytes_settled: 0,
-        buffer_s: 0,
-        stalled_s: 0,
-        patience_s: 0,
-        access_100kbps: 0,
-    };
-
     /// A new session at `rendition` on candidate `candidate` of its metro's group `metro_group`, ending at
     /// `end_s`; `binges`: its member goes on to the next episode if they play it to its end.
     #[allow(clippy::too_many_arguments)]
@@ -212,7 +194,7 @@ impl Chunks {
     fn push(&mut self) -> u32 {
         let c = self.len();
         if c == self.blocks.len() * BLOCK {
-            self.blocks.push(vec![Chunk([Session::EMPTY; CHUNK]); BLOCK].into_boxed_slice());
+            self.blocks.push(vec![Chunk([Session::default(); CHUNK]); BLOCK].into_boxed_slice());
         }
         self.accounts.push(Accounts([FREE; CHUNK]));
         c as u32
