@@ -180,7 +180,11 @@ const _: () = assert!(std::mem::size_of::<Chunk>() == 8 * 64 && std::mem::size_o
 struct Chunks {
     blocks: Vec<Box<[Chunk]>>,
     accounts: Vec<Accounts>,
+    /// The chunk after each in its bucket (`NO_CHUNK` after the last).
+    next: Vec<u32>,
 }
+
+const NO_CHUNK: u32 = u32::MAX;
 
 /// Chunks a block holds (32 KiB).
 const BLOCK: usize = 64;
@@ -197,6 +201,7 @@ impl Chunks {
             self.blocks.push(vec![Chunk([Session::default(); CHUNK]); BLOCK].into_boxed_slice());
         }
         self.accounts.push(Accounts([FREE; CHUNK]));
+        self.next.push(NO_CHUNK);
         c as u32
     }
 
@@ -249,10 +254,11 @@ fn place(slot: Slot) -> (usize, usize) {
 pub struct MetroSessions {
     chunks: Chunks,
     free_chunks: Vec<u32>,
-    /// `buckets[minute % RING]`: the chunks of the sessions whose last minute is `minute − 1`, in the order
-    /// they filled; and each bucket's last chunk and how many sessions it holds (`CHUNK` when a new session
-    /// needs a new chunk), small enough to stay in cache while `flush` writes the new sessions.
-    buckets: Vec<Vec<u32>>,
+    /// Bucket `minute % RING` holds the sessions whose last minute is `minute − 1`, in chunks chained through
+    /// `Chunks::next` in the order they filled: its first chunk, its last, and how many sessions the last holds
+    /// (`CHUNK` when a new session needs a new chunk). Dense, so they stay in cache while `flush` writes the new
+    /// sessions.
+    first_chunk: Vec<u32>,
     last_chunk: Vec<u32>,
     last_len: Vec<u8>,
     /// New sessions not yet written at the end of their bucket, and the metadata of those whose member is
@@ -302,7 +308,7 @@ impl Default for MetroSessions {
         MetroSessions {
             chunks: Chunks::default(),
             free_chunks: Vec::new(),
-            buckets: vec![Vec::new(); RING],
+            first_chunk: vec![NO_CHUNK; RING],
             last_chunk: vec![0; RING],
             last_len: vec![CHUNK as u8; RING],
             filed: Vec::new(),
@@ -322,7 +328,7 @@ impl MetroSessions {
     /// Heap bytes held: the chunks and their lists, the events metadata and the degraded list.
     pub fn heap_bytes(&self) -> usize {
         self.chunks.heap_bytes()
-            + (self.free_chunks.capacity() + self.buckets.iter().map(Vec::capacity).sum::<usize>()) * 4
+            + (self.free_chunks.capacity() + self.chunks.next.capacity()) * 4
             + (self.meta.capacity() + self.filed_meta.capacity()) * std::mem::size_of::<SessionMeta>()
             + self.filed.capacity() * std::mem::size_of::<Filed>()
             + self.degraded.capacity() * 4
@@ -446,7 +452,12 @@ impl MetroSessions {
         let mut n = self.last_len[b] as usize;
         if n == CHUNK {
             let c = self.free_chunks.pop().unwrap_or_else(|| self.chunks.push());
-            self.buckets[b].push(c);
+            self.chunks.next[c as usize] = NO_CHUNK;
+            if self.first_chunk[b] == NO_CHUNK {
+                self.first_chunk[b] = c;
+            } else {
+                self.chunks.next[self.last_chunk[b] as usize] = c;
+            }
             self.last_chunk[b] = c;
             n = 0;
         }
@@ -476,15 +487,23 @@ impl MetroSessions {
     }
 
     /// The live sessions below the rendition they started at, once each, in order of slot; drops entries that
-    /// went stale or climbed back.
-    pub fn take_degraded(&mut self, out: &mut Vec<Slot>) {
+    /// went stale or climbed back. Entries on accounts `held_back` picks (servers a session cannot climb on) are
+    /// kept for a later minute without reading their session: at the evening peak most are there.
+    pub fn take_degraded(&mut self, out: &mut Vec<Slot>, held_back: impl Fn(usize) -> bool) {
         out.clear();
         let mut list = std::mem::take(&mut self.degraded);
         list.sort_unstable();
         list.dedup();
         list.retain(|&slot| {
+            let account = self.account(slot);
+            if account == FREE {
+                return false;
+            }
+            if held_back(account as usize) {
+                return true;
+            }
             let s = self.session(slot);
-            let keep = self.account(slot) != FREE && s.rendition < s.target;
+            let keep = s.rendition < s.target;
             if keep {
                 out.push(slot);
             }
@@ -514,13 +533,15 @@ impl MetroSessions {
         self.flush();
         let next = now + 1;
         let b = next as usize % RING;
-        let mut list = std::mem::take(&mut self.buckets[b]);
+        let first = std::mem::replace(&mut self.first_chunk[b], NO_CHUNK);
         let last_len = std::mem::replace(&mut self.last_len[b], CHUNK as u8) as usize;
-        for (k, &c) in list.iter().enumerate() {
-            if let Some(&ahead) = list.get(k + 1) {
+        let mut c = first;
+        while c != NO_CHUNK {
+            let ahead = self.chunks.next[c as usize];
+            if ahead != NO_CHUNK {
                 self.chunks.prefetch(ahead as usize);
             }
-            let n = if k + 1 == list.len() { last_len } else { CHUNK };
+            let n = if ahead == NO_CHUNK { last_len } else { CHUNK };
             for i in 0..n {
                 let account = self.chunks.accounts[c as usize].0[i];
                 if account == FREE {
@@ -532,13 +553,14 @@ impl MetroSessions {
                     self.move_on(slot(c, i), account, now);
                 }
             }
+            c = ahead;
         }
-        for &c in &list {
+        let mut c = first;
+        while c != NO_CHUNK {
             self.chunks.accounts[c as usize] = Accounts([FREE; CHUNK]);
             self.free_chunks.push(c);
+            c = self.chunks.next[c as usize];
         }
-        list.clear();
-        self.buckets[b] = list;
     }
 
     /// Moves a session to the bucket of its end, as seen from minute `now`.
@@ -601,7 +623,7 @@ mod tests {
         assert_eq!(far, [(10 * RING as u32 - 1, 3)]);
         assert_eq!(m.count, 0);
         // A bucket that came round lets its chunks go.
-        assert!(m.buckets.iter().all(Vec::is_empty));
+        assert!(m.first_chunk.iter().all(|&c| c == NO_CHUNK));
         assert_eq!(m.free_chunks.len(), m.chunks.len());
     }
 
@@ -648,7 +670,7 @@ mod tests {
     /// The videos `take_degraded` lists.
     fn degraded(m: &mut MetroSessions) -> Vec<u32> {
         let mut out = Vec::new();
-        m.take_degraded(&mut out);
+        m.take_degraded(&mut out, |_| false);
         out.iter().map(|&slot| m.session(slot).video).collect()
     }
 
@@ -677,6 +699,11 @@ mod tests {
         m.insert(session(4, (10 + RING as u32) * 60), 1, 11, None);
         m.flush();
         assert_eq!(m.session(slots[0]).video, 4);
+        assert_eq!(degraded(&mut m), [3]);
+        // On a server it cannot climb on, it is kept but not listed.
+        let mut out = Vec::new();
+        m.take_degraded(&mut out, |account| account == 1);
+        assert!(out.is_empty());
         assert_eq!(degraded(&mut m), [3]);
     }
 

@@ -16,7 +16,7 @@ use crate::steering::{Admission, LIST_LEN};
 use crate::time::LocalClock;
 use crate::world::{MetroId, SiteId};
 
-use super::{Accounts, Book, Delta, Worker};
+use super::{Accounts, Book, Delta, OneIn, Worker};
 
 /// Per-minute inputs shared read-only by the workers.
 pub(crate) struct MinuteCtx<'a> {
@@ -37,7 +37,7 @@ pub(crate) struct MinuteCtx<'a> {
     pub reactive: &'a [bool],
     pub site_up: &'a [bool],
     /// One play in this many counts towards popularity (with this weight).
-    pub popularity_sample: u64,
+    pub popularity_sample: OneIn,
     /// The control plane as this minute's plays meet it.
     pub fleet: &'a Fleet,
     /// Members, and which are sampled, while events are on.
@@ -308,12 +308,9 @@ fn climb_back(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut 
     let region = model.world.metros[metro].region.0 as usize;
     let overload = model.scenario.policy.overload_utilization;
     let mut degraded = std::mem::take(&mut w.scratch);
-    store.take_degraded(&mut degraded);
+    store.take_degraded(&mut degraded, |account| cap.throttled[account] || cap.down[account]);
     for &slot in &degraded {
         let account = store.account(slot) as usize;
-        if cap.throttled[account] || cap.down[account] {
-            continue;
-        }
         let s = store.session_mut(slot);
         let full = model.playback.full_buffer_s();
         if (s.buffer_s as f64) < full {
@@ -723,8 +720,8 @@ fn start_play(
     // Popularity is counted from one play in `popularity_sample` (each weighing as many): a write per play into
     // a table of every (region, video) misses cache, and at hundreds of millions of plays a day a sample
     // measures popularity as well.
-    let n = ctx.popularity_sample;
-    if n == 1 || (play >> 17).is_multiple_of(n) {
+    if ctx.popularity_sample.takes(play >> 17) {
+        let n = ctx.popularity_sample.n;
         let videos = catalog.videos.len();
         let renditions = catalog.renditions.len();
         let video_kbps = catalog.renditions[rendition].kbps as f64;
