@@ -215,13 +215,14 @@ impl Chunks {
         &mut self.blocks[c / BLOCK][c % BLOCK].0
     }
 
-    /// Asks for all the lines of chunk `c` and its accounts.
+    /// Asks for all the lines of chunk `c`, its accounts and its link to the next chunk.
     #[inline]
     fn prefetch(&self, c: usize) {
         for pair in self.sessions(c).chunks(2) {
             crate::prefetch::prefetch(&pair[0]);
         }
         crate::prefetch::prefetch(&self.accounts[c]);
+        crate::prefetch::prefetch(&self.next[c]);
     }
 
     fn heap_bytes(&self) -> usize {
@@ -492,7 +493,8 @@ impl MetroSessions {
     pub fn take_degraded(&mut self, out: &mut Vec<Slot>, held_back: impl Fn(usize) -> bool) {
         out.clear();
         let mut list = std::mem::take(&mut self.degraded);
-        list.sort_unstable();
+        // Sorted but for the entries added since the last minute: a stable sort finds that run and merges.
+        list.sort();
         list.dedup();
         list.retain(|&slot| {
             let account = self.account(slot);

@@ -551,12 +551,24 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
         }
     };
     (0..PREFETCH_AHEAD).for_each(ask);
+    let videos = catalog.videos.len();
     for (seq, d) in draws.iter().enumerate() {
         ask(seq + PREFETCH_AHEAD);
+        // And for the popularity count of a play the sample takes.
+        let sampled = draws.get(seq + PREFETCH_AHEAD).filter(|a| counts_popularity(ctx, a.play));
+        if let Some(bytes) = sampled.and_then(|a| w.video_bytes.get(region * videos + a.video as usize)) {
+            prefetch(bytes);
+        }
         let binge = binging.get(d.binge as usize);
         start_play(ctx, metro, store, w, &mut rng, seq as u32, d, binge);
     }
     (w.draws, w.binging) = (draws, binging);
+}
+
+/// Whether a play is one of the sample that popularity is counted from (`MinuteCtx::popularity_sample`).
+#[inline]
+fn counts_popularity(ctx: &MinuteCtx, play: u64) -> bool {
+    ctx.popularity_sample.takes(play >> 17)
 }
 
 /// One play: steered to the highest rung its path carries, started (or abandoned), and filed as a session.
@@ -720,7 +732,7 @@ fn start_play(
     // Popularity is counted from one play in `popularity_sample` (each weighing as many): a write per play into
     // a table of every (region, video) misses cache, and at hundreds of millions of plays a day a sample
     // measures popularity as well.
-    if ctx.popularity_sample.takes(play >> 17) {
+    if counts_popularity(ctx, play) {
         let n = ctx.popularity_sample.n;
         let videos = catalog.videos.len();
         let renditions = catalog.renditions.len();
