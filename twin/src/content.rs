@@ -46,8 +46,12 @@ pub struct RegionPopularity {
 
 impl RegionPopularity {
     fn new(popularity: Vec<f64>) -> RegionPopularity {
-        let mut order: Vec<u32> = (0..popularity.len() as u32).filter(|&f| popularity[f as usize] > 0.0).collect();
-        order.sort_unstable_by(|&a, &b| popularity[b as usize].total_cmp(&popularity[a as usize]).then(a.cmp(&b)));
+        // Most popular first, ties lower file first. Sorted as keys (a positive popularity's bits order as its
+        // value does), so a comparison does not look up two files' popularity in a table of millions.
+        let mut keyed: Vec<(u64, u32)> =
+            (0..popularity.len() as u32).filter_map(|f| Some((!pos_bits(popularity[f as usize])?, f))).collect();
+        keyed.sort_unstable();
+        let order = keyed.into_iter().map(|(_, f)| f).collect();
         RegionPopularity { popularity, order }
     }
 
@@ -103,6 +107,11 @@ impl RegionPopularity {
         }
         RegionPopularity { popularity, order }
     }
+}
+
+/// A positive popularity's bits (in the order of its value), or None.
+fn pos_bits(p: f64) -> Option<u64> {
+    (p > 0.0).then(|| p.to_bits())
 }
 
 /// A popularity, ordered by `total_cmp`.

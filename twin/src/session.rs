@@ -279,8 +279,80 @@ pub struct MetroSessions {
     /// those back from a break, in a ring of minute buckets by when they start; and the continuations started
     /// beyond the fresh arrivals they stand in for (taken from the next minutes').
     binge_next: Vec<Continuation>,
-    binge: Vec<Vec<Continuation>>,
+    binge: BingeRing,
     pub binge_debt: u32,
+}
+
+/// Continuations a ring bucket's block holds (three lines: most buckets end in a part-filled block).
+const BINGE_BLOCK: usize = 8;
+
+/// Members back from a break, in a ring of minute buckets. Each bucket is a chain of blocks from one pool, so
+/// filing one reads no list header and allocates nothing once the pool has grown to what waits at once.
+#[derive(Clone, Debug)]
+struct BingeRing {
+    blocks: Vec<[Continuation; BINGE_BLOCK]>,
+    /// The block after each in its bucket (`NO_CHUNK` after the last).
+    next: Vec<u32>,
+    free: Vec<u32>,
+    /// Per bucket: its first and last block (`NO_CHUNK` for none) and how many the last holds.
+    first: Vec<u32>,
+    last: Vec<u32>,
+    last_len: Vec<u8>,
+}
+
+impl Default for BingeRing {
+    fn default() -> Self {
+        BingeRing {
+            blocks: Vec::new(),
+            next: Vec::new(),
+            free: Vec::new(),
+            first: vec![NO_CHUNK; BINGE_RING],
+            last: vec![0; BINGE_RING],
+            last_len: vec![BINGE_BLOCK as u8; BINGE_RING],
+        }
+    }
+}
+
+impl BingeRing {
+    fn push(&mut self, b: usize, c: Continuation) {
+        let mut n = self.last_len[b] as usize;
+        if n == BINGE_BLOCK {
+            let block = self.free.pop().unwrap_or_else(|| {
+                self.blocks.push([c; BINGE_BLOCK]);
+                self.next.push(NO_CHUNK);
+                (self.blocks.len() - 1) as u32
+            });
+            self.next[block as usize] = NO_CHUNK;
+            if self.first[b] == NO_CHUNK {
+                self.first[b] = block;
+            } else {
+                self.next[self.last[b] as usize] = block;
+            }
+            self.last[b] = block;
+            n = 0;
+        }
+        self.blocks[self.last[b] as usize][n] = c;
+        self.last_len[b] = n as u8 + 1;
+    }
+
+    /// Appends bucket `b`'s continuations to `out`, in the order they were filed, and empties it.
+    fn take(&mut self, b: usize, out: &mut Vec<Continuation>) {
+        let mut block = std::mem::replace(&mut self.first[b], NO_CHUNK);
+        let last_len = std::mem::replace(&mut self.last_len[b], BINGE_BLOCK as u8) as usize;
+        while block != NO_CHUNK {
+            let next = self.next[block as usize];
+            let n = if next == NO_CHUNK { last_len } else { BINGE_BLOCK };
+            out.extend_from_slice(&self.blocks[block as usize][..n]);
+            self.free.push(block);
+            block = next;
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.blocks.capacity() * std::mem::size_of::<[Continuation; BINGE_BLOCK]>()
+            + (self.next.capacity() + self.free.capacity() + 2 * BINGE_RING) * 4
+            + BINGE_RING
+    }
 }
 
 /// Minutes the continuation ring spans: more than the longest break between episodes.
@@ -319,7 +391,7 @@ impl Default for MetroSessions {
             count: 0,
             events: Vec::new(),
             binge_next: Vec::new(),
-            binge: vec![Vec::new(); BINGE_RING],
+            binge: BingeRing::default(),
             binge_debt: 0,
         }
     }
@@ -334,8 +406,8 @@ impl MetroSessions {
             + self.filed.capacity() * std::mem::size_of::<Filed>()
             + self.degraded.capacity() * 4
             + self.events.capacity() * std::mem::size_of::<Event>()
-            + (self.binge_next.capacity() + self.binge.iter().map(Vec::capacity).sum::<usize>())
-                * std::mem::size_of::<Continuation>()
+            + self.binge_next.capacity() * std::mem::size_of::<Continuation>()
+            + self.binge.heap_bytes()
     }
 
     #[inline]
@@ -380,18 +452,15 @@ impl MetroSessions {
         if minute == now + 1 {
             self.binge_next.push(c);
         } else {
-            self.binge[minute as usize % BINGE_RING].push(c);
+            self.binge.push(minute as usize % BINGE_RING, c);
         }
     }
 
-    /// The members going on to their next episode in minute `now`, into `out` (emptied first). The next
-    /// minute's list keeps its room; a ring bucket lets its room go (a ring of buckets each keeping its busiest
-    /// minute's room would hold far more than is ever waiting).
+    /// The members going on to their next episode in minute `now`, into `out` (emptied first).
     pub fn take_binge(&mut self, now: u32, out: &mut Vec<Continuation>) {
         out.clear();
         std::mem::swap(&mut self.binge_next, out);
-        let bucket = std::mem::take(&mut self.binge[now as usize % BINGE_RING]);
-        out.extend_from_slice(&bucket);
+        self.binge.take(now as usize % BINGE_RING, out);
     }
 
     /// Whether a session started while events were on.
@@ -496,21 +565,31 @@ impl MetroSessions {
         // Sorted but for the entries added since the last minute: a stable sort finds that run and merges.
         list.sort();
         list.dedup();
-        list.retain(|&slot| {
+        // The entries scatter over the metro's chunks: each one's lines are asked for `AHEAD` entries before.
+        const AHEAD: usize = 8;
+        let mut kept = 0;
+        for i in 0..list.len() {
+            if let Some(&ahead) = list.get(i + AHEAD) {
+                let (c, k) = place(ahead);
+                crate::prefetch::prefetch(&self.chunks.accounts[c]);
+                crate::prefetch::prefetch(&self.chunks.sessions(c)[k]);
+            }
+            let slot = list[i];
             let account = self.account(slot);
             if account == FREE {
-                return false;
+                continue;
             }
-            if held_back(account as usize) {
-                return true;
-            }
-            let s = self.session(slot);
-            let keep = s.rendition < s.target;
-            if keep {
+            if !held_back(account as usize) {
+                let s = self.session(slot);
+                if s.rendition >= s.target {
+                    continue;
+                }
                 out.push(slot);
             }
-            keep
-        });
+            list[kept] = slot;
+            kept += 1;
+        }
+        list.truncate(kept);
         self.degraded = list;
     }
 
@@ -518,7 +597,16 @@ impl MetroSessions {
     /// session, switch it, or move it to another account).
     pub fn visit_on(&mut self, on: impl Fn(usize) -> bool, mut visit: impl FnMut(&mut MetroSessions, Slot, usize)) {
         self.flush();
+        // The accounts are read in a row; the sessions picked are asked for two chunks ahead.
+        const AHEAD: usize = 2;
         for c in 0..self.chunks.len() {
+            if let Some(ahead) = self.chunks.accounts.get(c + AHEAD) {
+                for (i, &account) in ahead.0.iter().enumerate() {
+                    if account != FREE && on(account as usize) {
+                        crate::prefetch::prefetch(&self.chunks.sessions(c + AHEAD)[i]);
+                    }
+                }
+            }
             for i in 0..CHUNK {
                 let account = self.chunks.accounts[c].0[i];
                 if account != FREE && on(account as usize) {
@@ -594,6 +682,46 @@ mod tests {
             m.remove(slot);
         });
         out
+    }
+
+    #[test]
+    fn continuations_start_in_their_minute_in_the_order_they_were_filed() {
+        let mut m = MetroSessions::default();
+        let due = |video: u32, minute: u32| Continuation {
+            due_s: minute * 60 + 30,
+            video,
+            metro_group: 0,
+            device: 0,
+            access_100kbps: 100,
+            autoplay: false,
+            recorded: false,
+            member: None,
+        };
+        // Minute 0: one due now (taken next minute, plays of this one have started), 40 (several blocks)
+        // after a break in minute 5, one in minute 7.
+        m.push_binge(due(1, 0), 0);
+        for v in 0..40 {
+            m.push_binge(due(100 + v, 5), 0);
+        }
+        m.push_binge(due(2, 7), 0);
+        let mut out = Vec::new();
+        let mut taken = |m: &mut MetroSessions, now: u32| {
+            m.take_binge(now, &mut out);
+            out.iter().map(|c| c.video).collect::<Vec<u32>>()
+        };
+        assert_eq!(taken(&mut m, 1), [1]);
+        assert!(taken(&mut m, 2).is_empty());
+        assert_eq!(taken(&mut m, 5), (100..140).collect::<Vec<u32>>());
+        assert_eq!(taken(&mut m, 7), [2]);
+        let blocks = m.binge.blocks.len();
+        assert_eq!(blocks, 40usize.div_ceil(BINGE_BLOCK) + 1);
+        assert_eq!(m.binge.free.len(), blocks);
+        // A full turn of the ring later, the same bucket reuses the freed blocks.
+        for v in 0..40 {
+            m.push_binge(due(200 + v, 5 + BINGE_RING as u32), 8);
+        }
+        assert_eq!(taken(&mut m, 5 + BINGE_RING as u32), (200..240).collect::<Vec<u32>>());
+        assert_eq!(m.binge.blocks.len(), blocks);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::steering::{Admission, LIST_LEN};
 use crate::time::LocalClock;
 use crate::world::{MetroId, SiteId};
 
-use super::{Accounts, Book, Delta, OneIn, Worker};
+use super::{Accounts, ApplianceHome, Book, Delta, OneIn, Worker};
 
 /// Per-minute inputs shared read-only by the workers.
 pub(crate) struct MinuteCtx<'a> {
@@ -27,6 +27,8 @@ pub(crate) struct MinuteCtx<'a> {
     pub local: &'a [LocalClock],
     pub capacity: &'a Capacity,
     pub accounts: Accounts,
+    /// Per appliance, its site, region and tier.
+    pub homes: &'a [ApplianceHome],
     /// Metros with sessions that may be on a failed server (the minute's first half) or on a server where
     /// some stream gets less than it asks (its second half).
     pub scan: &'a [bool],
@@ -84,13 +86,13 @@ impl Books {
         if server >= acc.appliances {
             return Books { server, region: [acc.book(Book::Origin, region), 0, 0], n: 1 };
         }
-        let appliance = &ctx.model.world.appliances[server];
+        let appliance = ctx.homes[server];
         let mut b = Books { server, region: [acc.book(Book::Edge, region), 0, 0], n: 1 };
         if appliance.embedded {
             b.region[b.n] = acc.book(Book::InIsp, region);
             b.n += 1;
         }
-        if appliance.region.0 as usize != region {
+        if appliance.region as usize != region {
             b.region[b.n] = acc.book(Book::Transit, region);
             b.n += 1;
         }
@@ -146,7 +148,7 @@ impl Tag {
 
 /// The site behind a server account (`NO_SITE` for the origin).
 fn site_of(ctx: &MinuteCtx, account: usize) -> u32 {
-    if account < ctx.accounts.appliances { ctx.model.world.appliances[account].site.0 } else { NO_SITE }
+    if account < ctx.accounts.appliances { ctx.homes[account].site.0 } else { NO_SITE }
 }
 
 /// What the events of the session in `slot` carry (its member's tag, the file it plays and the site serving it),
@@ -214,7 +216,7 @@ fn holds(ctx: &MinuteCtx, account: usize, video: u32, rendition: usize) -> bool 
     if account >= ctx.accounts.appliances {
         return true;
     }
-    let site = ctx.model.world.appliances[account].site;
+    let site = ctx.homes[account].site;
     ctx.placement.holds(site, ctx.model.catalog.file(VideoId(video), rendition))
 }
 
@@ -699,7 +701,7 @@ fn start_play(
 
     let counters = &mut w.regions[region];
     counters.plays += 1;
-    let served_by = (account < ctx.accounts.appliances).then(|| world.appliances[account].site);
+    let served_by = (account < ctx.accounts.appliances).then(|| ctx.homes[account].site);
     if let Some(site) = served_by {
         w.site_plays[site.0 as usize] += 1;
     }

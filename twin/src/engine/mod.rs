@@ -77,6 +77,16 @@ impl Accounts {
     }
 }
 
+/// What the play path reads of an appliance: its site, its site's region, and whether the site is embedded in an
+/// ISP. A dense copy of those `World::appliances` fields, a quarter of an `Appliance`'s size, so the table stays
+/// in cache where every play and every end reads it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ApplianceHome {
+    pub site: SiteId,
+    pub region: u8,
+    pub embedded: bool,
+}
+
 /// A minute's change to an account: streams' summed bitrate and their number (a minute moves far less than
 /// 2^31 kbps on one account).
 #[derive(Clone, Copy, Debug, Default)]
@@ -241,6 +251,7 @@ pub struct Engine {
     offered_kbps: Vec<f64>,
     /// The server accounts each metro's sessions can be on.
     metro_accounts: Arc<Vec<Vec<u32>>>,
+    appliance_homes: Arc<Vec<ApplianceHome>>,
     pub(crate) demand_scale: f64,
     /// Titles trending in a region, in force now.
     surges: Vec<Surge>,
@@ -298,6 +309,7 @@ impl Clone for Engine {
             fills: self.fills.clone(),
             offered_kbps: self.offered_kbps.clone(),
             metro_accounts: self.metro_accounts.clone(),
+            appliance_homes: self.appliance_homes.clone(),
             demand_scale: self.demand_scale,
             surges: self.surges.clone(),
             members: self.members.clone(),
@@ -426,6 +438,13 @@ impl Engine {
             // Until an appliance has been seen, assume it is offered a full egress's worth each minute.
             offered_kbps: world.appliances.iter().map(|a| a.egress_gbps * 1e6).collect(),
             metro_accounts: Arc::new(metro_accounts),
+            appliance_homes: Arc::new(
+                world
+                    .appliances
+                    .iter()
+                    .map(|a| ApplianceHome { site: a.site, region: a.region.0, embedded: a.embedded })
+                    .collect(),
+            ),
             demand_scale: 1.0,
             surges: Vec::new(),
             members: None,
@@ -612,6 +631,7 @@ impl Engine {
             local: &local,
             capacity: &self.capacity,
             accounts: self.accounts,
+            homes: &self.appliance_homes,
             scan: &failed,
             demand_scale: self.demand_scale,
             record: self.recording.as_ref().map(|r| r.0),

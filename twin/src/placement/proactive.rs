@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::catalog::FileId;
 use crate::placement::{FileSet, Layout, Manifest, PlanInput, Planner, TitleRule, copy_appliances};
+use crate::prefetch::prefetch;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Proactive {
@@ -59,11 +60,18 @@ impl Planner for Proactive {
             .iter()
             .filter(|(_, r)| **r == TitleRule::Pin)
             .flat_map(|(t, _)| input.catalog.files_of(*t).map(|f| f.0));
-        let ranked = self.ranked(input).filter(|&f| rule(f).is_none());
+        let ranked: Vec<u32> = pinned.chain(self.ranked(input).into_iter().filter(|&f| rule(f).is_none())).collect();
         // Once no appliance has room for the smallest file, nothing more can be placed.
         let smallest = input.order.iter().map(|&f| input.sizes[f as usize]).min().unwrap_or(0);
         let mut apps = Vec::new();
-        for (i, f) in pinned.chain(ranked).enumerate() {
+        for (i, &f) in ranked.iter().enumerate() {
+            // The files come in popularity order, scattered over the tables: each one's size and popularity
+            // are asked for `AHEAD` files before.
+            const AHEAD: usize = 16;
+            if let Some(&ahead) = ranked.get(i + AHEAD) {
+                prefetch(&input.sizes[ahead as usize]);
+                prefetch(&input.popularity[ahead as usize]);
+            }
             if i % 1024 == 0
                 && (0..capacity.len()).all(|a| capacity[a] - m.appliance_bytes[a].min(capacity[a]) < smallest)
             {
@@ -118,21 +126,30 @@ impl Proactive {
     /// Files with popularity in the order the plan considers them: by popularity, a file already planned for
     /// the cluster ranking as if `incumbent_bonus` more popular. A merge of the incumbents and the newcomers,
     /// each already in popularity order (ties: lower file first).
-    fn ranked<'a>(&self, input: &'a PlanInput) -> impl Iterator<Item = u32> + 'a {
-        let previous = input.previous.filter(|_| self.incumbent_bonus > 0.0);
-        let incumbent = move |f: &u32| previous.is_some_and(|p| p.files.contains(FileId(*f)));
-        let mut old = input.order.iter().copied().filter(incumbent).peekable();
-        let mut new = input.order.iter().copied().filter(move |f| !incumbent(f)).peekable();
+    fn ranked(&self, input: &PlanInput) -> Vec<u32> {
+        let order = input.order;
+        let Some(previous) = input.previous.filter(|_| self.incumbent_bonus > 0.0) else { return order.to_vec() };
+        // Popularity by place in `order`, gathered in one pass: the merge, reading it file by file, would wait
+        // on memory at every step.
+        let pop: Vec<f64> = order.iter().map(|&f| input.popularity[f as usize]).collect();
+        let (old, new): (Vec<u32>, Vec<u32>) =
+            (0..order.len() as u32).partition(|&i| previous.files.contains(FileId(order[i as usize])));
         let bonus = 1.0 + self.incumbent_bonus;
-        let pop = input.popularity;
-        std::iter::from_fn(move || match (old.peek(), new.peek()) {
-            (Some(&o), Some(&n)) => {
-                let (so, sn) = (pop[o as usize] * bonus, pop[n as usize]);
-                if so > sn || (so == sn && o < n) { old.next() } else { new.next() }
+        let mut ranked = Vec::with_capacity(order.len());
+        let (mut a, mut b) = (0, 0);
+        while let (Some(&i), Some(&j)) = (old.get(a), new.get(b)) {
+            let (i, j) = (i as usize, j as usize);
+            let (so, sn) = (pop[i] * bonus, pop[j]);
+            if so > sn || (so == sn && order[i] < order[j]) {
+                ranked.push(order[i]);
+                a += 1;
+            } else {
+                ranked.push(order[j]);
+                b += 1;
             }
-            (Some(_), None) => old.next(),
-            (None, _) => new.next(),
-        })
+        }
+        ranked.extend(old[a..].iter().chain(&new[b..]).map(|&i| order[i as usize]));
+        ranked
     }
 }
 
@@ -206,5 +223,35 @@ mod tests {
         let added: u64 = next.files.iter().filter(|f| !m.files.contains(*f)).map(|f| sizes[f.0 as usize]).sum();
         let budget = (0.02 * (disk + disk / 2) as f64) as u64;
         assert!(added > 0 && added <= budget, "added {added}, budget {budget}");
+    }
+
+    #[test]
+    fn incumbents_rank_as_if_more_popular_ties_lower_file_first() {
+        let catalog = Catalog::build(&small_scenario());
+        let n = catalog.file_count();
+        let sizes: Vec<u64> = (0..n as u32).map(|f| catalog.file_size_bytes(FileId(f))).collect();
+        // Popularity with many ties, some files with none (not in the order).
+        let pop: Vec<f64> = (0..n).map(|f| ((f * 37) % 23) as f64).collect();
+        let mut order: Vec<u32> = (0..n as u32).filter(|&f| pop[f as usize] > 0.0).collect();
+        order.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
+        let rules = BTreeMap::new();
+        let mut previous = Manifest::default();
+        let mut files = FileSet::with_capacity(n);
+        for f in (0..n as u32).filter(|f| f.is_multiple_of(3)) {
+            files.insert(FileId(f));
+        }
+        previous.files = Arc::new(files);
+        let planner =
+            Proactive { max_churn_share: None, headroom_share: 0.05, replica_load_share: 0.01, incumbent_bonus: 0.25 };
+        let ranked = planner.ranked(&input(&catalog, &sizes, &pop, &order, &rules, 0, Some(&previous)));
+        let key = |f: u32| pop[f as usize] * if f.is_multiple_of(3) { 1.25 } else { 1.0 };
+        let mut expected = order.clone();
+        expected.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
+        assert_eq!(ranked, expected);
+        assert_ne!(ranked, order, "the bonus reorders some files");
+        // With no bonus, or no plan before, the order is popularity's.
+        let plain = Proactive { incumbent_bonus: 0.0, ..planner };
+        assert_eq!(plain.ranked(&input(&catalog, &sizes, &pop, &order, &rules, 0, Some(&previous))), order);
+        assert_eq!(planner.ranked(&input(&catalog, &sizes, &pop, &order, &rules, 0, None)), order);
     }
 }
