@@ -49,7 +49,7 @@ impl RegionPopularity {
         // Most popular first, ties lower file first. Sorted as keys (a positive popularity's bits order as its
         // value does), so a comparison does not look up two files' popularity in a table of millions.
         let mut keyed: Vec<(u64, u32)> =
-            (0..popularity.len() as u32).filter_map(|f| Some((!pos_bits(popularity[f as usize])?, f))).collect();
+            popularity.iter().zip(0u32..).filter(|(p, _)| **p > 0.0).map(|(p, f)| (!p.to_bits(), f)).collect();
         keyed.sort_unstable();
         let order = keyed.into_iter().map(|(_, f)| f).collect();
         RegionPopularity { popularity, order }
@@ -107,11 +107,6 @@ impl RegionPopularity {
         }
         RegionPopularity { popularity, order }
     }
-}
-
-/// A positive popularity's bits (in the order of its value), or None.
-fn pos_bits(p: f64) -> Option<u64> {
-    (p > 0.0).then(|| p.to_bits())
 }
 
 /// A popularity, ordered by `total_cmp`.

@@ -27,7 +27,7 @@ pub(crate) struct MinuteCtx<'a> {
     pub local: &'a [LocalClock],
     pub capacity: &'a Capacity,
     pub accounts: Accounts,
-    /// Per appliance, its site, region and tier.
+    /// Per appliance, its site, its region and whether it is embedded in an ISP.
     pub homes: &'a [ApplianceHome],
     /// Metros with sessions that may be on a failed server (the minute's first half) or on a server where
     /// some stream gets less than it asks (its second half).
