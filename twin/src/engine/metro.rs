@@ -146,9 +146,10 @@ impl Tag {
     }
 }
 
-/// The site behind a server account (`NO_SITE` for the origin).
-fn site_of(ctx: &MinuteCtx, account: usize) -> u32 {
-    if account < ctx.accounts.appliances { ctx.homes[account].site.0 } else { NO_SITE }
+/// The site behind a server account (None for the origin).
+#[inline]
+fn site_of(ctx: &MinuteCtx, account: usize) -> Option<SiteId> {
+    (account < ctx.accounts.appliances).then(|| ctx.homes[account].site)
 }
 
 /// What the events of the session in `slot` carry (its member's tag, the file it plays and the site serving it),
@@ -172,7 +173,7 @@ fn session_tag(
         metro: metro as u32,
     };
     let file = catalog.file(VideoId(s.video), s.rendition as usize).0;
-    Some((meta, tag, file, site_of(ctx, store.account(slot) as usize)))
+    Some((meta, tag, file, site_of(ctx, store.account(slot) as usize).map_or(NO_SITE, |s| s.0)))
 }
 
 /// An event of the session in `slot` now, if its member is sampled.
@@ -213,10 +214,7 @@ fn apply_hist_changes(w: &mut Worker) {
 
 /// Whether the server account holds the video's file at `rendition` (the origin holds everything).
 fn holds(ctx: &MinuteCtx, account: usize, video: u32, rendition: usize) -> bool {
-    if account >= ctx.accounts.appliances {
-        return true;
-    }
-    let site = ctx.homes[account].site;
+    let Some(site) = site_of(ctx, account) else { return true };
     ctx.placement.holds(site, ctx.model.catalog.file(VideoId(video), rendition))
 }
 
@@ -701,7 +699,7 @@ fn start_play(
 
     let counters = &mut w.regions[region];
     counters.plays += 1;
-    let served_by = (account < ctx.accounts.appliances).then(|| ctx.homes[account].site);
+    let served_by = site_of(ctx, account);
     if let Some(site) = served_by {
         w.site_plays[site.0 as usize] += 1;
     }
