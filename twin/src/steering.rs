@@ -155,15 +155,6 @@ impl SteeringTable {
         &self.candidates[self.starts[group] as usize..self.starts[group + 1] as usize]
     }
 
-    /// The sites a play of `group` tries first, in its order (for the play path to fetch ahead).
-    #[inline]
-    pub fn first_sites(&self, group: usize, play: u64, n: usize) -> impl Iterator<Item = SiteId> + '_ {
-        self.order(group, play).take(n).filter_map(|(_, c)| match c.target {
-            Target::Site(s) => Some(s),
-            Target::Origin(_) => None,
-        })
-    }
-
     /// The candidates of `group` in the order play `play` tries them: ties rotated to start where its draw
     /// falls, by egress share.
     #[inline]

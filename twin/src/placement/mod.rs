@@ -252,6 +252,30 @@ impl Held {
     }
 }
 
+/// What `holds(site, file)` and the choice of the appliance that serves `file` there read first: the plan the
+/// site last held completely, and the files its layout puts on flash.
+#[derive(Clone, Copy)]
+pub struct SiteSets<'a> {
+    held: &'a FileSet,
+    flash: Option<&'a FileSet>,
+}
+
+impl SiteSets<'_> {
+    /// Starts loading the words that say whether these sets have `f` (a hint; it changes nothing).
+    #[inline]
+    pub fn prefetch(&self, f: FileId) {
+        self.held.prefetch(f);
+        if let Some(flash) = self.flash {
+            flash.prefetch(f);
+        }
+    }
+
+    /// Whether both are the same sets as `other`'s (not only equal ones).
+    pub fn same(&self, other: &SiteSets) -> bool {
+        std::ptr::eq(self.held, other.held) && self.flash.map(std::ptr::from_ref) == other.flash.map(std::ptr::from_ref)
+    }
+}
+
 /// The files each site holds live (complete, servable), their size, and where they sit on its appliances.
 #[derive(Clone, Debug, Default)]
 pub struct Placement {
@@ -278,14 +302,10 @@ impl Placement {
     pub fn holds(&self, site: SiteId, file: FileId) -> bool {
         self.held[site.0 as usize].contains(file)
     }
-    /// Starts loading what `holds(site, file)` and the site's layout for `file` read first (a hint; it changes
-    /// nothing).
+    /// The sets a play's steering reads first at a site (sites that hold one plan share them).
     #[inline]
-    pub fn prefetch(&self, site: SiteId, file: FileId) {
-        self.held[site.0 as usize].base.prefetch(file);
-        if let Some(layout) = self.layout(site) {
-            layout.flash.prefetch(file);
-        }
+    pub fn sets(&self, site: SiteId) -> SiteSets<'_> {
+        SiteSets { held: &self.held[site.0 as usize].base, flash: self.layout(site).map(|l| &l.flash) }
     }
     /// The files a site holds live, in no set order.
     pub fn held_files(&self, site: SiteId) -> impl Iterator<Item = FileId> + '_ {
