@@ -9,7 +9,6 @@
 //! One calendar convention everywhere: a region's day runs midnight to midnight at its reference offset
 //! (`time::RegionCalendar`); days are observed, scored, predicted and planned per region, at its midnight.
 
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
@@ -89,38 +88,27 @@ impl RegionPopularity {
         let mut videos: Vec<u32> = (0..plays.len() as u32).filter(|&v| plays[v as usize] > 0.0).collect();
         videos.sort_unstable_by(|&a, &b| plays[b as usize].total_cmp(&plays[a as usize]).then(a.cmp(&b)));
         let file = |slot: usize, pos: usize| videos[pos] * per as u32 + slot as u32;
-        // One cursor per file of a video; the heap holds each cursor's next file, most popular first.
-        let mut heap: BinaryHeap<(Popular, Reverse<u32>, usize)> = (0..per)
-            .filter(|_| !videos.is_empty())
-            .map(|slot| (Popular(popularity[file(slot, 0) as usize]), Reverse(file(slot, 0)), slot))
-            .filter(|e| e.0.0 > 0.0)
+        // One cursor per file of a video; the heap holds each cursor's next file, most popular first (ties: lower
+        // file first). Its entries are keys (a popularity's bits, the file inverted, the cursor), compared as
+        // one integer instead of field by field.
+        let key = |f: u32, slot: usize| {
+            (popularity[f as usize].to_bits() as u128) << 64 | ((u32::MAX - f) as u128) << 32 | slot as u128
+        };
+        let mut heap: BinaryHeap<u128> = (0..per)
+            .filter(|&slot| !videos.is_empty() && popularity[file(slot, 0) as usize] > 0.0)
+            .map(|slot| key(file(slot, 0), slot))
             .collect();
         let mut cursor = vec![0usize; per];
         let mut order = Vec::with_capacity(videos.len() * per);
-        while let Some((_, Reverse(f), slot)) = heap.pop() {
-            order.push(f);
+        while let Some(k) = heap.pop() {
+            order.push(u32::MAX - (k >> 32) as u32);
+            let slot = k as u32 as usize;
             cursor[slot] += 1;
             if let Some(&v) = videos.get(cursor[slot]) {
-                let next = v * per as u32 + slot as u32;
-                heap.push((Popular(popularity[next as usize]), Reverse(next), slot));
+                heap.push(key(v * per as u32 + slot as u32, slot));
             }
         }
         RegionPopularity { popularity, order }
-    }
-}
-
-/// A popularity, ordered by `total_cmp`.
-#[derive(Clone, Copy, PartialEq)]
-struct Popular(f64);
-impl Eq for Popular {}
-impl PartialOrd for Popular {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Popular {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
     }
 }
 
