@@ -89,8 +89,8 @@ impl RegionPopularity {
         videos.sort_unstable_by(|&a, &b| plays[b as usize].total_cmp(&plays[a as usize]).then(a.cmp(&b)));
         let file = |slot: usize, pos: usize| videos[pos] * per as u32 + slot as u32;
         // One cursor per file of a video; the heap holds each cursor's next file, most popular first (ties: lower
-        // file first). Its entries are keys (a popularity's bits, the file inverted, the cursor), compared as
-        // one integer instead of field by field.
+        // file first). Its entries are keys (a popularity's bits, which order as its value does for one not
+        // negative; the file inverted; the cursor), compared as one integer instead of field by field.
         let key = |f: u32, slot: usize| {
             (popularity[f as usize].to_bits() as u128) << 64 | ((u32::MAX - f) as u128) << 32 | slot as u128
         };
