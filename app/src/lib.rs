@@ -1,15 +1,14 @@
 //! The edgetwin application: the console (eframe views over a twin worker thread) and the headless CLI.
 //! A library so UI tests and benchmarks can drive the same code the binary runs.
 
-pub mod analytics;
 pub mod cli;
 pub mod encoder;
-pub mod events_store;
 pub mod screenshot;
 pub mod state;
+pub mod store;
+pub mod sweep;
 pub mod training;
 pub mod ui;
-pub mod whatif_history;
 pub mod worker;
 
 /// Where the console keeps what it saves (the what-if history, recorded events): `$XDG_DATA_HOME/edgetwin`, else

@@ -21,7 +21,7 @@ use twin::region::REGIONS;
 use twin::time::SECONDS_PER_DAY;
 use twin::{Command, Model, Twin};
 
-use crate::events_store::{self, EventStore, TrainingRecord, TrainingRun};
+use crate::store::events::{self as events_store, EventStore, TrainingRecord, TrainingRun};
 
 pub struct Training {
     model: Arc<Model>,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use connectors::overlay::ObservedSeries;
 use twin::{Command, SimTime, SiteId, SiteMinute, Snapshot, Twin, ValidScenario};
 
-use crate::events_store::EventStore;
+use crate::store::events::EventStore;
 use crate::training::Training;
 
 /// Simulated seconds per wall second, or as fast as the twin goes.

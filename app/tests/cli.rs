@@ -341,7 +341,7 @@ fn a_run_killed_while_writing_events_leaves_a_sound_store_missing_at_most_its_ta
             passed += 1; // killed before the store was made: nothing to check
             continue;
         }
-        let conn = edgetwin::events_store::open(&db).expect("the store opens after the kill");
+        let conn = edgetwin::store::events::open(&db).expect("the store opens after the kill");
         let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
         // Every minute from the first to the last written is there: what was lost is at most the tail.
         let mut stmt = conn.prepare("SELECT DISTINCT t_s / 60 FROM events WHERE kind = 0 ORDER BY 1").unwrap();
@@ -380,7 +380,7 @@ fn exported_parquet_and_csv_are_read_back_by_pyarrow_with_the_stores_counts() {
     let out =
         edgetwin().args(["run", "default", "--hours", "25", "--sample", "0.05", "--events"]).arg(&db).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let conn = edgetwin::events_store::open(&db).unwrap();
+    let conn = edgetwin::store::events::open(&db).unwrap();
     let mut stmt = conn
         .prepare(
             "SELECT k.name, count(*) FROM events e JOIN kinds k ON k.code = e.kind GROUP BY k.name ORDER BY k.name",

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use edgetwin::events_store::{self, EventStore};
+use edgetwin::store::events::{self as events_store, EventStore};
 use edgetwin::training::Training;
 use rusqlite::{Connection, params};
 use twin::catalog::TitleId;

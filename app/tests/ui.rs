@@ -479,8 +479,8 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
         recording(app).is_some_and(|r| r.taken > 0 && r.written == r.taken)
     });
     let direct = {
-        let conn = edgetwin::events_store::open(&db).unwrap();
-        edgetwin::analytics::summary(&conn, &db, 6).unwrap()
+        let conn = edgetwin::store::events::open(&db).unwrap();
+        edgetwin::store::analytics::summary(&conn, &db, 6).unwrap()
     };
     assert!(direct.qoe.attempts > 1000 && direct.qoe.starts <= direct.qoe.attempts, "{:?}", direct.qoe);
     assert!(!direct.titles.is_empty() && direct.drop_off[0] == 1.0);

@@ -185,12 +185,12 @@ impl MirrorConfig {
 
     fn validate(&self) -> Result<(), Wrong> {
         check(
-            aws_region(&self.region),
+            aws_region(self.region.get_ref()),
             &self.region,
             format!("an AWS region such as us-east-1, found {:?}", self.region.get_ref()),
         )?;
         if let Some(url) = &self.endpoint_url {
-            check(http_url(url), url, format!("an http:// or https:// URL, found {:?}", url.get_ref()))?;
+            check(http_url(url.get_ref()), url, format!("an http:// or https:// URL, found {:?}", url.get_ref()))?;
         }
         let poll = *self.poll_seconds.get_ref();
         check(
@@ -242,7 +242,11 @@ impl MirrorConfig {
             )?;
         }
         for h in &self.health {
-            check(http_url(&h.url), &h.url, format!("an http:// or https:// URL, found {:?}", h.url.get_ref()))?;
+            check(
+                http_url(h.url.get_ref()),
+                &h.url,
+                format!("an http:// or https:// URL, found {:?}", h.url.get_ref()),
+            )?;
         }
         Ok(())
     }
@@ -273,22 +277,21 @@ fn name(s: &Spanned<String>) -> bool {
 }
 
 /// "us-east-1", "ap-southeast-2", "us-gov-west-1": lower-case words, the last a number.
-fn aws_region(r: &Spanned<String>) -> bool {
-    let parts: Vec<&str> = r.get_ref().split('-').collect();
+pub(crate) fn aws_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
         && parts.last().is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
         && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
-fn http_url(u: &Spanned<String>) -> bool {
-    let u = u.get_ref();
+pub(crate) fn http_url(u: &str) -> bool {
     let rest = u.strip_prefix("http://").or_else(|| u.strip_prefix("https://"));
     rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace))
 }
 
 /// S3's rules for a bucket name (the common ones): 3 to 63 characters of a-z, 0-9, '.' and '-', starting and
 /// ending with a letter or digit.
-fn bucket_name(b: &str) -> bool {
+pub(crate) fn bucket_name(b: &str) -> bool {
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-';
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     (3..=63).contains(&b.len()) && b.chars().all(ok_char) && edge(b.chars().next()) && edge(b.chars().last())

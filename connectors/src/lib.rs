@@ -1,16 +1,19 @@
 //! Connectors: a live AWS deployment (CloudWatch, S3, Auto Scaling, site health) mapped onto the twin's types,
 //! so the console can mirror production with the same views. So far: the mirror's configuration (`config`),
 //! CloudWatch's publisher and source (`cloudwatch`), the S3 inventory (`s3`), the Auto Scaling groups
-//! (`autoscaling`), the sites' health endpoints (`health`), and how failed calls are sorted and retried (`fault`).
+//! (`autoscaling`), the sites' health endpoints (`health`), AWS Batch for sweeps (`batch`), and how failed calls are
+//! sorted and retried (`fault`).
 
 pub mod actions;
 pub mod autoscaling;
+pub mod batch;
 pub mod cloudwatch;
 pub mod config;
 pub mod demo;
 pub mod fault;
 pub mod fault_proxy;
 pub mod health;
+mod iam;
 pub mod mirror;
 pub mod overlay;
 pub mod s3;

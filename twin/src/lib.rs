@@ -34,6 +34,7 @@ pub mod scenario;
 mod session;
 pub mod snapshot;
 pub mod steering;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod whatif;

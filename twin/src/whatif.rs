@@ -136,6 +136,31 @@ impl Edit {
     }
 }
 
+impl Edit {
+    /// An `[[edit]]` table: a `kind` with its fields, and `at_hours` (0 when left out). Says what is wrong.
+    pub fn from_table(mut table: toml::Table) -> Result<Edit, String> {
+        let at_hours = match table.remove("at_hours") {
+            None => 0.0,
+            Some(v) => v
+                .as_float()
+                .or_else(|| v.as_integer().map(|n| n as f64))
+                .ok_or("`at_hours` must be a number of hours")?,
+        };
+        if !(at_hours.is_finite() && at_hours >= 0.0) {
+            return Err(format!("`at_hours` must be 0 or more, found {at_hours}"));
+        }
+        let change = Change::deserialize(table).map_err(|e| e.to_string())?;
+        Ok(Edit { at_hours, change })
+    }
+
+    /// The edit as an `[[edit]]` table (what `from_table` reads back).
+    pub fn to_table(&self) -> toml::Table {
+        let mut table = toml::Table::try_from(&self.change).unwrap_or_default();
+        table.insert("at_hours".into(), toml::Value::Float(self.at_hours));
+        table
+    }
+}
+
 /// An edits file.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Edits {
@@ -159,19 +184,8 @@ impl Edits {
         let mut edits = Vec::new();
         for (i, spanned) in parsed.edit.into_iter().enumerate() {
             let start = spanned.span().start;
-            let mut table = spanned.into_inner();
-            let at_hours = match table.remove("at_hours") {
-                None => 0.0,
-                Some(v) => v
-                    .as_float()
-                    .or_else(|| v.as_integer().map(|n| n as f64))
-                    .ok_or_else(|| at(start, format!("edit {}: `at_hours` must be a number of hours", i + 1)))?,
-            };
-            if !(at_hours.is_finite() && at_hours >= 0.0) {
-                return Err(at(start, format!("edit {}: `at_hours` must be 0 or more, found {at_hours}", i + 1)));
-            }
-            let change = Change::deserialize(table).map_err(|e| at(start, format!("edit {}: {e}", i + 1)))?;
-            edits.push(Edit { at_hours, change });
+            let edit = Edit::from_table(spanned.into_inner()).map_err(|e| at(start, format!("edit {}: {e}", i + 1)))?;
+            edits.push(edit);
         }
         Ok(Edits { edits })
     }
@@ -189,10 +203,8 @@ impl Edits {
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
         for e in &self.edits {
-            let mut table = toml::Table::try_from(&e.change).unwrap_or_default();
-            table.insert("at_hours".into(), toml::Value::Float(e.at_hours));
             out.push_str("[[edit]]\n");
-            out.push_str(&toml::to_string(&table).unwrap_or_default());
+            out.push_str(&toml::to_string(&e.to_table()).unwrap_or_default());
             out.push('\n');
         }
         out
@@ -838,7 +850,7 @@ pub struct Delta {
 
 impl Delta {
     /// From each pair's (base, branch) values of one figure.
-    fn of(figure: &str, unit: &str, values: &[(f64, f64)]) -> Delta {
+    pub(crate) fn of(figure: &str, unit: &str, values: &[(f64, f64)]) -> Delta {
         let n = values.len() as f64;
         let mean = |f: &dyn Fn(&(f64, f64)) -> f64| values.iter().map(f).sum::<f64>() / n;
         let delta = mean(&|v| v.1 - v.0);
@@ -871,6 +883,28 @@ pub fn deltas(pairs: &[Pair]) -> Vec<Delta> {
             let v: Vec<(f64, f64)> =
                 pairs.iter().map(|p| (p.base.outcome.values()[i], p.branch.outcome.values()[i])).collect();
             Delta::of(figure, unit, &v)
+        })
+        .collect()
+}
+
+/// Each region's deltas of `pairs` (one per seed), figure by figure.
+pub fn region_deltas(pairs: &[Pair]) -> Vec<RegionDeltas> {
+    REGIONS
+        .iter()
+        .enumerate()
+        .map(|(r, (name, _))| RegionDeltas {
+            region: name.to_string(),
+            deltas: REGION_FIGURES
+                .iter()
+                .enumerate()
+                .map(|(i, &(figure, unit))| {
+                    let v: Vec<(f64, f64)> = pairs
+                        .iter()
+                        .map(|p| (p.base.regions[r].values()[i], p.branch.regions[r].values()[i]))
+                        .collect();
+                    Delta::of(figure, unit, &v)
+                })
+                .collect(),
         })
         .collect()
 }
@@ -910,24 +944,7 @@ pub struct Report {
 impl Report {
     /// The report of `pairs`; `title` names the comparison.
     pub fn new(title: String, edits: &Edits, at_hours: f64, hours: f64, pairs: &[Pair], wall_s: f64) -> Report {
-        let regions = REGIONS
-            .iter()
-            .enumerate()
-            .map(|(r, (name, _))| RegionDeltas {
-                region: name.to_string(),
-                deltas: REGION_FIGURES
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(figure, unit))| {
-                        let v: Vec<(f64, f64)> = pairs
-                            .iter()
-                            .map(|p| (p.base.regions[r].values()[i], p.branch.regions[r].values()[i]))
-                            .collect();
-                        Delta::of(figure, unit, &v)
-                    })
-                    .collect(),
-            })
-            .collect();
+        let regions = region_deltas(pairs);
         let site_count = pairs.first().map_or(0, |p| p.base.sites.len());
         let sites = (0..site_count)
             .map(|s| {
@@ -975,7 +992,7 @@ impl Report {
 }
 
 /// Student's t at 97.5% for `df` degrees of freedom (two-sided 95%).
-fn t_975(df: usize) -> f64 {
+pub(crate) fn t_975(df: usize) -> f64 {
     const T: [f64; 30] = [
         12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,

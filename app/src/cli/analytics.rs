@@ -1,4 +1,4 @@
-//! `edgetwin analytics RUN.db`: the QoE and engagement report of a run's events (`crate::analytics` asks the
+//! `edgetwin analytics RUN.db`: the QoE and engagement report of a run's events (`crate::store::analytics` asks the
 //! store). Counts are scaled back by the run's sampling rate (ratios need no scaling).
 
 use std::fmt::Write;
@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::analytics::{self, Summary};
-use crate::events_store;
+use crate::store::analytics::{self, Summary};
+use crate::store::events as events_store;
 
 #[derive(Args, Debug)]
 pub struct AnalyticsArgs {

@@ -17,7 +17,7 @@ use parquet::schema::parser::parse_message_type;
 use rusqlite::{Connection, params};
 use twin::events::EventKind;
 
-use crate::events_store;
+use crate::store::events as events_store;
 
 #[derive(Subcommand, Debug)]
 pub enum ExportCommand {

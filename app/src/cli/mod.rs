@@ -13,6 +13,7 @@ mod lp_bound;
 mod mirror;
 mod run;
 mod summary;
+mod sweep;
 mod trace;
 mod validate;
 mod whatif;
@@ -80,6 +81,8 @@ pub enum Command {
     Trace(trace::TraceCommand),
     /// Fork a scenario, apply an edits file in a branch, and compare base and branch (over seed pairs).
     Whatif(whatif::WhatifArgs),
+    /// Run a sweep plan (variants × seed pairs) here or as an AWS Batch array job, and rank its variants.
+    Sweep(sweep::SweepArgs),
     /// The QoE and engagement report of a run's events database (written by `run --events`).
     Analytics(analytics::AnalyticsArgs),
     /// Run deliveries through ingest's modelled engine (the scenario's function pool and ladders) and print
@@ -103,6 +106,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::Trace(c) => trace::run(c),
         Command::Validate(a) => validate::validate(a),
         Command::Whatif(a) => whatif::whatif(a),
+        Command::Sweep(a) => sweep::sweep(a),
         Command::Analytics(a) => analytics::analytics(a),
         Command::Ingest(a) => ingest::ingest(a),
         Command::Export(c) => export::run(c),
@@ -112,6 +116,11 @@ pub fn run(command: Command) -> anyhow::Result<()> {
 
 /// Prints rows under a header, each column as wide as its widest cell.
 pub fn print_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) {
+    print!("{}", table_text(header, rows));
+}
+
+/// Rows under a header, each column as wide as its widest cell, as text.
+pub fn table_text<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) -> String {
     let cells = |row: &[&str]| row.iter().map(|c| c.to_string()).collect::<Vec<String>>();
     let all: Vec<Vec<String>> = std::iter::once(cells(header))
         .chain(rows.iter().map(|r| r.iter().map(|c| c.as_ref().to_string()).collect()))
@@ -119,14 +128,17 @@ pub fn print_table<S: AsRef<str>>(header: &[&str], rows: &[Vec<S>]) {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| all.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
         .collect();
+    let mut out = String::new();
     for row in &all {
         let padded: Vec<String> = row
             .iter()
             .zip(&widths)
             .map(|(cell, &w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        out.push_str(padded.join("  ").trim_end());
+        out.push('\n');
     }
+    out
 }
 
 /// `--view`: one of the registered views; help and errors list them.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{build_twin, kpi_file, load_scenario, non_negative_span, positive_span, simulate_then, summary};
-use crate::events_store::EventStore;
+use crate::store::events::EventStore;
 use crate::training::Training;
 
 #[derive(Args, Debug)]

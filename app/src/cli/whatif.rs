@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use twin::whatif::{self, Delta, Edits, Progress, Report};
 
 use super::{build_twin, load_scenario, non_negative_span, positive_span, simulate};
-use crate::whatif_history::History;
+use crate::store::whatif_history::History;
 
 #[derive(Args, Debug)]
 pub struct WhatifArgs {

@@ -14,8 +14,8 @@ use egui::Color32;
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use twin::Snapshot;
 
-use crate::analytics::{self, Summary};
-use crate::events_store;
+use crate::store::analytics::{self, Summary};
+use crate::store::events as events_store;
 use crate::ui::control::Control;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
 use crate::worker::Request;

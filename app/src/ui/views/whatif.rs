@@ -18,7 +18,7 @@ use twin::{PlacementKind, Snapshot, Twin};
 
 use crate::ui::land;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
-use crate::whatif_history::{Entry, History};
+use crate::store::whatif_history::{Entry, History};
 use crate::worker::Request;
 
 pub const VIEW: ViewSpec = ViewSpec::of::<WhatifView>(ViewId::new("whatif"), "What-if");

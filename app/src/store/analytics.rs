@@ -8,7 +8,7 @@ use anyhow::Context;
 use rusqlite::{Connection, params};
 use twin::events::EventKind;
 
-use crate::events_store::TrainingRun;
+use crate::store::events::TrainingRun;
 
 /// QoE over a store, by the Mux / CTA-2066 definitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -424,7 +424,7 @@ mod tests {
     /// Two titles (a movie of 100 s, a show's episode of 200 s), and a handful of sessions.
     fn fixture() -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
-        crate::events_store::migrate(&mut conn, Path::new(":memory:")).unwrap();
+        crate::store::events::migrate(&mut conn, Path::new(":memory:")).unwrap();
         conn.execute_batch(
             "INSERT INTO titles VALUES (0, 'Film', 1), (1, 'Show', 0);
              INSERT INTO videos VALUES (0, 0, 100), (1, 1, 200);

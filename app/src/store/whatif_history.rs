@@ -1,15 +1,16 @@
-//! The what-if history: every comparison saved, as a row of a SQLite file, so a past one reopens without a
-//! rerun. One table, `comparisons`, versioned by `PRAGMA user_version`; the report itself is kept whole as
-//! JSON beside the columns a list shows.
+//! The what-if history: every comparison and every sweep saved, as rows of a SQLite file, so a past one reopens
+//! without a rerun. Two tables, `comparisons` and (from version 2) `sweeps`, versioned by `PRAGMA user_version`;
+//! each report is kept whole as JSON beside the columns a list shows.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
+use twin::sweep::SweepReport;
 use twin::whatif::Report;
 
 /// The schema version this build writes; older files are migrated on open.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// A saved comparison, as the list shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,6 +22,15 @@ pub struct Entry {
     pub seeds: u32,
     /// The offload delta, in points, for the list.
     pub offload_delta: f64,
+}
+
+/// A saved sweep, as the list shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepEntry {
+    pub id: i64,
+    pub saved_utc: String,
+    pub scenario: String,
+    pub title: String,
 }
 
 pub struct History {
@@ -65,6 +75,22 @@ impl History {
                  COMMIT;",
             )
             .with_context(|| format!("creating the what-if history in {}", path.display()))?;
+        }
+        if version < 2 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE sweeps (
+                     id INTEGER PRIMARY KEY,
+                     saved_utc TEXT NOT NULL,
+                     scenario TEXT NOT NULL,
+                     title TEXT NOT NULL,
+                     digest TEXT NOT NULL,
+                     report_json TEXT NOT NULL
+                 );
+                 PRAGMA user_version = 2;
+                 COMMIT;",
+            )
+            .with_context(|| format!("adding sweeps to the what-if history in {}", path.display()))?;
         }
         Ok(History { conn, path: path.to_path_buf() })
     }
@@ -115,6 +141,38 @@ impl History {
     }
 }
 
+impl History {
+    /// Saves a sweep's report; returns its id.
+    pub fn save_sweep(&self, scenario: &str, report: &SweepReport) -> anyhow::Result<i64> {
+        let json = serde_json::to_string(report)?;
+        let saved = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string();
+        self.conn
+            .execute(
+                "INSERT INTO sweeps (saved_utc, scenario, title, digest, report_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![saved, scenario, report.title, report.sweep, json],
+            )
+            .with_context(|| format!("saving to {}", self.path.display()))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every saved sweep, newest first.
+    pub fn list_sweeps(&self) -> anyhow::Result<Vec<SweepEntry>> {
+        let mut stmt = self.conn.prepare("SELECT id, saved_utc, scenario, title FROM sweeps ORDER BY id DESC")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SweepEntry { id: r.get(0)?, saved_utc: r.get(1)?, scenario: r.get(2)?, title: r.get(3)? })
+        })?;
+        rows.collect::<Result<_, _>>().with_context(|| format!("reading {}", self.path.display()))
+    }
+
+    /// A saved sweep's report, as it was saved.
+    pub fn load_sweep(&self, id: i64) -> anyhow::Result<SweepReport> {
+        let json: Option<String> =
+            self.conn.query_row("SELECT report_json FROM sweeps WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let json = json.with_context(|| format!("no sweep {id} in {}", self.path.display()))?;
+        serde_json::from_str(&json).with_context(|| format!("sweep {id} in {}", self.path.display()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +216,25 @@ mod tests {
         );
         assert_eq!(h.load(id).unwrap(), report);
         assert!(h.load(id + 1).is_err());
+        // A sweep saves and reopens beside the comparisons.
+        let sweep = SweepReport {
+            title: "sweep · one".into(),
+            sweep: "0123456789abcdef".into(),
+            scenario: "default".into(),
+            at_hours: 1.0,
+            hours: 2.0,
+            seeds: 2,
+            objective: twin::sweep::Objective::Backbone,
+            cells: 6,
+            done: 6,
+            variants: Vec::new(),
+            ranking: Vec::new(),
+            failed: Vec::new(),
+            missing: Vec::new(),
+        };
+        let sid = h.save_sweep("default", &sweep).unwrap();
+        assert_eq!(h.list_sweeps().unwrap().iter().map(|e| e.id).collect::<Vec<_>>(), [sid]);
+        assert_eq!(h.load_sweep(sid).unwrap(), sweep);
         // A file that is not SQLite is refused with its name.
         let bogus = dir.join("bogus.sqlite");
         std::fs::write(&bogus, b"not a database at all, just text that is long enough to be read").unwrap();
