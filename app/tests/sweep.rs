@@ -68,12 +68,20 @@ fn endpoint() -> String {
 
 /// Sets the emulator's Batch to run no containers (its setting outlives resets).
 fn no_docker(endpoint: &str) {
-    let out = Command::new("curl")
-        .args(["-s", "-X", "POST", "-H", "Content-Type: application/json", "-d", r#"{"batch": {"use_docker": false}}"#])
-        .arg(format!("{endpoint}/moto-api/config"))
-        .output()
-        .expect("curl");
-    assert!(out.status.success(), "{}", text(&out));
+    use std::io::{Read, Write};
+    let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let body = r#"{"batch": {"use_docker": false}}"#;
+    let mut stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("moto at {host}: {e}"));
+    write!(
+        stream,
+        "POST /moto-api/config HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 20") || answer.starts_with("HTTP/1.0 20"), "configuring moto: {answer}");
 }
 
 fn batch_toml(dir: &Path, name: &str, endpoint: &str) -> PathBuf {
@@ -114,10 +122,11 @@ fn play_compute(config: &BatchConfig, nth: usize, kill: &[u32]) -> Vec<String> {
     let clients = runtime.block_on(Clients::new(config));
     let started = Instant::now();
     let job = loop {
-        let listed = runtime.block_on(clients.batch.list_jobs().job_queue(config.job_queue.get_ref()).send()).unwrap();
+        // The queue may not be made yet: until it is, listing it is refused.
+        let listed = runtime.block_on(clients.batch.list_jobs().job_queue(config.job_queue.get_ref()).send());
         let mut parents: Vec<(i64, String)> = listed
-            .job_summary_list()
             .iter()
+            .flat_map(|l| l.job_summary_list())
             .filter_map(|j| Some((j.created_at()?, j.job_id()?.to_string())))
             .filter(|(_, id)| !id.contains(':'))
             .collect();

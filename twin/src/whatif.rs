@@ -134,9 +134,7 @@ impl Edit {
         let kind = table.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
         TwinError::Refused(format!("edit {} ({kind}, at {} h): {err}", index + 1, self.at_hours))
     }
-}
 
-impl Edit {
     /// An `[[edit]]` table: a `kind` with its fields, and `at_hours` (0 when left out). Says what is wrong.
     pub fn from_table(mut table: toml::Table) -> Result<Edit, String> {
         let at_hours = match table.remove("at_hours") {

@@ -119,7 +119,7 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
     let status = Arc::new(SweepStatus::new(cells));
     cancel_on_ctrl_c(status.clone());
     let started = Instant::now();
-    let (done_before, _, _) = status.counts();
+    let done_before = dir.cells(&plan).0.iter().filter(|c| c.is_some()).count();
     let report = with_bar(&status, || match (a.backend, &config) {
         (Backend::AwsBatch, Some(config)) => {
             let follow =
@@ -130,7 +130,7 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<()> {
     })?;
     let wall_s = started.elapsed().as_secs_f64();
     print!("{}", text_report(&report));
-    let ran = report.done as usize - done_before.min(report.done as usize);
+    let ran = (report.done as usize + report.failed.len()).saturating_sub(done_before);
     println!(
         "\n{} of {cells} cells done ({ran} run now) in {wall_s:.1} s: {:.2} cells a minute; report in {}",
         report.done,

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use connectors::batch::{self, BatchConfig, Clients, MAX_ARRAY_SIZE};
+use connectors::batch::{self, BatchConfig, Clients};
 use connectors::fault::Fault;
 use twin::sweep::SweepReport;
 
@@ -81,9 +81,6 @@ async fn coordinate(
         status.say("every cell is done already");
         return Ok(Vec::new());
     }
-    if todo.len() as u32 > MAX_ARRAY_SIZE {
-        anyhow::bail!("{} cells to run: an AWS Batch array job has at most {MAX_ARRAY_SIZE} children", todo.len());
-    }
     let mut command = vec!["sweep".to_string(), "cell".into(), plan_url.clone()];
     if todo.len() == 1 {
         command.extend(["--index".into(), todo[0].to_string()]);
@@ -107,10 +104,15 @@ async fn coordinate(
         }
         let view = batch::describe(&clients.batch, &job).await?;
         gather(&clients, &place, plan, dir, &mut landed, status).await?;
-        if view.children.get("FAILED").copied().unwrap_or(0) > 0 || view.status == "FAILED" {
+        if todo.len() == 1 && view.status == "FAILED" && !landed[todo[0] as usize] {
+            // A plain job (one cell) has no children to list.
+            let reason = format!("Batch: FAILED ({})", view.reason.as_deref().unwrap_or("Batch gave no reason"));
+            status.set(todo[0], CellState::Failed(reason.clone()));
+            failures.insert(todo[0], reason);
+        } else if view.children.get("FAILED").copied().unwrap_or(0) > 0 || view.status == "FAILED" {
             for (child, reason) in batch::failed_children(&clients.batch, &job).await? {
-                let cell = if todo.len() == 1 { todo[0] } else { *todo.get(child as usize).unwrap_or(&u32::MAX) };
-                if (cell as usize) < landed.len() && !landed[cell as usize] {
+                let Some(&cell) = todo.get(child as usize) else { continue };
+                if !landed[cell as usize] {
                     status.set(cell, CellState::Failed(reason.clone()));
                     failures.insert(cell, reason);
                 }

@@ -56,6 +56,18 @@ fn the_issues_example_expands_its_range_and_round_trips() {
 }
 
 #[test]
+fn each_objective_is_its_own_figure() {
+    let figures: Vec<usize> = Objective::ALL.iter().map(|o| o.figure()).collect();
+    let mut distinct = figures.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), Objective::ALL.len(), "{figures:?}");
+    assert_eq!(FIGURES[Objective::Backbone.figure()].0, "backbone");
+    assert_eq!(FIGURES[Objective::Cost.figure()].0, "fleet cost");
+    assert!(Objective::Offload.higher_is_better() && !Objective::StartupP95.higher_is_better());
+}
+
+#[test]
 fn cells_are_each_seeds_base_then_its_variants() {
     let plan = parse(EXAMPLE).unwrap();
     assert_eq!(plan.cell(0).unwrap(), Cell { index: 0, seed: 0, variant: None });
