@@ -398,6 +398,7 @@ fn children_batch_fails_are_named_in_the_report() {
         .output()
         .unwrap();
     let _ = moto.kill();
+    let _ = moto.wait();
     assert!(out.status.success(), "{}", text(&out));
     let r = report(&dir.join("out"));
     let failed = r["failed"].as_array().unwrap();

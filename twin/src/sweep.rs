@@ -142,11 +142,7 @@ impl SweepPlan {
     /// Reads a plan; a mistake is reported at its line and column (for a bad variant or range, its table's;
     /// for a bad edits file, that file's). `read_edits` reads a variant's `edits` file, as the plan names it,
     /// and returns the name to report it by and its text.
-    pub fn parse(
-        file: &str,
-        text: &str,
-        read_edits: &mut dyn FnMut(&str) -> Result<(String, String), String>,
-    ) -> Result<SweepPlan, InputError> {
+    pub fn parse(file: &str, text: &str, read_edits: &mut ReadEdits) -> Result<SweepPlan, InputError> {
         let at = |offset: usize, message: String| InputError::at_offset(file, text, offset, message);
         let parsed: PlanFile = toml::from_str(text).map_err(|e| {
             at(
@@ -192,8 +188,10 @@ impl SweepPlan {
         let mut variants: Vec<(usize, Variant)> = Vec::new();
         for (i, spanned) in parsed.variant.into_iter().enumerate() {
             let start = spanned.span().start;
-            let v = variant(spanned.into_inner(), read_edits)
-                .map_err(|e| e.unwrap_or_else(|m| at(start, format!("variant {}: {m}", i + 1))))?;
+            let v = variant(spanned.into_inner(), read_edits).map_err(|e| match e {
+                VariantError::InFile(e) => e,
+                VariantError::Said(m) => at(start, format!("variant {}: {m}", i + 1)),
+            })?;
             variants.push((start, v));
         }
         for (i, spanned) in parsed.range.into_iter().enumerate() {
@@ -297,49 +295,58 @@ impl SweepPlan {
     }
 }
 
+/// Reads an edits file, as a plan names it: the name to report it by, and its text; or what went wrong.
+pub type ReadEdits<'a> = dyn FnMut(&str) -> Result<(String, String), String> + 'a;
+
 /// A cell's name when it is a seed pair's base.
 pub const BASE: &str = "base";
 
-/// A `[[variant]]` table: Err(Ok) is an error located in an edits file; Err(Err) one said of the table.
-fn variant(
-    mut table: toml::Table,
-    read_edits: &mut dyn FnMut(&str) -> Result<(String, String), String>,
-) -> Result<Variant, Result<InputError, String>> {
+/// What is wrong with a `[[variant]]` table: said of the table, or located in its edits file.
+enum VariantError {
+    Said(String),
+    InFile(InputError),
+}
+
+/// A `[[variant]]` table.
+fn variant(mut table: toml::Table, read_edits: &mut ReadEdits) -> Result<Variant, VariantError> {
+    use VariantError::Said;
     let name = match table.remove("name") {
         Some(toml::Value::String(s)) => s,
-        Some(_) => return Err(Err("`name` must be a string".into())),
-        None => return Err(Err("a [[variant]] needs a `name`".into())),
+        Some(_) => return Err(Said("`name` must be a string".into())),
+        None => return Err(Said("a [[variant]] needs a `name`".into())),
     };
     let mut edits = Vec::new();
     if let Some(path) = table.remove("edits") {
-        let path = path.as_str().ok_or_else(|| Err("`edits` must name an edits file".to_string()))?.to_string();
-        let (file, text) = read_edits(&path).map_err(|e| Err(format!("{name:?}: edits file {path}: {e}")))?;
-        edits.extend(Edits::parse(&file, &text).map_err(Ok)?.edits);
+        let path = path.as_str().ok_or_else(|| Said("`edits` must name an edits file".to_string()))?.to_string();
+        let (file, text) = read_edits(&path).map_err(|e| Said(format!("{name:?}: edits file {path}: {e}")))?;
+        edits.extend(Edits::parse(&file, &text).map_err(VariantError::InFile)?.edits);
     }
     match table.remove("edit") {
         Some(toml::Value::Array(tables)) => {
             for (i, t) in tables.into_iter().enumerate() {
                 let toml::Value::Table(t) = t else {
-                    return Err(Err(format!("{name:?}: edit {} is not a table", i + 1)));
+                    return Err(Said(format!("{name:?}: edit {} is not a table", i + 1)));
                 };
-                edits.push(Edit::from_table(t).map_err(|e| Err(format!("{name:?}, edit {}: {e}", i + 1)))?);
+                edits.push(Edit::from_table(t).map_err(|e| Said(format!("{name:?}, edit {}: {e}", i + 1)))?);
             }
         }
-        Some(_) => return Err(Err(format!("{name:?}: `edit` must be [[variant.edit]] tables"))),
+        Some(_) => return Err(Said(format!("{name:?}: `edit` must be [[variant.edit]] tables"))),
         None => {}
     }
     if let Some(key) = table.keys().next() {
-        return Err(Err(format!("{name:?}: unknown field `{key}` (expected name, edits, or [[variant.edit]] tables)")));
+        return Err(Said(format!(
+            "{name:?}: unknown field `{key}` (expected name, edits, or [[variant.edit]] tables)"
+        )));
     }
     if edits.is_empty() {
-        return Err(Err(format!("{name:?} has no edits: give [[variant.edit]] tables or an `edits` file")));
+        return Err(Said(format!("{name:?} has no edits: give [[variant.edit]] tables or an `edits` file")));
     }
     Ok(Variant { name, edits: Edits { edits } })
 }
 
 /// A `[[range]]` table: one variant per value, each with one edit (its `kind` and other fields, and `field` set
-/// to the value).
-fn range(mut table: toml::Table) -> Result<Vec<Variant>, String> {
+/// to the value), named `NAME=VALUE`. Says what is wrong.
+pub fn range(mut table: toml::Table) -> Result<Vec<Variant>, String> {
     let mut take_str = |key: &str| match table.remove(key) {
         Some(toml::Value::String(s)) => Ok(s),
         Some(_) => Err(format!("`{key}` must be a string")),

@@ -16,6 +16,9 @@ macro_rules! views {
 
 views![map, qoe, placement, fill, fleet, analytics, whatif, ingest, mirror];
 
+/// The What-if view's Sweep tab (a part of `whatif`, not a view of its own).
+pub mod sweep_tab;
+
 pub fn spec(id: ViewId) -> Option<&'static ViewSpec> {
     REGISTERED.iter().find(|v| v.id == id)
 }

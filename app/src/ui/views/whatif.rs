@@ -4,6 +4,8 @@
 //! overlaid time series of both branches, the delta table with 95% intervals, per-region deltas and a map of
 //! each site's change in bytes served. Every comparison is saved in the what-if history (SQLite), and a past
 //! one reopens from it without a rerun.
+//!
+//! Two tabs: Compare (the comparison above) and Sweep (`sweep_tab`: many variants over many seed pairs, ranked).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,13 +14,14 @@ use std::time::{Duration, Instant};
 
 use egui::{Color32, Pos2, Sense, Stroke, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
-use twin::whatif::{self, Change, Delta, Edit, Edits, Point, Progress, Report};
 use twin::region::REGIONS;
+use twin::whatif::{self, Change, Delta, Edit, Edits, Point, Progress, Report};
 use twin::{PlacementKind, Snapshot, Twin};
 
+use super::sweep_tab::SweepTab;
+use crate::store::whatif_history::{Entry, History};
 use crate::ui::land;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
-use crate::store::whatif_history::{Entry, History};
 use crate::worker::Request;
 
 pub const VIEW: ViewSpec = ViewSpec::of::<WhatifView>(ViewId::new("whatif"), "What-if");
@@ -98,6 +101,14 @@ impl Draft {
     }
 }
 
+/// The view's two tabs: one comparison, or a sweep of many.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Tab {
+    #[default]
+    Compare,
+    Sweep,
+}
+
 /// A comparison under way: waiting for the fork, then running on its own thread.
 struct Job {
     progress: Arc<Progress>,
@@ -111,6 +122,8 @@ struct Job {
 }
 
 pub struct WhatifView {
+    pub tab: Tab,
+    pub sweep: SweepTab,
     pub edits: Vec<Edit>,
     draft: Draft,
     pub hours: f64,
@@ -129,6 +142,8 @@ pub struct WhatifView {
 impl Default for WhatifView {
     fn default() -> Self {
         WhatifView {
+            tab: Tab::Compare,
+            sweep: SweepTab::default(),
             edits: Vec::new(),
             draft: Draft::default(),
             hours: 6.0,
@@ -148,7 +163,20 @@ impl View for WhatifView {
         let snap = ctx.snapshot();
         self.open_history();
         self.poll_job();
+        let history = match &self.history {
+            Some(Ok(h)) => Some(h),
+            _ => None,
+        };
+        self.sweep.poll(history);
         ui.heading("What-if");
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.tab, Tab::Compare, "Compare");
+            ui.selectable_value(&mut self.tab, Tab::Sweep, "Sweep");
+        });
+        if self.tab == Tab::Sweep {
+            self.sweep_ui(ui, ctx, snap);
+            return;
+        }
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             ui.horizontal_top(|ui| {
                 ui.vertical(|ui| {
@@ -177,6 +205,43 @@ impl View for WhatifView {
 }
 
 impl WhatifView {
+    /// The Sweep tab: the edit form (its edits make a variant), the sweep's variants and plan, its cells and
+    /// report. A variant opened as a comparison shows in the Compare tab.
+    fn sweep_ui(&mut self, ui: &mut egui::Ui, ctx: &mut ViewCtx, snap: &Snapshot) {
+        let mut opened = None;
+        egui::ScrollArea::vertical().id_salt("whatif_sweep").auto_shrink([false, false]).show(ui, |ui| {
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_width(500.0);
+                    self.edit_list(ui, ctx, snap);
+                    ui.add_space(4.0);
+                    self.sweep.add_edits_ui(ui, &self.edits);
+                });
+                ui.add_space(16.0);
+                ui.vertical(|ui| {
+                    ui.set_width(370.0);
+                    self.sweep.variants_ui(ui, snap);
+                });
+                ui.add_space(16.0);
+                ui.vertical(|ui| {
+                    ui.set_width(ui.available_width());
+                    let history = match &self.history {
+                        Some(Ok(h)) => Some(h),
+                        _ => None,
+                    };
+                    self.sweep.run_ui(ui, snap, history);
+                });
+            });
+            opened = self.sweep.results_ui(ui);
+        });
+        if let Some(report) = opened {
+            self.message =
+                Some("opened from a sweep: its deltas and regions (a sweep keeps no series or sites)".into());
+            self.report = Some(report);
+            self.tab = Tab::Compare;
+        }
+    }
+
     fn open_history(&mut self) {
         if self.history.is_none() {
             let path = self.history_path.clone().unwrap_or_else(History::default_path);
@@ -229,7 +294,9 @@ impl WhatifView {
                     add(Change::FillNow { site: None, cluster: Some(cluster.0) });
                 }
                 if let Some(title) = ctx.selection.title
-                    && ui.button(format!("Pin {} in its cluster", snap.model.catalog.titles[title.0 as usize].name)).clicked()
+                    && ui
+                        .button(format!("Pin {} in its cluster", snap.model.catalog.titles[title.0 as usize].name))
+                        .clicked()
                 {
                     add(Change::Pin { title: title.0, site: None, cluster: Some(cluster.0) });
                     add(Change::FillNow { site: None, cluster: Some(cluster.0) });
@@ -336,7 +403,8 @@ impl WhatifView {
                 6 => field(ui, "cluster", &mut d.cluster, clusters),
                 9 => {
                     let label = ui.label("opens at local hour");
-                    ui.add(egui::DragValue::new(&mut d.start_hour).range(0.0..=23.75).speed(0.25)).labelled_by(label.id);
+                    ui.add(egui::DragValue::new(&mut d.start_hour).range(0.0..=23.75).speed(0.25))
+                        .labelled_by(label.id);
                     let label = ui.label("for hours");
                     ui.add(egui::DragValue::new(&mut d.hours).range(0.25..=24.0).speed(0.25)).labelled_by(label.id);
                 }
@@ -386,7 +454,9 @@ impl WhatifView {
         match &self.job {
             Some(job) => {
                 ui.horizontal(|ui| {
-                    ui.add(egui::ProgressBar::new(job.progress.fraction() as f32).desired_width(260.0).show_percentage());
+                    ui.add(
+                        egui::ProgressBar::new(job.progress.fraction() as f32).desired_width(260.0).show_percentage(),
+                    );
                     if ui.button("Cancel").clicked() {
                         job.progress.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
                     }
@@ -434,9 +504,8 @@ impl WhatifView {
                     std::thread::spawn(move || {
                         let result = whatif::run_pairs(&fork, &edits, hours, seeds, &progress)
                             .map(|pairs| {
-                                pairs.map(|p| {
-                                    Report::new(title, &edits, at, hours, &p, started.elapsed().as_secs_f64())
-                                })
+                                pairs
+                                    .map(|p| Report::new(title, &edits, at, hours, &p, started.elapsed().as_secs_f64()))
                             })
                             .map_err(|e| e.to_string());
                         let _ = tx.send(result);
@@ -515,8 +584,7 @@ impl WhatifView {
 /// A change in words, with the names of what it touches.
 fn describe(c: &Change, snap: &Snapshot) -> String {
     let site = |s: u32| snap.model.world.sites.get(s as usize).map_or(format!("site {s}"), |x| x.name.clone());
-    let title =
-        |t: u32| snap.model.catalog.titles.get(t as usize).map_or(format!("title {t}"), |x| x.name.clone());
+    let title = |t: u32| snap.model.catalog.titles.get(t as usize).map_or(format!("title {t}"), |x| x.name.clone());
     let at = |s: &Option<u32>, c: &Option<u32>| match (s, c) {
         (Some(s), _) => format!("at {}", site(*s)),
         (_, Some(c)) => format!("in cluster {c}"),
