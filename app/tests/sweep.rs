@@ -114,14 +114,12 @@ fn coordinator(plan: &Path, batch: &Path, out: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
-/// Plays Batch's compute for the `nth` array job (from 1) submitted to `config`'s queue: waits for it, then runs
-/// each child as Batch would, two at a time, except those in `kill`, which are killed as they start. Returns the
-/// job's command.
-fn play_compute(config: &BatchConfig, nth: usize, kill: &[u32]) -> Vec<String> {
+/// The id of the `nth` job (from 1) submitted to `config`'s queue, once it is there.
+fn wait_for_job(config: &BatchConfig, nth: usize) -> String {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let clients = runtime.block_on(Clients::new(config));
     let started = Instant::now();
-    let job = loop {
+    loop {
         // The queue may not be made yet: until it is, listing it is refused.
         let listed = runtime.block_on(clients.batch.list_jobs().job_queue(config.job_queue.get_ref()).send());
         let mut parents: Vec<(i64, String)> = listed
@@ -132,11 +130,20 @@ fn play_compute(config: &BatchConfig, nth: usize, kill: &[u32]) -> Vec<String> {
             .collect();
         parents.sort();
         if let Some((_, id)) = parents.get(nth - 1) {
-            break id.clone();
+            return id.clone();
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "no array job {nth} on the queue");
+        assert!(started.elapsed() < Duration::from_secs(120), "no job {nth} on the queue");
         std::thread::sleep(Duration::from_millis(100));
-    };
+    }
+}
+
+/// Plays Batch's compute for the `nth` job (from 1) submitted to `config`'s queue: waits for it, then runs each
+/// child as Batch would, two at a time, except those in `kill`, which are killed as they start. Returns the
+/// job's command.
+fn play_compute(config: &BatchConfig, nth: usize, kill: &[u32]) -> Vec<String> {
+    let job = wait_for_job(config, nth);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let clients = runtime.block_on(Clients::new(config));
     let view = runtime.block_on(describe(&clients.batch, &job)).unwrap();
     let children = view.size.max(1);
     let mut running: Vec<Child> = Vec::new();
@@ -264,8 +271,19 @@ fn hostile_plans_and_faults_are_refused_with_clear_errors_and_nothing_written() 
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+    // Ctrl-C terminates the job, and the report of what is done is still written.
+    let c = coordinator(&plan, &batch, &dir.join("interrupted"), &["--wait-results", "600"]);
+    let job = wait_for_job(&config, 2);
+    let kill = Command::new("kill").args(["-INT", &c.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = finish(c);
+    assert!(text(&out).contains(&format!("terminated array job {job}")), "{}", text(&out));
+    assert!(dir.join("interrupted/report.json").exists());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let clients = runtime.block_on(Clients::new(&config));
+    let view = runtime.block_on(describe(&clients.batch, &job)).unwrap();
+    assert_eq!(view.reason.as_deref(), Some("cancelled by the operator"), "{view:?}");
+
     let keys = || runtime.block_on(connectors::batch::keys(&clients.s3, config.bucket.get_ref(), "")).unwrap();
     let before = keys();
 
