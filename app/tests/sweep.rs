@@ -97,21 +97,17 @@ fn batch_toml(dir: &Path, name: &str, endpoint: &str) -> PathBuf {
     path
 }
 
-/// The coordinator, started: `sweep PLAN --backend aws-batch` with `extra` flags.
+/// `sweep PLAN --backend aws-batch --batch BATCH --out OUT` with `extra` flags, polling every 0.2 s.
+fn on_batch(plan: &Path, batch: &Path, out: &Path, extra: &[&str]) -> Command {
+    let mut c = edgetwin();
+    c.arg("sweep").arg(plan).args(["--backend", "aws-batch", "--batch"]).arg(batch).arg("--out").arg(out);
+    c.args(["--poll", "0.2"]).args(extra);
+    c
+}
+
+/// The coordinator, started (`on_batch`).
 fn coordinator(plan: &Path, batch: &Path, out: &Path, extra: &[&str]) -> Child {
-    edgetwin()
-        .arg("sweep")
-        .arg(plan)
-        .args(["--backend", "aws-batch", "--batch"])
-        .arg(batch)
-        .arg("--out")
-        .arg(out)
-        .args(["--poll", "0.2"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    on_batch(plan, batch, out, extra).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()
 }
 
 /// The id of the `nth` job (from 1) submitted to `config`'s queue, once it is there.
@@ -261,15 +257,8 @@ fn hostile_plans_and_faults_are_refused_with_clear_errors_and_nothing_written() 
     let config = BatchConfig::load(&batch).unwrap();
     // The demo queue and bucket, made by a sweep that has nothing to run but is valid.
     let plan = write_plan(&dir, PLAN);
-    let out = edgetwin()
-        .arg("sweep")
-        .arg(&plan)
-        .args(["--backend", "aws-batch", "--create-demo-queue", "--wait-results", "0", "--poll", "0.2", "--batch"])
-        .arg(&batch)
-        .arg("--out")
-        .arg(dir.join("first"))
-        .output()
-        .unwrap();
+    let out =
+        on_batch(&plan, &batch, &dir.join("first"), &["--create-demo-queue", "--wait-results", "0"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     // Ctrl-C terminates the job, and the report of what is done is still written.
     let c = coordinator(&plan, &batch, &dir.join("interrupted"), &["--wait-results", "600"]);
@@ -304,15 +293,7 @@ fn hostile_plans_and_faults_are_refused_with_clear_errors_and_nothing_written() 
         ("<html>not a plan</html>".to_string(), 1, "expected"),
     ] {
         let plan = write_plan(&dir, &text_of_plan);
-        let out = edgetwin()
-            .arg("sweep")
-            .arg(&plan)
-            .args(["--backend", "aws-batch", "--batch"])
-            .arg(&batch)
-            .arg("--out")
-            .arg(dir.join("hostile"))
-            .output()
-            .unwrap();
+        let out = on_batch(&plan, &batch, &dir.join("hostile"), &[]).output().unwrap();
         let said = text(&out);
         assert!(!out.status.success(), "{text_of_plan}\n→ {said}");
         assert!(said.contains(&format!("plan.toml:{line}:")) && said.contains(expected), "{text_of_plan}\n→ {said}");
@@ -330,15 +311,7 @@ fn hostile_plans_and_faults_are_refused_with_clear_errors_and_nothing_written() 
     )
     .unwrap();
     let plan = write_plan(&dir, &PLAN.replace("seeds = 2", "seeds = 1"));
-    let out = edgetwin()
-        .arg("sweep")
-        .arg(&plan)
-        .args(["--backend", "aws-batch", "--batch"])
-        .arg(&missing)
-        .arg("--out")
-        .arg(dir.join("q"))
-        .output()
-        .unwrap();
+    let out = on_batch(&plan, &missing, &dir.join("q"), &[]).output().unwrap();
     assert!(
         !out.status.success() && text(&out).contains("request refused") && text(&out).contains("no-such-queue"),
         "{}",
@@ -351,15 +324,7 @@ fn hostile_plans_and_faults_are_refused_with_clear_errors_and_nothing_written() 
             .replace(&format!("bucket = \"{name}-bucket\""), "bucket = \"no-such-bucket-here\""),
     )
     .unwrap();
-    let out = edgetwin()
-        .arg("sweep")
-        .arg(&plan)
-        .args(["--backend", "aws-batch", "--batch"])
-        .arg(&missing)
-        .arg("--out")
-        .arg(dir.join("b"))
-        .output()
-        .unwrap();
+    let out = on_batch(&plan, &missing, &dir.join("b"), &[]).output().unwrap();
     assert!(!out.status.success() && text(&out).contains("NoSuchBucket"), "{}", text(&out));
 
     // Refused credentials and throttling, through a proxy that answers so.
@@ -371,15 +336,7 @@ fn hostile_plans_and_faults_are_refused_with_clear_errors_and_nothing_written() 
         [(fault_proxy::Fault::BadCredentials, "credentials"), (fault_proxy::Fault::Throttle, "throttled")]
     {
         proxy.set(fault);
-        let out = edgetwin()
-            .arg("sweep")
-            .arg(&plan)
-            .args(["--backend", "aws-batch", "--batch"])
-            .arg(&through)
-            .arg("--out")
-            .arg(dir.join("p"))
-            .output()
-            .unwrap();
+        let out = on_batch(&plan, &through, &dir.join("p"), &[]).output().unwrap();
         assert!(!out.status.success() && text(&out).contains(said), "{fault:?}: {}", text(&out));
     }
 }
@@ -406,15 +363,8 @@ fn children_batch_fails_are_named_in_the_report() {
     let dir = temp_dir("fail");
     let plan = write_plan(&dir, &PLAN.replace("seeds = 2", "seeds = 1"));
     let batch = batch_toml(&dir, "fails", &endpoint);
-    let out = edgetwin()
-        .arg("sweep")
-        .arg(&plan)
-        .args(["--backend", "aws-batch", "--create-demo-queue", "--poll", "0.2", "--wait-results", "30", "--batch"])
-        .arg(&batch)
-        .arg("--out")
-        .arg(dir.join("out"))
-        .output()
-        .unwrap();
+    let out =
+        on_batch(&plan, &batch, &dir.join("out"), &["--create-demo-queue", "--wait-results", "30"]).output().unwrap();
     let _ = moto.kill();
     let _ = moto.wait();
     assert!(out.status.success(), "{}", text(&out));

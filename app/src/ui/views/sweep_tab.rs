@@ -408,10 +408,10 @@ impl SweepTab {
             }
         });
         if let Some(status) = self.status.clone().filter(|_| self.under_way()) {
+            let (done, failed, all) = status.counts();
             ui.horizontal(|ui| {
-                ui.add(
-                    egui::ProgressBar::new(status.progress.fraction() as f32).desired_width(200.0).show_percentage(),
-                );
+                let fraction = (done + failed) as f32 / all.max(1) as f32;
+                ui.add(egui::ProgressBar::new(fraction).desired_width(200.0).show_percentage());
                 if ui.button("Cancel").clicked() {
                     status.cancel();
                     status.say("cancelling…");
@@ -421,7 +421,6 @@ impl SweepTab {
                     }
                 }
             });
-            let (done, failed, all) = status.counts();
             ui.weak(format!("{done} done, {failed} failed of {all} cell(s) · {}", status.note()));
             if self.done.is_some() {
                 ui.ctx().request_repaint_after(Duration::from_millis(100));
