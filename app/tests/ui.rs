@@ -1,10 +1,8 @@
 //! The console, driven as an operator would: real views, real twin worker, rendered on the CPU (Mesa llvmpipe)
 //! through egui_kittest. Snapshot images live in tests/snapshots/ (refresh with UPDATE_SNAPSHOTS=1).
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::Path;
-use std::sync::Once;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use edgetwin::ui::scenario_source::ScenarioSource;
 use edgetwin::ui::shell::ConsoleApp;
@@ -16,77 +14,13 @@ use edgetwin::ui::views::whatif::WhatifView;
 use edgetwin::ui::views::{REGISTERED, analytics, fill, fleet, ingest, map, mirror, placement, qoe, whatif};
 use edgetwin::worker::Request;
 use egui_kittest::kittest::Queryable;
-use egui_kittest::{Harness, SnapshotOptions};
 use twin::fleet::Activity;
 use twin::scenario::ScalingKind;
 use twin::{SiteId, Twin};
 
-const SIZE: [f32; 2] = [1400.0, 860.0];
+mod console;
 
-/// Mesa's EGL looks for a Wayland display first, and libwayland prints "XDG_RUNTIME_DIR is invalid or not
-/// set" each time it finds no runtime directory: give the tests a private one, as a login session would, before
-/// the first renderer starts (and before any other thread could read the environment). And an empty data
-/// folder, for the what-if history.
-fn private_runtime_dir() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        if !std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir()) {
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-runtime");
-            if !dir.is_dir() {
-                std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("creating the tests' runtime directory");
-            }
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-                .expect("a private runtime directory");
-            // SAFETY: the first harness calls this before any renderer (or other thread of ours) reads the
-            // environment.
-            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
-        }
-        // The what-if view keeps its history under XDG_DATA_HOME: an empty one for the tests, not the user's.
-        let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xdg-data-{}", std::process::id()));
-        std::fs::remove_dir_all(&data).ok();
-        // SAFETY: as above.
-        unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
-    });
-}
-
-fn harness(mut app: ConsoleApp) -> Harness<'static, ConsoleApp> {
-    private_runtime_dir();
-    // The frame time differs from run to run: snapshots leave it out.
-    app.state.show_frame_time = false;
-    Harness::builder()
-        .with_size(SIZE)
-        // Site names come from GeoNames in every script; the bundled fonts cannot draw them all.
-        .allow_missing_glyphs()
-        .wgpu()
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
-}
-
-/// The default scenario after `hours` simulated hours, paused: every frame shows the same data.
-fn console_after(hours: u64) -> ConsoleApp {
-    let mut twin = Twin::default_scenario().expect("default scenario builds");
-    twin.advance_minutes(hours * 60);
-    ConsoleApp::with_twin(twin, "default".into(), None)
-}
-
-/// Steps frames until `cond` holds; the twin worker publishes on its own thread.
-fn step_until(h: &mut Harness<'_, ConsoleApp>, what: &str, cond: impl Fn(&ConsoleApp) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-        h.step();
-    }
-    h.run_steps(2);
-}
-
-fn sim_minutes(app: &ConsoleApp) -> u64 {
-    app.state.twin.as_ref().map_or(0, |t| t.latest().snapshot.time.minutes())
-}
-
-/// Tolerates small differences in rendering from run to run.
-fn snapshot_options() -> SnapshotOptions {
-    SnapshotOptions::new().max_failed_pixels(600)
-}
+use console::{console_after, harness, sim_minutes, snapshot_options, step_until};
 
 #[test]
 fn the_clock_runs_and_every_view_opens() {

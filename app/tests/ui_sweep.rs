@@ -3,53 +3,18 @@
 //! a comparison, and the sweep reopened from the history. Rendered on the CPU (Mesa llvmpipe) through
 //! egui_kittest; snapshot images live in tests/snapshots/ (refresh with UPDATE_SNAPSHOTS=1).
 
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use edgetwin::sweep::{CellState, SweepStatus};
 use edgetwin::ui::shell::ConsoleApp;
 use edgetwin::ui::views::whatif::{Tab, WhatifView};
 use egui_kittest::kittest::Queryable;
-use egui_kittest::{Harness, SnapshotOptions};
-use twin::Twin;
 use twin::whatif::{Change, Edit};
 
-const SIZE: [f32; 2] = [1400.0, 860.0];
+mod console;
 
-/// A private runtime directory for Mesa's EGL (as tests/ui.rs gives its tests), and an empty data folder: the
-/// what-if history and the sweeps' folders go under XDG_DATA_HOME, not the user's.
-fn private_dirs() {
-    if !std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| Path::new(&d).is_dir()) {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-runtime");
-        if !dir.is_dir() {
-            std::fs::DirBuilder::new().mode(0o700).create(&dir).expect("creating the tests' runtime directory");
-        }
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("a private runtime directory");
-        // SAFETY: the only test here calls this before any renderer (or other thread of ours) starts.
-        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
-    }
-    let data = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("xdg-data-sweep-{}", std::process::id()));
-    std::fs::remove_dir_all(&data).ok();
-    // SAFETY: as above.
-    unsafe { std::env::set_var("XDG_DATA_HOME", &data) };
-}
-
-fn harness(mut app: ConsoleApp) -> Harness<'static, ConsoleApp> {
-    // The frame time differs from run to run: snapshots leave it out.
-    app.state.show_frame_time = false;
-    Harness::builder()
-        .with_size(SIZE)
-        .allow_missing_glyphs()
-        .wgpu()
-        .build_ui_state(|ui, app: &mut ConsoleApp| app.show(ui), app)
-}
-
-/// Tolerates small differences in rendering from run to run.
-fn snapshot_options() -> SnapshotOptions {
-    SnapshotOptions::new().max_failed_pixels(600)
-}
+use console::{console_after, harness, snapshot_options, step_until_within};
 
 fn view(app: &ConsoleApp) -> &WhatifView {
     app.state.find_view::<WhatifView>().unwrap()
@@ -59,27 +24,13 @@ fn view_mut(app: &mut ConsoleApp) -> &mut WhatifView {
     app.state.find_view_mut::<WhatifView>().unwrap()
 }
 
-/// Steps frames until `cond` holds, for at most `limit`.
-fn step_until(h: &mut Harness<'_, ConsoleApp>, what: &str, limit: Duration, cond: impl Fn(&ConsoleApp) -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond(h.state()) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-        h.step();
-    }
-    h.run_steps(2);
-}
-
 /// What the twin says of a disk scale below its least.
 const REFUSED: &str = "a disk scale must be from 0.1 to 100, not 0.01";
 
 #[test]
 fn a_sweep_runs_in_the_background_ranks_its_variants_and_reopens_from_the_history() {
-    private_dirs();
     // The default scenario an hour in, paused: the sweep forks at hour 1.
-    let mut twin = Twin::default_scenario().expect("default scenario builds");
-    twin.advance_minutes(60);
-    let mut h = harness(ConsoleApp::with_twin(twin, "default".into(), None));
+    let mut h = harness(console_after(1));
     h.run_steps(2);
     h.get_by_label("What-if").click();
     h.run_steps(2);
@@ -141,11 +92,11 @@ fn a_sweep_runs_in_the_background_ranks_its_variants_and_reopens_from_the_histor
     h.get_by_label("Run sweep").click();
     h.run_steps(2);
     assert!(view(h.state()).sweep.under_way() || view(h.state()).sweep.report.is_some());
-    step_until(&mut h, "a cell to finish", Duration::from_secs(180), |app| {
+    step_until_within(&mut h, "a cell to finish", Duration::from_secs(180), |app| {
         let s = &view(app).sweep;
         s.report.is_some() || s.status.as_ref().is_some_and(|st| st.counts().0 + st.counts().1 > 0)
     });
-    step_until(&mut h, "the sweep to finish", Duration::from_secs(180), |app| view(app).sweep.report.is_some());
+    step_until_within(&mut h, "the sweep to finish", Duration::from_secs(180), |app| view(app).sweep.report.is_some());
     let report = view(h.state()).sweep.report.clone().unwrap();
     assert_eq!((report.cells, report.done, report.failed.len(), report.missing.len()), (6, 4, 2, 0), "{report:#?}");
     assert!(
