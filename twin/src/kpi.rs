@@ -88,19 +88,23 @@ impl BinIndex {
     }
 }
 
-/// The value at quantile `q` of a histogram whose bins are `width` fine bins wide (geometric bin middle).
+/// The value at quantile `q` of a histogram whose bins are `width` fine bins wide, interpolated within the bin
+/// it falls in as Prometheus's `histogram_quantile` does (here on the log scale the bins are spaced on), so a
+/// shift of the values inside a bin moves the quantile instead of vanishing into the bin's middle.
 pub fn hist_quantile<T: Copy + Into<u64>>(bins: &[T], width: usize, q: f64) -> Option<f64> {
     let total: u64 = bins.iter().map(|&c| c.into()).sum();
     if total == 0 {
         return None;
     }
-    let target = (q * total as f64).ceil().max(1.0) as u64;
+    let rank = q.clamp(0.0, 1.0) * total as f64;
     let mut seen = 0u64;
     for (i, &c) in bins.iter().enumerate() {
-        seen += c.into();
-        if seen >= target {
-            return Some(HIST_MIN_MS * HIST_RATIO.powf((i as f64 + 0.5) * width as f64));
+        let c: u64 = c.into();
+        if c > 0 && (seen + c) as f64 >= rank {
+            let within = ((rank - seen as f64) / c as f64).clamp(0.0, 1.0);
+            return Some(HIST_MIN_MS * HIST_RATIO.powf((i as f64 + within) * width as f64));
         }
+        seen += c;
     }
     None
 }
@@ -473,6 +477,26 @@ mod tests {
         let coarse: Vec<u32> = bins.chunks(COARSE_FACTOR).map(|c| c.iter().sum()).collect();
         let p50c = hist_quantile(&coarse, COARSE_FACTOR, 0.5).unwrap();
         assert!((p50c / 5000.0 - 1.0).abs() < 0.2, "{p50c}");
+    }
+
+    #[test]
+    fn a_half_percent_shift_in_startup_times_moves_the_percentiles_by_about_as_much() {
+        // Startup times spread over 200 ms to 8 s (log-uniform, as many bins each), then the same 0.5% slower:
+        // each value stays in its 2% bin or moves one up, and the percentiles must move with them.
+        let times: Vec<f64> = (0..20_000).map(|i| 200.0 * 40f64.powf(i as f64 / 20_000.0)).collect();
+        let hist = |scale: f64| {
+            let mut bins = vec![0u64; HIST_BINS];
+            for t in &times {
+                bins[hist_bin(t * scale)] += 1;
+            }
+            bins
+        };
+        let (base, slower) = (hist(1.0), hist(1.005));
+        for q in [0.5, 0.95] {
+            let (a, b) = (hist_quantile(&base, 1, q).unwrap(), hist_quantile(&slower, 1, q).unwrap());
+            let shift = b / a - 1.0;
+            assert!((0.003..0.007).contains(&shift), "p{}: {a} → {b} ({:+.3}%)", q * 100.0, 100.0 * shift);
+        }
     }
 
     #[test]

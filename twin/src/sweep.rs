@@ -32,6 +32,7 @@ pub enum Objective {
     Transit,
     StartupP50,
     StartupP95,
+    StartupMean,
     Rebuffer,
     Ebvs,
     StartFailures,
@@ -39,13 +40,14 @@ pub enum Objective {
 }
 
 impl Objective {
-    pub const ALL: [Objective; 10] = [
+    pub const ALL: [Objective; 11] = [
         Objective::Backbone,
         Objective::Offload,
         Objective::InIsp,
         Objective::Transit,
         Objective::StartupP50,
         Objective::StartupP95,
+        Objective::StartupMean,
         Objective::Rebuffer,
         Objective::Ebvs,
         Objective::StartFailures,
@@ -61,6 +63,7 @@ impl Objective {
             Objective::Transit => "transit",
             Objective::StartupP50 => "startup_p50",
             Objective::StartupP95 => "startup_p95",
+            Objective::StartupMean => "startup_mean",
             Objective::Rebuffer => "rebuffer",
             Objective::Ebvs => "ebvs",
             Objective::StartFailures => "start_failures",
@@ -77,6 +80,7 @@ impl Objective {
             Objective::Transit => "transit",
             Objective::StartupP50 => "startup p50",
             Objective::StartupP95 => "startup p95",
+            Objective::StartupMean => "startup mean",
             Objective::Rebuffer => "rebuffer",
             Objective::Ebvs => "EBVS",
             Objective::StartFailures => "start failures",

@@ -404,6 +404,9 @@ pub struct Outcome {
     pub fill_tb: [f64; 3],
     pub startup_p50_ms: f64,
     pub startup_p95_ms: f64,
+    /// Mean startup time of the plays that started (cells written before it was added read 0).
+    #[serde(default)]
+    pub startup_mean_ms: f64,
     pub rebuffer_pct: f64,
     pub ebvs_pct: f64,
     pub start_failure_pct: f64,
@@ -415,7 +418,7 @@ pub struct Outcome {
 }
 
 /// The names and units of `Outcome`'s figures, in `Outcome::values` order.
-pub const FIGURES: [(&str, &str); 16] = [
+pub const FIGURES: [(&str, &str); 17] = [
     ("offload", "%"),
     ("in-ISP", "%"),
     ("transit", "%"),
@@ -425,6 +428,7 @@ pub const FIGURES: [(&str, &str); 16] = [
     ("fill from the origin", "TB"),
     ("startup p50", "ms"),
     ("startup p95", "ms"),
+    ("startup mean", "ms"),
     ("rebuffer", "%"),
     ("EBVS", "%"),
     ("start failures", "%"),
@@ -446,6 +450,7 @@ impl Outcome {
             self.fill_tb[2],
             self.startup_p50_ms,
             self.startup_p95_ms,
+            self.startup_mean_ms,
             self.rebuffer_pct,
             self.ebvs_pct,
             self.start_failure_pct,
@@ -519,6 +524,7 @@ pub struct Run {
 struct Mark {
     minutes: usize,
     region_hist: Vec<Vec<u64>>,
+    startup_us: u64,
     fleet: (f64, f64),
     site_offered: Vec<u64>,
     site_hit: Vec<u64>,
@@ -530,6 +536,7 @@ impl Mark {
         Mark {
             minutes: twin.kpis().len(),
             region_hist: (0..REGIONS.len()).map(|r| twin.startup_hist(Some(r))).collect(),
+            startup_us: twin.startup_us_total(None),
             fleet: fleet_totals(twin),
             site_offered: site_offered.to_vec(),
             site_hit: site_hit.to_vec(),
@@ -588,6 +595,11 @@ fn run_result(twin: &Twin, from: &Mark) -> Run {
         fill_tb: total.fill_bytes.map(|b| b as f64 / 1e12),
         startup_p50_ms: kpi::hist_quantile(&hist, 1, 0.5).unwrap_or(0.0),
         startup_p95_ms: kpi::hist_quantile(&hist, 1, 0.95).unwrap_or(0.0),
+        startup_mean_ms: {
+            let starts: u64 = hist.iter().sum();
+            let us = twin.startup_us_total(None) - from.startup_us;
+            if starts > 0 { us as f64 / starts as f64 / 1000.0 } else { 0.0 }
+        },
         rebuffer_pct: total.rebuffer_pct().unwrap_or(0.0),
         ebvs_pct: total.ebvs_pct().unwrap_or(0.0),
         start_failure_pct: pct(total.start_failures, total.plays),

@@ -751,6 +751,7 @@ fn start_play(
     }
     let bin = kpi::hist_bin(start.startup_ms);
     w.region_hist[region * HIST_BINS + bin] += 1;
+    counters.startup_us += (start.startup_ms * 1000.0) as u64;
     if let Some(site) = served_by {
         w.site_hist[site.0 as usize * COARSE_BINS + bin / COARSE_FACTOR] += 1;
         w.started_kbps[account] += stream_kbps as i64;

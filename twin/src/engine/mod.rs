@@ -106,6 +106,8 @@ pub(crate) struct RegionCounters {
     pub switches_down: u64,
     pub switches_up: u64,
     pub failovers: u64,
+    /// Startup time of the plays that started, summed, in microseconds.
+    pub startup_us: u64,
 }
 
 /// One worker thread's accumulators for a minute.
@@ -281,8 +283,9 @@ pub struct Engine {
     /// them, held the file or not) and of those it served: its offload.
     pub(crate) site_offered_bytes: Vec<u64>,
     pub(crate) site_hit_bytes: Vec<u64>,
-    /// Startup histogram per region over the whole run, for summaries.
+    /// Startup histogram per region over the whole run, for summaries, and the startup times summed (µs).
     pub(crate) run_hist: Vec<u64>,
+    pub(crate) run_startup_us: Vec<u64>,
     pub(crate) totals: Totals,
     /// Plays per control-plane region in the last minute.
     cp_plays: Vec<u64>,
@@ -329,6 +332,7 @@ impl Clone for Engine {
             site_offered_bytes: self.site_offered_bytes.clone(),
             site_hit_bytes: self.site_hit_bytes.clone(),
             run_hist: self.run_hist.clone(),
+            run_startup_us: self.run_startup_us.clone(),
             totals: self.totals,
             cp_plays: self.cp_plays.clone(),
             title_bytes: self.title_bytes.clone(),
@@ -466,6 +470,7 @@ impl Engine {
             site_offered_bytes: vec![0; sites],
             site_hit_bytes: vec![0; sites],
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
+            run_startup_us: vec![0; REGIONS.len()],
             totals: Totals::default(),
             cp_plays: vec![0; world.origins.len()],
             title_bytes: vec![TitleBytes::default(); model.catalog.slots.len()],
@@ -700,6 +705,7 @@ impl Engine {
                 acc.switches_down += r.switches_down;
                 acc.switches_up += r.switches_up;
                 acc.failovers += r.failovers;
+                acc.startup_us += r.startup_us;
                 *r = RegionCounters::default();
             }
             for (acc, h) in region_hist.iter_mut().zip(&mut w.region_hist) {
@@ -801,6 +807,7 @@ impl Engine {
                 *g += h;
                 *run += h as u64;
             }
+            self.run_startup_us[r] += c.startup_us;
             global.add_counts(&sample);
             self.region_kpis[r].push(sample);
         }
