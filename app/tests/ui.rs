@@ -722,3 +722,46 @@ url = "http://127.0.0.1:9/health"
     h.get_by_label("Pause").click();
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn map_labels_cover_no_other_label_and_no_origin() {
+    let mut h = harness(console_after(21));
+    h.state_mut().state.view = map::VIEW.id;
+    h.run_steps(3);
+    let map = h.state().state.find_view::<MapView>().unwrap();
+    let labels = map.label_rects();
+    let origins = map.origin_marker_rects();
+    assert!(labels.len() >= 3, "every origin is labelled: {labels:?}");
+    assert!(!origins.is_empty());
+    for (i, (a, ra)) in labels.iter().enumerate() {
+        for (b, rb) in &labels[i + 1..] {
+            assert!(!ra.intersects(*rb), "{a:?} at {ra:?} overlaps {b:?} at {rb:?}");
+        }
+        for o in origins {
+            assert!(!ra.intersects(*o), "{a:?} at {ra:?} covers the origin marker at {o:?}");
+        }
+    }
+}
+
+#[test]
+fn a_ready_question_fills_the_what_if_edits_with_the_twin_s_own_ids() {
+    let mut h = harness(console_after(20));
+    let (busiest, name) = {
+        let p = h.state().state.twin.as_ref().unwrap().latest();
+        let sites = &p.snapshot.sites;
+        let s = (0..sites.len()).max_by(|&a, &b| sites[a].egress_gbps.total_cmp(&sites[b].egress_gbps)).unwrap();
+        (s as u32, p.snapshot.model.world.sites[s].name.clone())
+    };
+    h.get_by_label("What-if").click();
+    h.run_steps(2);
+    h.get_by_label("Busiest site down at peak").click();
+    h.run_steps(2);
+    let v = h.state().state.find_view::<WhatifView>().unwrap();
+    assert_eq!(v.edits.len(), 1);
+    let edit = &v.edits[0];
+    assert!(matches!(edit.change, twin::whatif::Change::SiteDown { site } if site == busiest), "{edit:?}");
+    assert!((0.0..24.0).contains(&edit.at_hours), "at the next peak, within a day: {edit:?}");
+    assert!(v.hours > edit.at_hours, "the horizon reaches the peak: {} h", v.hours);
+    assert!(v.message.as_ref().is_some_and(|m| m.contains(&name)), "{:?}", v.message);
+    h.snapshot_options("whatif_ready_question", &snapshot_options());
+}

@@ -15,6 +15,11 @@ use crate::ui::selection::Selection;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
 use crate::ui::widgets::{HEALTHY, TITLE_HIGHLIGHT, tier_color};
 
+#[path = "map_labels.rs"]
+mod labels;
+
+use labels::{LabelRequest, Obstacles};
+
 pub const VIEW: ViewSpec = ViewSpec::of::<MapView>(ViewId::MAP, "Map");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,15 +47,37 @@ pub struct MapView {
     pub color_by: ColorBy,
     /// Where the map was drawn last frame, so a point can be placed on screen (`screen_pos`).
     pub rect: Rect,
+    /// The labels drawn last frame, each with where it went.
+    label_rects: Vec<(String, Rect)>,
+    /// The origin markers drawn last frame.
+    origin_rects: Vec<Rect>,
 }
 
 impl Default for MapView {
     fn default() -> Self {
-        MapView { center: [10.0, 20.0], zoom: 0.0, color_by: ColorBy::Load, rect: Rect::NOTHING }
+        MapView {
+            center: [10.0, 20.0],
+            zoom: 0.0,
+            color_by: ColorBy::Load,
+            rect: Rect::NOTHING,
+            label_rects: Vec::new(),
+            origin_rects: Vec::new(),
+        }
     }
 }
 
 impl MapView {
+    /// The labels drawn in the last frame (an origin's name and its fleet line are one label), each with its
+    /// screen rect.
+    pub fn label_rects(&self) -> &[(String, Rect)] {
+        &self.label_rects
+    }
+
+    /// The screen rects of the origin markers drawn in the last frame.
+    pub fn origin_marker_rects(&self) -> &[Rect] {
+        &self.origin_rects
+    }
+
     /// Where a site was drawn in the last frame (when zoomed in enough to draw sites one by one).
     pub fn site_screen_pos(&self, world: &World, site: SiteId) -> Pos2 {
         let proj = Projection { rect: self.rect, center: self.center, zoom: self.zoom };
@@ -148,11 +175,18 @@ impl View for MapView {
 
         painter.rect_filled(rect, 0.0, OCEAN);
         draw_land(&painter, &proj);
-        let animating = draw_flows(ui, &painter, &proj, snap) | draw_fill_flows(ui, &painter, &proj, snap);
+        let mut flows = draw_flows(ui, &painter, &proj, snap);
+        flows.extend(draw_fill_flows(ui, &painter, &proj, snap));
+        let animating = !flows.is_empty();
         let markers = build_markers(&proj, snap);
         draw_markers(&painter, &markers, self.color_by, ctx.selection, holding.as_deref(), snap);
-        draw_origins(&painter, &proj, snap);
-        draw_legend(&painter, rect, self.color_by);
+        let legend = draw_legend(&painter, rect, self.color_by);
+        let obstacles = Obstacles {
+            hard: vec![legend],
+            soft: markers.iter().map(|m| Rect::from_center_size(m.pos, Vec2::splat(2.0 * m.radius() + 2.0))).collect(),
+            lines: flows,
+        };
+        (self.label_rects, self.origin_rects) = draw_origins(&painter, &proj, snap, obstacles);
 
         let hovered = response.hover_pos().and_then(|pos| marker_at(&markers, pos));
         if let Some(i) = hovered {
@@ -246,11 +280,12 @@ fn draw_land(painter: &egui::Painter, proj: &Projection) {
     );
 }
 
-/// Backbone flows: dots streaming from each origin to the metros it serves, denser for more Gbps.
-fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &Snapshot) -> bool {
+/// Backbone flows: dots streaming from each origin to the metros it serves, denser for more Gbps. Returns the
+/// lines drawn.
+fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &Snapshot) -> Vec<[Pos2; 2]> {
     let world = &snap.model.world;
     let t = ui.input(|i| i.time) as f32;
-    let mut any = false;
+    let mut drawn = Vec::new();
     for (m, &gbps) in snap.metro_origin_gbps.iter().enumerate() {
         if gbps < 0.005 {
             continue;
@@ -262,7 +297,7 @@ fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &
         if !proj.rect.intersects(Rect::from_two_pos(from, to)) {
             continue;
         }
-        any = true;
+        drawn.push([from, to]);
         let color = flow_color(gbps);
         painter.line_segment([from, to], Stroke::new(0.8, color.gamma_multiply(0.25)));
         let dots = (gbps * 4.0).ceil().clamp(1.0, 40.0) as usize;
@@ -271,15 +306,15 @@ fn draw_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &
             painter.circle_filled(from.lerp(to, f), 1.8, color);
         }
     }
-    any
+    drawn
 }
 
 /// Fills in progress: a line from the source (a site or an S3 origin) to the filling site, dots streaming along
-/// it in the tier's colour.
-fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &Snapshot) -> bool {
+/// it in the tier's colour. Returns the lines drawn.
+fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, snap: &Snapshot) -> Vec<[Pos2; 2]> {
     let world = &snap.model.world;
     let t = ui.input(|i| i.time) as f32;
-    let mut any = false;
+    let mut drawn = Vec::new();
     for (s, status) in snap.content.fill.iter().enumerate() {
         let Some(a) = status.active else { continue };
         let (lat, lon) = match a.source {
@@ -292,7 +327,7 @@ fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, sn
         if !proj.rect.intersects(Rect::from_two_pos(from, to).expand(2.0)) {
             continue;
         }
-        any = true;
+        drawn.push([from, to]);
         let color = tier_color(a.tier);
         painter.line_segment([from, to], Stroke::new(1.0, color.gamma_multiply(0.35)));
         for k in 0..3 {
@@ -300,7 +335,7 @@ fn draw_fill_flows(ui: &egui::Ui, painter: &egui::Painter, proj: &Projection, sn
             painter.circle_filled(from.lerp(to, f), 1.6, color);
         }
     }
-    any
+    drawn
 }
 
 /// Origin traffic is a miss: amber when light, red when heavy.
@@ -308,21 +343,38 @@ fn flow_color(gbps: f32) -> Color32 {
     if gbps < 1.0 { Color32::from_rgb(240, 190, 70) } else { Color32::from_rgb(240, 80, 60) }
 }
 
-/// Origin regions: the S3 origin, and the region's control-plane fleet (instances in service, API p95) beside it.
-fn draw_origins(painter: &egui::Painter, proj: &Projection, snap: &Snapshot) {
+/// Origin regions: the S3 origin, and the region's control-plane fleet (instances in service, API p95) in a label
+/// beside it, placed where it covers no other label, no origin and as few sites and flows as it can. Returns the
+/// labels drawn (with where) and the origin markers.
+fn draw_origins(
+    painter: &egui::Painter,
+    proj: &Projection,
+    snap: &Snapshot,
+    mut obstacles: Obstacles,
+) -> (Vec<(String, Rect)>, Vec<Rect>) {
+    const HALF: f32 = 6.0;
+    const PAD: f32 = 2.0;
     let fleet = &snap.fleet;
-    for (r, o) in snap.model.world.origins.iter().enumerate() {
-        let c = proj.to_screen(o.lon as f32, o.lat as f32);
-        let s = 6.0;
+    let font = egui::FontId::proportional(11.0);
+    let origins = &snap.model.world.origins;
+    let centers: Vec<Pos2> = origins.iter().map(|o| proj.to_screen(o.lon as f32, o.lat as f32)).collect();
+    let marker_rects: Vec<Rect> =
+        centers.iter().map(|&c| Rect::from_center_size(c, Vec2::splat(2.0 * HALF + 1.0))).collect();
+    for &c in &centers {
+        let s = HALF;
         let pts = vec![c + Vec2::new(0.0, -s), c + Vec2::new(s, 0.0), c + Vec2::new(0.0, s), c + Vec2::new(-s, 0.0)];
         painter.add(Shape::convex_polygon(pts, Color32::from_rgb(255, 153, 0), Stroke::new(1.0, Color32::BLACK)));
-        painter.text(
-            c + Vec2::new(8.0, -8.0),
-            egui::Align2::LEFT_BOTTOM,
-            format!("S3 {}", o.name),
-            egui::FontId::proportional(11.0),
-            Color32::from_rgb(255, 190, 90),
-        );
+    }
+
+    // Each origin's label: its name, and its fleet's line under it.
+    let mut texts = Vec::new();
+    let mut galleys = Vec::new();
+    let mut requests = Vec::new();
+    for (r, o) in origins.iter().enumerate() {
+        if !proj.rect.expand(HALF).contains(centers[r]) {
+            continue;
+        }
+        let name = format!("S3 {}", o.name);
         let fleet_line = match (fleet.evacuated.get(r), fleet.history.get(r).and_then(|h| h.last())) {
             (Some(true), _) => Some(("fleet evacuated".to_string(), Color32::from_rgb(240, 80, 60))),
             (_, Some(m)) => {
@@ -332,10 +384,39 @@ fn draw_origins(painter: &egui::Painter, proj: &Projection, snap: &Snapshot) {
             }
             _ => None,
         };
-        if let Some((text, color)) = fleet_line {
-            painter.text(c + Vec2::new(8.0, -8.0), egui::Align2::LEFT_TOP, text, egui::FontId::proportional(11.0), color);
+        let mut lines = vec![painter.layout_no_wrap(name.clone(), font.clone(), Color32::from_rgb(255, 190, 90))];
+        let mut text = name;
+        if let Some((line, color)) = fleet_line {
+            lines.push(painter.layout_no_wrap(line.clone(), font.clone(), color));
+            text = format!("{text}\n{line}");
+        }
+        let size = Vec2::new(
+            lines.iter().map(|g| g.size().x).fold(0.0, f32::max),
+            lines.iter().map(|g| g.size().y).sum::<f32>(),
+        ) + Vec2::splat(2.0 * PAD);
+        requests.push(LabelRequest { anchor: centers[r], size, clearance: HALF + 1.0 });
+        texts.push(text);
+        galleys.push(lines);
+    }
+    obstacles.hard.extend(marker_rects.iter().copied());
+    let placed = labels::place_labels(&requests, &obstacles, proj.rect.shrink(2.0));
+
+    for ((req, rect), lines) in requests.iter().zip(&placed).zip(galleys) {
+        if let Some(line) = labels::leader(req.anchor, req.clearance, *rect) {
+            painter.line_segment(line, Stroke::new(1.0, Color32::from_rgb(255, 190, 90).gamma_multiply(0.8)));
+        }
+        painter.rect_filled(*rect, 3.0, Color32::from_black_alpha(150));
+        // Text lines flush to the side facing the origin.
+        let right = rect.center().x < req.anchor.x;
+        let mut y = rect.min.y + PAD;
+        for g in lines {
+            let x = if right { rect.max.x - PAD - g.size().x } else { rect.min.x + PAD };
+            let h = g.size().y;
+            painter.galley(Pos2::new(x, y), g, Color32::WHITE);
+            y += h;
         }
     }
+    (texts.into_iter().zip(placed).collect(), marker_rects)
 }
 
 /// Sites on screen, merged into clusters when zoomed out. Off-screen sites cost nothing beyond a projection.
@@ -528,7 +609,8 @@ fn marker_tooltip(ui: &mut egui::Ui, m: &Marker, snap: &Snapshot) {
     }
 }
 
-fn draw_legend(painter: &egui::Painter, rect: Rect, by: ColorBy) {
+/// Draws the legend in the map's bottom-left corner; returns where.
+fn draw_legend(painter: &egui::Painter, rect: Rect, by: ColorBy) -> Rect {
     let entries: Vec<(Color32, &str)> = match by {
         ColorBy::Load => vec![(ramp(0.0), "idle"), (ramp(0.5), "half"), (ramp(1.0), "at threshold")],
         ColorBy::Health => vec![
@@ -573,4 +655,5 @@ fn draw_legend(painter: &egui::Painter, rect: Rect, by: ColorBy) {
         egui::FontId::proportional(10.0),
         Color32::GRAY,
     );
+    bg
 }

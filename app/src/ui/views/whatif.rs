@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError, channel};
 use std::time::{Duration, Instant};
 
+use chrono::Timelike;
 use egui::{Color32, Pos2, Sense, Stroke, Vec2};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use twin::region::REGIONS;
@@ -181,6 +182,8 @@ impl View for WhatifView {
             ui.horizontal_top(|ui| {
                 ui.vertical(|ui| {
                     ui.set_width(520.0);
+                    self.ready_questions(ui, snap);
+                    ui.add_space(4.0);
                     self.edit_list(ui, ctx, snap);
                 });
                 ui.add_space(16.0);
@@ -239,6 +242,30 @@ impl WhatifView {
                 Some("opened from a sweep: its deltas and regions (a sweep keeps no series or sites)".into());
             self.report = Some(report);
             self.tab = Tab::Compare;
+        }
+    }
+
+    /// A few questions asked in one click, each filling the edit list with the running twin's own ids.
+    fn ready_questions(&mut self, ui: &mut egui::Ui, snap: &Snapshot) {
+        let mut asked = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Ready questions:");
+            for (label, ask) in READY_QUESTIONS {
+                if ui.button(label).clicked() {
+                    asked = Some(ask(snap));
+                }
+            }
+        });
+        match asked {
+            Some(Ok(q)) => {
+                self.edits = q.edits;
+                if let Some(h) = q.hours {
+                    self.hours = self.hours.max(h);
+                }
+                self.message = Some(q.said);
+            }
+            Some(Err(e)) => self.message = Some(e),
+            None => {}
         }
     }
 
@@ -579,6 +606,116 @@ impl WhatifView {
             }
         }
     }
+}
+
+/// A ready question: its edits, the horizon it needs (if longer than the one set), and what it asks in words.
+struct Question {
+    edits: Vec<Edit>,
+    hours: Option<f64>,
+    said: String,
+}
+
+type Ask = fn(&Snapshot) -> Result<Question, String>;
+const READY_QUESTIONS: [(&str, Ask); 5] = [
+    ("Busiest site down at peak", busiest_site_down),
+    ("LRU everywhere", lru_everywhere),
+    ("Tightest cluster's disk ×2", tightest_disk_doubled),
+    ("Fill window 2 h later", fill_window_later),
+    ("Busiest control-plane region evacuated", busiest_region_evacuated),
+];
+
+fn now(change: Change) -> Edit {
+    Edit { at_hours: 0.0, change }
+}
+
+/// The site sending the most in the last minute, down at its metro's next peak hour (the demand curve's
+/// highest local hour).
+fn busiest_site_down(snap: &Snapshot) -> Result<Question, String> {
+    let sites = &snap.sites;
+    let site = (0..sites.len())
+        .filter(|&s| sites[s].egress_gbps > 0.0)
+        .max_by(|&a, &b| sites[a].egress_gbps.total_cmp(&sites[b].egress_gbps))
+        .ok_or("no site is serving yet")?;
+    let world = &snap.model.world;
+    let curve = &snap.model.scenario.demand.daily_curve;
+    let peak = (0..curve.len()).max_by(|&a, &b| curve[a].total_cmp(&curve[b])).unwrap_or(21) as i64;
+    let local = snap.now_utc().with_timezone(&world.metros[world.sites[site].metro.0 as usize].tz);
+    let minute = i64::from(local.hour() * 60 + local.minute());
+    let at_hours = (peak * 60 - minute).rem_euclid(24 * 60) as f64 / 60.0;
+    let name = &world.sites[site].name;
+    Ok(Question {
+        edits: vec![Edit { at_hours, change: Change::SiteDown { site: site as u32 } }],
+        hours: Some((at_hours + 3.0).ceil()),
+        said: format!(
+            "Ready question: the busiest site, {name} ({:.1} Gbps), down at its {peak:02}:00 local peak, in {at_hours:.1} h",
+            sites[site].egress_gbps
+        ),
+    })
+}
+
+fn lru_everywhere(_: &Snapshot) -> Result<Question, String> {
+    let policy = PlacementKind::parse("lru").ok_or("the twin has no LRU policy")?;
+    Ok(Question {
+        edits: vec![now(Change::Policy { policy, site: None, cluster: None })],
+        hours: None,
+        said: "Ready question: every site on LRU from now".into(),
+    })
+}
+
+/// The cluster whose disks are fullest (bytes held and replicas against its sites' disk), given twice the
+/// disk and filled at once.
+fn tightest_disk_doubled(snap: &Snapshot) -> Result<Question, String> {
+    let clusters = &snap.content.clusters;
+    let fullness = |c: &twin::placement::cluster::Cluster| {
+        let (mut used, mut disk) = (0.0, 0.0);
+        for &s in &c.sites {
+            let plan = snap.content.site_plans[s.0 as usize].as_deref();
+            used += (snap.placement.held_bytes(s) + plan.map_or(0, |m| m.replica_bytes)) as f64;
+            disk += snap.model.world.sites[s.0 as usize].disk_bytes as f64;
+        }
+        if disk > 0.0 { used / disk } else { 0.0 }
+    };
+    let (c, full) = (clusters.list.iter().enumerate())
+        .map(|(i, c)| (i, fullness(c)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .ok_or("the twin has no cluster")?;
+    let cluster = Some(c as u32);
+    Ok(Question {
+        edits: vec![now(Change::Disk { factor: 2.0, cluster }), now(Change::FillNow { site: None, cluster })],
+        hours: None,
+        said: format!(
+            "Ready question: the tightest cluster, {c} ({}, {:.0}% full), with twice the disk, filled now",
+            clusters.list[c].name,
+            100.0 * full
+        ),
+    })
+}
+
+fn fill_window_later(snap: &Snapshot) -> Result<Question, String> {
+    let f = &snap.content.fill_spec;
+    let start = (f.window_start_hour + f.window_shift_hours).rem_euclid(24.0);
+    let later = (start + 2.0).rem_euclid(24.0);
+    Ok(Question {
+        edits: vec![now(Change::FillWindow { start_hour: Some(later), hours: None })],
+        hours: None,
+        said: format!("Ready question: the fill window opening at {later:.2} local instead of {start:.2}"),
+    })
+}
+
+/// The control-plane region with the most instances in service in the last minute (of those not evacuated).
+fn busiest_region_evacuated(snap: &Snapshot) -> Result<Question, String> {
+    let fleet = &snap.fleet;
+    let (r, instances) = (0..fleet.names.len())
+        .filter(|&r| !fleet.evacuated.get(r).copied().unwrap_or(false))
+        .filter_map(|r| fleet.history.get(r)?.last().map(|m| (r, m.in_service)))
+        .max_by_key(|&(r, n)| (n, std::cmp::Reverse(r)))
+        .ok_or("no control-plane region is in service")?;
+    let region = fleet.names[r].clone();
+    Ok(Question {
+        said: format!("Ready question: {region} ({instances} instance(s) in service) evacuated now"),
+        edits: vec![now(Change::Evacuate { region })],
+        hours: None,
+    })
 }
 
 /// A change in words, with the names of what it touches.
