@@ -4,6 +4,8 @@
 //! they are what makes the other figures mean something. Nothing here is tuned per scenario; a check that is
 //! off is reported as off.
 
+use chrono::{Offset, TimeZone};
+
 use crate::Twin;
 use crate::kpi::{History, KpiSample};
 use crate::region::REGIONS;
@@ -105,16 +107,17 @@ fn local_hour_profile(twin: &Twin, region: usize, from: SimTime) -> [Option<f64>
     let start = twin.model().start_utc;
     let mut sum = [0.0; 24];
     let mut n = [0u32; 24];
-    // The offset changes only with daylight saving, on a quarter hour in every zone: look it up once a quarter
-    // hour, not once a minute.
-    let mut offset: Option<(i64, Option<i32>)> = None;
+    // Hours are read on the clock of the region's busiest zone, as `run` reports its peak. The offset changes
+    // only with daylight saving, on a quarter hour in every zone: look it up once a quarter hour.
+    let Some(zone) = twin.model().world.busiest_zone(region) else { return [None; 24] };
+    let mut offset: Option<(i64, i32)> = None;
     for s in span(twin.region_kpis(region), from) {
         let utc = s.t.to_utc(start) - chrono::Duration::seconds(30);
         let quarter = utc.timestamp().div_euclid(900);
         if offset.is_none_or(|(q, _)| q != quarter) {
-            offset = Some((quarter, twin.model().world.members_utc_offset_s(region, utc)));
+            offset = Some((quarter, zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc()));
         }
-        let Some(offset_s) = offset.and_then(|(_, o)| o) else { continue };
+        let Some((_, offset_s)) = offset else { continue };
         let local_s = utc.timestamp() + offset_s as i64;
         let hour = local_s.rem_euclid(86_400) as usize / 3600;
         sum[hour] += s.active_sessions as f64;

@@ -120,6 +120,23 @@ impl World {
         (members > 0.0).then(|| (weighted / members).round() as i32)
     }
 
+    /// The time zone of a region where most of its members live (the zone whose metros hold the most): the clock
+    /// a region's "local" hours are read on, in reports and in `validate`. Ties go to the zone named first.
+    pub fn busiest_zone(&self, region: usize) -> Option<chrono_tz::Tz> {
+        let mut zones: Vec<(chrono_tz::Tz, f64)> = Vec::new();
+        for m in self.metros.iter().filter(|m| m.region.0 as usize == region) {
+            match zones.iter_mut().find(|z| z.0 == m.tz) {
+                Some(z) => z.1 += m.members,
+                None => zones.push((m.tz, m.members)),
+            }
+        }
+        zones
+            .into_iter()
+            .filter(|z| z.1 > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.name().cmp(a.0.name())))
+            .map(|z| z.0)
+    }
+
     pub fn build(s: &Scenario) -> Result<World, TwinError> {
         let w = &s.world;
         let mut rng = Rng::new(s.seed, Stream::World, &[]);

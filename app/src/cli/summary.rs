@@ -98,12 +98,10 @@ fn group_thousands(n: u64) -> String {
     out
 }
 
-/// Local time of `utc` for a region's members (their members-weighted UTC offset).
+/// Local time of `utc` in the zone where most of a region's members live, named.
 fn local_time(twin: &Twin, region: usize, utc: DateTime<Utc>) -> Option<String> {
-    let offset_min = (twin.model().world.members_utc_offset_s(region, utc)? as f64 / 60.0).round() as i64;
-    let local = utc + chrono::Duration::minutes(offset_min);
-    let sign = if offset_min < 0 { '-' } else { '+' };
-    Some(format!("{} (UTC{sign}{}:{:02})", local.format("%a %H:%M"), offset_min.abs() / 60, offset_min.abs() % 60))
+    let zone = twin.model().world.busiest_zone(region)?;
+    Some(format!("{} ({})", utc.with_timezone(&zone).format("%a %H:%M %Z"), zone.name()))
 }
 
 pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
