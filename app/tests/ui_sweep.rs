@@ -74,8 +74,6 @@ fn a_sweep_runs_in_the_background_ranks_its_variants_and_reopens_from_the_histor
     status.set(2, CellState::Done);
     status.set(3, CellState::Running);
     status.set(4, CellState::Running);
-    status.progress.minutes_total.store(720, std::sync::atomic::Ordering::Relaxed);
-    status.progress.minutes_done.store(480, std::sync::atomic::Ordering::Relaxed);
     status.say("6 cell(s) to run here on 2 worker(s), 0 already done");
     view_mut(h.state_mut()).sweep.watch(plan.plan.clone(), status);
     h.run_steps(2);

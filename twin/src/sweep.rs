@@ -9,7 +9,7 @@
 //! `objective` (the figure to rank by), `[[variant]]` tables (a name, and `[[variant.edit]]` tables or an
 //! `edits` file) and `[[range]]` tables (one edit kind with one `field` over `values`: one variant per value).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -17,10 +17,12 @@ use toml::Spanned;
 use crate::Twin;
 use crate::error::{InputError, TwinError};
 use crate::scenario::ValidScenario;
-use crate::whatif::{self, Branch, Delta, Edit, Edits, FIGURES, Pair, Progress, RegionDeltas, Run};
+use crate::whatif::{self, Branch, Delta, Edit, Edits, FIGURES, Pair, RegionDeltas, Run};
 
 /// AWS Batch runs at most this many children in one array job; a plan has at most this many cells.
 pub const MAX_CELLS: u32 = 10_000;
+/// The longest fork and horizon a plan may ask for, in hours (a year): a cell must end.
+pub const MAX_HOURS: f64 = 8_760.0;
 
 /// What a sweep ranks its variants by: one of the comparison's figures, and which way is better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,8 +161,9 @@ impl SweepPlan {
         })?;
         let number = |v: &Spanned<toml::Value>, name: &str| -> Result<f64, InputError> {
             let x = v.get_ref().as_float().or_else(|| v.get_ref().as_integer().map(|n| n as f64));
-            x.filter(|x| x.is_finite())
-                .ok_or_else(|| at(v.span().start, format!("`{name}` must be a finite number of hours")))
+            x.filter(|x| x.is_finite() && *x <= MAX_HOURS).ok_or_else(|| {
+                at(v.span().start, format!("`{name}` must be a finite number of hours, at most {MAX_HOURS} (a year)"))
+            })
         };
         let at_hours = match &parsed.at {
             Some(v) => number(v, "at")?,
@@ -246,7 +249,7 @@ impl SweepPlan {
 
     /// Cells in all: each seed pair's base and variants.
     pub fn cells(&self) -> u32 {
-        self.seeds * (self.variants.len() as u32 + 1)
+        cell_count(self.seeds, self.variants.len())
     }
 
     /// Cell `index`: seed pair `index / (variants + 1)`, then its base and each variant in turn.
@@ -301,6 +304,11 @@ impl SweepPlan {
 
 /// Reads an edits file, as a plan names it: the name to report it by, and its text; or what went wrong.
 pub type ReadEdits<'a> = dyn FnMut(&str) -> Result<(String, String), String> + 'a;
+
+/// The cells of `seeds` seed pairs of `variants` variants: each pair's base and each variant on it.
+pub fn cell_count(seeds: u32, variants: usize) -> u32 {
+    seeds * (variants as u32 + 1)
+}
 
 /// A cell's name when it is a seed pair's base.
 pub const BASE: &str = "base";
@@ -424,30 +432,26 @@ pub enum CellOutcome {
     Failed(String),
 }
 
-/// Runs cell `index` of `plan` on `scenario` with `threads` worker threads, counting minutes simulated in
-/// `progress` (its total is the cell's: the run to the fork and the horizon). None if `progress` is
-/// cancelled; an edit the twin refuses gives a failed cell, not an error.
+/// Runs cell `index` of `plan` on `scenario` with `threads` worker threads. None once `cancel` is set (it is
+/// looked at each simulated minute); an edit the twin refuses gives a failed cell, not an error.
 pub fn run_cell(
     plan: &SweepPlan,
     scenario: &ValidScenario,
     digest: &str,
     index: u32,
     threads: usize,
-    progress: &Progress,
+    cancel: &AtomicBool,
 ) -> Result<Option<CellResult>, TwinError> {
     let cell = plan.cell(index)?;
     let seed = scenario.seed + u64::from(cell.seed);
     let fork_minutes = (plan.at_hours * 60.0).round() as u64;
-    let horizon = (plan.hours * 60.0).round() as u64;
-    progress.minutes_total.fetch_add(fork_minutes + horizon, Ordering::Relaxed);
     let mut twin = Twin::new(scenario.clone().with_seed(seed))?;
     twin.set_threads(threads);
     for _ in 0..fork_minutes {
-        if progress.cancel.load(Ordering::Relaxed) {
+        if cancel.load(Ordering::Relaxed) {
             return Ok(None);
         }
         twin.advance_minutes(1);
-        progress.minutes_done.fetch_add(1, Ordering::Relaxed);
     }
     let edits = cell.variant.map_or_else(Edits::default, |v| plan.variants[v].edits.clone());
     let outcome = match Branch::new(twin, &edits, plan.hours) {
@@ -456,13 +460,12 @@ pub fn run_cell(
             if branch.done() {
                 break CellOutcome::Done(branch.result());
             }
-            if progress.cancel.load(Ordering::Relaxed) {
+            if cancel.load(Ordering::Relaxed) {
                 return Ok(None);
             }
             if let Err(e) = branch.step() {
                 break CellOutcome::Failed(e.to_string());
             }
-            progress.minutes_done.fetch_add(1, Ordering::Relaxed);
         },
     };
     Ok(Some(CellResult { sweep: digest.into(), index, variant: plan.cell_name(cell).into(), seed, outcome }))

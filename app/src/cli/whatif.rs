@@ -44,12 +44,7 @@ pub struct WhatifArgs {
 
 pub fn whatif(a: WhatifArgs) -> anyhow::Result<()> {
     let name = a.edits.display().to_string();
-    let bytes = std::fs::read(&a.edits).with_context(|| format!("reading {name}"))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let valid = e.utf8_error().valid_up_to();
-        let text = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
-        twin::InputError::at_offset(&name, &text, valid, "expected UTF-8 text (a TOML edits file)")
-    })?;
+    let text = crate::read_text(&a.edits, "a TOML edits file")?;
     let edits = Edits::parse(&name, &text)?;
     let out_kind = match a.out.as_ref().map(|p| p.extension().and_then(|e| e.to_str()).unwrap_or("")) {
         None => None,

@@ -9,7 +9,6 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use connectors::batch::{get, put};
 use twin::sweep::{self, CellOutcome};
-use twin::whatif::Progress;
 
 use super::{LoadedPlan, cell_bytes, cell_file, parse_cells};
 
@@ -90,7 +89,7 @@ pub fn run(plan_url: &str, index: Option<u32>, cells: Option<&str>) -> anyhow::R
         plan.plan.cells(),
         plan.plan.cell_name(plan.plan.cell(cell)?)
     );
-    let result = sweep::run_cell(&plan.plan, &plan.scenario, &plan.digest, cell, threads, &Progress::default())?
+    let result = sweep::run_cell(&plan.plan, &plan.scenario, &plan.digest, cell, threads, &Default::default())?
         .context("the cell was cancelled")?;
     let key = place.cell_key(cell);
     runtime.block_on(put(&s3, &place.bucket, &key, cell_bytes(&result)))?;

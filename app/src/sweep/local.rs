@@ -40,8 +40,7 @@ pub fn run(plan: &LoadedPlan, dir: &SweepDir, jobs: usize, status: &SweepStatus)
                         return;
                     }
                     status.set(index, CellState::Running);
-                    let ran =
-                        sweep::run_cell(&plan.plan, &plan.scenario, &plan.digest, index, threads, &status.progress);
+                    let ran = sweep::run_cell(&plan.plan, &plan.scenario, &plan.digest, index, threads, &status.cancel);
                     let state = match ran {
                         Ok(Some(cell)) => match dir.write_cell(&cell) {
                             Ok(()) => CellState::of(&cell),

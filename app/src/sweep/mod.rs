@@ -9,11 +9,10 @@ pub mod local;
 use std::fmt::Write;
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
 use twin::sweep::{CellOutcome, CellResult, SweepPlan, SweepReport};
-use twin::whatif::Progress;
 use twin::{Scenario, ValidScenario};
 
 /// A plan ready to run: expanded, with its scenario, and the digest that names its cells.
@@ -30,7 +29,7 @@ impl LoadedPlan {
     /// Reads the plan at `path`; its scenario and edits files are found beside it.
     pub fn load(path: &Path) -> anyhow::Result<LoadedPlan> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading the sweep plan {name}"))?;
+        let text = crate::read_text(path, "a TOML sweep plan")?;
         LoadedPlan::parse(&name, &text, path.parent().unwrap_or(Path::new(".")), None)
     }
 
@@ -89,12 +88,12 @@ impl CellState {
     }
 }
 
-/// A sweep under way, shared with whoever watches it: each cell's state, the minutes simulated here, what the
-/// backend last said, and the switch that stops it.
+/// A sweep under way, shared with whoever watches it: each cell's state, what the backend last said, and the
+/// switch that stops it.
 #[derive(Debug, Default)]
 pub struct SweepStatus {
     pub cells: Mutex<Vec<CellState>>,
-    pub progress: Progress,
+    pub cancel: AtomicBool,
     pub note: Mutex<String>,
 }
 
@@ -122,11 +121,11 @@ impl SweepStatus {
     }
 
     pub fn cancel(&self) {
-        self.progress.cancel.store(true, Ordering::Relaxed);
+        self.cancel.store(true, Ordering::Relaxed);
     }
 
     pub fn cancelled(&self) -> bool {
-        self.progress.cancel.load(Ordering::Relaxed)
+        self.cancel.load(Ordering::Relaxed)
     }
 
     /// Cells done (or failed) of all.

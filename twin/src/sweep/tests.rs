@@ -1,6 +1,6 @@
 use super::*;
 use crate::test_support::small_scenario;
-use crate::whatif::{Change, run_pairs};
+use crate::whatif::{Change, Progress, run_pairs};
 
 const EXAMPLE: &str = r#"
 scenario = "default"        # or a path
@@ -113,6 +113,7 @@ fn hostile_plans_get_located_errors() {
         ("this is not toml at all {".into(), 1, "expected"),
         (head.replace("objective = \"offload\"", "objective = \"happiness\""), 5, "backbone"),
         (head.replace("hours = 2", "hours = nan") + variant, 3, "finite"),
+        (head.replace("hours = 2", "hours = 1e9") + variant, 3, "at most 8760"),
         (head.to_string() + &variant.replace("site = 1", "site = 1\nat_hours = 2"), 6, "before the horizon"),
         (head.to_string() + variant + variant, 11, "two variants"),
         (head.to_string() + &variant.replace("\"v\"", "\"base\""), 6, "base"),
@@ -134,7 +135,7 @@ fn run_all(plan: &SweepPlan) -> (String, Vec<Option<CellResult>>) {
     let scenario = small_scenario();
     let digest = plan.digest("small");
     let cells =
-        (0..plan.cells()).map(|i| run_cell(plan, &scenario, &digest, i, 1, &Progress::default()).unwrap()).collect();
+        (0..plan.cells()).map(|i| run_cell(plan, &scenario, &digest, i, 1, &Default::default()).unwrap()).collect();
     (digest, cells)
 }
 
@@ -155,7 +156,7 @@ fn a_sweeps_paired_deltas_are_the_comparisons_and_its_cells_are_deterministic() 
     assert_eq!(report.variants[0].pairs, 2);
 
     // A cell run again, alone and with more threads, gives the same result.
-    let again = run_cell(&plan, &small_scenario(), &digest, 3, 2, &Progress::default()).unwrap();
+    let again = run_cell(&plan, &small_scenario(), &digest, 3, 2, &Default::default()).unwrap();
     assert_eq!(again, cells[3]);
 }
 

@@ -387,7 +387,7 @@ impl SweepTab {
         ui.weak(format!(
             "fork at {} h (the console's hour), {} cell(s)",
             snap.time.minutes() / 60,
-            self.seeds as usize * (self.variants.len() + 1)
+            twin::sweep::cell_count(self.seeds, self.variants.len())
         ));
         ui.horizontal(|ui| {
             ui.radio_value(&mut self.backend, Backend::Local, "Local");
