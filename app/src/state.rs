@@ -1,6 +1,7 @@
 //! AppState: everything the console remembers between frames, and the handle to the twin worker.
 
 use std::any::Any;
+use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 
 use twin::Twin;
@@ -39,6 +40,35 @@ pub struct AppState {
     pub encodes: RealEncodes,
     /// The live deployment mirrored, if one is.
     pub mirror: MirrorLink,
+    /// Viewing events recorded from each start of the twin.
+    pub record: AutoRecord,
+    /// Whether a scenario loaded in the background starts playing once built.
+    pub play_on_load: bool,
+}
+
+/// Viewing events the console records from each start of the twin (its load, a reset): a sample of members,
+/// into a new database in `dir` each time, so the Analytics view fills as the twin runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AutoRecord {
+    pub dir: PathBuf,
+    /// The share of members recorded; None: the console does not record (the operator stopped it, or the
+    /// console was opened with `--no-record`).
+    pub sample: Option<f64>,
+}
+
+impl AutoRecord {
+    /// The share the console records unless told otherwise: enough for the Analytics view's figures, and
+    /// light enough to leave on.
+    pub const DEFAULT_SAMPLE: f64 = 0.1;
+
+    /// The console's default: `DEFAULT_SAMPLE` of members, into `runs/` of the data folder.
+    pub fn on() -> AutoRecord {
+        AutoRecord { dir: crate::store::events::console_dir(), sample: Some(Self::DEFAULT_SAMPLE) }
+    }
+
+    pub fn off() -> AutoRecord {
+        AutoRecord { sample: None, ..AutoRecord::on() }
+    }
 }
 
 impl AppState {
@@ -59,6 +89,8 @@ impl AppState {
             show_frame_time: true,
             encodes: RealEncodes::new(crate::data_dir().join("origin")),
             mirror: MirrorLink::default(),
+            record: AutoRecord::off(),
+            play_on_load: true,
         }
     }
 

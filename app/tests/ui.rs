@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use edgetwin::state::AutoRecord;
 use edgetwin::ui::scenario_source::ScenarioSource;
 use edgetwin::ui::shell::ConsoleApp;
 use edgetwin::ui::view::ViewId;
@@ -124,7 +125,7 @@ fn a_bad_scenario_shows_the_error_panel() {
     let path = dir.join("bad.toml");
     std::fs::write(&path, "name = \"bad\"\nseed = 1\nstart = \"2026-11-23T00:00:00Z\"\nhorizon_hours = \"long\"\n")
         .unwrap();
-    let mut h = harness(ConsoleApp::open(ScenarioSource::File(path.clone()), None));
+    let mut h = harness(ConsoleApp::open(ScenarioSource::File(path.clone()), None, AutoRecord::off()));
     step_until(&mut h, "the load to fail", |app| app.state.load_error.is_some());
     h.get_by_label("The scenario could not be loaded");
     h.get_by_label_contains(&format!("{}:4:17:", path.display()));
@@ -392,16 +393,15 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
     let mut h = harness(console_after(20));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("analytics-view-{}", std::process::id()));
     std::fs::remove_dir_all(&dir).ok();
-    let db = dir.join("recording.db");
-    {
-        let view = h.state_mut().state.find_view_mut::<AnalyticsView>().unwrap();
-        (view.record_path, view.sample) = (Some(db.clone()), 0.01);
-    }
+    h.state_mut().state.record.dir = dir.clone();
+    h.state_mut().state.find_view_mut::<AnalyticsView>().unwrap().sample = 0.01;
     h.get_by_label("Analytics").click();
     h.run_steps(2);
     h.get_by_label("Record events").click();
     let recording = |app: &ConsoleApp| app.state.twin.as_ref().unwrap().latest().recording.clone();
     step_until(&mut h, "the recording to start", |app| recording(app).is_some());
+    let db = recording(h.state()).unwrap().path;
+    assert_eq!(db, dir.join("default-seed42-1.db"), "named for the scenario and seed, in the console's folder");
     // Thirty hours, a minute a step (the console is paused), so North and South America have a whole day in
     // the store and are trained on it: the same events every run.
     let start = sim_minutes(h.state());
@@ -448,6 +448,65 @@ fn the_analytics_view_records_events_and_shows_qoe_drop_off_and_the_titles() {
     h.run_steps(2);
     h.get_by_label("Stop recording").click();
     step_until(&mut h, "the recording to stop", |app| recording(app).is_none());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_fresh_console_records_a_sample_from_the_start_and_analytics_fills_within_an_hour() {
+    use edgetwin::ui::views::analytics::AnalyticsView;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fresh-console-{}", std::process::id()));
+    std::fs::remove_dir_all(&dir).ok();
+    // As `cargo run` opens it, with the clock held so that the hour is the same every run.
+    let record = AutoRecord { dir: dir.clone(), ..AutoRecord::on() };
+    let mut h = harness(ConsoleApp::open_paused(ScenarioSource::Default, None, record));
+    let recording = |app: &ConsoleApp| app.state.twin.as_ref().and_then(|t| t.latest().recording.clone());
+    step_until(&mut h, "the recording to start with the twin", |app| recording(app).is_some());
+    let r = recording(h.state()).unwrap();
+    assert_eq!((r.path, r.sample), (dir.join("default-seed42-1.db"), 0.1));
+    assert_eq!(sim_minutes(h.state()), 0, "recorded from the twin's first minute");
+    for _ in 0..60 {
+        h.state().state.twin.as_ref().unwrap().send(Request::Step);
+    }
+    step_until(&mut h, "an hour", |app| sim_minutes(app) == 60);
+    step_until(&mut h, "the writer to commit the hour", |app| {
+        recording(app).is_some_and(|r| r.taken > 0 && r.written == r.taken)
+    });
+    h.get_by_label("Analytics").click();
+    let db = dir.join("default-seed42-1.db");
+    let direct = {
+        let conn = edgetwin::store::events::open(&db).unwrap();
+        edgetwin::store::analytics::summary(&conn, &db, 6).unwrap()
+    };
+    assert!(direct.qoe.attempts > 100 && !direct.titles.is_empty(), "{:?}", direct.qoe);
+    let view = |app: &ConsoleApp| app.state.find_view::<AnalyticsView>().unwrap().summary.clone();
+    // The view reads the store again every few seconds while events come in: no click needed.
+    for _ in 0..200 {
+        if view(h.state()).as_ref() == Some(&direct) {
+            break;
+        }
+        h.run_steps(3);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(view(h.state()).as_ref(), Some(&direct), "the view fills from the recording on its own");
+    h.get_by_label_contains("Recording 10% of members into default-seed42-1.db");
+    h.snapshot_options("analytics_fresh_console", &snapshot_options());
+    // The switch: stopping records no more, not even after a reset.
+    h.get_by_label("Stop recording").click();
+    step_until(&mut h, "the recording to stop", |app| recording(app).is_none());
+    assert_eq!(h.state().state.record.sample, None);
+    h.get_by_label("Reset").click();
+    h.run_steps(2);
+    step_until(&mut h, "the reset", |app| sim_minutes(app) == 0);
+    h.run_steps(5);
+    assert!(recording(h.state()).is_none() && !dir.join("default-seed42-2.db").exists());
+    // Recording again starts a new database, and a reset then starts another for the new twin.
+    h.get_by_label("Record events").click();
+    step_until(&mut h, "a new recording", |app| recording(app).is_some());
+    assert_eq!(recording(h.state()).unwrap().path, dir.join("default-seed42-2.db"));
+    h.get_by_label("Reset").click();
+    step_until(&mut h, "a recording of the reset twin", |app| {
+        recording(app).is_some_and(|r| r.path == dir.join("default-seed42-3.db"))
+    });
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -139,9 +139,12 @@ pub struct KpiSample {
     /// crossed the backbone.
     pub fill_bytes: [u64; 3],
     pub fill_backbone_bytes: u64,
-    /// Startup time of the plays that started in the minute.
+    /// Startup time of the plays that started in the minute: percentiles, and (for the mean) the plays that
+    /// started and their startup times summed.
     pub startup_p50_ms: f64,
     pub startup_p95_ms: f64,
+    pub starts: u64,
+    pub startup_us: u64,
     /// Rebuffer time and watch time (Mux: watch time includes stalls) in the minute.
     pub rebuffer_ms: u64,
     pub watch_ms: u64,
@@ -157,7 +160,7 @@ pub struct KpiSample {
 impl KpiSample {
     /// The raw counters of the minute that are not KPIs themselves (`KpiId` covers `active_sessions`, `plays`
     /// and `saturated_sites`), named as the KPI files name them.
-    pub fn counters(&self) -> [(&'static str, u64); 18] {
+    pub fn counters(&self) -> [(&'static str, u64); 20] {
         [
             ("stream_seconds", self.stream_seconds),
             ("ebvs", self.ebvs),
@@ -172,6 +175,8 @@ impl KpiSample {
             ("fill_tier_bytes", self.fill_bytes[1]),
             ("fill_origin_bytes", self.fill_bytes[2]),
             ("fill_backbone_bytes", self.fill_backbone_bytes),
+            ("starts", self.starts),
+            ("startup_us", self.startup_us),
             ("rebuffer_ms", self.rebuffer_ms),
             ("watch_ms", self.watch_ms),
             ("switches_down", self.switches_down),
@@ -217,6 +222,10 @@ impl KpiSample {
     pub fn transit_gbps(&self) -> f64 {
         bytes_per_minute_to_gbps(self.transit_bytes)
     }
+    /// Mean startup time of the plays that started.
+    pub fn startup_mean_ms(&self) -> Option<f64> {
+        (self.starts > 0).then(|| self.startup_us as f64 / self.starts as f64 / 1000.0)
+    }
     pub fn rebuffer_pct(&self) -> Option<f64> {
         (self.watch_ms > 0).then(|| 100.0 * self.rebuffer_ms as f64 / self.watch_ms as f64)
     }
@@ -242,6 +251,7 @@ impl KpiSample {
             KpiId::EdgeGbps => Some(self.edge_gbps()),
             KpiId::StartupP50Ms => (self.plays > self.ebvs).then_some(self.startup_p50_ms),
             KpiId::StartupP95Ms => (self.plays > self.ebvs).then_some(self.startup_p95_ms),
+            KpiId::StartupMeanMs => self.startup_mean_ms(),
             KpiId::RebufferPct => self.rebuffer_pct(),
             KpiId::EbvsPct => self.ebvs_pct(),
             KpiId::DeliveredKbps => self.delivered_kbps(),
@@ -266,6 +276,8 @@ impl KpiSample {
             *a += b;
         }
         self.fill_backbone_bytes += o.fill_backbone_bytes;
+        self.starts += o.starts;
+        self.startup_us += o.startup_us;
         self.rebuffer_ms += o.rebuffer_ms;
         self.watch_ms += o.watch_ms;
         self.switches_down += o.switches_down;
@@ -360,6 +372,7 @@ pub enum KpiId {
     EdgeGbps,
     StartupP50Ms,
     StartupP95Ms,
+    StartupMeanMs,
     RebufferPct,
     EbvsPct,
     DeliveredKbps,
@@ -367,7 +380,7 @@ pub enum KpiId {
 }
 
 impl KpiId {
-    pub const ALL: [KpiId; 16] = [
+    pub const ALL: [KpiId; 17] = [
         KpiId::ActiveSessions,
         KpiId::Plays,
         KpiId::OffloadPct,
@@ -380,6 +393,7 @@ impl KpiId {
         KpiId::EdgeGbps,
         KpiId::StartupP50Ms,
         KpiId::StartupP95Ms,
+        KpiId::StartupMeanMs,
         KpiId::RebufferPct,
         KpiId::EbvsPct,
         KpiId::DeliveredKbps,
@@ -401,6 +415,7 @@ impl KpiId {
             KpiId::EdgeGbps => "edge_gbps",
             KpiId::StartupP50Ms => "startup_p50_ms",
             KpiId::StartupP95Ms => "startup_p95_ms",
+            KpiId::StartupMeanMs => "startup_mean_ms",
             KpiId::RebufferPct => "rebuffer_pct",
             KpiId::EbvsPct => "ebvs_pct",
             KpiId::DeliveredKbps => "delivered_kbps",
@@ -422,6 +437,7 @@ impl KpiId {
             KpiId::EdgeGbps => "edge Gbps",
             KpiId::StartupP50Ms => "startup p50 ms",
             KpiId::StartupP95Ms => "startup p95 ms",
+            KpiId::StartupMeanMs => "startup mean ms",
             KpiId::RebufferPct => "rebuffer %",
             KpiId::EbvsPct => "EBVS %",
             KpiId::DeliveredKbps => "delivered bitrate kbps",
@@ -435,7 +451,7 @@ impl KpiId {
             KpiId::BackboneGbps | KpiId::MissGbps | KpiId::BackboneFillGbps | KpiId::FillGbps | KpiId::EdgeGbps => {
                 "Gbps"
             }
-            KpiId::StartupP50Ms | KpiId::StartupP95Ms => "ms",
+            KpiId::StartupP50Ms | KpiId::StartupP95Ms | KpiId::StartupMeanMs => "ms",
             KpiId::DeliveredKbps => "kbps",
         }
     }

@@ -394,14 +394,6 @@ impl Twin {
         hist
     }
 
-    /// Startup times of every play started so far, summed in microseconds, worldwide or for one region.
-    pub fn startup_us_total(&self, region: Option<usize>) -> u64 {
-        (0..region::REGIONS.len())
-            .filter(|&r| region.is_none_or(|x| x == r))
-            .map(|r| self.engine.run_startup_us[r])
-            .sum()
-    }
-
     /// Startup-time percentile over the whole run so far, worldwide or for one region.
     pub fn run_startup_ms(&self, region: Option<usize>, q: f64) -> Option<f64> {
         kpi::hist_quantile(&self.startup_hist(region), 1, q)

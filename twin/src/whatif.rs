@@ -524,7 +524,6 @@ pub struct Run {
 struct Mark {
     minutes: usize,
     region_hist: Vec<Vec<u64>>,
-    startup_us: u64,
     fleet: (f64, f64),
     site_offered: Vec<u64>,
     site_hit: Vec<u64>,
@@ -536,7 +535,6 @@ impl Mark {
         Mark {
             minutes: twin.kpis().len(),
             region_hist: (0..REGIONS.len()).map(|r| twin.startup_hist(Some(r))).collect(),
-            startup_us: twin.startup_us_total(None),
             fleet: fleet_totals(twin),
             site_offered: site_offered.to_vec(),
             site_hit: site_hit.to_vec(),
@@ -595,11 +593,7 @@ fn run_result(twin: &Twin, from: &Mark) -> Run {
         fill_tb: total.fill_bytes.map(|b| b as f64 / 1e12),
         startup_p50_ms: kpi::hist_quantile(&hist, 1, 0.5).unwrap_or(0.0),
         startup_p95_ms: kpi::hist_quantile(&hist, 1, 0.95).unwrap_or(0.0),
-        startup_mean_ms: {
-            let starts: u64 = hist.iter().sum();
-            let us = twin.startup_us_total(None) - from.startup_us;
-            if starts > 0 { us as f64 / starts as f64 / 1000.0 } else { 0.0 }
-        },
+        startup_mean_ms: total.startup_mean_ms().unwrap_or(0.0),
         rebuffer_pct: total.rebuffer_pct().unwrap_or(0.0),
         ebvs_pct: total.ebvs_pct().unwrap_or(0.0),
         start_failure_pct: pct(total.start_failures, total.plays),

@@ -5,21 +5,29 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::cli::Args;
+use crate::state::AutoRecord;
 use crate::ui::control::Control;
 use crate::ui::scenario_source::ScenarioSource;
 use crate::ui::shell::ConsoleApp;
 
 pub fn open(args: &Args, launched: Instant) -> anyhow::Result<()> {
     let source = args.scenario.clone().map_or(ScenarioSource::Default, ScenarioSource::File);
-    window(source, None, args.exit_after_first_frame, launched)
+    let record = if args.no_record { AutoRecord::off() } else { AutoRecord::on() };
+    window(source, None, record, args.exit_after_first_frame, launched)
 }
 
 /// The console in mirror mode on the deployment `config` names, its AWS mirror view open.
 pub fn open_mirror(config: PathBuf) -> anyhow::Result<()> {
-    window(ScenarioSource::Default, Some(config), false, Instant::now())
+    window(ScenarioSource::Default, Some(config), AutoRecord::on(), false, Instant::now())
 }
 
-fn window(source: ScenarioSource, mirror: Option<PathBuf>, exit: bool, launched: Instant) -> anyhow::Result<()> {
+fn window(
+    source: ScenarioSource,
+    mirror: Option<PathBuf>,
+    record: AutoRecord,
+    exit: bool,
+    launched: Instant,
+) -> anyhow::Result<()> {
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default().with_inner_size([1440.0, 900.0]).with_title("edgetwin"),
         ..Default::default()
@@ -28,7 +36,7 @@ fn window(source: ScenarioSource, mirror: Option<PathBuf>, exit: bool, launched:
         "edgetwin",
         options,
         Box::new(move |cc| {
-            let mut app = ConsoleApp::open(source, Some(cc.egui_ctx.clone()));
+            let mut app = ConsoleApp::open(source, Some(cc.egui_ctx.clone()), record);
             if let Some(path) = mirror {
                 app.handle(Control::ConnectMirror(path));
             }

@@ -56,6 +56,10 @@ pub struct Args {
     /// With --screenshot: the image size in points, WIDTHxHEIGHT.
     #[arg(long, default_value = "1600x900")]
     pub size: String,
+    /// Open the console without recording viewing events (by default it records 10% of members from each start
+    /// of the twin, into runs/ of the data folder: $XDG_DATA_HOME/edgetwin, else ~/.local/share/edgetwin).
+    #[arg(long)]
+    pub no_record: bool,
     /// Print the time from launch to the first frame drawn, then close (for start-up benchmarks).
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,

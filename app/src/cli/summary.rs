@@ -25,6 +25,8 @@ struct Column {
     stream_seconds: u128,
     startup_p50_ms: Option<f64>,
     startup_p95_ms: Option<f64>,
+    starts: u128,
+    startup_us: u128,
     /// The minute with most sessions playing, and the most of each backbone flow in any minute.
     peak: Option<KpiSample>,
     peak_backbone_gbps: f64,
@@ -57,6 +59,8 @@ impl Column {
             stream_seconds: sum(|s| s.stream_seconds),
             startup_p50_ms: None,
             startup_p95_ms: None,
+            starts: sum(|s| s.starts),
+            startup_us: sum(|s| s.startup_us),
             peak: samples.iter().max_by_key(|s| (s.active_sessions, std::cmp::Reverse(s.t))).copied(),
             peak_backbone_gbps: max(KpiSample::backbone_gbps),
             peak_miss_gbps: max(KpiSample::miss_gbps),
@@ -158,7 +162,7 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
     );
 
     type Row = (&'static str, fn(&Column) -> String);
-    let rows: [Row; 27] = [
+    let rows: [Row; 28] = [
         ("plays", |c| group_thousands(c.plays)),
         ("EBVS %", |c| pct(c.ebvs as u128, c.plays as u128)),
         ("start failures %", |c| pct(c.start_failures as u128, c.plays as u128)),
@@ -166,6 +170,7 @@ pub fn render(twin: &Twin, hours: f64, build_s: f64, run_s: f64) -> String {
         ("stall exits %", |c| pct(c.stall_exits as u128, c.plays as u128)),
         ("startup p50 (s)", |c| seconds(c.startup_p50_ms)),
         ("startup p95 (s)", |c| seconds(c.startup_p95_ms)),
+        ("startup mean (s)", |c| seconds((c.starts > 0).then(|| c.startup_us as f64 / c.starts as f64 / 1000.0))),
         ("rebuffer %", |c| pct(c.rebuffer_ms, c.watch_ms)),
         ("delivered bitrate (Mbps)", Column::delivered_mbps),
         ("offload %", |c| pct(c.edge_bytes, c.edge_bytes + c.origin_bytes)),

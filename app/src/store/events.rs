@@ -125,6 +125,14 @@ pub fn console_dir() -> PathBuf {
     crate::data_dir().join("runs")
 }
 
+/// A new database in `dir` for a recording of `scenario` with `seed`: `SCENARIO-seedSEED-N.db`, with the first
+/// N not taken.
+pub fn new_console_path(dir: &Path, scenario: &str, seed: u64) -> PathBuf {
+    let name: String =
+        scenario.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    (1..).map(|n| dir.join(format!("{name}-seed{seed}-{n}.db"))).find(|p| !p.exists()).expect("a free name")
+}
+
 /// Opens a store to read (migrating it if it is older).
 pub fn open(path: &Path) -> anyhow::Result<Connection> {
     if !path.is_file() {
@@ -208,6 +216,9 @@ impl EventStore {
     pub fn create(path: &Path, twin: &Twin, sampling_rate: f64) -> anyhow::Result<EventStore> {
         if path.exists() {
             bail!("{} exists: give a new file for this run's events (or remove it)", path.display());
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let mut conn = Connection::open(path).with_context(|| format!("creating {}", path.display()))?;
         // The largest pages: a batch appends to each kind's range, and fewer, larger pages take it in at 1.32–1.39 M

@@ -11,7 +11,7 @@ use super::error_panel::{self, Problem};
 use super::scenario_source::ScenarioSource;
 use super::view::{View, ViewCtx};
 use super::views::{self, REGISTERED};
-use crate::state::AppState;
+use crate::state::{AppState, AutoRecord};
 use crate::worker::{Published, Request, Speed, TwinHandle};
 
 pub struct ConsoleApp {
@@ -22,8 +22,17 @@ pub struct ConsoleApp {
 
 impl ConsoleApp {
     /// Loads `source` on a background thread (a Netflix-size world takes a noticeable moment) and starts the
-    /// clock once it is built; a bad scenario opens the error panel instead.
-    pub fn open(source: ScenarioSource, repaint: Option<egui::Context>) -> ConsoleApp {
+    /// clock once it is built, recording events as `record` says; a bad scenario opens the error panel instead.
+    pub fn open(source: ScenarioSource, repaint: Option<egui::Context>, record: AutoRecord) -> ConsoleApp {
+        ConsoleApp::load(source, repaint, record, true)
+    }
+
+    /// As `open`, with the clock stopped once the twin is built (tests that step it a minute at a time).
+    pub fn open_paused(source: ScenarioSource, repaint: Option<egui::Context>, record: AutoRecord) -> ConsoleApp {
+        ConsoleApp::load(source, repaint, record, false)
+    }
+
+    fn load(source: ScenarioSource, repaint: Option<egui::Context>, record: AutoRecord, play: bool) -> ConsoleApp {
         let (tx, rx) = std::sync::mpsc::channel();
         let wake = repaint.clone();
         let loader = source.clone();
@@ -34,7 +43,7 @@ impl ConsoleApp {
             }
         });
         let mut state = AppState::new(None, source.label());
-        state.loading = Some(rx);
+        (state.loading, state.record, state.play_on_load) = (Some(rx), record, play);
         ConsoleApp { state, repaint }
     }
 
@@ -50,9 +59,11 @@ impl ConsoleApp {
         match result {
             Ok(twin) => {
                 let handle = TwinHandle::spawn(twin, self.repaint.clone());
-                handle.send(Request::Play(true));
-                self.state.seed_edit = handle.latest().seed;
+                let seed = handle.latest().seed;
+                self.state.seed_edit = seed;
                 self.state.twin = Some(handle);
+                self.record_from_start(seed);
+                self.send(Request::Play(self.state.play_on_load));
             }
             Err(e) => self.state.load_error = Some(e),
         }
@@ -145,7 +156,23 @@ impl ConsoleApp {
     /// Carries out one control: the one place where the console changes in answer to its parts.
     pub fn handle(&mut self, control: Control) {
         match control {
-            Control::Worker(r) => self.send(r),
+            Control::Worker(r) => {
+                let reset = match r {
+                    Request::Reset { seed } => Some(seed),
+                    _ => None,
+                };
+                self.send(r);
+                if let Some(seed) = reset {
+                    self.record_from_start(seed);
+                }
+            }
+            Control::Record(sample) => {
+                self.state.record.sample = sample;
+                match &self.state.twin {
+                    Some(t) if sample.is_some() => self.record_from_start(t.latest().seed),
+                    _ => self.send(Request::RecordEvents(None)),
+                }
+            }
             Control::ShowView(id) => {
                 if views::spec(id).is_some() {
                     self.state.view = id;
@@ -199,6 +226,15 @@ impl ConsoleApp {
         }
     }
 
+    /// Starts recording events into a new database, if the console records: on a twin just started (loaded, or
+    /// reset with `seed`), or when the operator asks.
+    fn record_from_start(&self, seed: u64) {
+        let (Some(sample), Some(t)) = (self.state.record.sample, &self.state.twin) else { return };
+        let scenario = t.latest().snapshot.model.scenario.name.clone();
+        let path = crate::store::events::new_console_path(&self.state.record.dir, &scenario, seed);
+        self.send(Request::RecordEvents(Some((path, sample))));
+    }
+
     /// Seeds the twin with the mirrored state, then runs it from there on the map.
     fn play_forward(&mut self) {
         let (Some(session), Some(twin)) = (&self.state.mirror.session, &self.state.twin) else { return };
@@ -237,7 +273,7 @@ impl ConsoleApp {
     fn switch_to(&mut self, source: ScenarioSource) {
         let (view, show_frame_time) = (self.state.view, self.state.show_frame_time);
         let mirror = std::mem::take(&mut self.state.mirror);
-        *self = ConsoleApp::open(source, self.repaint.clone());
+        *self = ConsoleApp::open(source, self.repaint.clone(), self.state.record.clone());
         (self.state.view, self.state.show_frame_time) = (view, show_frame_time);
         self.state.mirror = mirror;
     }

@@ -283,9 +283,8 @@ pub struct Engine {
     /// them, held the file or not) and of those it served: its offload.
     pub(crate) site_offered_bytes: Vec<u64>,
     pub(crate) site_hit_bytes: Vec<u64>,
-    /// Startup histogram per region over the whole run, for summaries, and the startup times summed (µs).
+    /// Startup histogram per region over the whole run, for summaries.
     pub(crate) run_hist: Vec<u64>,
-    pub(crate) run_startup_us: Vec<u64>,
     pub(crate) totals: Totals,
     /// Plays per control-plane region in the last minute.
     cp_plays: Vec<u64>,
@@ -332,7 +331,6 @@ impl Clone for Engine {
             site_offered_bytes: self.site_offered_bytes.clone(),
             site_hit_bytes: self.site_hit_bytes.clone(),
             run_hist: self.run_hist.clone(),
-            run_startup_us: self.run_startup_us.clone(),
             totals: self.totals,
             cp_plays: self.cp_plays.clone(),
             title_bytes: self.title_bytes.clone(),
@@ -470,7 +468,6 @@ impl Engine {
             site_offered_bytes: vec![0; sites],
             site_hit_bytes: vec![0; sites],
             run_hist: vec![0; REGIONS.len() * HIST_BINS],
-            run_startup_us: vec![0; REGIONS.len()],
             totals: Totals::default(),
             cp_plays: vec![0; world.origins.len()],
             title_bytes: vec![TitleBytes::default(); model.catalog.slots.len()],
@@ -796,6 +793,8 @@ impl Engine {
                 fill_backbone_bytes: fill.backbone_bytes[r],
                 startup_p50_ms: kpi::hist_quantile(hist, 1, 0.5).unwrap_or(0.0),
                 startup_p95_ms: kpi::hist_quantile(hist, 1, 0.95).unwrap_or(0.0),
+                starts: hist.iter().map(|&h| h as u64).sum(),
+                startup_us: c.startup_us,
                 rebuffer_ms: c.rebuffer_ms,
                 watch_ms: playing[r].max(0) as u64 * SECONDS_PER_MINUTE * 1000,
                 switches_down: c.switches_down,
@@ -807,7 +806,6 @@ impl Engine {
                 *g += h;
                 *run += h as u64;
             }
-            self.run_startup_us[r] += c.startup_us;
             global.add_counts(&sample);
             self.region_kpis[r].push(sample);
         }

@@ -18,7 +18,7 @@ use crate::store::analytics::{self, Summary};
 use crate::store::events as events_store;
 use crate::ui::control::Control;
 use crate::ui::view::{View, ViewCtx, ViewId, ViewSpec};
-use crate::worker::Request;
+use crate::state::AutoRecord;
 
 pub const VIEW: ViewSpec = ViewSpec::of::<AnalyticsView>(ViewId::new("analytics"), "Analytics");
 
@@ -28,10 +28,8 @@ const REFRESH: Duration = Duration::from_secs(5);
 const TOP_TITLES: usize = 6;
 
 pub struct AnalyticsView {
-    /// Share of members whose events are recorded.
+    /// Share of members whose events are recorded when the operator starts a recording.
     pub sample: f64,
-    /// Where a new recording goes (None: a new file under `events_store::console_dir()`).
-    pub record_path: Option<PathBuf>,
     /// A past run's store, opened to look at (when not recording).
     opened: Option<PathBuf>,
     pub summary: Option<Summary>,
@@ -45,8 +43,7 @@ pub struct AnalyticsView {
 impl Default for AnalyticsView {
     fn default() -> Self {
         AnalyticsView {
-            sample: 0.1,
-            record_path: None,
+            sample: AutoRecord::DEFAULT_SAMPLE,
             opened: None,
             summary: None,
             loading: None,
@@ -70,8 +67,11 @@ impl View for AnalyticsView {
         egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             match &self.summary {
                 Some(s) => show(ui, ctx, s),
+                None if ctx.published.recording.is_some() => {
+                    ui.weak("No events yet: they show once the first are committed.");
+                }
                 None => {
-                    ui.weak("No events yet: Record events from the running twin, or open a run's events database.");
+                    ui.weak("No events yet: record events from the running twin, or open a run's events database.");
                 }
             }
             prediction_errors(ui, snap);
@@ -92,33 +92,30 @@ impl AnalyticsView {
                     r.written
                 ))
                 .on_hover_text(r.path.display().to_string());
-                if ui.button("Stop recording").clicked() {
-                    ctx.send(Request::RecordEvents(None));
+                if ui
+                    .button("Stop recording")
+                    .on_hover_text("Stop, and record no more (nor after a reset) until you record again")
+                    .clicked()
+                {
+                    ctx.send(Control::Record(None));
                 }
                 if ui.button("Refresh").clicked() {
                     self.load(r.path.clone(), r.written);
                 }
             }
             None => {
+                ui.label("Not recording.");
                 let label = ui.label("members sampled %");
                 let mut pct = 100.0 * self.sample;
                 ui.add(egui::DragValue::new(&mut pct).range(0.1..=100.0).speed(0.5)).labelled_by(label.id);
                 self.sample = pct / 100.0;
-                if ui.button("Record events").clicked() {
-                    let path = self.record_path.clone().unwrap_or_else(|| {
-                        let snap = ctx.snapshot();
-                        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
-                        let name = format!("{}-seed{}-{stamp}.db", snap.model.scenario.name, snap.model.scenario.seed);
-                        events_store::console_dir().join(name)
-                    });
-                    if let Some(dir) = path.parent()
-                        && let Err(e) = std::fs::create_dir_all(dir)
-                    {
-                        self.message = Some(format!("{}: {e}", dir.display()));
-                    } else {
-                        ctx.send(Request::RecordEvents(Some((path, self.sample))));
-                        (self.summary, self.opened, self.message) = (None, None, None);
-                    }
+                if ui
+                    .button("Record events")
+                    .on_hover_text("Record from now, and from every later start of the twin")
+                    .clicked()
+                {
+                    ctx.send(Control::Record(Some(self.sample)));
+                    (self.summary, self.opened, self.message) = (None, None, None);
                 }
                 if ui.button("Open events database…").clicked()
                     && let Some(path) = rfd::FileDialog::new().add_filter("events", &["db"]).pick_file()
@@ -133,6 +130,9 @@ impl AnalyticsView {
                 }
             }
         });
+        if recording.is_some() {
+            ui.weak("The console records events from each start of the twin, in a new database each time.");
+        }
     }
 
     /// Reads the summary of the store at `path` on a thread of its own.

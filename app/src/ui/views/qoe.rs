@@ -189,7 +189,14 @@ impl QoeView {
 /// mirrored deployment `observed` (only the KPIs it maps).
 fn plots(ui: &mut egui::Ui, history: &History, observed: Option<&ObservedSeries>) {
     let plots: [(&str, &[(KpiId, &str)]); 6] = [
-        ("startup ms", &[(KpiId::StartupP50Ms, "startup p50"), (KpiId::StartupP95Ms, "startup p95")]),
+        (
+            "startup ms",
+            &[
+                (KpiId::StartupP50Ms, "startup p50"),
+                (KpiId::StartupMeanMs, "startup mean"),
+                (KpiId::StartupP95Ms, "startup p95"),
+            ],
+        ),
         ("rebuffer, EBVS %", &[(KpiId::RebufferPct, "rebuffer %"), (KpiId::EbvsPct, "EBVS %")]),
         (
             "% of bytes",
