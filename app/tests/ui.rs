@@ -112,6 +112,17 @@ fn clicking_a_site_opens_its_inspector() {
         !app.state.twin.as_ref().unwrap().latest().snapshot.site_up[site.0 as usize]
     });
     h.get_by_label("Bring back");
+    // Retiring is a what-if: the edit goes to the What-if form, and the twin itself keeps the site.
+    h.get_by_label("Retire this site…").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, whatif::VIEW.id);
+    let edits = &h.state().state.find_view::<WhatifView>().unwrap().edits;
+    assert_eq!(
+        edits.as_slice(),
+        [twin::whatif::Edit { at_hours: 0.0, change: twin::whatif::Change::RemoveSite { site: site.0 } }]
+    );
+    h.get_by_label_contains(&format!("retire {name}"));
+    assert!(!h.state().state.twin.as_ref().unwrap().latest().snapshot.site_retired[site.0 as usize]);
     h.get_by_label("Close").click();
     h.run_steps(1);
     assert_eq!(h.state().state.selection.site, None);

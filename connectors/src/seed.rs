@@ -55,7 +55,7 @@ pub fn seed(state: &MirrorState, snap: &Snapshot) -> Seed {
     match (mirrored, simulated) {
         (Some(&(_, m)), Some(s)) if m > 0.0 && s > 0.0 => {
             let factor = (m / s).clamp(0.01, 100.0);
-            out.commands.push(Command::SetDemandScale { factor });
+            out.commands.push(Command::SetDemandScale { factor, region: None });
             out.notes.push(format!(
                 "demand × {factor:.2}: {m:.0} active sessions mirrored, {s:.0} simulated at the twin's hour"
             ));

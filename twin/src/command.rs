@@ -17,12 +17,20 @@ pub enum Command {
     /// Take a site out of service (steering stops sending plays to it, and its sessions move to the next entry
     /// of their steering list within the minute) or bring it back.
     SetSiteUp { site: SiteId, up: bool },
+    /// Retire a site for good: it stops serving at once (its sessions move as from a site down), leaves every
+    /// steering list and fill route, and cannot be brought back. The last site of a region cannot be retired.
+    RemoveSite { site: SiteId },
     /// Take an S3 origin region (index into the world's origins) out of service or bring it back. While it is
     /// out, plays no site can serve from the metros it serves fail to start, sessions streaming from it fail
     /// unless a site on their list holds the file, and fills from it stall.
     SetOriginUp { origin: usize, up: bool },
-    /// Multiply play arrivals everywhere (1 = the scenario's demand; 0 stops new plays; at most 100).
-    SetDemandScale { factor: f64 },
+    /// Multiply play arrivals everywhere, or (`region`: an index into `region::REGIONS`) in one region, on top of
+    /// the world's scale (1 = the scenario's demand; 0 stops new plays; at most 100).
+    SetDemandScale {
+        factor: f64,
+        #[serde(default)]
+        region: Option<usize>,
+    },
     /// Make a title `factor` times as appealing in a region (index into `region::REGIONS`) from now: it trends
     /// there, taking plays from other titles; 1 ends the surge (at most `demand::MAX_SURGE`).
     SetTitleSurge { title: TitleId, region: usize, factor: f64 },

@@ -161,6 +161,14 @@ impl Twin {
         self.join_stored();
     }
 
+    /// A site of the world, or why not.
+    fn site(&self, site: SiteId) -> Result<&world::Site, TwinError> {
+        let sites = &self.model.world.sites;
+        sites
+            .get(site.0 as usize)
+            .ok_or_else(|| TwinError::Refused(format!("no site {} (the world has {})", site.0, sites.len())))
+    }
+
     /// Advances the clock to `until` (rounded up to a whole minute).
     pub fn advance_to(&mut self, until: SimTime) {
         let target = until.seconds().div_ceil(time::SECONDS_PER_MINUTE);
@@ -172,10 +180,29 @@ impl Twin {
     pub fn apply(&mut self, command: Command) -> Result<(), TwinError> {
         match command {
             Command::SetSiteUp { site, up } => {
-                let slot = self.engine.site_up.get_mut(site.0 as usize).ok_or_else(|| {
-                    TwinError::Refused(format!("no site {} (the world has {})", site.0, self.model.world.sites.len()))
-                })?;
-                *slot = up;
+                self.site(site)?;
+                if up && self.engine.site_retired[site.0 as usize] {
+                    return Err(TwinError::Refused(format!("site {} was removed: it cannot be brought up", site.0)));
+                }
+                self.engine.site_up[site.0 as usize] = up;
+            }
+            Command::RemoveSite { site } => {
+                let region = self.site(site)?.region;
+                let sites = &self.model.world.sites;
+                let retired = &self.engine.site_retired;
+                if retired[site.0 as usize] {
+                    return Err(TwinError::Refused(format!("site {} is removed already", site.0)));
+                }
+                let others = (0..sites.len()).filter(|&s| s != site.0 as usize && sites[s].region == region);
+                if others.clone().all(|s| retired[s]) {
+                    return Err(TwinError::Refused(format!(
+                        "site {} is the last of {}: a region keeps at least one site",
+                        site.0,
+                        region::REGIONS[region.0 as usize].1
+                    )));
+                }
+                self.engine.site_retired[site.0 as usize] = true;
+                self.engine.site_up[site.0 as usize] = false;
             }
             Command::SetOriginUp { origin, up } => {
                 let origins = self.model.world.origins.len();
@@ -184,14 +211,25 @@ impl Twin {
                 })?;
                 *slot = up;
             }
-            Command::SetDemandScale { factor } => {
+            Command::SetDemandScale { factor, region } => {
                 if !(factor.is_finite() && (0.0..=command::MAX_DEMAND_SCALE).contains(&factor)) {
                     return Err(TwinError::Refused(format!(
                         "demand scale must be a number from 0 to {}, not {factor}",
                         command::MAX_DEMAND_SCALE
                     )));
                 }
-                self.engine.demand_scale = factor;
+                match region {
+                    None => self.engine.demand_scale = factor,
+                    Some(r) => {
+                        let regions = region::REGIONS.len();
+                        *self
+                            .engine
+                            .region_demand_scale
+                            .get_mut(r)
+                            .ok_or_else(|| TwinError::Refused(format!("no region {r} (there are {regions})")))? =
+                            factor;
+                    }
+                }
             }
             Command::SetTitleSurge { title, region, factor } => {
                 if let Some(why) = self.model.catalog.title_error(title) {
@@ -279,6 +317,7 @@ impl Twin {
             region_kpis: e.region_kpis.clone(),
             sites: Arc::new(e.site_now.clone()),
             site_up: Arc::new(e.site_up.clone()),
+            site_retired: Arc::new(e.site_retired.clone()),
             origin_up: Arc::new(e.origin_up.clone()),
             metro_origin_gbps: Arc::new(e.metro_origin_gbps.clone()),
             fleet: Arc::new(self.fleet.snapshot()),

@@ -34,6 +34,8 @@ pub struct Snapshot {
     /// Each site's last minute, and whether it is in service.
     pub sites: Arc<Vec<SiteMinute>>,
     pub site_up: Arc<Vec<bool>>,
+    /// Sites removed for good (`Command::RemoveSite`).
+    pub site_retired: Arc<Vec<bool>>,
     /// Whether each S3 origin region (index as `world.origins`) serves.
     pub origin_up: Arc<Vec<bool>>,
     /// Backbone Gbps from the origin into each metro (index as `world.metros`) in the last minute.

@@ -29,6 +29,10 @@ pub enum Change {
     SiteUp {
         site: u32,
     },
+    /// Retire a site for good: it leaves steering and fill routes, and cannot come back.
+    RemoveSite {
+        site: u32,
+    },
     /// Pin, exclude or clear a title's rule at a site, a cluster, or (neither given) every site.
     Pin {
         title: u32,
@@ -70,9 +74,12 @@ pub enum Change {
         site: Option<u32>,
         cluster: Option<u32>,
     },
-    /// Multiply play arrivals everywhere.
+    /// Multiply play arrivals everywhere, or in one region (`NA`, `SA`, `EU`, `AF`, `AS`, `OC`, or the region's
+    /// name) on top of the world's scale.
     DemandScale {
         factor: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
     },
     /// A title trends in a region (`NA`, `SA`, `EU`, `AF`, `AS`, `OC`, or the region's name): its appeal there
     /// times `factor`; 1 ends it.
@@ -225,6 +232,19 @@ fn region(twin: &Twin, name: &str) -> Result<usize, TwinError> {
     })
 }
 
+/// A members' region (`region::REGIONS`) by its code or name.
+fn member_region(name: &str) -> Result<usize, TwinError> {
+    REGIONS.iter().position(|(code, full)| *code == name || *full == name).ok_or_else(|| {
+        let codes: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
+        TwinError::Refused(format!("no region {name:?} (expected one of {})", codes.join(", ")))
+    })
+}
+
+/// A members' region's code (its index, if there is no such region).
+fn region_code(r: usize) -> String {
+    REGIONS.get(r).map_or_else(|| r.to_string(), |r| r.0.to_string())
+}
+
 fn origin(twin: &Twin, name: &str) -> Result<usize, TwinError> {
     let origins = &twin.model().world.origins;
     origins.iter().position(|o| o.name == name).ok_or_else(|| {
@@ -246,6 +266,13 @@ impl Change {
         match self {
             Change::SiteDown { site } => Ok(vec![Command::SetSiteUp { site: SiteId(*site), up: false }]),
             Change::SiteUp { site } => Ok(vec![Command::SetSiteUp { site: SiteId(*site), up: true }]),
+            Change::RemoveSite { site } => {
+                let sites = twin.model().world.sites.len();
+                if *site as usize >= sites {
+                    return Err(TwinError::Refused(format!("no site {site} (the world has {sites})")));
+                }
+                Ok(vec![Command::RemoveSite { site: SiteId(*site) }])
+            }
             Change::Pin { title, site, cluster } => rule(*title, *site, *cluster, Some(TitleRule::Pin)),
             Change::Exclude { title, site, cluster } => rule(*title, *site, *cluster, Some(TitleRule::Exclude)),
             Change::Unpin { title, site, cluster } => rule(*title, *site, *cluster, None),
@@ -274,14 +301,15 @@ impl Change {
                 }])
             }
             Change::FillNow { site, cluster } => Ok(vec![Command::FillNow { scope: scope(*site, *cluster)? }]),
-            Change::DemandScale { factor } => Ok(vec![Command::SetDemandScale { factor: *factor }]),
-            Change::Surge { title, region, factor } => {
-                let r = REGIONS.iter().position(|(code, name)| code == region || name == region).ok_or_else(|| {
-                    let codes: Vec<&str> = REGIONS.iter().map(|r| r.0).collect();
-                    TwinError::Refused(format!("no region {region:?} (expected one of {})", codes.join(", ")))
-                })?;
-                Ok(vec![Command::SetTitleSurge { title: crate::catalog::TitleId(*title), region: r, factor: *factor }])
+            Change::DemandScale { factor, region } => {
+                let region = region.as_deref().map(member_region).transpose()?;
+                Ok(vec![Command::SetDemandScale { factor: *factor, region }])
             }
+            Change::Surge { title, region, factor } => Ok(vec![Command::SetTitleSurge {
+                title: crate::catalog::TitleId(*title),
+                region: member_region(region)?,
+                factor: *factor,
+            }]),
             Change::OriginDown { region: r } => Ok(vec![Command::SetOriginUp { origin: origin(twin, r)?, up: false }]),
             Change::OriginUp { region: r } => Ok(vec![Command::SetOriginUp { origin: origin(twin, r)?, up: true }]),
             Change::Evacuate { region: r } => {
@@ -334,16 +362,17 @@ impl Change {
         match command {
             Command::SetSiteUp { site: s, up: false } => vec![Change::SiteDown { site: s.0 }],
             Command::SetSiteUp { site: s, up: true } => vec![Change::SiteUp { site: s.0 }],
+            Command::RemoveSite { site: s } => vec![Change::RemoveSite { site: s.0 }],
             Command::SetOriginUp { origin, up } => {
                 let region = name(*origin);
                 vec![if *up { Change::OriginUp { region } } else { Change::OriginDown { region } }]
             }
-            Command::SetDemandScale { factor } => vec![Change::DemandScale { factor: *factor }],
-            Command::SetTitleSurge { title, region, factor } => vec![Change::Surge {
-                title: title.0,
-                region: REGIONS.get(*region).map_or_else(|| region.to_string(), |r| r.0.to_string()),
-                factor: *factor,
-            }],
+            Command::SetDemandScale { factor, region } => {
+                vec![Change::DemandScale { factor: *factor, region: region.map(region_code) }]
+            }
+            Command::SetTitleSurge { title, region, factor } => {
+                vec![Change::Surge { title: title.0, region: region_code(*region), factor: *factor }]
+            }
             Command::FillNow { scope } => {
                 let (site, cluster) = scoped(*scope);
                 vec![Change::FillNow { site, cluster }]

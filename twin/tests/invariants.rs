@@ -47,7 +47,7 @@ fn small_twin(seed: u64) -> Twin {
 
 /// Stops new plays and runs until every session has ended (stalls can stretch one past four hours).
 fn drain(twin: &mut Twin) {
-    twin.apply(Command::SetDemandScale { factor: 0.0 }).unwrap();
+    twin.apply(Command::SetDemandScale { factor: 0.0, region: None }).unwrap();
     for _ in 0..12 * 60 {
         twin.advance_minutes(1);
         if twin.kpis().last().unwrap().active_sessions == 0 {
@@ -173,8 +173,8 @@ fn a_site_taken_down_hands_its_sessions_over_within_the_minute() {
     assert_books_agree(&twin);
 
     assert!(twin.apply(Command::SetSiteUp { site: SiteId(10_000), up: false }).is_err());
-    assert!(twin.apply(Command::SetDemandScale { factor: f64::NAN }).is_err());
-    assert!(twin.apply(Command::SetDemandScale { factor: 1e9 }).is_err());
+    assert!(twin.apply(Command::SetDemandScale { factor: f64::NAN, region: None }).is_err());
+    assert!(twin.apply(Command::SetDemandScale { factor: 1e9, region: None }).is_err());
 }
 
 #[test]

@@ -84,13 +84,13 @@ fn an_edit_naming_what_is_not_there_is_refused() {
         assert!(err.starts_with("edit 1 ("), "{change:?}: {err}");
     }
     // An edit after the horizon would never apply: refused too.
-    let late = Edits { edits: vec![Edit { at_hours: 5.0, change: Change::DemandScale { factor: 2.0 } }] };
+    let late = Edits { edits: vec![Edit { at_hours: 5.0, change: Change::DemandScale { factor: 2.0, region: None } }] };
     assert!(whatif::compare(&twin, &late, 1.0).is_err());
 }
 
 #[test]
 fn intervals_narrow_as_seed_pairs_are_added() {
-    let double = edits(vec![Change::DemandScale { factor: 1.5 }]);
+    let double = edits(vec![Change::DemandScale { factor: 1.5, region: None }]);
     let pairs: Vec<Pair> = (0..6)
         .map(|i| {
             let mut twin = Twin::new(scenario(10 + i)).unwrap();
@@ -312,7 +312,7 @@ fn every_console_command_records_as_edits_that_give_it_back() {
     let commands = [
         Command::SetSiteUp { site: SiteId(3), up: false },
         Command::SetSiteUp { site: SiteId(3), up: true },
-        Command::SetDemandScale { factor: 1.5 },
+        Command::SetDemandScale { factor: 1.5, region: None },
         Command::SetTitleSurge { title: TitleId(4), region: 2, factor: 8.0 },
         Command::FillNow { scope: Scope::Cluster(ClusterId(1)) },
         Command::SetTitleRule { scope: Scope::Site(SiteId(2)), title: TitleId(5), rule: Some(TitleRule::Pin) },

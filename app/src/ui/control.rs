@@ -37,6 +37,8 @@ pub enum Control {
     Act(Action),
     /// Seed the twin from the mirrored state and simulate ahead from there.
     PlayForward,
+    /// Add an edit to the What-if view's list, and show it.
+    AddEdit(Box<twin::whatif::Edit>),
     /// Record viewing events of this share of members from now, and from every later start of the twin;
     /// or (None) stop, and record no more until asked.
     Record(Option<f64>),

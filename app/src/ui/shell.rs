@@ -166,6 +166,13 @@ impl ConsoleApp {
                     self.record_from_start(seed);
                 }
             }
+            Control::AddEdit(edit) => {
+                if let Some(v) = self.state.find_view_mut::<views::whatif::WhatifView>() {
+                    v.tab = views::whatif::Tab::Compare;
+                    v.edits.push(*edit);
+                    self.state.view = views::whatif::VIEW.id;
+                }
+            }
             Control::Record(sample) => {
                 self.state.record.sample = sample;
                 match &self.state.twin {

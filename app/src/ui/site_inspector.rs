@@ -6,6 +6,9 @@ use egui_plot::{Legend, Line, Plot};
 use twin::world::SiteKind;
 use twin::{Command, PlacementKind, Scope, SiteId};
 
+use twin::whatif::{Change, Edit};
+
+use super::control::Control;
 use super::view::{View, ViewCtx};
 use super::widgets::HEALTHY;
 
@@ -45,8 +48,11 @@ fn inspect(ui: &mut egui::Ui, ctx: &mut ViewCtx, site: SiteId) -> bool {
         SiteKind::Embedded(isp) => format!("Embedded in {}: serves only its members", world.isps[isp.0 as usize].name),
     });
     let up = p.snapshot.site_up[s];
+    let retired = p.snapshot.site_retired.get(s).copied().unwrap_or(false);
     ui.horizontal(|ui| {
-        if up {
+        if retired {
+            ui.colored_label(ui.visuals().error_fg_color, "removed for good");
+        } else if up {
             ui.colored_label(HEALTHY, "in service");
             if ui.button("Take out of service").clicked() {
                 ctx.send(Command::SetSiteUp { site, up: false });
@@ -58,6 +64,14 @@ fn inspect(ui: &mut egui::Ui, ctx: &mut ViewCtx, site: SiteId) -> bool {
             }
         }
     });
+    if !retired
+        && ui
+            .button("Retire this site…")
+            .on_hover_text("A what-if edit: the site removed for good, in a branch compared with the twin as it runs")
+            .clicked()
+    {
+        ctx.send(Control::AddEdit(Box::new(Edit { at_hours: 0.0, change: Change::RemoveSite { site: site.0 } })));
+    }
     ui.separator();
 
     let model = &p.snapshot.model;

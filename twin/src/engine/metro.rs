@@ -32,7 +32,8 @@ pub(crate) struct MinuteCtx<'a> {
     /// Metros with sessions that may be on a failed server (the minute's first half) or on a server where
     /// some stream gets less than it asks (its second half).
     pub scan: &'a [bool],
-    pub demand_scale: f64,
+    /// Play arrivals are multiplied by this, per region (the world's scale times the region's).
+    pub demand_scale: &'a [f64],
     /// The site whose offered requests are being recorded, if any.
     pub record: Option<SiteId>,
     /// Sites run as reactive caches: the requests offered to them are logged for their caches.
@@ -470,11 +471,11 @@ fn start_plays(ctx: &MinuteCtx, metro: usize, store: &mut MetroSessions, w: &mut
     let seed = model.scenario.seed;
     let mut rng = Rng::new(seed, Stream::Sessions, &[metro as u64, ctx.minute]);
     let local = ctx.local[metro];
-    let arrivals = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale);
+    let region = m.region.0 as usize;
+    let arrivals = rng.poisson(model.demand.plays_per_minute(m.members, local) * ctx.demand_scale[region]);
     let now = ctx.minute as u32;
     let mut binging = std::mem::take(&mut w.binging);
     store.take_binge(now, &mut binging);
-    let region = m.region.0 as usize;
     let (groups, group_table) = &world.metro_groups[metro];
     if (arrivals == 0 && binging.is_empty()) || group_table.is_empty() {
         w.binging = binging;

@@ -244,6 +244,8 @@ pub struct Engine {
     hist: Vec<i32>,
     metros: Vec<Mutex<MetroSessions>>,
     pub(crate) site_up: Vec<bool>,
+    /// Sites removed for good (`Command::RemoveSite`): down, and they cannot come back.
+    pub(crate) site_retired: Vec<bool>,
     /// Per S3 origin region, whether it serves.
     pub(crate) origin_up: Vec<bool>,
     /// This minute's capacity (set by `begin_minute`), and the fills it was asked for.
@@ -254,7 +256,9 @@ pub struct Engine {
     /// The server accounts each metro's sessions can be on.
     metro_accounts: Arc<Vec<Vec<u32>>>,
     appliance_homes: Arc<Vec<ApplianceHome>>,
+    /// Play arrivals are multiplied by the world's scale, and by each region's.
     pub(crate) demand_scale: f64,
+    pub(crate) region_demand_scale: Vec<f64>,
     /// Titles trending in a region, in force now.
     surges: Vec<Surge>,
     /// While events are on: the members and which are sampled; and the events of the minutes since they were
@@ -306,6 +310,7 @@ impl Clone for Engine {
                 .map(|m| Mutex::new(m.lock().unwrap_or_else(PoisonError::into_inner).clone()))
                 .collect(),
             site_up: self.site_up.clone(),
+            site_retired: self.site_retired.clone(),
             origin_up: self.origin_up.clone(),
             capacity: self.capacity.clone(),
             fills: self.fills.clone(),
@@ -313,6 +318,7 @@ impl Clone for Engine {
             metro_accounts: self.metro_accounts.clone(),
             appliance_homes: self.appliance_homes.clone(),
             demand_scale: self.demand_scale,
+            region_demand_scale: self.region_demand_scale.clone(),
             surges: self.surges.clone(),
             members: self.members.clone(),
             events: self.events.clone(),
@@ -434,6 +440,7 @@ impl Engine {
             hist: vec![0; accounts.servers() * renditions],
             metros: (0..world.metros.len()).map(|_| Mutex::new(MetroSessions::default())).collect(),
             site_up: vec![true; sites],
+            site_retired: vec![false; sites],
             origin_up: vec![true; world.origins.len()],
             capacity: Capacity::default(),
             fills: Vec::new(),
@@ -448,6 +455,7 @@ impl Engine {
                     .collect(),
             ),
             demand_scale: 1.0,
+            region_demand_scale: vec![1.0; REGIONS.len()],
             surges: Vec::new(),
             members: None,
             events: Vec::new(),
@@ -625,6 +633,7 @@ impl Engine {
 
         // First half: moves off failed servers, climbs back, new plays, with the capacity of the minute's start.
         let failed = scan(&self.capacity, |c, a| c.down[a]);
+        let demand_scale: Vec<f64> = self.region_demand_scale.iter().map(|r| r * self.demand_scale).collect();
         let mut ctx = MinuteCtx {
             model,
             placement,
@@ -635,7 +644,7 @@ impl Engine {
             accounts: self.accounts,
             homes: &self.appliance_homes,
             scan: &failed,
-            demand_scale: self.demand_scale,
+            demand_scale: &demand_scale,
             record: self.recording.as_ref().map(|r| r.0),
             reactive,
             site_up: &self.site_up,

@@ -28,7 +28,7 @@ use crate::worker::Request;
 pub const VIEW: ViewSpec = ViewSpec::of::<WhatifView>(ViewId::new("whatif"), "What-if");
 
 /// The kinds of edit the form builds (an edits file may hold any kind).
-const FORM_KINDS: [&str; 13] = [
+const FORM_KINDS: [&str; 15] = [
     "take a site down",
     "bring a site up",
     "pin a title at a cluster",
@@ -42,6 +42,8 @@ const FORM_KINDS: [&str; 13] = [
     "scale the fill caps",
     "take an S3 origin region down",
     "evacuate a control-plane region",
+    "scale a region's demand",
+    "retire a site",
 ];
 
 /// The edit being built in the form.
@@ -88,7 +90,7 @@ impl Draft {
             4 => Change::Policy { policy: self.policy, site: None, cluster },
             5 => Change::Disk { factor: self.factor, cluster },
             6 => Change::FillNow { site: None, cluster },
-            7 => Change::DemandScale { factor: self.factor },
+            7 => Change::DemandScale { factor: self.factor, region: None },
             8 => Change::Surge {
                 title: self.title,
                 region: REGIONS.get(self.region).map_or("", |r| r.0).into(),
@@ -97,7 +99,12 @@ impl Draft {
             9 => Change::FillWindow { start_hour: Some(self.start_hour), hours: Some(self.hours) },
             10 => Change::FillCaps { factor: self.factor },
             11 => Change::OriginDown { region: snap.fleet.names.get(self.region).cloned().unwrap_or_default() },
-            _ => Change::Evacuate { region: snap.fleet.names.get(self.region).cloned().unwrap_or_default() },
+            12 => Change::Evacuate { region: snap.fleet.names.get(self.region).cloned().unwrap_or_default() },
+            14 => Change::RemoveSite { site: self.site },
+            _ => Change::DemandScale {
+                factor: self.factor,
+                region: Some(REGIONS.get(self.region).map_or("", |r| r.0).into()),
+            },
         }
     }
 }
@@ -389,7 +396,7 @@ impl WhatifView {
                 ui.add(egui::DragValue::new(value).range(0..=max)).labelled_by(label.id);
             };
             match d.kind {
-                0 | 1 => field(ui, "site", &mut d.site, sites),
+                0 | 1 | 14 => field(ui, "site", &mut d.site, sites),
                 2 | 3 => {
                     field(ui, "title", &mut d.title, titles);
                     field(ui, "cluster", &mut d.cluster, clusters);
@@ -407,12 +414,14 @@ impl WhatifView {
                         .response
                         .labelled_by(label.id);
                 }
-                5 | 7 | 8 | 10 => {
+                5 | 7 | 8 | 10 | 13 => {
                     if d.kind == 5 {
                         field(ui, "cluster", &mut d.cluster, clusters);
                     }
                     if d.kind == 8 {
                         field(ui, "title", &mut d.title, titles);
+                    }
+                    if d.kind == 8 || d.kind == 13 {
                         let label = ui.label("region");
                         egui::ComboBox::from_id_salt("whatif_demand_region")
                             .selected_text(REGIONS.get(d.region).map_or("–", |r| r.1))
@@ -730,13 +739,15 @@ fn describe(c: &Change, snap: &Snapshot) -> String {
     match c {
         Change::SiteDown { site: s } => format!("take {} down", site(*s)),
         Change::SiteUp { site: s } => format!("bring {} up", site(*s)),
+        Change::RemoveSite { site: s } => format!("retire {}", site(*s)),
         Change::Pin { title: t, site: s, cluster } => format!("pin {} {}", title(*t), at(s, cluster)),
         Change::Exclude { title: t, site: s, cluster } => format!("exclude {} {}", title(*t), at(s, cluster)),
         Change::Unpin { title: t, site: s, cluster } => format!("clear {}'s rule {}", title(*t), at(s, cluster)),
         Change::Policy { policy, site: s, cluster } => format!("{} {}", policy.name(), at(s, cluster)),
         Change::Disk { factor, cluster } => format!("disk × {factor} {}", at(&None, cluster)),
         Change::FillNow { site: s, cluster } => format!("fill now {}", at(s, cluster)),
-        Change::DemandScale { factor } => format!("demand × {factor}"),
+        Change::DemandScale { factor, region: None } => format!("demand × {factor}"),
+        Change::DemandScale { factor, region: Some(r) } => format!("demand × {factor} in {r}"),
         Change::Surge { title: t, region, factor } => format!("{} × {factor} in {region}", title(*t)),
         Change::FillWindow { start_hour, hours } => format!(
             "fill window from {} for {} h",
