@@ -40,7 +40,36 @@ impl Default for FillView {
 #[derive(Default)]
 struct TransferIndex {
     next_seq: u64,
-    by_site: HashMap<u32, VecDeque<Transfer>>,
+    by_site: HashMap<u32, SiteLog>,
+}
+
+/// One site's transfers, in the order they ended (a site runs one at a time), each with the bytes of all its
+/// transfers through it: the bytes filled since any moment are a binary search and a difference, not a sum over
+/// the site's transfers every frame.
+#[derive(Default)]
+struct SiteLog {
+    transfers: VecDeque<(Transfer, u64)>,
+}
+
+impl SiteLog {
+    fn push(&mut self, t: Transfer) {
+        let through = self.transfers.back().map_or(0, |l| l.1) + t.bytes;
+        self.transfers.push_back((t, through));
+    }
+
+    /// Bytes of the transfers that ended at or after `from_s`.
+    fn bytes_since(&self, from_s: f64) -> u64 {
+        let first = self.transfers.partition_point(|(t, _)| t.end_s < from_s);
+        match (self.transfers.get(first), self.transfers.back()) {
+            (Some((t, through)), Some((_, last))) => last - (through - t.bytes),
+            _ => 0,
+        }
+    }
+
+    fn since(&self, from_s: f64) -> impl Iterator<Item = &Transfer> {
+        let first = self.transfers.partition_point(|(t, _)| t.end_s < from_s);
+        self.transfers.range(first..).map(|(t, _)| t)
+    }
 }
 
 impl TransferIndex {
@@ -49,13 +78,16 @@ impl TransferIndex {
             // Another twin (a reset or a new scenario): start over.
             *self = TransferIndex::default();
         }
+        if log.end_seq() == self.next_seq {
+            return;
+        }
         for t in log.since(self.next_seq) {
-            self.by_site.entry(t.site.0).or_default().push_back(*t);
+            self.by_site.entry(t.site.0).or_default().push(*t);
         }
         self.next_seq = log.end_seq();
         for v in self.by_site.values_mut() {
-            while v.front().is_some_and(|t| t.end_s < keep_from_s) {
-                v.pop_front();
+            while v.transfers.front().is_some_and(|(t, _)| t.end_s < keep_from_s) {
+                v.transfers.pop_front();
             }
         }
     }
@@ -130,10 +162,7 @@ impl FillView {
             .collect();
         match self.sort {
             SortBy::Pending => {
-                let filled = |s: usize| {
-                    let log = by_site.get(&(s as u32));
-                    log.map_or(0, |v| v.iter().filter(|t| t.end_s >= from_s).map(|t| t.bytes).sum::<u64>())
-                };
+                let filled = |s: usize| by_site.get(&(s as u32)).map_or(0, |v| v.bytes_since(from_s));
                 sites.sort_by_cached_key(|&s| (std::cmp::Reverse((c.fill[s].pending_bytes, filled(s))), s))
             }
             SortBy::Name => sites.sort_by(|&a, &b| model.world.sites[a].name.cmp(&model.world.sites[b].name)),
@@ -211,7 +240,7 @@ impl FillView {
                         }
                     };
                     let px_s = span_s / chart_w as f64;
-                    for t in by_site.get(&site.0).into_iter().flatten().filter(|t| t.end_s >= from_s) {
+                    for t in by_site.get(&site.0).into_iter().flat_map(|v| v.since(from_s)) {
                         bar = match bar {
                             Some((a, b, tier, forced))
                                 if tier == t.tier && forced == t.forced && t.start_s - b <= px_s =>
