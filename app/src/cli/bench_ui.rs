@@ -62,11 +62,14 @@ pub fn bench_ui(a: BenchUiArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A part of a view measured on its own: its name, and for the map, its centre (lon, lat) and zoom.
+type Case = (&'static str, Option<([f32; 2], f32)>);
+
 /// Every registered view in turn (the map twice: the whole world, with sites merged into clusters, and Europe
 /// close up, with every site drawn), in the state a first look finds it.
 fn measure_views(ctx: &egui::Context, app: &mut ConsoleApp, frames: u32, suffix: &str) {
     for view in REGISTERED {
-        let cases: &[(&str, Option<([f32; 2], f32)>)] = if view.id == map::VIEW.id {
+        let cases: &[Case] = if view.id == map::VIEW.id {
             // Zoom 0 fits the world on the first frame.
             &[("world", Some(([10.0, 20.0], 0.0))), ("Europe", Some(([10.0, 50.0], 40.0)))]
         } else {
