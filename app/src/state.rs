@@ -2,10 +2,8 @@
 
 use std::any::Any;
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
 
-use twin::Twin;
-
+use crate::ui::loading::Loading;
 use crate::ui::mirror_link::MirrorLink;
 use crate::ui::real_encodes::RealEncodes;
 use crate::ui::selection::Selection;
@@ -21,7 +19,7 @@ pub struct AppState {
     pub source: String,
     pub load_error: Option<String>,
     /// A scenario being built on a background thread.
-    pub loading: Option<Receiver<Result<Twin, String>>>,
+    pub loading: Option<Loading>,
     /// The view in the middle.
     pub view: ViewId,
     /// Every registered view with its state, in `REGISTERED` order.

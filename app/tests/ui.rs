@@ -835,3 +835,35 @@ fn a_ready_question_fills_the_what_if_edits_with_the_twin_s_own_ids() {
     assert!(v.message.as_ref().is_some_and(|m| m.contains(&name)), "{:?}", v.message);
     h.snapshot_options("whatif_ready_question", &snapshot_options());
 }
+
+#[test]
+fn a_loading_scenario_shows_its_world_before_the_twin_is_ready() {
+    use edgetwin::ui::loading::Loading;
+    // The build tells its world first, then each stage in order, then hands over the twin.
+    let mut loading = Loading::start(ScenarioSource::Default, None);
+    let twin = loop {
+        if let Some(result) = loading.poll() {
+            break result.expect("the default builds");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(loading.stage, Some(twin::BuildStage::Engine), "the last stage heard");
+    let world = loading.world.expect("the world came before the twin");
+    assert_eq!(
+        (world.sites.len(), world.metros.len()),
+        (twin.model().world.sites.len(), twin.model().world.metros.len())
+    );
+
+    // What the console draws meanwhile: the progress line over the world's sites and origins.
+    console::private_runtime_dir();
+    let mut h =
+        egui_kittest::Harness::builder().with_size(console::SIZE).allow_missing_glyphs().wgpu().build_ui(move |ui| {
+            egui::CentralPanel::default().show_inside(ui, |ui| {
+                ui.label("Building default (embedded): planning placement (3 of 5) · 0.3 s; it plays once ready");
+                edgetwin::ui::views::map::preview(ui, &world);
+            });
+        });
+    h.run_steps(2);
+    h.get_by_label_contains("planning placement (3 of 5)");
+    h.snapshot_options("loading_world", &snapshot_options());
+}

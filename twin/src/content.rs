@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
+use crate::BuildStage;
 use crate::cache::{OnlineCache, Policy};
 use crate::capacity::FillRequest;
 use crate::catalog::{Catalog, FileId, TitleId};
@@ -192,7 +193,8 @@ fn calendars(model: &Model) -> Vec<RegionCalendar> {
 impl Content {
     /// Observes the burn-in days, predicts and plans each region's day in progress, and returns the starting
     /// placement: every site already holds its plan, as a network running for a while would.
-    pub fn new(model: &Model) -> (Content, Placement) {
+    pub fn new(model: &Model, progress: &mut dyn FnMut(BuildStage)) -> (Content, Placement) {
+        progress(BuildStage::BurnIn);
         let clusters = Arc::new(Clusters::build(&model.world, model.scenario.policy.peer_stripes));
         let sources = Arc::new(FillSources::build(model, &clusters));
         let policy = &model.scenario.policy;
@@ -229,10 +231,13 @@ impl Content {
             given_predictions: false,
             awaiting: [false; REGIONS.len()],
         };
+        progress(BuildStage::Predict);
         for r in 0..regions {
             content.predict(model, r);
         }
+        progress(BuildStage::Plan);
         content.plan(model);
+        progress(BuildStage::Place);
         // Reactive sites start warm too: their caches hold what proactive placement would have put there.
         let mut held = Vec::with_capacity(sites);
         let mut held_bytes = Vec::with_capacity(sites);

@@ -77,11 +77,57 @@ pub struct Twin {
     read_bytes: Vec<[u64; region::ORIGIN_REGIONS.len()]>,
 }
 
+/// How far a twin's build has come (`Twin::build`).
+pub enum Building<'a> {
+    /// Geography is built: metros, ISPs, sites and their appliances, origins, the backbone.
+    World(&'a world::World),
+    /// A stage has begun.
+    Stage(BuildStage),
+}
+
+/// The stages of a build after the world, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildStage {
+    /// The burn-in days observed, for the predictor to learn from.
+    BurnIn,
+    /// Each region's day in progress predicted.
+    Predict,
+    /// Every site's plan made.
+    Plan,
+    /// Every site holding its plan (reactive caches warmed).
+    Place,
+    /// The engine, the fleet and ingest set up.
+    Engine,
+}
+
+impl BuildStage {
+    pub const ALL: [BuildStage; 5] =
+        [BuildStage::BurnIn, BuildStage::Predict, BuildStage::Plan, BuildStage::Place, BuildStage::Engine];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            BuildStage::BurnIn => "observing the burn-in days",
+            BuildStage::Predict => "predicting each region's day",
+            BuildStage::Plan => "planning placement",
+            BuildStage::Place => "placing every site's files",
+            BuildStage::Engine => "starting the engine",
+        }
+    }
+}
+
 impl Twin {
     /// Builds the world of a validated scenario and warms it up (burn-in days, today's plans in place).
     pub fn new(scenario: ValidScenario) -> Result<Twin, TwinError> {
+        Twin::build(scenario, |_| {})
+    }
+
+    /// `new`, telling `progress` how far it is: the world (geography, sites, backbone) as soon as it is built,
+    /// so a console can draw it while the rest (burn-in, predictions, placement) is made; then each stage.
+    pub fn build(scenario: ValidScenario, mut progress: impl FnMut(Building<'_>)) -> Result<Twin, TwinError> {
         let model = Model::build(scenario)?;
-        let (content, placement) = Content::new(&model);
+        progress(Building::World(&model.world));
+        let (content, placement) = Content::new(&model, &mut |stage| progress(Building::Stage(stage)));
+        progress(Building::Stage(BuildStage::Engine));
         let engine = Engine::new(&model);
         let fleet = Fleet::new(&model);
         let origins: Vec<String> = model.world.origins.iter().map(|o| o.name.clone()).collect();

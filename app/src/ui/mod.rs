@@ -5,6 +5,7 @@
 pub mod control;
 pub mod error_panel;
 pub mod land;
+pub mod loading;
 pub mod mirror_link;
 pub mod real_encodes;
 pub mod scenario_source;

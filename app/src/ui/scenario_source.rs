@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use twin::{Scenario, Twin};
+use twin::{Building, Scenario, Twin};
 
 #[derive(Clone, Debug)]
 pub enum ScenarioSource {
@@ -19,13 +19,14 @@ impl ScenarioSource {
         }
     }
 
-    /// Builds the twin, or says why not: located to file:line:column when the file is at fault.
-    pub fn load(&self) -> Result<Twin, String> {
+    /// Builds the twin, or says why not: located to file:line:column when the file is at fault. `progress`
+    /// hears how far the build is (`Twin::build`).
+    pub fn load(&self, progress: impl FnMut(Building<'_>)) -> Result<Twin, String> {
         let scenario = match self {
             ScenarioSource::Default => Scenario::parse("assets/scenarios/default.toml", twin::DEFAULT_SCENARIO),
             ScenarioSource::File(p) => crate::cli::read_scenario(p),
         }
         .map_err(|e| e.to_string())?;
-        Twin::new(scenario).map_err(|e| e.to_string())
+        Twin::build(scenario, progress).map_err(|e| e.to_string())
     }
 }

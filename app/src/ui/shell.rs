@@ -8,6 +8,7 @@ use twin::Twin;
 
 use super::control::Control;
 use super::error_panel::{self, Problem};
+use super::loading::Loading;
 use super::scenario_source::ScenarioSource;
 use super::view::{View, ViewCtx};
 use super::views::{self, REGISTERED};
@@ -33,28 +34,16 @@ impl ConsoleApp {
     }
 
     fn load(source: ScenarioSource, repaint: Option<egui::Context>, record: AutoRecord, play: bool) -> ConsoleApp {
-        let (tx, rx) = std::sync::mpsc::channel();
-        let wake = repaint.clone();
-        let loader = source.clone();
-        std::thread::spawn(move || {
-            let _ = tx.send(loader.load());
-            if let Some(ctx) = wake {
-                ctx.request_repaint();
-            }
-        });
         let mut state = AppState::new(None, source.label());
-        (state.loading, state.record, state.play_on_load) = (Some(rx), record, play);
+        let loading = Loading::start(source, repaint.clone());
+        (state.loading, state.record, state.play_on_load) = (Some(loading), record, play);
         ConsoleApp { state, repaint }
     }
 
     /// Takes the loaded twin (or the load error) once the loader thread has finished.
     fn poll_loading(&mut self) {
-        let Some(rx) = &self.state.loading else { return };
-        let result = match rx.try_recv() {
-            Ok(r) => r,
-            Err(std::sync::mpsc::TryRecvError::Empty) => return,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err("loading the scenario stopped unexpectedly".into()),
-        };
+        let Some(loading) = &mut self.state.loading else { return };
+        let Some(result) = loading.poll() else { return };
         self.state.loading = None;
         match result {
             Ok(twin) => {
@@ -91,15 +80,27 @@ impl ConsoleApp {
         self.status_bar(ui, published.as_deref());
         self.navigation(ui, &mut controls);
         match published.as_deref() {
-            None if self.state.loading.is_some() => {
-                egui::CentralPanel::default().show(ui, |ui| {
-                    ui.centered_and_justified(|ui| {
+            None if let Some(loading) = &self.state.loading => {
+                let line = loading.progress(&self.state.source);
+                egui::CentralPanel::default().show(ui, |ui| match &loading.world {
+                    Some(world) => {
                         ui.horizontal(|ui| {
                             ui.spinner();
-                            ui.label(format!("Loading {}…", self.state.source));
+                            ui.label(line);
                         });
-                    });
+                        views::map::preview(ui, world);
+                    }
+                    None => {
+                        ui.centered_and_justified(|ui| {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label(line);
+                            });
+                        });
+                    }
                 });
+                // The elapsed time on the line moves.
+                ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
             }
             None => {
                 let problem = Problem {

@@ -271,6 +271,44 @@ impl MapView {
     }
 }
 
+/// The world of a scenario still being built, before any traffic: land, every site (embedded in an ISP or at an
+/// exchange) and the S3 origins, fitted to the space left.
+pub fn preview(ui: &mut egui::Ui, world: &World) {
+    let (response, painter) = ui.allocate_painter(ui.available_size(), Sense::hover());
+    let mut fit = MapView::default();
+    fit.fit_world(response.rect);
+    let proj = Projection { rect: response.rect, center: fit.center, zoom: fit.zoom };
+    painter.rect_filled(proj.rect, 0.0, OCEAN);
+    draw_land(&painter, &proj);
+    for site in &world.sites {
+        let metro = &world.metros[site.metro.0 as usize];
+        let color = match site.kind {
+            SiteKind::Ixp => Color32::from_rgb(120, 200, 255),
+            SiteKind::Embedded(_) => Color32::from_rgb(90, 140, 190),
+        };
+        painter.circle_filled(proj.to_screen(metro.lon as f32, metro.lat as f32), 2.5, color);
+    }
+    for o in &world.origins {
+        let c = proj.to_screen(o.lon as f32, o.lat as f32);
+        let pts = vec![c + Vec2::new(0.0, -6.0), c + Vec2::new(6.0, 0.0), c + Vec2::new(0.0, 6.0), c + Vec2::new(-6.0, 0.0)];
+        painter.add(Shape::convex_polygon(pts, Color32::from_rgb(255, 153, 0), Stroke::new(1.0, Color32::BLACK)));
+        painter.text(
+            c + Vec2::new(9.0, 0.0),
+            egui::Align2::LEFT_CENTER,
+            format!("S3 {}", o.name),
+            egui::FontId::proportional(11.0),
+            Color32::from_rgb(255, 190, 90),
+        );
+    }
+    painter.text(
+        proj.rect.left_bottom() + Vec2::new(8.0, -8.0),
+        egui::Align2::LEFT_BOTTOM,
+        format!("{} sites in {} metros · {} S3 origins", world.sites.len(), world.metros.len(), world.origins.len()),
+        egui::FontId::proportional(12.0),
+        Color32::from_rgb(200, 200, 200),
+    );
+}
+
 fn draw_land(painter: &egui::Painter, proj: &Projection) {
     land::paint(
         painter,
