@@ -858,7 +858,7 @@ fn a_loading_scenario_shows_its_world_before_the_twin_is_ready() {
     console::private_runtime_dir();
     let mut h =
         egui_kittest::Harness::builder().with_size(console::SIZE).allow_missing_glyphs().wgpu().build_ui(move |ui| {
-            egui::CentralPanel::default().show_inside(ui, |ui| {
+            egui::CentralPanel::default().show(ui, |ui| {
                 ui.label("Building default (embedded): planning placement (3 of 5) · 0.3 s; it plays once ready");
                 edgetwin::ui::views::map::preview(ui, &world);
             });

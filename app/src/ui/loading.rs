@@ -14,7 +14,7 @@ use super::scenario_source::ScenarioSource;
 enum Event {
     World(Box<World>),
     Stage(BuildStage),
-    Done(Result<Twin, String>),
+    Done(Box<Result<Twin, String>>),
 }
 
 pub struct Loading {
@@ -43,7 +43,7 @@ impl Loading {
                 });
                 wake();
             });
-            let _ = tx.send(Event::Done(result));
+            let _ = tx.send(Event::Done(Box::new(result)));
             wake();
         });
         Loading { rx, world: None, stage: None, started: Instant::now() }
@@ -55,7 +55,7 @@ impl Loading {
             match self.rx.try_recv() {
                 Ok(Event::World(w)) => self.world = Some(w),
                 Ok(Event::Stage(s)) => self.stage = Some(s),
-                Ok(Event::Done(result)) => return Some(result),
+                Ok(Event::Done(result)) => return Some(*result),
                 Err(TryRecvError::Empty) => return None,
                 Err(TryRecvError::Disconnected) => {
                     return Some(Err("loading the scenario stopped unexpectedly".into()));
