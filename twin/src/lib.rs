@@ -208,7 +208,7 @@ impl Twin {
     }
 
     /// A site of the world, or why not.
-    fn site(&self, site: SiteId) -> Result<&world::Site, TwinError> {
+    pub(crate) fn site(&self, site: SiteId) -> Result<&world::Site, TwinError> {
         let sites = &self.model.world.sites;
         sites
             .get(site.0 as usize)

@@ -267,10 +267,7 @@ impl Change {
             Change::SiteDown { site } => Ok(vec![Command::SetSiteUp { site: SiteId(*site), up: false }]),
             Change::SiteUp { site } => Ok(vec![Command::SetSiteUp { site: SiteId(*site), up: true }]),
             Change::RemoveSite { site } => {
-                let sites = twin.model().world.sites.len();
-                if *site as usize >= sites {
-                    return Err(TwinError::Refused(format!("no site {site} (the world has {sites})")));
-                }
+                twin.site(SiteId(*site))?;
                 Ok(vec![Command::RemoveSite { site: SiteId(*site) }])
             }
             Change::Pin { title, site, cluster } => rule(*title, *site, *cluster, Some(TitleRule::Pin)),
