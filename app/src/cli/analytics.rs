@@ -22,7 +22,10 @@ pub struct AnalyticsArgs {
 pub fn analytics(a: AnalyticsArgs) -> anyhow::Result<()> {
     let conn = events_store::open(&a.db)?;
     if a.timings {
-        let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        let mut events = 0i64;
+        for kind in twin::events::EventKind::ALL {
+            events += conn.query_row(&analytics::count_sql(kind), [], |r| r.get::<_, i64>(0))?;
+        }
         println!("{events} events in {}", a.db.display());
         for (question, seconds, plan) in analytics::timings(&conn)? {
             println!("  {question}: {seconds:.3} s");

@@ -100,8 +100,15 @@ pub fn run(c: ExportCommand) -> anyhow::Result<()> {
         "sampling_rate": meta("sampling_rate")?.parse::<f64>().unwrap_or(1.0),
     });
     std::fs::write(a.out.join("_run.json"), serde_json::to_string_pretty(&run)?)?;
-    let mut stmt = conn.prepare("SELECT DISTINCT (t_s + ?1) / 86400 FROM events ORDER BY 1")?;
-    let days: Vec<i64> = stmt.query_map([epoch], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    // Each kind's table on its own (the view `events` over them all hands each row up through a co-routine).
+    let mut days = std::collections::BTreeSet::new();
+    for &kind in &EventKind::ALL {
+        let mut stmt =
+            conn.prepare(&format!("SELECT DISTINCT (t_s + ?1) / 86400 FROM {}", events_store::kind_table(kind)))?;
+        for day in stmt.query_map([epoch], |r| r.get::<_, i64>(0))? {
+            days.insert(day?);
+        }
+    }
     let mut total = 0u64;
     for day in days {
         let date = chrono::DateTime::from_timestamp(day * 86400, 0).context("a day out of range")?.date_naive();
@@ -118,39 +125,42 @@ pub fn run(c: ExportCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads one UTC day's events in chunks, handing each to `sink`; returns the rows read.
+/// Reads one UTC day's events in chunks, handing each to `sink`; returns the rows read. By kind, then in
+/// arrival order (a kind's table holds its events in the order they were written: by `id`).
 fn read_day(
     conn: &Connection,
     epoch: i64,
     day: i64,
     mut sink: impl FnMut(&Columns) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
-    let mut stmt = conn.prepare(
-        "SELECT t_s, kind, member, device, region, title, video, file, site, metro, value, stall_s FROM events
-         WHERE (t_s + ?1) / 86400 = ?2 ORDER BY kind, id",
-    )?;
-    let mut rows = stmt.query(params![epoch, day])?;
-    let names: Vec<ByteArray> = EventKind::ALL.iter().map(|k| ByteArray::from(k.name())).collect();
     let mut chunk = Columns::default();
     let mut n = 0u64;
-    while let Some(r) = rows.next()? {
-        let kind: u8 = r.get(1)?;
-        chunk.time.push(r.get::<_, i64>(0)? + epoch);
-        chunk.kind.push(names.get(kind as usize).cloned().unwrap_or_else(|| ByteArray::from("unknown")));
-        chunk.member.push(r.get(2)?);
-        chunk.device.push(r.get(3)?);
-        chunk.region.push(r.get(4)?);
-        chunk.title.push(r.get(5)?);
-        chunk.video.push(r.get(6)?);
-        chunk.file.push(r.get(7)?);
-        chunk.site.push(r.get(8)?);
-        chunk.metro.push(r.get(9)?);
-        chunk.value.push(r.get(10)?);
-        chunk.stall.push(r.get(11)?);
-        n += 1;
-        if chunk.len() == ROW_GROUP {
-            sink(&chunk)?;
-            chunk = Columns::default();
+    for &kind in &EventKind::ALL {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT t_s, member, device, region, title, video, file, site, metro, value, stall_s FROM {}
+             WHERE (t_s + ?1) / 86400 = ?2 ORDER BY rowid",
+            events_store::kind_table(kind)
+        ))?;
+        let mut rows = stmt.query(params![epoch, day])?;
+        let name = ByteArray::from(kind.name());
+        while let Some(r) = rows.next()? {
+            chunk.time.push(r.get::<_, i64>(0)? + epoch);
+            chunk.kind.push(name.clone());
+            chunk.member.push(r.get(1)?);
+            chunk.device.push(r.get(2)?);
+            chunk.region.push(r.get(3)?);
+            chunk.title.push(r.get(4)?);
+            chunk.video.push(r.get(5)?);
+            chunk.file.push(r.get(6)?);
+            chunk.site.push(r.get(7)?);
+            chunk.metro.push(r.get(8)?);
+            chunk.value.push(r.get(9)?);
+            chunk.stall.push(r.get(10)?);
+            n += 1;
+            if chunk.len() == ROW_GROUP {
+                sink(&chunk)?;
+                chunk = Columns::default();
+            }
         }
     }
     if chunk.len() > 0 {

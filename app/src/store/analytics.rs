@@ -5,10 +5,10 @@
 use std::path::Path;
 
 use anyhow::Context;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use twin::events::EventKind;
 
-use crate::store::events::TrainingRun;
+use crate::store::events::{TrainingRun, kind_table};
 
 /// QoE over a store, by the Mux / CTA-2066 definitions.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -29,25 +29,45 @@ pub struct Qoe {
     pub watched_hours: f64,
 }
 
-/// The questions' SQL, each asked with its parameters (`?1`…): named, so `analytics --timings` can show how
-/// SQLite plans them. Each reads one kind's range of the clustered events table (or two); grouping and sorting
-/// are done here, in memory, rather than in a temporary B-tree (which took most of each question's time).
-pub const COUNT_SQL: &str = "SELECT count(*) FROM events WHERE kind = ?1";
-pub const VALUES_SQL: &str = "SELECT value FROM events WHERE kind = ?1";
-pub const STOP_SUMS_SQL: &str = "SELECT coalesce(sum(value), 0), coalesce(sum(stall_s), 0) FROM events WHERE kind = ?1";
-pub const DROP_OFF_SQL: &str = "SELECT video, title, value FROM events WHERE kind = ?1";
-pub const COMPLETION_SQL: &str = "SELECT kind, title FROM events WHERE kind IN (?1, ?2)";
+/// The questions' SQL: named, so `analytics --timings` can show how SQLite plans them. Each reads the tables of
+/// the kinds it asks about (`kind_table`: one per kind, its events in arrival order) rather than the view
+/// `events` over them all, which answers the same but hands each row up through a co-routine (a report took
+/// 2–3× as long); grouping and sorting are done here, in memory, rather than in a temporary B-tree (which took
+/// most of each question's time).
+pub fn count_sql(kind: EventKind) -> String {
+    format!("SELECT count(*) FROM {}", kind_table(kind))
+}
+pub fn values_sql(kind: EventKind) -> String {
+    format!("SELECT value FROM {}", kind_table(kind))
+}
+pub fn stop_sums_sql() -> String {
+    format!("SELECT coalesce(sum(value), 0), coalesce(sum(stall_s), 0) FROM {}", kind_table(EventKind::Stop))
+}
+pub fn drop_off_sql() -> String {
+    format!("SELECT video, title, value FROM {}", kind_table(EventKind::Stop))
+}
+/// Stops and completions: (kind, title).
+pub fn completion_sql() -> String {
+    let (stop, done) = (EventKind::Stop, EventKind::Completion);
+    format!(
+        "SELECT {}, title FROM {} UNION ALL SELECT {}, title FROM {}",
+        stop as u8,
+        kind_table(stop),
+        done as u8,
+        kind_table(done)
+    )
+}
 
 fn count(conn: &Connection, kind: EventKind) -> rusqlite::Result<u64> {
-    conn.query_row(COUNT_SQL, [kind as u8], |r| r.get::<_, i64>(0)).map(|n| n as u64)
+    conn.query_row(&count_sql(kind), [], |r| r.get::<_, i64>(0)).map(|n| n as u64)
 }
 
 /// The values at quantiles `qs` of a kind's values, to the nearest whole unit below (nearest rank): from a
 /// histogram of whole units made in one pass over the kind's range, rather than a sort of every value.
 fn quantiles<const N: usize>(conn: &Connection, kind: EventKind, qs: [f64; N]) -> rusqlite::Result<[f64; N]> {
     let mut hist: std::collections::HashMap<i64, u64> = std::collections::HashMap::new();
-    let mut stmt = conn.prepare(VALUES_SQL)?;
-    let mut rows = stmt.query([kind as u8])?;
+    let mut stmt = conn.prepare(&values_sql(kind))?;
+    let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         *hist.entry(r.get::<_, f64>(0)? as i64).or_default() += 1;
     }
@@ -70,8 +90,7 @@ pub fn qoe(conn: &Connection) -> rusqlite::Result<Qoe> {
     let pct = |a: u64, b: u64| if b > 0 { 100.0 * a as f64 / b as f64 } else { 0.0 };
     let attempts = count(conn, EventKind::PlayAttempt)?;
     let starts = count(conn, EventKind::VideoStart)?;
-    let (watched_s, rebuffer_s): (f64, f64) =
-        conn.query_row(STOP_SUMS_SQL, [EventKind::Stop as u8], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (watched_s, rebuffer_s): (f64, f64) = conn.query_row(&stop_sums_sql(), [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let [startup_p50_ms, startup_p95_ms] = quantiles(conn, EventKind::VideoStart, [0.5, 0.95])?;
     Ok(Qoe {
         attempts,
@@ -104,8 +123,8 @@ pub fn drop_offs(conn: &Connection, titles: &[u32]) -> rusqlite::Result<([f64; 1
     }
     let mut all = [0u64; 11];
     let mut each = vec![[0u64; 11]; titles.len()];
-    let mut stmt = conn.prepare_cached(DROP_OFF_SQL)?;
-    let mut rows = stmt.query([EventKind::Stop as u8])?;
+    let mut stmt = conn.prepare_cached(&drop_off_sql())?;
+    let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let (video, title, watched): (i64, u32, f64) = (r.get(0)?, r.get(1)?, r.get(2)?);
         let duration = durations.get(video as usize).copied().unwrap_or(f64::INFINITY);
@@ -132,10 +151,10 @@ fn curve(per_tenth: &[u64; 11]) -> [f64; 11] {
 
 /// Titles by ended sessions, with the share of those that completed: (title, name, stops, completion rate).
 pub fn completion(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, String, u64, f64)>> {
-    let (stop, done) = (EventKind::Stop as u8, EventKind::Completion as u8);
+    let stop = EventKind::Stop as u8;
     let mut per_title: std::collections::HashMap<u32, (u64, u64)> = std::collections::HashMap::new();
-    let mut stmt = conn.prepare(COMPLETION_SQL)?;
-    let mut rows = stmt.query(params![stop, done])?;
+    let mut stmt = conn.prepare(&completion_sql())?;
+    let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let (kind, title): (u8, u32) = (r.get(0)?, r.get(1)?);
         let n = per_title.entry(title).or_default();
@@ -159,7 +178,17 @@ pub fn completion(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, S
 /// hours, a day or more.
 pub const GAP_BINS_S: [u32; 5] = [60, 600, 3600, 6 * 3600, 24 * 3600];
 pub const GAP_BIN_NAMES: [&str; 6] = ["< 1 min", "1–10 min", "10–60 min", "1–6 h", "6–24 h", "≥ 1 day"];
-pub const BINGE_SQL: &str = "SELECT member, t_s, kind, video FROM events WHERE kind IN (?1, ?2)";
+/// Stops and play attempts: (member, t_s, kind, video).
+pub fn binge_sql() -> String {
+    let (stop, attempt) = (EventKind::Stop, EventKind::PlayAttempt);
+    format!(
+        "SELECT member, t_s, {}, video FROM {} UNION ALL SELECT member, t_s, {}, video FROM {}",
+        stop as u8,
+        kind_table(stop),
+        attempt as u8,
+        kind_table(attempt)
+    )
+}
 
 /// The time between episodes: from each stop of an episode to the same member's next play attempt, when that
 /// attempt is of the series' next episode. Counted per `GAP_BINS_S` bin, with the median.
@@ -176,10 +205,10 @@ pub fn episode_gaps(conn: &Connection) -> rusqlite::Result<EpisodeGaps> {
     while let Some(r) = rows.next()? {
         titles.push(r.get::<_, u32>(0)?);
     }
-    let (stop, attempt) = (EventKind::Stop as u8, EventKind::PlayAttempt as u8);
+    let attempt = EventKind::PlayAttempt as u8;
     let mut seen: Vec<(u32, u32, bool, u32)> = Vec::new();
-    let mut stmt = conn.prepare(BINGE_SQL)?;
-    let mut rows = stmt.query(params![stop, attempt])?;
+    let mut stmt = conn.prepare(&binge_sql())?;
+    let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         seen.push((r.get(0)?, r.get(1)?, r.get::<_, u8>(2)? == attempt, r.get(3)?));
     }
@@ -205,13 +234,12 @@ pub fn episode_gaps(conn: &Connection) -> rusqlite::Result<EpisodeGaps> {
 
 /// The most searched titles: (title, name, searches).
 pub fn searches(conn: &Connection, top: usize) -> rusqlite::Result<Vec<(u32, String, u64)>> {
-    let mut stmt = conn.prepare(
-        "SELECT e.title, t.name, count(*) AS n FROM events e JOIN titles t ON t.title = e.title
-         WHERE e.kind = ?1 GROUP BY e.title ORDER BY n DESC, e.title LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![EventKind::Search as u8, top as i64], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64))
-    })?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT e.title, t.name, count(*) AS n FROM {} e JOIN titles t ON t.title = e.title
+         GROUP BY e.title ORDER BY n DESC, e.title LIMIT ?1",
+        kind_table(EventKind::Search)
+    ))?;
+    let rows = stmt.query_map([top as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
     rows.collect()
 }
 
@@ -280,22 +308,18 @@ pub fn timings(conn: &Connection) -> rusqlite::Result<Vec<(&'static str, f64, Ve
         let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
         stmt.query_map(p, |r| r.get::<_, String>(3))?.collect()
     };
-    let (stop, done, start) = (EventKind::Stop as u8, EventKind::Completion as u8, EventKind::VideoStart as u8);
+    let start = EventKind::VideoStart;
     Ok(vec![
         ("QoE (counts by kind, startup quantiles, stop sums)", timed(&|| qoe(conn).map(drop))?, {
-            let mut lines = plan(COUNT_SQL, &[&start])?;
-            lines.extend(plan(VALUES_SQL, &[&start])?);
-            lines.extend(plan(STOP_SUMS_SQL, &[&stop])?);
+            let mut lines = plan(&count_sql(start), &[])?;
+            lines.extend(plan(&values_sql(start), &[])?);
+            lines.extend(plan(&stop_sums_sql(), &[])?);
             lines
         }),
-        ("completion by title", timed(&|| completion(conn, 10).map(drop))?, plan(COMPLETION_SQL, &[&stop, &done])?),
-        ("drop-off, all titles", timed(&|| drop_off(conn, None).map(drop))?, plan(DROP_OFF_SQL, &[&stop])?),
-        ("drop-off, one title", timed(&|| drop_off(conn, Some(0)).map(drop))?, plan(DROP_OFF_SQL, &[&stop])?),
-        (
-            "time between episodes",
-            timed(&|| episode_gaps(conn).map(drop))?,
-            plan(BINGE_SQL, &[&stop, &(EventKind::PlayAttempt as u8)])?,
-        ),
+        ("completion by title", timed(&|| completion(conn, 10).map(drop))?, plan(&completion_sql(), &[])?),
+        ("drop-off, all titles", timed(&|| drop_off(conn, None).map(drop))?, plan(&drop_off_sql(), &[])?),
+        ("drop-off, one title", timed(&|| drop_off(conn, Some(0)).map(drop))?, plan(&drop_off_sql(), &[])?),
+        ("time between episodes", timed(&|| episode_gaps(conn).map(drop))?, plan(&binge_sql(), &[])?),
     ])
 }
 
@@ -362,24 +386,23 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
     let ranked = completion(conn, top)?;
     let (drop_off, curves) = drop_offs(conn, &ranked.iter().map(|r| r.0).collect::<Vec<_>>())?;
     let titles = ranked.into_iter().zip(curves).map(|((t, name, n, done), c)| (t, name, n, done, c)).collect();
-    let mut stmt = conn.prepare(
-        "SELECT ((e.t_s + ?2) / 86400 + 3) % 7 >= 5 AS weekend, t.movie, count(*)
-         FROM events e JOIN titles t ON t.title = e.title WHERE e.kind = ?1 GROUP BY weekend, t.movie",
-    )?;
+    let starts = kind_table(EventKind::VideoStart);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT ((e.t_s + ?1) / 86400 + 3) % 7 >= 5 AS weekend, t.movie, count(*)
+         FROM {starts} e JOIN titles t ON t.title = e.title GROUP BY weekend, t.movie"
+    ))?;
     let mut week = [[0u64; 2]; 2];
-    for row in stmt.query_map(params![EventKind::VideoStart as u8, start.timestamp()], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
-    })? {
+    for row in
+        stmt.query_map([start.timestamp()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?
+    {
         let (weekend, movie, n) = row?;
         week[weekend.clamp(0, 1) as usize][movie.clamp(0, 1) as usize] += n as u64;
     }
-    let mut stmt = conn.prepare(
-        "SELECT d.name, count(*) FROM events e JOIN devices d ON d.device = e.device
-         WHERE e.kind = ?1 GROUP BY e.device ORDER BY count(*) DESC",
-    )?;
-    let devices = stmt
-        .query_map([EventKind::VideoStart as u8], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?
-        .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT d.name, count(*) FROM {starts} e JOIN devices d ON d.device = e.device
+         GROUP BY e.device ORDER BY count(*) DESC"
+    ))?;
+    let devices = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?.collect::<Result<_, _>>()?;
     let mut stmt = conn.prepare(
         "SELECT r.code, e.day, e.wape, e.observed_plays FROM daily_error e JOIN regions r ON r.region = e.region
          ORDER BY e.day, e.region",
@@ -387,7 +410,7 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
     let daily_error =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
     let pages: f64 =
-        conn.query_row("SELECT coalesce(sum(value), 0) FROM events WHERE kind = ?1", [EventKind::Browse as u8], |r| {
+        conn.query_row(&format!("SELECT coalesce(sum(value), 0) FROM {}", kind_table(EventKind::Browse)), [], |r| {
             r.get(0)
         })?;
     let attempts = qoe.attempts.max(1) as f64;
@@ -419,6 +442,8 @@ fn read_summary(conn: &Connection, top: usize) -> anyhow::Result<Summary> {
 
 #[cfg(test)]
 mod tests {
+    use rusqlite::params;
+
     use super::*;
 
     /// Two titles (a movie of 100 s, a show's episode of 200 s), and a handful of sessions.
