@@ -258,7 +258,7 @@ pub struct Engine {
     appliance_homes: Arc<Vec<ApplianceHome>>,
     /// Play arrivals are multiplied by the world's scale, and by each region's.
     pub(crate) demand_scale: f64,
-    pub(crate) region_demand_scale: Vec<f64>,
+    pub(crate) region_demand_scale: [f64; REGIONS.len()],
     /// Titles trending in a region, in force now.
     surges: Vec<Surge>,
     /// While events are on: the members and which are sampled; and the events of the minutes since they were
@@ -318,7 +318,7 @@ impl Clone for Engine {
             metro_accounts: self.metro_accounts.clone(),
             appliance_homes: self.appliance_homes.clone(),
             demand_scale: self.demand_scale,
-            region_demand_scale: self.region_demand_scale.clone(),
+            region_demand_scale: self.region_demand_scale,
             surges: self.surges.clone(),
             members: self.members.clone(),
             events: self.events.clone(),
@@ -455,7 +455,7 @@ impl Engine {
                     .collect(),
             ),
             demand_scale: 1.0,
-            region_demand_scale: vec![1.0; REGIONS.len()],
+            region_demand_scale: [1.0; REGIONS.len()],
             surges: Vec::new(),
             members: None,
             events: Vec::new(),
@@ -633,7 +633,8 @@ impl Engine {
 
         // First half: moves off failed servers, climbs back, new plays, with the capacity of the minute's start.
         let failed = scan(&self.capacity, |c, a| c.down[a]);
-        let demand_scale: Vec<f64> = self.region_demand_scale.iter().map(|r| r * self.demand_scale).collect();
+        let demand_scale: [f64; REGIONS.len()] =
+            std::array::from_fn(|r| self.region_demand_scale[r] * self.demand_scale);
         let mut ctx = MinuteCtx {
             model,
             placement,

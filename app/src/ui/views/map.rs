@@ -290,8 +290,7 @@ pub fn preview(ui: &mut egui::Ui, world: &World) {
     }
     for o in &world.origins {
         let c = proj.to_screen(o.lon as f32, o.lat as f32);
-        let pts = vec![c + Vec2::new(0.0, -6.0), c + Vec2::new(6.0, 0.0), c + Vec2::new(0.0, 6.0), c + Vec2::new(-6.0, 0.0)];
-        painter.add(Shape::convex_polygon(pts, Color32::from_rgb(255, 153, 0), Stroke::new(1.0, Color32::BLACK)));
+        origin_marker(&painter, c, 6.0);
         painter.text(
             c + Vec2::new(9.0, 0.0),
             egui::Align2::LEFT_CENTER,
@@ -307,6 +306,12 @@ pub fn preview(ui: &mut egui::Ui, world: &World) {
         egui::FontId::proportional(12.0),
         Color32::from_rgb(200, 200, 200),
     );
+}
+
+/// An S3 origin: an orange diamond `half` points from its centre to each corner.
+fn origin_marker(painter: &egui::Painter, c: Pos2, half: f32) {
+    let pts = vec![c + Vec2::new(0.0, -half), c + Vec2::new(half, 0.0), c + Vec2::new(0.0, half), c + Vec2::new(-half, 0.0)];
+    painter.add(Shape::convex_polygon(pts, Color32::from_rgb(255, 153, 0), Stroke::new(1.0, Color32::BLACK)));
 }
 
 fn draw_land(painter: &egui::Painter, proj: &Projection) {
@@ -399,9 +404,7 @@ fn draw_origins(
     let marker_rects: Vec<Rect> =
         centers.iter().map(|&c| Rect::from_center_size(c, Vec2::splat(2.0 * HALF + 1.0))).collect();
     for &c in &centers {
-        let s = HALF;
-        let pts = vec![c + Vec2::new(0.0, -s), c + Vec2::new(s, 0.0), c + Vec2::new(0.0, s), c + Vec2::new(-s, 0.0)];
-        painter.add(Shape::convex_polygon(pts, Color32::from_rgb(255, 153, 0), Stroke::new(1.0, Color32::BLACK)));
+        origin_marker(painter, c, HALF);
     }
 
     // Each origin's label: its name, and its fleet's line under it.
